@@ -1,0 +1,44 @@
+# Calculus for Deep Learning: the two commands a person needs.
+#   make lab    set up .venv (first time only) and open the lessons in JupyterLab
+#   make test   set up .venv (first time only) and run the whole test suite
+# A fresh machine needs python3 (with venv and pip), make and git; nothing else.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# nbgrader finds `alembic` on PATH when it creates a gradebook: the venv's bin must be on it.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: venv lab test demo bench release check-release system-packages clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[course,dev]"
+	@touch $(STAMP)
+
+lab: venv
+	$(BIN)/jupyter lab lessons/
+
+# Browser tests need Debian's chromium; sandboxed grading needs bubblewrap. Installed here,
+# as root, when missing (CI runs as root); otherwise the tests say what to install.
+system-packages:
+	@./.ci/system-packages
+
+test: venv system-packages
+	$(BIN)/python -m pytest
+
+release: venv
+	$(BIN)/python -m autograder release
+
+check-release: venv
+	$(BIN)/python -m autograder release --check
+
+bench: venv
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,48 @@
+"""Calculus for Deep Learning: the numeric core every lesson imports.
+
+Finite differences (:mod:`helpers.differentiate`), gradient checking
+(:mod:`helpers.gradcheck`), gradient descent (:mod:`helpers.descent`), a small sigmoid MLP
+(:mod:`helpers.mlp`), the checks behind the lessons' visible tests (:mod:`helpers.checks`,
+:mod:`helpers.exercises`) and the interactive explorers (:mod:`helpers.explore`, imported on
+demand because it pulls in ipywidgets).
+"""
+
+from .checks import CheckFailure, check, progress, setup
+from .descent import DescentResult, gradient_descent
+from .differentiate import (
+    backward_difference,
+    central_difference,
+    default_step,
+    forward_difference,
+    gradient,
+    hessian,
+    jacobian,
+    second_derivative,
+)
+from .gradcheck import GradientCheckResult, gradient_check, relative_error
+from .mlp import MLP, sigmoid, xor_data
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckFailure",
+    "DescentResult",
+    "GradientCheckResult",
+    "MLP",
+    "backward_difference",
+    "central_difference",
+    "check",
+    "default_step",
+    "forward_difference",
+    "gradient",
+    "gradient_check",
+    "gradient_descent",
+    "hessian",
+    "jacobian",
+    "progress",
+    "relative_error",
+    "second_derivative",
+    "setup",
+    "sigmoid",
+    "xor_data",
+]

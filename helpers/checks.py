@@ -1,0 +1,404 @@
+"""Immediate feedback on exercises: one verdict in JupyterLab, in Colab and in batch grading.
+
+The visible tests of every lesson call the checkers in :mod:`helpers.exercises`, which are
+built from the primitives here. A failing check raises :class:`CheckFailure`, whose message
+says which call was made, what was expected, what came back, the relative error, and - when
+the wrong value matches a typical mistake - what the mistake probably was.
+
+The checks must not trust objects a student can replace. ``helpers`` is imported by the
+setup cell, before any student code runs, so every function used to reach a verdict is bound
+here at import time: a student who later rebinds ``numpy.allclose``, ``math.isclose`` or
+``builtins.abs`` changes nothing here.
+
+:func:`progress` re-runs the visible checks of the open lesson against the student's current
+functions and shows which exercises pass (computed, never remembered).
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+# Bound at import time, before student code can rebind them (see the module docstring).
+_asarray = np.asarray
+_array = np.array
+_copy = np.copy
+_isfinite = np.isfinite
+_all = np.all
+_any = np.any
+_shape = np.shape
+_array_equal = np.array_equal
+_add_reduce = np.add.reduce
+_absolute = np.absolute
+_maximum_reduce = np.maximum.reduce
+_sqrt = math.sqrt
+_isinstance = builtins.isinstance
+_float = builtins.float
+_bool = builtins.bool
+_repr = builtins.repr
+_type = builtins.type
+_len = builtins.len
+_callable = builtins.callable
+_Integral_types = (builtins.int, np.integer)
+_Real_types = (builtins.int, builtins.float, np.integer, np.floating)
+
+
+class CheckFailure(AssertionError):
+    """A check failed. ``summary`` is one line; the message adds the details.
+
+    ``summary`` never contains input values, so a grader may show it for a hidden test
+    without revealing the test.
+    """
+
+    def __init__(self, summary: str, details: tuple[str, ...] | list[str] = ()):
+        self.summary = summary
+        self.details = tuple(details)
+        lines = [summary] + ["  " + line for line in self.details]
+        super().__init__("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _as_float_array(value: Any) -> np.ndarray | None:
+    """``value`` as a float64 array, or None when it is not numeric."""
+    if value is None or _isinstance(value, (str, bytes, dict, set)):
+        return None
+    try:
+        arr = _array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return arr
+
+
+def relative_error(got: Any, expected: Any) -> float:
+    """Normwise relative error ``||got - expected|| / max(||got||, ||expected||)``, 0 if both are 0."""
+    a = _as_float_array(got)
+    b = _as_float_array(expected)
+    diff = (a - b).ravel()
+    num = _sqrt(_float(_add_reduce(diff * diff))) if diff.size else 0.0
+    na = _sqrt(_float(_add_reduce(a.ravel() * a.ravel()))) if a.size else 0.0
+    nb = _sqrt(_float(_add_reduce(b.ravel() * b.ravel()))) if b.size else 0.0
+    scale = na if na > nb else nb
+    if scale == 0.0:
+        return 0.0 if num == 0.0 else math.inf
+    return num / scale
+
+
+def _fmt(value: Any) -> str:
+    """A short, readable rendering of a value for a message."""
+    if _isinstance(value, np.ndarray):
+        with np.printoptions(precision=10, threshold=12, edgeitems=3, linewidth=90):
+            text = np.array2string(value, separator=", ")
+        return text if value.ndim <= 1 else f"array of shape {value.shape}:\n{text}"
+    if _isinstance(value, (float, np.floating)):
+        return f"{_float(value):.12g}"
+    if _callable(value):
+        return getattr(value, "__name__", None) or _repr(value)
+    text = _repr(value)
+    return text if _len(text) <= 200 else text[:200] + "..."
+
+
+def describe_call(name: str, *args: Any, **kwargs: Any) -> str:
+    """``name(a, b, k=v)`` with values rendered short: the "call" line of a message."""
+    parts = [_fmt(a) for a in args] + [f"{k}={_fmt(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+# --------------------------------------------------------------------------- calling
+
+
+def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
+    """Call a student's function the way a check should.
+
+    Array arguments are passed as copies and compared afterwards, so a function that
+    modifies its input is caught; ``NotImplementedError`` and crashes become a
+    :class:`CheckFailure` that names the call.
+    """
+    label = name or getattr(fn, "__name__", "your function")
+    shown = describe_call(label, *args, **kwargs)
+    if not _callable(fn):
+        raise CheckFailure(
+            f"{label} is not a function.",
+            [f"got {_type(fn).__name__}: {_fmt(fn)}", "define it with `def` in the answer cell and run that cell"],
+        )
+    originals = [(_copy(a) if _isinstance(a, np.ndarray) else None) for a in args]
+    passed = [(_copy(a) if _isinstance(a, np.ndarray) else a) for a in args]
+    try:
+        result = fn(*passed, **kwargs)
+    except NotImplementedError:
+        raise CheckFailure(
+            f"{label} is not written yet.",
+            ["replace `raise NotImplementedError()` in its answer cell with your code, then run that cell"],
+        ) from None
+    except CheckFailure:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any crash of student code is the finding
+        raise CheckFailure(
+            f"{label} raised {_type(exc).__name__}.",
+            [f"call    : {shown}", f"message : {exc}"],
+        ) from None
+    for original, given in zip(originals, passed):
+        if original is not None and not _array_equal(original, given, equal_nan=True):
+            raise CheckFailure(
+                f"{label} modified its input array.",
+                [
+                    f"call   : {shown}",
+                    f"before : {_fmt(original)}",
+                    f"after  : {_fmt(given)}",
+                    "work on a copy (x.copy() or x.astype(float)) instead of changing x in place",
+                ],
+            )
+    return result
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def check(
+    name: str,
+    got: Any,
+    expected: Any,
+    *,
+    call: str | None = None,
+    rtol: float = 1e-9,
+    atol: float = 0.0,
+    mistakes: dict[str, Any] | None = None,
+    hint: str | None = None,
+) -> None:
+    """Require ``got`` to equal ``expected`` to a relative error of ``rtol``.
+
+    Parameters
+    ----------
+    name : what is checked, e.g. ``"forward_difference"``.
+    got, expected : numbers or arrays; shapes must match exactly.
+    call : the call that produced ``got`` (see :func:`describe_call`), shown in the message.
+    rtol, atol : pass when ``||got - expected|| <= atol`` or the normwise relative error is
+        at most ``rtol``.
+    mistakes : ``{description: value}`` of typical wrong answers. When ``got`` matches one
+        of them (to ``rtol``) the message names it as the likely mistake.
+    hint : shown when no listed mistake matches.
+
+    Raises
+    ------
+    CheckFailure
+        with the call, the expected and actual values, the relative error and a diagnosis.
+    """
+    where = [f"call           : {call}"] if call else []
+    if got is None:
+        raise CheckFailure(
+            f"{name} returned None.",
+            where + ["did you forget `return`? (printing a value does not return it)"],
+        )
+    exp = _as_float_array(expected)
+    g = _as_float_array(got)
+    if g is None:
+        raise CheckFailure(
+            f"{name} returned a {_type(got).__name__}, not a number or array.",
+            where + [f"got : {_fmt(got)}", f"expected : {_fmt(exp if exp.ndim else _float(exp))}"],
+        )
+    if g.shape != exp.shape:
+        raise CheckFailure(
+            f"{name} returned the wrong shape.",
+            where + [f"expected shape : {exp.shape}", f"got shape      : {g.shape}"]
+            + ([hint] if hint else []),
+        )
+    if not _all(_isfinite(g)):
+        raise CheckFailure(
+            f"{name} returned a value that is not finite.",
+            where + [f"got      : {_fmt(got)}", f"expected : {_fmt(expected)}"],
+        )
+    diff = (g - exp).ravel()
+    abs_err = _sqrt(_float(_add_reduce(diff * diff))) if diff.size else 0.0
+    err = relative_error(g, exp)
+    if abs_err <= atol or err <= rtol:
+        return
+    details = where + [
+        f"expected       : {_fmt(expected)}",
+        f"got            : {_fmt(got)}",
+        f"relative error : {err:.2e} (allowed {rtol:.0e})",
+    ]
+    diagnosis = None
+    for description, value in (mistakes or {}).items():
+        mv = _as_float_array(value)
+        if mv is not None and mv.shape == g.shape and relative_error(g, mv) <= _max_tol(rtol):
+            diagnosis = description
+            break
+    if diagnosis:
+        details.append(f"likely mistake : {diagnosis}")
+    elif hint:
+        details.append(f"hint           : {hint}")
+    raise CheckFailure(f"{name} gave a wrong value.", details)
+
+
+def _max_tol(rtol: float) -> float:
+    # A mistake is recognised a little more loosely than a right answer is accepted: the
+    # student's wrong formula may round differently from ours.
+    return rtol * 100 if rtol * 100 < 1e-3 else 1e-3
+
+
+def check_bool(name: str, value: Any) -> None:
+    """Require a quiz answer to be ``True`` or ``False`` (not None, not a string)."""
+    if not _isinstance(value, (bool, np.bool_)):
+        raise CheckFailure(
+            f"{name} must be True or False.",
+            [f"got {_type(value).__name__}: {_fmt(value)}", "replace None with True or False (no quotes)"],
+        )
+
+
+# --------------------------------------------------------------------------- progress
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One autograded exercise as :func:`progress` sees it."""
+
+    lesson: str
+    title: str
+    names: tuple[str, ...]
+    checker: Callable[..., Any]
+
+
+_REGISTRY: dict[str, list[Exercise]] = {}
+_STATE: dict[str, Any] = {"lesson": None}
+
+
+def exercise(lesson: str, title: str, *names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a visible checker for :func:`progress`.
+
+    ``names`` are the names the checker takes from the student's notebook, in order:
+    ``@exercise("01_derivatives", "Forward difference", "forward_difference")``.
+    """
+
+    def register(checker: Callable[..., Any]) -> Callable[..., Any]:
+        entries = _REGISTRY.setdefault(lesson, [])
+        entries[:] = [e for e in entries if e.title != title]
+        entries.append(Exercise(lesson, title, tuple(names), checker))
+        return checker
+
+    return register
+
+
+def exercises_module(lesson: str):
+    """Import and return ``helpers.exercises.<topic>`` for a lesson id such as ``01_derivatives``."""
+    import importlib
+
+    topic = lesson.split("_", 1)[1] if "_" in lesson else lesson
+    return importlib.import_module(f"helpers.exercises.{topic}")
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    title: str
+    status: str  # "passed", "failing", "not started", "not run"
+    detail: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What :func:`progress` found: one row per exercise."""
+
+    lesson: str
+    rows: tuple[ProgressRow, ...]
+
+    @property
+    def passed(self) -> int:
+        return sum(r.status == "passed" for r in self.rows)
+
+    def __str__(self) -> str:
+        width = max([len(r.title) for r in self.rows] + [8])
+        lines = [f"Lesson {self.lesson}: {self.passed} of {len(self.rows)} exercises pass their visible checks"]
+        for r in self.rows:
+            mark = {"passed": "✔", "failing": "✘", "not started": "·", "not run": "?"}[r.status]
+            lines.append(f"  {mark} {r.title:<{width}}  {r.status}{': ' + r.detail if r.detail else ''}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        colour = {"passed": "#1a7f37", "failing": "#cf222e", "not started": "#6e7781", "not run": "#9a6700"}
+        rows = "".join(
+            f"<tr><td>{html.escape(r.title)}</td>"
+            f"<td style='color:{colour[r.status]};font-weight:bold'>{r.status}</td>"
+            f"<td style='text-align:left'>{html.escape(r.detail)}</td></tr>"
+            for r in self.rows
+        )
+        return (
+            f"<p><b>Lesson {html.escape(self.lesson)}</b>: {self.passed} of {len(self.rows)} "
+            f"exercises pass their visible checks.</p>"
+            f"<table><tr><th>exercise</th><th>status</th><th style='text-align:left'>detail</th></tr>{rows}</table>"
+        )
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def progress(lesson: str | None = None, namespace: dict[str, Any] | None = None) -> Progress:
+    """Run the visible checks of a lesson against the notebook's current functions.
+
+    ``lesson`` defaults to the one named by :func:`setup`; ``namespace`` to the notebook's
+    variables. Nothing is remembered between calls: each call runs every check again.
+    """
+    lesson = lesson or _STATE["lesson"]
+    if lesson is None:
+        raise ValueError("no lesson given: run the setup cell first, or call progress('01_derivatives')")
+    if namespace is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython is always there in a notebook
+            get_ipython = None
+        shell = get_ipython() if get_ipython else None
+        if shell is None:
+            raise ValueError("progress() needs a notebook; outside one pass namespace=globals()")
+        namespace = shell.user_ns
+    exercises_module(lesson)
+    rows = []
+    for ex in _REGISTRY.get(lesson, []):
+        missing = [n for n in ex.names if n not in namespace]
+        if missing:
+            rows.append(ProgressRow(ex.title, "not run", f"run the cell that defines {', '.join(missing)}"))
+            continue
+        try:
+            ex.checker(*(namespace[n] for n in ex.names))
+        except CheckFailure as failure:
+            status = "not started" if "not written yet" in failure.summary else "failing"
+            rows.append(ProgressRow(ex.title, status, "" if status == "not started" else failure.summary))
+        except Exception as exc:  # noqa: BLE001 - a broken answer is a finding, not a crash
+            rows.append(ProgressRow(ex.title, "failing", f"{type(exc).__name__}: {exc}"))
+        else:
+            rows.append(ProgressRow(ex.title, "passed", ""))
+    return Progress(lesson, tuple(rows))
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def setup(lesson: str | None = None, *, quiet: bool = False) -> None:
+    """Prepare a notebook for a lesson: inline figures, readable defaults, lesson for progress()."""
+    _STATE["lesson"] = lesson
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover
+        shell = None
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")
+    import matplotlib as mpl
+
+    mpl.rcParams.update({"figure.figsize": (7.0, 4.2), "figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
+    if not quiet:
+        from . import __version__
+
+        where = "Colab" if _in_colab() else "local"
+        print(f"Calculus for Deep Learning · lesson {lesson or '?'} · helpers {__version__} · numpy {np.__version__} · {where}")
+
+
+def _in_colab() -> bool:
+    import sys
+
+    return "google.colab" in sys.modules

@@ -1,0 +1,1 @@
+"""Visible checks of each lesson's exercises, one module per lesson."""
