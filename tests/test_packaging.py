@@ -1,0 +1,80 @@
+"""The packaging promises: core dependencies fit Colab, conda and pip agree, CI runs `make test`."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PROJECT = PYPROJECT["project"]
+
+
+def _requirements(section: list[str]) -> dict[str, Requirement]:
+    reqs = [Requirement(r) for r in section]
+    return {r.name.lower(): r for r in reqs}
+
+
+def _conda_specs() -> dict[str, str]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    specs = {}
+    for item in env["dependencies"]:
+        if isinstance(item, str):
+            match = re.fullmatch(r"([A-Za-z0-9_.\-]+)\s*(.*)", item)
+            specs[match.group(1).lower()] = match.group(2).replace(" ", "")
+    return specs
+
+
+def test_core_dependencies_are_exactly_what_colab_already_has():
+    assert set(_requirements(PROJECT["dependencies"])) == {"numpy", "matplotlib", "sympy", "ipywidgets"}
+
+
+def test_every_dependency_has_a_lower_bound_and_no_pin_or_cap():
+    sections = [PROJECT["dependencies"], *PROJECT["optional-dependencies"].values()]
+    for section in sections:
+        for req in _requirements(section).values():
+            operators = {spec.operator for spec in req.specifier}
+            assert operators == {">="}, f"{req}: use a lower bound only (Colab changes underneath us)"
+
+
+def test_nbgrader_and_jupyterlab_stay_out_of_the_core():
+    core = set(_requirements(PROJECT["dependencies"]))
+    assert not core & {"nbgrader", "jupyterlab", "notebook"}
+    assert {"nbgrader", "jupyterlab", "notebook"} <= set(_requirements(PROJECT["optional-dependencies"]["course"]))
+
+
+def test_environment_yml_lists_the_same_packages_with_the_same_lower_bounds():
+    conda = _conda_specs()
+    wanted = {}
+    for section in [PROJECT["dependencies"], *PROJECT["optional-dependencies"].values()]:
+        for name, req in _requirements(section).items():
+            wanted[name] = str(req.specifier)
+    for name, spec in wanted.items():
+        assert name in conda, f"environment.yml lacks {name}"
+        assert conda[name] == spec, f"{name}: environment.yml says {conda[name]!r}, pyproject.toml {spec!r}"
+    extra = set(conda) - set(wanted) - {"python", "pip"}
+    assert not extra, f"environment.yml has packages pyproject.toml does not: {sorted(extra)}"
+
+
+def test_environment_yml_asks_for_python_311_or_newer_and_installs_the_package_with_pip():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert "python>=3.11" in env["dependencies"]
+    pip_items = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
+    assert "-e ." in pip_items
+
+
+def test_the_package_supports_python_310_and_up():
+    assert PROJECT["requires-python"] == ">=3.10"
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in readme
+    commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert commands[-1] == "make test"
+    assert "set -euo pipefail" in commands
