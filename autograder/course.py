@@ -7,9 +7,10 @@ fork edits; :func:`setup_cell_source` and :func:`badge_url` render them into eve
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -25,6 +26,27 @@ LESSONS = (
 )
 
 DISTRIBUTION = "calculus-for-deep-learning"
+
+
+def topic(lesson: str) -> str:
+    """``01_derivatives`` -> ``derivatives``: the name of the lesson's checker module."""
+    return lesson.split("_", 1)[1] if "_" in lesson else lesson
+
+
+def solution_path(lesson: str, root: Path = ROOT) -> Path:
+    return root / "solutions" / lesson / f"{lesson}.ipynb"
+
+
+def lesson_path(lesson: str, root: Path = ROOT) -> Path:
+    return root / "lessons" / lesson / f"{lesson}.ipynb"
+
+
+def present_lessons(root: Path = ROOT) -> list[str]:
+    """Every lesson that has a solutions notebook, ``solutions/<id>/<id>.ipynb``, sorted."""
+    folder = root / "solutions"
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,16 @@ def badge_markdown(lesson: str, s: CourseSettings) -> str:
 
 
 SETUP_TAG = "setup"
+
+# The setup cell is read-only for nbgrader: autograde restores it from the release, so a
+# student who edits it cannot break grading.
+SETUP_NBGRADER = {
+    "grade": False,
+    "solution": False,
+    "locked": True,
+    "grade_id": "setup",
+    "schema_version": 3,
+}
 
 _SETUP_TEMPLATE = '''\
 # Setup: run this cell first. It is safe to run again, and you do not need to edit it.

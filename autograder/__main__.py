@@ -1,0 +1,66 @@
+"""``python -m autograder``: the course's command line.
+
+    python -m autograder release [ID ...] [--check]   student versions from solutions/
+    python -m autograder grade ...                    grade submissions (autograder.grade)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import release
+
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Calculus for Deep Learning: release lessons and grade submissions.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    rel = commands.add_parser(
+        "release",
+        help="generate lessons/<id>/ from solutions/<id>/ with nbgrader (or --check they are current)",
+        description="Rewrite each solution's standard cells, run nbgrader's generate_assignment in a "
+        "temporary course, and store the normalised student version in lessons/<id>/.",
+    )
+    release.add_arguments(rel)
+    commands.add_parser(
+        "grade",
+        help="grade submissions (see `python -m autograder grade --help`)",
+        add_help=False,
+    )
+    return parser
+
+
+def _grade(argv: list[str]) -> int:
+    try:
+        grade = importlib.import_module("autograder.grade")
+    except ModuleNotFoundError as exc:
+        if exc.name != "autograder.grade":
+            raise
+        print("grade: the grading command (autograder/grade.py) is not in this checkout yet", file=sys.stderr)
+        return 2
+    main = getattr(grade, "main", None)
+    if main is None:
+        print("grade: autograder/grade.py defines no main(argv)", file=sys.stderr)
+        return 2
+    return int(main(argv) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `grade` owns all of its arguments, --help included: hand them over untouched.
+    if argv and argv[0] == "grade":
+        return _grade(argv[1:])
+    args = _parser().parse_args(argv)
+    if args.command == "release":
+        from . import release
+
+        return release.run(args)
+    return 2  # pragma: no cover - argparse requires a command
+
+
+if __name__ == "__main__":
+    sys.exit(main())
