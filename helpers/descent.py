@@ -1,9 +1,172 @@
-"""Gradient descent (placeholder until the numeric core lands)."""
+"""Plain gradient descent that records its path, and stops honestly when it diverges."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["DescentResult", "gradient_descent"]
 
 
-def gradient_descent(*args, **kwargs):
-    raise NotImplementedError("helpers.descent is being written")
+class DescentResult(NamedTuple):
+    """Path and losses of a gradient-descent run (unpacks as ``path, losses``).
+
+    Attributes
+    ----------
+    path : ndarray, shape (k + 1, n)
+        Iterates ``w_0, ..., w_k``; ``k = num_steps`` unless the run stopped early.
+    losses : ndarray, shape (k + 1,)
+        ``loss_fn`` at each iterate.
+    """
+
+    path: np.ndarray
+    losses: np.ndarray
 
 
-class DescentResult:
-    pass
+def _loss_value(loss_fn: Callable, w: np.ndarray, step: int) -> float:
+    value = loss_fn(w.copy())
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"loss_fn must return a real number; at step {step} it returned "
+            f"{type(value).__name__}: {err}"
+        ) from err
+    if arr.ndim != 0:
+        raise ValueError(
+            f"loss_fn must return a scalar; at step {step} it returned shape {arr.shape}"
+        )
+    return float(arr)
+
+
+def gradient_descent(
+    grad_fn: Callable[[np.ndarray], np.ndarray],
+    w0,
+    learning_rate: float,
+    num_steps: int,
+    loss_fn: Callable[[np.ndarray], float] | None = None,
+):
+    r"""Run gradient descent :math:`w_{k+1} = w_k - \eta \nabla L(w_k)` and return the path.
+
+    Parameters
+    ----------
+    grad_fn : callable
+        ``grad_fn(w) -> array of shape (n,)``, the gradient at ``w`` (it receives a copy).
+    w0 : array_like, shape (n,)
+        Starting point; copied to float64, never modified.
+    learning_rate : float
+        Step size :math:`\eta`, positive and finite. On a quadratic with largest curvature L
+        descent converges for :math:`\eta < 2/L` and diverges above.
+    num_steps : int
+        Number of updates, >= 0.
+    loss_fn : callable, optional
+        ``loss_fn(w) -> float``. When given, the loss is recorded at every iterate.
+
+    Returns
+    -------
+    path : ndarray of float64, shape (num_steps + 1, n)
+        When ``loss_fn`` is None: the iterates, ``w0`` first.
+    DescentResult
+        When ``loss_fn`` is given: ``(path, losses)`` with ``losses`` of shape
+        (num_steps + 1,); unpack it as ``path, losses = gradient_descent(...)``.
+
+    Warns
+    -----
+    RuntimeWarning
+        When an iterate, gradient or loss stops being finite (divergence): descent stops,
+        says at which step, and returns the path up to the last finite iterate (fewer than
+        ``num_steps + 1`` rows).
+
+    Raises
+    ------
+    TypeError
+        If ``grad_fn`` or ``loss_fn`` is not callable, or ``num_steps`` is not an integer.
+    ValueError
+        If ``w0`` is not 1-D and finite, ``learning_rate`` is not positive and finite,
+        ``num_steps`` is negative, or ``grad_fn`` returns the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> path = gradient_descent(lambda w: 2 * w, [1.0, -2.0], learning_rate=0.25, num_steps=3)
+    >>> path
+    array([[ 1.   , -2.   ],
+           [ 0.5  , -1.   ],
+           [ 0.25 , -0.5  ],
+           [ 0.125, -0.25 ]])
+    """
+    if not callable(grad_fn):
+        raise TypeError(f"grad_fn must be callable; got {type(grad_fn).__name__}")
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable or None; got {type(loss_fn).__name__}")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+        raise TypeError(f"learning_rate must be a real number; got {learning_rate!r}")
+    if not (0.0 < learning_rate < np.inf):
+        raise ValueError(f"learning_rate must be positive and finite; got {learning_rate!r}")
+    if isinstance(num_steps, bool) or not isinstance(num_steps, numbers.Integral):
+        raise TypeError(f"num_steps must be an integer; got {num_steps!r}")
+    if num_steps < 0:
+        raise ValueError(f"num_steps must be >= 0; got {num_steps}")
+    try:
+        w = np.array(w0, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"w0 must be a 1-D array of real numbers: {err}") from err
+    if w.ndim != 1:
+        raise ValueError(
+            f"w0 must be 1-D, shape (n,); got shape {w.shape}"
+            + (" - wrap a scalar as [w0]" if w.ndim == 0 else " - flatten it first")
+        )
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"w0 must be finite; got {w}")
+    lr = float(learning_rate)
+    num_steps = int(num_steps)
+
+    path = np.empty((num_steps + 1, w.size))
+    path[0] = w
+    losses = np.empty(num_steps + 1) if loss_fn is not None else None
+    if losses is not None:
+        losses[0] = _loss_value(loss_fn, w, 0)
+        if not np.isfinite(losses[0]):
+            raise ValueError(f"loss_fn(w0) is {losses[0]}: start from a point with a finite loss")
+
+    last = num_steps
+    for step in range(1, num_steps + 1):
+        grad = np.asarray(grad_fn(path[step - 1].copy()), dtype=np.float64)
+        if grad.shape != w.shape:
+            raise ValueError(
+                f"grad_fn must return an array shaped like w {w.shape}; at step {step - 1} it "
+                f"returned shape {grad.shape}"
+            )
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+            path[step] = path[step - 1] - lr * grad
+        problem = None
+        if not np.all(np.isfinite(grad)):
+            problem = "the gradient"
+        elif not np.all(np.isfinite(path[step])):
+            problem = "the iterate"
+        elif losses is not None:
+            losses[step] = _loss_value(loss_fn, path[step], step)
+            if not np.isfinite(losses[step]):
+                problem = "the loss"
+        if problem is not None:
+            warnings.warn(
+                f"gradient_descent stopped at step {step} of {num_steps}: {problem} became "
+                f"non-finite (overflow or nan), so descent diverged. The learning rate "
+                f"{lr:g} is probably too large; try a smaller one (e.g. {lr / 10:g}). "
+                f"Returning the {step} finite iterates.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            last = step - 1
+            break
+
+    if last < num_steps:  # copy, so the unused rows of the buffer are freed
+        path = path[: last + 1].copy()
+        losses = None if losses is None else losses[: last + 1].copy()
+    if losses is None:
+        return path
+    return DescentResult(path=path, losses=losses)

@@ -1,12 +1,239 @@
-"""Sigmoid MLP (placeholder until the numeric core lands)."""
+"""A two-layer sigmoid network small enough to read in one sitting, and the XOR data it learns.
+
+The network is :math:`\\hat y = \\sigma(\\sigma(X W_1 + b_1) W_2 + b_2)` trained on the mean
+squared error :math:`L = \\operatorname{mean}((\\hat y - y)^2)` by full-batch gradient
+descent. Its backward pass is the chain rule written out by hand; ``tests/test_mlp.py``
+checks it against :func:`helpers.gradient`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["MLP", "sigmoid", "xor_data"]
+
+_PARAMETER_NAMES = ("W1", "b1", "W2", "b2")
 
 
-def _todo(*args, **kwargs):
-    raise NotImplementedError("helpers.mlp is being written")
+def sigmoid(z):
+    r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, stable for any real ``z``.
+
+    For very negative ``z``, :math:`e^{-z}` overflows to ``inf`` (below about -709) and
+    :math:`1/(1 + \infty) = 0`, the correctly rounded limit; everywhere else the formula is
+    accurate to a few ulps in relative terms (no cancellation: both terms of ``1 + e^{-z}`` are
+    positive). The overflow is therefore harmless and its warning is silenced, so the function
+    never warns or returns ``nan`` for finite input.
+
+    Parameters
+    ----------
+    z : float or array_like
+        Pre-activation(s).
+
+    Returns
+    -------
+    float or ndarray of float64
+        Values in [0, 1], same shape as ``z``.
+
+    Examples
+    --------
+    >>> float(sigmoid(0.0))
+    0.5
+    >>> sigmoid([-1000.0, 1000.0])
+    array([0., 1.])
+    """
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        out = 1.0 / (1.0 + np.exp(-z))
+    return out
 
 
-sigmoid = xor_data = _todo
+def xor_data() -> tuple[np.ndarray, np.ndarray]:
+    """The four XOR examples.
+
+    Returns
+    -------
+    X : ndarray of float64, shape (4, 2)
+        Inputs ``[0, 0], [0, 1], [1, 0], [1, 1]``.
+    y : ndarray of float64, shape (4, 1)
+        Targets ``0, 1, 1, 0``.
+    """
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    return X, y
 
 
 class MLP:
-    pass
+    r"""Sigmoid network ``sizes = (n_in, n_hidden, n_out)`` with one hidden layer.
+
+    .. math::
+
+        A_1 = \sigma(X W_1 + b_1), \qquad \hat y = \sigma(A_1 W_2 + b_2), \qquad
+        L = \frac{1}{m\,n_{out}} \sum (\hat y - y)^2
+
+    Parameters
+    ----------
+    sizes : tuple of three positive ints, default (2, 4, 1)
+        Input, hidden and output widths.
+    seed : int, default 0
+        Seed for ``np.random.default_rng``. The parameters are drawn from U(-1, 1) in the order
+        W1, b1, W2, b2, so a seed fixes the whole run bit for bit.
+
+    Attributes
+    ----------
+    W1 : ndarray, shape (n_in, n_hidden)
+    b1 : ndarray, shape (1, n_hidden)
+    W2 : ndarray, shape (n_hidden, n_out)
+    b2 : ndarray, shape (1, n_out)
+
+    Examples
+    --------
+    >>> X, y = xor_data()
+    >>> net = MLP(seed=0)
+    >>> losses = net.train(X, y, lr=0.5, epochs=5000)
+    >>> bool((net.predict(X) == y).all())
+    True
+    """
+
+    def __init__(self, sizes=(2, 4, 1), seed=0):
+        sizes = tuple(sizes) if isinstance(sizes, (tuple, list)) else sizes
+        if (
+            not isinstance(sizes, tuple)
+            or len(sizes) != 3
+            or not all(
+                isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in sizes
+            )
+        ):
+            raise ValueError(
+                "sizes must be three positive integers (inputs, hidden units, outputs), e.g. "
+                f"(2, 4, 1); got {sizes!r}"
+            )
+        self.sizes = tuple(int(s) for s in sizes)
+        self.seed = seed
+        n_in, n_hidden, n_out = self.sizes
+        rng = np.random.default_rng(seed)
+        self.W1 = rng.uniform(-1.0, 1.0, size=(n_in, n_hidden))
+        self.b1 = rng.uniform(-1.0, 1.0, size=(1, n_hidden))
+        self.W2 = rng.uniform(-1.0, 1.0, size=(n_hidden, n_out))
+        self.b2 = rng.uniform(-1.0, 1.0, size=(1, n_out))
+
+    def __repr__(self) -> str:
+        return f"MLP(sizes={self.sizes}, seed={self.seed!r})"
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """The parameter arrays themselves (not copies), keyed ``"W1", "b1", "W2", "b2"``."""
+        return {name: getattr(self, name) for name in _PARAMETER_NAMES}
+
+    # -- input checks --------------------------------------------------------------------
+
+    def _inputs(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise ValueError(
+                f"X must have shape (m, {self.sizes[0]}) - one row per example; got shape {X.shape}"
+            )
+        return X
+
+    def _targets(self, X: np.ndarray, y) -> np.ndarray:
+        y = np.asarray(y, dtype=np.float64)
+        expected = (X.shape[0], self.sizes[2])
+        if y.shape != expected:
+            raise ValueError(
+                f"y must have shape {expected} to match X (one row per example); got shape "
+                f"{y.shape}" + (" - reshape it with y.reshape(-1, 1)" if y.ndim == 1 else "")
+            )
+        return y
+
+    # -- the network ---------------------------------------------------------------------
+
+    def forward(self, X) -> np.ndarray:
+        r"""Network output :math:`\sigma(\sigma(X W_1 + b_1) W_2 + b_2)`, shape (m, n_out)."""
+        X = self._inputs(X)
+        return sigmoid(sigmoid(X @ self.W1 + self.b1) @ self.W2 + self.b2)
+
+    def loss(self, X, y) -> float:
+        r"""Mean squared error :math:`\operatorname{mean}((\hat y - y)^2)` over all outputs."""
+        X = self._inputs(X)
+        y = self._targets(X, y)
+        return float(np.mean((self.forward(X) - y) ** 2))
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels: 1.0 where the output is above 0.5, else 0.0 (shape (m, n_out))."""
+        return (self.forward(X) > 0.5).astype(np.float64)
+
+    def backward(self, X, y) -> dict[str, np.ndarray]:
+        r"""Gradients of :math:`L = \operatorname{mean}((\hat y - y)^2)` by backpropagation.
+
+        With :math:`\sigma' = \sigma(1 - \sigma)` and N the number of output entries,
+
+        .. math::
+
+            \delta_2 = \tfrac{2}{N}(\hat y - y)\,\hat y (1 - \hat y), \quad
+            \nabla W_2 = A_1^\top \delta_2, \quad \nabla b_2 = \textstyle\sum_{rows} \delta_2,
+
+            \delta_1 = (\delta_2 W_2^\top)\,A_1 (1 - A_1), \quad
+            \nabla W_1 = X^\top \delta_1, \quad \nabla b_1 = \textstyle\sum_{rows} \delta_1.
+
+        Returns
+        -------
+        dict
+            Keys ``"W1", "b1", "W2", "b2"``, each shaped like its parameter.
+        """
+        X = self._inputs(X)
+        y = self._targets(X, y)
+        A1 = sigmoid(X @ self.W1 + self.b1)
+        out = sigmoid(A1 @ self.W2 + self.b2)
+        delta2 = (2.0 / y.size) * (out - y) * out * (1.0 - out)
+        delta1 = (delta2 @ self.W2.T) * A1 * (1.0 - A1)
+        return {
+            "W1": X.T @ delta1,
+            "b1": delta1.sum(axis=0, keepdims=True),
+            "W2": A1.T @ delta2,
+            "b2": delta2.sum(axis=0, keepdims=True),
+        }
+
+    def train(self, X, y, lr, epochs) -> np.ndarray:
+        """Full-batch gradient descent on the mean squared error, updating the parameters in place.
+
+        Parameters
+        ----------
+        X : array_like, shape (m, n_in)
+        y : array_like, shape (m, n_out)
+        lr : float
+            Learning rate, positive and finite (0.5 solves XOR from seed 0).
+        epochs : int
+            Number of updates, >= 0.
+
+        Returns
+        -------
+        ndarray of float64, shape (epochs,)
+            The loss before each update.
+        """
+        X = self._inputs(X)
+        y = self._targets(X, y)
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (0 < lr < np.inf):
+            raise ValueError(f"lr must be a positive finite number; got {lr!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
+            raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}")
+        lr = float(lr)
+        W1, b1, W2, b2 = self.W1, self.b1, self.W2, self.b2
+        losses = np.empty(int(epochs))
+        scale = 2.0 / y.size
+        XT = X.T
+        # The loop is backward() inlined: the same arithmetic, without per-epoch validation,
+        # dictionaries and method calls, so it costs what a plain numpy loop costs.
+        with np.errstate(over="ignore"):  # see sigmoid(): exp overflow is harmless here
+            for epoch in range(int(epochs)):
+                A1 = 1.0 / (1.0 + np.exp(-(X @ W1 + b1)))
+                out = 1.0 / (1.0 + np.exp(-(A1 @ W2 + b2)))
+                error = out - y
+                losses[epoch] = np.vdot(error, error) / error.size
+                delta2 = scale * error * out * (1.0 - out)
+                delta1 = (delta2 @ W2.T) * A1 * (1.0 - A1)
+                W2 -= lr * (A1.T @ delta2)
+                b2 -= lr * delta2.sum(axis=0, keepdims=True)
+                W1 -= lr * (XT @ delta1)
+                b1 -= lr * delta1.sum(axis=0, keepdims=True)
+        return losses
