@@ -143,7 +143,7 @@ def generate(lesson: str, solution_text: str, root: Path, workdir: Path) -> dict
 
     cfg = _nbgrader_config(root, workdir, lesson)
     buffer = io.StringIO()
-    log = logging.getLogger(f"autograder.release.{lesson}.{id(buffer)}")
+    log = logging.getLogger(f"autograder.release.{lesson}")
     log.propagate = False
     log.setLevel(logging.INFO)
     handler = logging.StreamHandler(buffer)
@@ -263,9 +263,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="lesson ids such as 01_derivatives (default: every lesson in solutions/)")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 and name every lesson whose stored files are stale")
+    parser.add_argument("--root", type=Path, default=course.ROOT,
+                        help="the course folder (default: this checkout)")
 
 
-def run(args: argparse.Namespace, root: Path = course.ROOT) -> int:
+def run(args: argparse.Namespace, root: Path | None = None) -> int:
+    root = Path(root or getattr(args, "root", None) or course.ROOT).resolve()
     try:
         lessons = resolve(args.lessons, root)
     except ReleaseError as exc:
