@@ -23,7 +23,8 @@ import base64
 import io
 import math
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -62,7 +63,8 @@ STATIC_DPI = 80
 
 def _png(fig: Figure, dpi: int) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    # No bbox_inches="tight": it draws the figure twice; constrained layout already fits it.
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()
 
 
@@ -322,7 +324,7 @@ def _guide(ax, h_anchor: float, err_anchor: float, slope: int, span: tuple[float
     ax.plot(hs, err_anchor * (hs / h_anchor) ** slope, color=GREY, lw=1.2, ls=":")
     ax.annotate(text, (at, err_anchor * (at / h_anchor) ** slope), fontsize=8, color="#333333",
                 xytext=offset, textcoords="offset points", ha="center",
-                arrowprops=dict(arrowstyle="-", color=GREY, lw=0.8))
+                arrowprops={"arrowstyle": "-", "color": GREY, "lw": 0.8})
 
 
 def _draw_v(ax, curves: dict[tuple[str, str], np.ndarray], h: float | None, title: str, guides: bool = True) -> list[str]:
@@ -454,26 +456,26 @@ def _draw_chain(ax, x: float, w1: float, w2: float, y: float) -> dict:
     for key, (px, py, text) in nodes.items():
         param = key in ("w1", "w2", "y")
         ax.text(px, py, text, ha="center", va="center", fontsize=9,
-                bbox=dict(boxstyle="round,pad=0.35", fc="#eef5fb" if param else "white", ec=BLUE if param else BLACK))
+                bbox={"boxstyle": "round,pad=0.35", "fc": "#eef5fb" if param else "white", "ec": BLUE if param else BLACK})
     edges = [("x", "z1", f"∂z₁/∂x = w₁\n= {local['dz1/dx']:.3g}"),
              ("z1", "a1", f"∂a₁/∂z₁ = σ(1−σ)\n= {local['da1/dz1']:.3g}"),
              ("a1", "pred", f"∂ŷ/∂a₁ = w₂\n= {local['dpred/da1']:.3g}"),
              ("pred", "L", f"∂L/∂ŷ = 2(ŷ−y)\n= {local['dL/dpred']:.3g}")]
     for a, b, text in edges:
         (xa, ya, _), (xb, yb, _) = nodes[a], nodes[b]
-        ax.annotate("", (xb - 0.78, yb), (xa + 0.78, ya), arrowprops=dict(arrowstyle="-|>", color=BLACK, lw=1.4))
+        ax.annotate("", (xb - 0.78, yb), (xa + 0.78, ya), arrowprops={"arrowstyle": "-|>", "color": BLACK, "lw": 1.4})
         ax.text((xa + xb) / 2, 0.42, text, ha="center", va="bottom", fontsize=7.5, color=BLUE)
     for a, b, text in [("w1", "z1", f"∂z₁/∂w₁ = x = {local['dz1/dw1']:.3g}"),
                        ("w2", "pred", f"∂ŷ/∂w₂ = a₁ = {local['dpred/dw2']:.3g}"), ("y", "L", "")]:
         (xa, ya, _), (xb, yb, _) = nodes[a], nodes[b]
-        ax.annotate("", (xb, yb + 0.42), (xa, ya - 0.25), arrowprops=dict(arrowstyle="-|>", color=BLUE, lw=1.2))
+        ax.annotate("", (xb, yb + 0.42), (xa, ya - 0.25), arrowprops={"arrowstyle": "-|>", "color": BLUE, "lw": 1.2})
         if text:
             ax.text(xa + 0.12, 0.95, text, ha="left", va="center", fontsize=7.5, color=BLUE)
     for key in ("x", "z1", "a1", "pred", "L"):
         px, _, _ = nodes[key]
         ax.text(px, -0.62, f"∂L/∂{_pretty(key)}\n= {back[key]:.4g}", ha="center", va="top", fontsize=8.5,
                 color=VERMILLION, fontweight="bold")
-    ax.annotate("", (0.0, -1.42), (9.6, -1.42), arrowprops=dict(arrowstyle="-|>", color=VERMILLION, lw=1.2, ls="--"))
+    ax.annotate("", (0.0, -1.42), (9.6, -1.42), arrowprops={"arrowstyle": "-|>", "color": VERMILLION, "lw": 1.2, "ls": "--"})
     ax.text(4.8, -1.5, "backward pass: multiply the local derivatives from L back to each node",
             ha="center", va="top", fontsize=8, color=VERMILLION)
     for key in ("w1", "w2"):
@@ -551,7 +553,7 @@ _SURFACES = {
 
 def _draw_field(ax, surface: str, px: float, py: float, angle: float, legend: bool = True) -> tuple[np.ndarray, float]:
     formula, f = _SURFACES[surface]
-    xs = np.linspace(-2.5, 2.5, 121)
+    xs = np.linspace(-2.5, 2.5, 81)
     X, Y = np.meshgrid(xs, xs)
     Z = f((X, Y))
     ax.contourf(X, Y, Z, levels=18, cmap="cividis", alpha=0.35)
@@ -563,7 +565,7 @@ def _draw_field(ax, surface: str, px: float, py: float, angle: float, legend: bo
     u = np.array([math.cos(math.radians(angle)), math.sin(math.radians(angle))])
     slope = float(g @ u)
     scale = 1.0 if norm <= 1.2 else 1.2 / norm  # keep long arrows inside the picture
-    arrow = dict(angles="xy", scale_units="xy", scale=1, width=0.012, zorder=4)
+    arrow = {"angles": "xy", "scale_units": "xy", "scale": 1, "width": 0.012, "zorder": 4}
     if norm > 0:
         ax.quiver(px, py, *(g * scale), color=VERMILLION, label=f"∇f = ({g[0]:.2f}, {g[1]:.2f})" + (f", drawn ×{scale:.2f}" if scale < 1 else ""), **arrow)
         ax.quiver(px, py, *(-g * scale), color=BLUE, label="−∇f: steepest descent", **arrow)
@@ -683,9 +685,9 @@ def _verdict(lr: float, kind: str) -> str:
 
 def _draw_descent(ax_path, ax_loss, kind: str, lr: float, start: tuple[float, float], steps: int, legend: bool = True):
     formula, c = _LOSSES[kind]
-    loss, _ = _quadratic(c)
+    _loss, _ = _quadratic(c)
     path, losses = _descent(kind, lr, start, steps)
-    ws = np.linspace(-2.5, 3.0, 120)
+    ws = np.linspace(-2.5, 3.0, 80)
     W1, W2 = np.meshgrid(ws, ws)
     Z = (W1 - 1.0) ** 2 + c * (W2 + 0.5) ** 2
     ax_path.contourf(W1, W2, Z, levels=np.geomspace(1e-3, Z.max(), 16), cmap="cividis", alpha=0.35)
@@ -799,8 +801,8 @@ class _Trainer:
         return self.model, np.asarray(self.history), X, y
 
 
-def _draw_boundary(ax, model, X: np.ndarray, y: np.ndarray, title: str, legend: bool = True) -> np.ndarray:
-    grid = np.linspace(-0.5, 1.5, 101)
+def _draw_boundary(ax, model, X: np.ndarray, y: np.ndarray, title: str):
+    grid = np.linspace(-0.5, 1.5, 61)
     G1, G2 = np.meshgrid(grid, grid)
     out = _outputs(model, np.column_stack([G1.ravel(), G2.ravel()])).reshape(G1.shape)
     filled = ax.contourf(G1, G2, out, levels=np.linspace(0, 1, 11), cmap="PuOr_r", alpha=0.75)
@@ -815,8 +817,6 @@ def _draw_boundary(ax, model, X: np.ndarray, y: np.ndarray, title: str, legend: 
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
     ax.set_title(title, fontsize=9)
-    if legend:
-        _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     return filled
 
 
@@ -844,7 +844,9 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
         fig.get_layout_engine().set(wspace=0.12)
         if len(history):
             ax_l.semilogy(np.arange(1, len(history) + 1), history, color=BLUE, lw=1.8, label="training loss")
-            _legend(ax_l, loc="upper right")
+        # The points' legend sits with the loss: inside the boundary panel it would hide a corner.
+        _legend(ax_l, handles=ax_b.get_legend_handles_labels()[0] + ax_l.get_legend_handles_labels()[0],
+                loc="upper right")
         ax_l.set_xlim(0, max(epochs, 100))
         ax_l.set_xlabel("epoch")
         ax_l.set_ylabel("loss (log scale)")
@@ -864,7 +866,8 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
         for i, epochs in enumerate(marks):
             model, history, X, y = local.at(int(seed), int(hidden), float(lr), epochs)
             loss_text = f", loss {history[-1]:.3g}" if len(history) else ""
-            _draw_boundary(fig.add_subplot(spec[0, i]), model, X, y, f"after {epochs} epochs{loss_text}", legend=(i == 0))
+            ax_b = fig.add_subplot(spec[0, i])
+            _draw_boundary(ax_b, model, X, y, f"after {epochs} epochs{loss_text}")
         ax = fig.add_subplot(spec[1, :])
         ax.semilogy(np.arange(1, len(history) + 1), history, color=BLUE, lw=1.8, label="training loss")
         for epochs in marks[1:]:
@@ -872,7 +875,7 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss (log scale)")
         ax.set_title(f"2-{hidden}-1 sigmoid network, seed {seed}, lr = {lr:g}", fontsize=9)
-        _legend(ax, loc="upper right")
+        _legend(ax, handles=ax_b.get_legend_handles_labels()[0] + ax.get_legend_handles_labels()[0], loc="upper right")
         fig.suptitle("Backpropagation learning XOR: the decision boundary as training goes on", fontweight="bold")
         return fig
 
@@ -890,8 +893,7 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
 
     def train_more(_button) -> None:
         epochs = controls["epochs"]
-        if epochs.value + 100 > epochs.max:
-            epochs.max = epochs.value + 100
+        epochs.max = max(epochs.max, epochs.value + 100)
         epochs.value += 100
 
     more.on_click(train_more)
