@@ -1,0 +1,252 @@
+"""Every lesson in solutions/ meets the course standard (docs/AUTHORING.md).
+
+Lessons are found, not listed: a new solutions/<id>/<id>.ipynb is tested by adding it. The
+autograde tests run real nbgrader once per lesson (all students in one run: the solved
+version, the untouched student version and every fixture variant), which takes most of this
+module's time - about 3-4 s per student on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import (
+    LESSONS,
+    ROOT,
+    SOLVED,
+    UNTOUCHED,
+    execute,
+    is_answer,
+    is_test,
+    load_fixtures,
+    nbgrader_meta,
+    read,
+    variants,
+)
+
+from autograder import course
+from autograder.notebooks import is_normal
+
+SOLUTION_SECONDS_TARGET = 10  # the standard: a solutions notebook runs in under 10 s
+SOLUTION_SECONDS_LIMIT = 30  # what a test fails on: machines are noisy, the target is reported
+
+
+def both(lesson):
+    return {
+        "solutions": course.solution_path(lesson),
+        "lessons": course.lesson_path(lesson),
+    }
+
+
+lessons = pytest.mark.parametrize("lesson", LESSONS)
+stored = pytest.mark.parametrize("folder", ["solutions", "lessons"])
+
+
+# --------------------------------------------------------------------------- release and storage
+
+
+@lessons
+def test_release_check_passes(lesson):
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "release", "--check", lesson],
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, f"lessons/{lesson} is stale:\n{done.stdout}{done.stderr}"
+
+
+@lessons
+@stored
+def test_notebook_is_stored_without_outputs_or_execution_counts(lesson, folder):
+    path = both(lesson)[folder]
+    assert path.is_file(), f"{path.relative_to(ROOT)} is missing: run `python -m autograder release {lesson}`"
+    nb = read(path)
+    dirty = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    assert not dirty, f"{path.relative_to(ROOT)}: cells {dirty} have outputs or execution counts"
+
+
+@lessons
+@stored
+def test_notebook_is_in_normal_form(lesson, folder):
+    path = both(lesson)[folder]
+    assert is_normal(path.read_text(encoding="utf-8")), (
+        f"{path.relative_to(ROOT)} is not in the release's normal form: run `python -m autograder release {lesson}`"
+    )
+
+
+# --------------------------------------------------------------------------- nbgrader metadata
+
+
+def graded_cells(path):
+    return [(i, c, nbgrader_meta(c)) for i, c in enumerate(read(path).cells) if nbgrader_meta(c)]
+
+
+@lessons
+@stored
+def test_grade_ids_are_unique(lesson, folder):
+    ids = [m.get("grade_id") for _, _, m in graded_cells(both(lesson)[folder])]
+    assert None not in ids, "a cell with nbgrader metadata has no grade_id"
+    duplicates = sorted({x for x in ids if ids.count(x) > 1})
+    assert not duplicates, f"duplicate grade_ids: {duplicates}"
+
+
+@lessons
+@stored
+def test_nbgrader_cells_use_schema_version_3(lesson, folder):
+    wrong = [m.get("grade_id") for _, _, m in graded_cells(both(lesson)[folder]) if m.get("schema_version") != 3]
+    assert not wrong, f"cells without schema_version 3: {wrong}"
+
+
+@lessons
+@stored
+def test_graded_cells_carry_points(lesson, folder):
+    cells = graded_cells(both(lesson)[folder])
+    assert any(m.get("grade") for _, _, m in cells), "the lesson has no graded cell"
+    pointless = [m["grade_id"] for _, _, m in cells
+                 if m.get("grade") and not (isinstance(m.get("points"), (int, float)) and m["points"] > 0)]
+    assert not pointless, f"graded cells without positive points: {pointless}"
+
+
+@lessons
+@stored
+def test_test_cells_are_locked(lesson, folder):
+    unlocked = [m["grade_id"] for _, c, m in graded_cells(both(lesson)[folder]) if is_test(c) and not m.get("locked")]
+    assert not unlocked, f"test cells not locked: {unlocked}"
+
+
+@lessons
+def test_every_answer_cell_has_its_test_cell_after_it(lesson):
+    cells = graded_cells(course.solution_path(lesson))
+    position = {m["grade_id"]: i for i, _, m in cells}
+    answers = [(i, m["grade_id"]) for i, c, m in cells if is_answer(c)]
+    assert answers, "the lesson has no autograded answer cell"
+    problems = []
+    for i, gid in answers:
+        test_id = f"test_{gid}"
+        if test_id not in position:
+            problems.append(f"{gid}: no test cell {test_id!r}")
+        elif not is_test(read(course.solution_path(lesson)).cells[position[test_id]]):
+            problems.append(f"{test_id} is not a graded, locked test cell")
+        elif position[test_id] < i:
+            problems.append(f"{test_id} comes before its answer cell")
+    assert not problems, "; ".join(problems)
+
+
+@lessons
+def test_lesson_has_an_autograded_quiz(lesson):
+    ids = {m["grade_id"]: c for _, c, m in graded_cells(course.solution_path(lesson))}
+    assert "quiz" in ids and is_answer(ids["quiz"]), "no quiz answer cell (grade_id 'quiz')"
+    assert "test_quiz" in ids and is_test(ids["test_quiz"]), "no quiz test cell (grade_id 'test_quiz')"
+
+
+@lessons
+@stored
+def test_setup_cell_is_the_first_code_cell_and_tagged(lesson, folder):
+    code = [c for c in read(both(lesson)[folder]).cells if c.cell_type == "code"]
+    assert code, "no code cells"
+    assert course.SETUP_TAG in code[0].metadata.get("tags", []), "the first code cell is not tagged 'setup'"
+    assert code[0].source == course.setup_cell_source(lesson, course.settings()), (
+        "the setup cell differs from autograder.course.setup_cell_source: run the release"
+    )
+    assert sum(course.SETUP_TAG in c.metadata.get("tags", []) for c in code) == 1, "more than one setup cell"
+
+
+@lessons
+def test_header_has_the_colab_badge_of_this_lesson(lesson):
+    first = read(course.lesson_path(lesson)).cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), "the first cell is not a title"
+    assert course.badge_url(lesson, course.settings()) in first.source, "no Colab badge for this lesson"
+
+
+# --------------------------------------------------------------------------- running
+
+
+@lessons
+def test_solutions_notebook_runs_top_to_bottom(lesson, tmp_path):
+    run = execute(read(course.solution_path(lesson)), tmp_path)
+    print(f"\n{lesson}: solutions notebook ran in {run.seconds:.1f} s "
+          f"(target {SOLUTION_SECONDS_TARGET} s, fails above {SOLUTION_SECONDS_LIMIT} s)")
+    assert not run.errors, "cells failed: " + "; ".join(
+        f"cell {e.index} ({e.grade_id or 'no grade_id'}): {e.ename}: {e.evalue[:300]}" for e in run.errors
+    )
+    assert run.seconds < SOLUTION_SECONDS_LIMIT
+
+
+@lessons
+def test_student_version_fails_only_in_answer_cells_and_their_tests(lesson, tmp_path):
+    nb = read(course.lesson_path(lesson))
+    run = execute(nb, tmp_path)
+    first_answer = min((i for i, c in enumerate(nb.cells) if is_answer(c)), default=len(nb.cells))
+    unexpected = []
+    for e in run.errors:
+        cell = nb.cells[e.index]
+        if is_answer(cell) and e.ename == "NotImplementedError":
+            continue
+        if is_test(cell) and e.index > first_answer:
+            continue
+        unexpected.append(f"cell {e.index} ({e.grade_id or 'not graded'}): {e.ename}: {e.evalue[:300]}")
+    assert not unexpected, "cells other than answers and their tests failed:\n" + "\n".join(unexpected)
+    failing_tests = {e.grade_id for e in run.errors if is_test(nb.cells[e.index])}
+    untested = [f"test_{gid}" for gid in (nbgrader_meta(c)["grade_id"] for c in nb.cells if is_answer(c))
+                if f"test_{gid}" not in failing_tests]
+    assert not untested, f"test cells that pass on the untouched student version: {untested}"
+
+
+# --------------------------------------------------------------------------- real nbgrader autograde
+
+
+def autograded_points(grades):
+    return {gid: row for gid, row in grades.items() if row.cell_type == "code"}
+
+
+@lessons
+def test_solved_student_version_gets_every_autograded_point(lesson, autograded):
+    result = autograded(lesson)
+    print(f"\n{lesson}: autograde of {result.students} submissions took {result.seconds:.1f} s")
+    rows = autograded_points(result.of(SOLVED))
+    assert rows, "no autograded cells were graded"
+    short = {gid: (r.auto_score, r.max_score) for gid, r in rows.items() if r.auto_score != r.max_score}
+    assert not short, f"points lost by the solutions: {short}\n{result.log[-3000:]}"
+
+
+@lessons
+def test_untouched_student_version_gets_no_point(lesson, autograded):
+    rows = autograded_points(autograded(lesson).of(UNTOUCHED))
+    scored = {gid: r.auto_score for gid, r in rows.items() if r.auto_score}
+    assert not scored, f"points given for unanswered exercises: {scored}"
+
+
+@lessons
+def test_answer_fixtures_cover_every_graded_function(lesson):
+    answers = load_fixtures(lesson)
+    if answers is None:
+        pytest.skip(f"no tests/fixtures/answers/{lesson}.py")
+    graded = [nbgrader_meta(c)["grade_id"] for c in read(course.solution_path(lesson)).cells if is_answer(c)]
+    thin = [f"{gid} ({len(answers.get(gid, {}).get('right', []))} right, "
+            f"{len(answers.get(gid, {}).get('wrong', {}))} wrong)"
+            for gid in graded
+            if len(answers.get(gid, {}).get("right", [])) < 1 or len(answers.get(gid, {}).get("wrong", {})) < 2]
+    assert not thin, "each answer cell needs >= 1 right and >= 2 wrong fixture answers: " + ", ".join(thin)
+    unknown = sorted(set(answers) - set(graded))
+    assert not unknown, f"fixtures for answer cells the lesson does not have: {unknown}"
+
+
+ALL_VARIANTS = [pytest.param(lesson, v, id=f"{lesson}-{v.student}") for lesson in LESSONS for v in variants(lesson)]
+
+
+@pytest.mark.parametrize("lesson, variant", [p for p in ALL_VARIANTS if p.values[1].kind == "right"])
+def test_right_answer_keeps_full_marks(lesson, variant, autograded):
+    row = autograded(lesson).of(variant.student)[f"test_{variant.grade_id}"]
+    assert row.auto_score == row.max_score, (
+        f"a right answer for {variant.grade_id} got {row.auto_score} of {row.max_score}:\n{variant.source}"
+    )
+
+
+@pytest.mark.parametrize("lesson, variant", [p for p in ALL_VARIANTS if p.values[1].kind == "wrong"])
+def test_wrong_answer_loses_points(lesson, variant, autograded):
+    row = autograded(lesson).of(variant.student)[f"test_{variant.grade_id}"]
+    assert row.auto_score is not None and row.auto_score < row.max_score, (
+        f"wrong answer ({variant.label}) for {variant.grade_id} kept {row.auto_score} of {row.max_score}"
+    )
