@@ -482,8 +482,14 @@ def _draw_chain(ax, x: float, w1: float, w2: float, y: float) -> dict:
         px, py, _ = nodes[key]
         ax.text(px - 0.72, py, f"∂L/∂{_pretty(key)} = {back[key]:.4g}", ha="right", va="center", fontsize=8.5,
                 color=VERMILLION, fontweight="bold")
+    from matplotlib.patches import Patch
+
+    key = [Patch(fc="white", ec=BLACK, label="node: forward value"),
+           Patch(fc=BLUE, ec=BLUE, label="edge: local derivative"),
+           Patch(fc=VERMILLION, ec=VERMILLION, label="∂L/∂node: backward product")]
+    _legend(ax, handles=key, loc="lower center", ncol=3)
     ax.set_xlim(-1.1, 10.7)
-    ax.set_ylim(-1.95, 2.0)
+    ax.set_ylim(-2.55, 2.0)
     ax.set_axis_off()
     return v
 
@@ -524,7 +530,7 @@ def chain_rule_graph(x: float = 2.0, w1: float = 0.5, w2: float = 0.8, y_true: f
         )
 
     def grid() -> Figure:
-        fig = Figure(figsize=(10, 10.5), layout="constrained")
+        fig = Figure(figsize=(10, 11.5), layout="constrained")
         for ax, w1_ in zip(fig.subplots(3, 1), (0.5, 1.5, 3.0)):
             v = _draw_chain(ax, float(x), w1_, float(w2), y)
             ax.set_title(f"w₁ = {w1_:g}: z₁ = {v['z1']:.3g}, σ'(z₁) = {v['local']['da1/dz1']:.3g}, "
@@ -539,7 +545,7 @@ def chain_rule_graph(x: float = 2.0, w1: float = 0.5, w2: float = 0.8, y_true: f
         "w1": _slider("float", "weight w₁", float(w1), min=-3, max=3, step=0.1),
         "w2": _slider("float", "weight w₂", float(w2), min=-3, max=3, step=0.1),
     }
-    return Explorer("chain_rule_graph", controls, draw, grid, size=(10, 4.0))
+    return Explorer("chain_rule_graph", controls, draw, grid, size=(10, 4.4))
 
 
 # --------------------------------------------------------------------------- 03: gradient field
