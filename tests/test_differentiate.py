@@ -494,8 +494,8 @@ def test_batched_gradient_bounds_the_memory_of_each_call(n):
     gradient(f, np.linspace(-1, 1, n), batched=True)
     assert f.rows == 2 * n  # every perturbed point exactly once
     assert f.largest <= 256  # rows per call
-    assert f.largest * n <= 2**18  # float64 entries per call: 2 MiB
-    assert f.calls <= math.ceil(2 * n / min(256, 2**18 // n))  # and still few calls
+    assert f.largest * n <= 2**17  # float64 entries per call: 1 MiB
+    assert f.calls <= math.ceil(2 * n / min(256, 2**17 // n))  # and still few calls
 
 
 def test_batched_gradient_rejects_f_that_does_not_return_one_value_per_row():
