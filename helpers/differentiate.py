@@ -92,7 +92,7 @@ def _as_float64_array(x: object, name: str = "x") -> np.ndarray:
         raise TypeError(f"{name} must be real-valued; got dtype {raw.dtype} ({type(x).__name__})")
     _warn_low_precision(raw.dtype, name)
     out = np.array(raw, dtype=np.float64, copy=True)
-    if not np.all(np.isfinite(out)):
+    if not np.isfinite(out).all():
         raise ValueError(f"{name} must be finite; got {_show(out)}")
     return out
 
@@ -636,7 +636,7 @@ def gradient(
         denominators = x_plus - x_minus
     else:
         denominators = x_plus - x
-    if np.any(denominators == 0.0):
+    if (denominators == 0.0).any():
         i = int(np.flatnonzero(denominators == 0.0)[0])
         raise ValueError(f"h[{i}] = {steps[i]!r} is too small to change x[{i}] = {x[i]!r}")
 

@@ -1,0 +1,66 @@
+"""The benchmark command keeps working: ``python -m benchmarks --quick`` prints every figure.
+
+Not a timed test - the figures themselves are not checked against targets here (machine
+noise must not fail CI); only that each one is computed and printed.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def quick_output() -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_quick_benchmark_prints_batched_vs_loop_ratios_for_every_n(quick_output):
+    section = quick_output.split("1. Central gradient")[1].split("2. XOR")[0]
+    for n, target in [(10, "-"), (100, ">= 10x"), (1000, ">= 2x")]:
+        assert re.search(rf"^\s+{n}\s.*\d\.\dx\s+{re.escape(target)}\s", section, re.MULTILINE), n
+    assert re.search(r">= 10x\s+(met|NOT met)", section)
+
+
+def test_quick_benchmark_prints_the_training_ratio_against_its_target(quick_output):
+    assert re.search(
+        r"ratio helpers / plain: \d+\.\d\dx \(target <= 1.3x: (met|NOT met)\)", quick_output
+    )
+    assert "same loss history: yes" in quick_output
+    assert "XOR solved from seed 0 within 5000 epochs: yes" in quick_output
+
+
+@pytest.mark.parametrize(
+    "quantity",
+    [
+        "forward derivative",
+        "backward derivative",
+        "central derivative",
+        "second derivative",
+        "central gradient, rosenbrock",
+        "forward gradient, log-sum-exp",
+        "Hessian, rosenbrock",
+        "central gradient, MLP loss",
+    ],
+)
+def test_quick_benchmark_prints_the_accuracy_of(quantity, quick_output):
+    lines = [line for line in quick_output.splitlines() if quantity in line]
+    assert lines, quantity
+    for line in lines:
+        assert re.search(r"\d\.\de-\d\d", line), line
+        assert "nan" not in line
