@@ -1,0 +1,309 @@
+"""Run a submission cell by cell so that one bad cell costs only what depends on it.
+
+nbclient executes each cell. Around it this module adds what batch grading needs:
+
+- a per-cell time limit: the kernel is interrupted; if it ignores the interrupt (a loop that
+  catches ``KeyboardInterrupt`` or ignores SIGINT) it is replaced;
+- a dead kernel (``os._exit``, a crash, the memory limit) is replaced too; in both cases the
+  earlier cells that ran fine are run again in the new kernel, so the state the later cells
+  expect is back, and grading goes on with the next cell;
+- a per-notebook time budget: cells left when it runs out are not run and say so;
+- a cap on the output kept per cell (a 50 MB print is cut to the cap with a note).
+
+Every cell gets a :class:`CellRun` record saying what happened, for the feedback and the report.
+A cell that failed for one of these reasons gets an error output naming the reason, so nbgrader
+scores it 0 like any other failing test.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from .limits import Limits
+from .sandbox import SandboxSpec, kernel_argv, kernel_env
+
+# Status of one code cell after execution.
+OK = "ok"
+ERROR = "error"  # the cell raised: an ordinary wrong answer or failing check
+TIMEOUT = "timeout"
+KERNEL_DIED = "kernel_died"
+MEMORY = "memory"
+NOT_RUN = "not_run"  # the notebook's time budget ran out first
+
+_TIMEOUT_ENAME = "CellTimeoutError"
+
+
+@dataclass
+class CellRun:
+    index: int
+    status: str = OK
+    seconds: float = 0.0
+    note: str = ""
+    output_truncated: bool = False
+
+
+@dataclass
+class ExecutionResult:
+    """An executed notebook and what happened on the way."""
+
+    notebook: dict[str, Any]
+    cells: list[CellRun]
+    kernel_starts: int = 0
+    seconds_kernel_start: float = 0.0
+    seconds_cells: float = 0.0
+    seconds_replay: float = 0.0
+    seconds_total: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ExecutionResult":
+        data = dict(data)
+        data["cells"] = [CellRun(**c) for c in data["cells"]]
+        return cls(**data)
+
+
+class _SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel command is given, not looked up in a kernelspec."""
+
+    def __init__(self, argv: list[str], **kwargs: Any):
+        super().__init__(**kwargs)
+        # Interrupt through the control channel: a SIGINT to the process group would hit bwrap
+        # itself, which then takes the whole sandbox down.
+        self._kernel_spec = KernelSpec(
+            argv=argv, display_name="sandboxed python", language="python", interrupt_mode="message"
+        )
+
+
+class _CappedClient(NotebookClient):
+    """nbclient with a cap on the bytes of output stored per cell."""
+
+    def __init__(self, *args: Any, output_bytes: int, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.output_bytes = output_bytes
+        self.stored: dict[int, int] = {}
+        self.truncated: set[int] = set()
+
+    def output(self, outs, msg, display_id, cell_index):  # noqa: ANN001 - nbclient's signature
+        content = msg.get("content", {})
+        size = _message_size(msg["msg_type"], content)
+        used = self.stored.get(cell_index, 0)
+        room = self.output_bytes - used
+        if room <= 0:
+            self.truncated.add(cell_index)
+            return None
+        if size > room:
+            self.truncated.add(cell_index)
+            if msg["msg_type"] == "stream":
+                msg = copy.deepcopy(msg)
+                msg["content"]["text"] = content.get("text", "")[:room]
+                size = room
+            else:
+                return None
+        self.stored[cell_index] = used + size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _message_size(msg_type: str, content: dict[str, Any]) -> int:
+    if msg_type == "stream":
+        return len(content.get("text", ""))
+    if msg_type == "error":
+        return sum(len(line) for line in content.get("traceback", [])) + len(content.get("evalue", ""))
+    data = content.get("data", {})
+    return sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
+
+
+class _Kernel:
+    """One sandboxed kernel and the nbclient driving it."""
+
+    def __init__(self, nb, limits: Limits, sandbox: SandboxSpec | None, scratch: Path, runtime: Path):
+        argv = kernel_argv(sandbox=sandbox, scratch=scratch, runtime=runtime, memory_mb=limits.memory_mb)
+        km = _SandboxedKernelManager(argv, transport="ipc")
+        km.connection_file = str(runtime / "kernel.json")
+        self.client = _CappedClient(
+            nb,
+            km=km,
+            timeout=int(limits.cell_seconds),
+            interrupt_on_timeout=True,
+            error_on_timeout={"ename": _TIMEOUT_ENAME, "evalue": "cell timed out"},
+            allow_errors=True,
+            iopub_timeout=2,
+            startup_timeout=60,
+            record_timing=False,
+            shutdown_kernel="immediate",
+            output_bytes=limits.output_bytes,
+        )
+        self.replies: dict[int, dict[str, Any]] = {}
+        self.client.on_cell_executed = self._remember_reply
+        env = kernel_env(scratch)
+        # The kernel's own console chatter is not the student's output: discard it.
+        self.client.start_new_kernel(cwd=str(scratch), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.client.start_new_kernel_client()
+
+    def _remember_reply(self, cell, cell_index, execute_reply):  # noqa: ANN001
+        self.replies[cell_index] = execute_reply or {}
+
+    def run(self, cell, index: int, seconds: float, record: bool = True) -> str:
+        """Execute one cell; return OK, ERROR, TIMEOUT or KERNEL_DIED.
+
+        nbclient stores the executed cell at ``nb.cells[index]``; with ``record=False`` (the
+        grader's own cells, re-runs after a restart) the notebook is left as it was.
+        """
+        cells = self.client.nb["cells"]
+        slot = index if 0 <= index < len(cells) else len(cells) - 1
+        saved = cells[slot] if (not record and cells) else None
+        try:
+            return self._run(cell, index if record else slot, seconds)
+        finally:
+            if saved is not None:
+                cells[slot] = saved
+
+    def _run(self, cell, index: int, seconds: float) -> str:
+        self.client.timeout = max(1, int(seconds + 0.999))
+        self.replies.pop(index, None)
+        try:
+            self.client.execute_cell(cell, index)
+        except DeadKernelError:
+            return KERNEL_DIED
+        reply = self.replies.get(index, {}).get("content", {})
+        if reply.get("ename") == _TIMEOUT_ENAME:
+            return TIMEOUT
+        if reply.get("status") == "error" or any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return ERROR
+        return OK
+
+    def responsive(self) -> bool:
+        """After an interrupt: does the kernel answer a trivial cell within a few seconds?"""
+        probe = nbformat.v4.new_code_cell("pass")
+        return self.run(probe, -1, 3, record=False) == OK
+
+    def shutdown(self) -> None:
+        try:
+            self.client._cleanup_kernel()
+        except Exception:  # noqa: BLE001 - a kernel that is already gone is fine
+            pass
+
+
+def _error_output(ename: str, evalue: str) -> dict[str, Any]:
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def execute_notebook(
+    nb: dict[str, Any], *, limits: Limits, sandbox: SandboxSpec | None, scratch_root: Path | None = None,
+    preload: list[str] | tuple[str, ...] = (), before_tests: str = "",
+) -> ExecutionResult:
+    """Execute ``nb`` (a repaired submission) and return it with outputs and per-cell records.
+
+    ``preload`` is code run in every new kernel before the notebook's cells (not recorded):
+    the grader imports ``helpers.checks`` there, so the checks bind numpy, math and builtins
+    before any student code can replace them. ``before_tests`` runs (unrecorded) before each
+    graded cell: the grader restores there what student code rebound in those modules.
+    """
+    nb = nbformat.from_dict(copy.deepcopy(nb))
+    started = time.monotonic()
+    deadline = started + limits.submission_seconds
+    work = Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root))
+    scratch, runtime = work / "scratch", work / "runtime"
+    scratch.mkdir()
+    runtime.mkdir()
+    result = ExecutionResult(notebook={}, cells=[])
+    ran_ok: list[int] = []
+    kernel: _Kernel | None = None
+
+    def new_kernel() -> _Kernel:
+        t0 = time.monotonic()
+        k = _Kernel(nb, limits, sandbox, scratch, runtime)
+        for code in preload:
+            k.run(nbformat.v4.new_code_cell(code), -1, limits.cell_seconds, record=False)
+        result.kernel_starts += 1
+        result.seconds_kernel_start += time.monotonic() - t0
+        return k
+
+    def replay() -> None:
+        t0 = time.monotonic()
+        for j in ran_ok:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            kernel.run(copy.deepcopy(nb.cells[j]), j, min(limits.cell_seconds, left), record=False)
+        result.seconds_replay += time.monotonic() - t0
+
+    try:
+        kernel = new_kernel()
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            cell.outputs = []
+            cell.execution_count = None
+            record = CellRun(index)
+            result.cells.append(record)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                record.status = NOT_RUN
+                record.note = f"not run: the notebook's time limit ({limits.submission_seconds:g} s) was used up"
+                cell.outputs = [_error_output("NotRun", record.note)]
+                continue
+            if not cell.source.strip():
+                continue
+            if before_tests and cell.metadata.get("nbgrader", {}).get("grade"):
+                kernel.run(nbformat.v4.new_code_cell(before_tests), -1, min(limits.cell_seconds, 10), record=False)
+            t0 = time.monotonic()
+            budget = min(limits.cell_seconds, left)
+            status = kernel.run(cell, index, budget)
+            record.seconds = time.monotonic() - t0
+            result.seconds_cells += record.seconds
+            if index in kernel.client.truncated:
+                record.output_truncated = True
+                cell.outputs.append(nbformat.v4.new_output(
+                    "stream", name="stdout",
+                    text=f"\n[output cut: more than {limits.output_bytes:,} bytes]\n"))
+            restart = False
+            if status == TIMEOUT:
+                record.status = TIMEOUT
+                cut = "notebook's time limit" if budget < limits.cell_seconds else "time limit per cell"
+                record.note = f"stopped after {budget:.0f} s ({cut})"
+                if not kernel.responsive():
+                    record.note += "; the kernel ignored the interrupt and was replaced"
+                    restart = True
+                cell.outputs = [o for o in cell.outputs if o.get("output_type") != "error"]
+                cell.outputs.append(_error_output("TimeoutError", f"this cell was {record.note}"))
+            elif status == KERNEL_DIED:
+                record.status = KERNEL_DIED
+                record.note = "the kernel died in this cell (os._exit, a crash or the memory limit) and was replaced"
+                cell.outputs.append(_error_output("KernelDied", record.note))
+                restart = True
+            elif status == ERROR:
+                errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+                if errors and errors[-1].get("ename") == "MemoryError":
+                    record.status = MEMORY
+                    record.note = f"ran out of memory (limit {limits.memory_mb} MB)"
+                else:
+                    record.status = ERROR
+            else:
+                ran_ok.append(index)
+            if restart:
+                kernel.shutdown()
+                kernel = new_kernel()
+                replay()
+    finally:
+        if kernel is not None:
+            kernel.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+    result.notebook = nb
+    result.seconds_total = time.monotonic() - started
+    return result

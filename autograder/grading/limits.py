@@ -1,0 +1,29 @@
+"""The limits a submission runs under, with the defaults an instructor gets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for grading one submission.
+
+    cell_seconds : a cell running longer is interrupted (and its kernel replaced if it ignores
+        the interrupt).
+    submission_seconds : wall-clock budget of one notebook; cells left when it runs out are
+        not run and score nothing.
+    memory_mb : address-space limit of each kernel (RLIMIT_AS).
+    output_bytes : text and data kept per cell; the rest is cut with a note.
+    """
+
+    cell_seconds: float = 30.0
+    submission_seconds: float = 300.0
+    memory_mb: int = 2048
+    output_bytes: int = 1_000_000
+
+    def describe(self) -> str:
+        return (
+            f"{self.cell_seconds:g} s per cell, {self.submission_seconds:g} s per notebook, "
+            f"{self.memory_mb} MB per kernel, {self.output_bytes:,} bytes of output per cell"
+        )

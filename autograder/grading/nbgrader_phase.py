@@ -1,0 +1,101 @@
+"""nbgrader's own Autograde, run serially, fed with notebooks executed elsewhere.
+
+The expensive part - running student code - happens in parallel worker processes
+(:mod:`.execute`). This module then runs nbgrader's ``Autograde`` converter for one
+submission at a time in the grader's process, with two changes to its preprocessor lists:
+
+- sanitizing starts with :class:`RestoreCells` (the same :func:`repair` the workers ran), so
+  deleted, duplicated, retyped or stripped test cells are back before nbgrader's
+  ``OverwriteCells`` looks at them;
+- ``Execute`` is replaced by :class:`LoadExecuted`, which copies in the outputs the worker
+  produced (checking the cells are the same), and moves stderr text of graded cells to
+  stdout, so a warning stays visible but does not zero a test.
+
+Everything else - checksums, ``SaveAutoGrades``, late penalties, metadata checks - is
+nbgrader's, and every gradebook write comes from this one process: SQLite never sees two
+writers, and the gradebook is the same whatever ``--jobs`` was.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import nbformat
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    IgnorePattern,
+    LimitOutput,
+    NbGraderPreprocessor,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+from traitlets.config import Config
+
+from . import repair as repair_module
+from .lessons import Lesson
+
+# Filled by the grader before each Autograde run (one process, one submission at a time).
+LESSONS: dict[str, Lesson] = {}
+EXECUTED: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+class RestoreCells(NbGraderPreprocessor):
+    """Put back deleted, duplicated, retyped or metadata-stripped nbgrader cells."""
+
+    def preprocess(self, nb, resources):
+        lesson = LESSONS[resources["nbgrader"]["assignment"]]
+        repaired = repair_module.repair(nb, lesson)
+        for finding in repaired.findings:
+            self.log.warning("%s: %s", resources["nbgrader"]["student"], finding)
+        return repaired.notebook, resources
+
+
+class LoadExecuted(NbGraderPreprocessor):
+    """Stand-in for nbgrader's Execute: take the outputs a grading worker produced."""
+
+    def preprocess(self, nb, resources):
+        key = (resources["nbgrader"]["student"], resources["nbgrader"]["assignment"])
+        executed = EXECUTED[key]
+        cells = executed["cells"]
+        if len(cells) != len(nb.cells):
+            raise RuntimeError(f"executed notebook has {len(cells)} cells, nbgrader's has {len(nb.cells)}")
+        for index, (mine, done) in enumerate(zip(nb.cells, cells)):
+            if mine.cell_type != done["cell_type"] or mine.source != done["source"]:
+                raise RuntimeError(f"cell {index + 1} of the executed notebook differs from the one nbgrader "
+                                   f"sanitized ({done['cell_type']} {done['source'][:40]!r} vs "
+                                   f"{mine.cell_type} {mine.source[:40]!r})")
+            if mine.cell_type == "code":
+                outputs = nbformat.from_dict(copy.deepcopy(done.get("outputs", [])))
+                if mine.metadata.get("nbgrader", {}).get("grade"):
+                    outputs = _stderr_to_stdout(outputs)
+                mine.outputs = outputs
+                mine.execution_count = done.get("execution_count")
+        return nb, resources
+
+
+def _stderr_to_stdout(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # nbgrader scores any stderr stream in a test cell as 0; a warning is not a failed test.
+    for out in outputs:
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            out["name"] = "stdout"
+    return outputs
+
+
+def autograde_config() -> Config:
+    c = Config()
+    c.Autograde.sanitize_preprocessors = [
+        RestoreCells, ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+    ]
+    c.Autograde.autograde_preprocessors = [
+        LoadExecuted, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+        AssignLatePenalties, CheckCellMetadata,
+    ]
+    c.Autograde.create_student = True
+    return c

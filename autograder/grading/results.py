@@ -1,0 +1,130 @@
+"""grades.csv and exercises.csv: scores from the gradebook, statuses that say what happened.
+
+Scores are read back from nbgrader's gradebook (so a written answer graded later in formgrader
+shows up on the next run); what the gradebook cannot tell - a file that could not be graded,
+a cell that timed out, a test cell that had to be put back - comes from the grader's own
+record of each submission (:class:`Outcome`, kept in ``OUT/.grader/outcomes/``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+GRADED = "graded"
+NEEDS_MANUAL = "needs_manual"
+FAILED = "failed"
+
+
+@dataclass
+class Outcome:
+    """What the grader did with one notebook of one student."""
+
+    student: str
+    lesson: str  # "" when no lesson was recognised
+    file: str
+    failed: str = ""  # why it could not be graded; "" when it was
+    notes: list[str] = field(default_factory=list)  # faults and repairs, for detail and feedback
+    verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)  # grade id -> messages.Verdict
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ExerciseRow:
+    student_id: str
+    lesson: str
+    grade_id: str
+    score: float | None
+    max_score: float
+    status: str  # passed, partial, failed, needs_manual
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    student_id: str
+    lesson: str
+    score: float | None
+    max_score: float | None
+    status: str
+    detail: str
+
+
+def save_outcomes(state: Path, student: str, outcomes: list[Outcome]) -> None:
+    folder = state / "outcomes"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{student}.json").write_text(json.dumps([o.to_dict() for o in outcomes], indent=1, sort_keys=True))
+
+
+def load_outcomes(state: Path) -> list[Outcome]:
+    folder = state / "outcomes"
+    out: list[Outcome] = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        out += [Outcome(**d) for d in json.loads(path.read_text())]
+    return sorted(out, key=lambda o: (o.student, o.lesson, o.file))
+
+
+def gradebook_rows(db_url: str, outcomes: list[Outcome], max_scores: dict[str, float]) -> tuple[list[GradeRow], list[ExerciseRow]]:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    grades: list[GradeRow] = []
+    exercises: list[ExerciseRow] = []
+    with Gradebook(db_url) as gb:
+        for o in outcomes:
+            if o.failed:
+                grades.append(GradeRow(o.student, o.lesson, None, max_scores.get(o.lesson), FAILED, f"{o.file}: {o.failed}"))
+                continue
+            try:
+                submission = gb.find_submission(o.lesson, o.student)
+            except MissingEntry:
+                grades.append(GradeRow(o.student, o.lesson, None, max_scores.get(o.lesson), FAILED,
+                                       f"{o.file}: not in the gradebook (grade this student again)"))
+                continue
+            pending, total, maximum = [], 0.0, 0.0
+            for nb in submission.notebooks:
+                for g in sorted(nb.grades, key=lambda g: g.name):
+                    score = g.score
+                    maximum += g.max_score
+                    total += score or 0.0
+                    if g.needs_manual_grade:
+                        status = NEEDS_MANUAL
+                        pending.append(f"{g.name} ({g.max_score:g} pt)")
+                    elif score is not None and score >= g.max_score:
+                        status = "passed"
+                    elif score:
+                        status = "partial"
+                    else:
+                        status = "failed"
+                    exercises.append(ExerciseRow(o.student, o.lesson, g.name, score if not g.needs_manual_grade else g.score,
+                                                 g.max_score, status))
+            parts = [f"graded from {o.file}"]
+            if pending:
+                parts.append("to grade by hand in formgrader: " + ", ".join(pending))
+            parts += o.notes
+            grades.append(GradeRow(o.student, o.lesson, round(total, 6), maximum,
+                                   NEEDS_MANUAL if pending else GRADED, "; ".join(parts)))
+    return grades, exercises
+
+
+def write_csvs(out: Path, grades: list[GradeRow], exercises: list[ExerciseRow]) -> None:
+    with open(out / "grades.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student_id", "lesson", "score", "max_score", "status", "detail"])
+        for r in grades:
+            w.writerow([r.student_id, r.lesson, _num(r.score), _num(r.max_score), r.status, r.detail])
+    with open(out / "exercises.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student_id", "lesson", "grade_id", "score", "max_score", "status"])
+        for e in exercises:
+            w.writerow([e.student_id, e.lesson, e.grade_id, _num(e.score), _num(e.max_score), e.status])
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}"

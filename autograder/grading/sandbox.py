@@ -1,0 +1,163 @@
+"""The command that starts a student's kernel: bubblewrap isolation plus resource limits.
+
+Inside the sandbox the whole file system is read-only, the course repository, the grading
+output, the submissions, ``/tmp``, ``/root`` and ``/home`` are replaced by empty folders, and
+only the student's scratch folder (also the working directory) and the kernel's connection
+folder are writable. The Python installation and the ``helpers`` package are bound back in
+read-only, so the setup cell still imports ``helpers``. There is no network (a separate
+network namespace), which is why the kernel talks ZeroMQ over ``ipc`` sockets in the
+connection folder instead of TCP.
+
+When ``bwrap`` is missing or cannot create namespaces (some containers forbid it), grading
+goes on without isolation and :class:`SandboxStatus` says so; the report shows it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+# Applied by the kernel's own interpreter before it becomes the kernel: limits the address
+# space, then execs ipykernel. argv: memory bytes, then the kernel's arguments.
+_LAUNCHER = (
+    "import os, resource, sys\n"
+    "limit = int(sys.argv[1])\n"
+    "if limit > 0:\n"
+    "    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+    "os.execv(sys.executable, [sys.executable] + sys.argv[2:])\n"
+)
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """Whether kernels run isolated, and if not, why."""
+
+    isolated: bool
+    detail: str
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap") or (os.path.exists("/usr/bin/bwrap") and "/usr/bin/bwrap") or None
+
+
+def helpers_dir() -> Path:
+    import helpers
+
+    return Path(helpers.__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """What to hide and what to keep for every kernel of a grading run."""
+
+    hidden: tuple[Path, ...]  # replaced by empty folders inside the sandbox
+    readable: tuple[Path, ...]  # bound back read-only (Python, helpers)
+
+    @classmethod
+    def for_run(cls, *private: Path) -> "SandboxSpec":
+        home_dirs = [Path("/root"), Path("/home"), Path("/tmp"), Path("/var/tmp")]
+        hidden = {p.resolve() for p in list(private) + home_dirs if p and Path(p).exists()}
+        readable = {
+            Path(sys.prefix).resolve(),
+            Path(sys.base_prefix).resolve(),
+            Path(os.path.realpath(sys.executable)).parent.parent,
+            helpers_dir(),
+        }
+        return cls(hidden=tuple(sorted(hidden, key=lambda p: len(p.parts))), readable=tuple(sorted(readable)))
+
+
+def bwrap_args(spec: SandboxSpec, writable: list[Path]) -> list[str]:
+    bwrap = bwrap_path()
+    args = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    for path in spec.hidden:
+        args += ["--tmpfs", str(path)]
+    for path in spec.readable:
+        if any(_inside(path, h) for h in spec.hidden):
+            args += ["--ro-bind", str(path), str(path)]
+    for path in writable:
+        args += ["--bind", str(path), str(path)]
+    # The empty folders are read-only too: writes outside the scratch folder fail loudly
+    # instead of landing in a throwaway tmpfs.
+    for path in spec.hidden:
+        args += ["--remount-ro", str(path)]
+    args += [
+        "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid",
+        "--die-with-parent", "--chdir", str(writable[0]),
+    ]
+    return args + ["--"]
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def kernel_argv(*, sandbox: SandboxSpec | None, scratch: Path, runtime: Path, memory_mb: int) -> list[str]:
+    """The kernel command line with ``{connection_file}`` left for jupyter_client to fill."""
+    memory = str(int(memory_mb) * 1024 * 1024) if memory_mb else "0"
+    inner = [sys.executable, "-c", _LAUNCHER, memory, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    if sandbox is None:
+        return inner
+    # In its own PID namespace the kernel's parent is PID 1, which ipykernel's parent poller
+    # takes for "the grader has gone": switch the poller off; bwrap --die-with-parent does its job.
+    return bwrap_args(sandbox, [scratch, runtime]) + inner + ["--IPKernelApp.parent_handle=0"]
+
+
+def kernel_env(scratch: Path, mpl_cache: Path | None = None) -> dict[str, str]:
+    """A small, clean environment: nothing of the grader's (tokens, paths) reaches student code."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(scratch),
+        "LANG": "C.UTF-8",
+        "IPYTHONDIR": str(scratch / ".ipython"),
+        "MPLCONFIGDIR": str(scratch / ".matplotlib"),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        # One thread per kernel: jobs run side by side, and BLAS threads would fight them.
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "NBGRADER_EXECUTION": "autograde",
+    }
+    return env
+
+
+def probe(spec: SandboxSpec, workdir: Path) -> SandboxStatus:
+    """Start a throwaway Python under the sandbox and prove it is isolated."""
+    if bwrap_path() is None:
+        return SandboxStatus(False, "bubblewrap (bwrap) is not installed: kernels ran WITHOUT isolation")
+    scratch = workdir / "probe-scratch"
+    runtime = workdir / "probe-runtime"
+    scratch.mkdir(parents=True, exist_ok=True)
+    runtime.mkdir(parents=True, exist_ok=True)
+    code = (
+        "import os, sys, socket\n"
+        "import helpers\n"
+        "open('ok', 'w').write('ok')\n"
+        "try:\n"
+        "    socket.create_connection(('1.1.1.1', 53), timeout=1)\n"
+        "    print('network')\n"
+        "except OSError:\n"
+        "    print('isolated')\n"
+    )
+    cmd = bwrap_args(spec, [scratch, runtime]) + [sys.executable, "-c", code]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=kernel_env(scratch))
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return SandboxStatus(False, f"bubblewrap failed to start ({exc}): kernels ran WITHOUT isolation")
+    if done.returncode != 0 or done.stdout.strip() != "isolated":
+        why = (done.stderr.strip().splitlines() or [done.stdout.strip() or f"exit {done.returncode}"])[-1]
+        return SandboxStatus(False, f"bubblewrap is installed but failed here ({why}): kernels ran WITHOUT isolation")
+    return SandboxStatus(
+        True,
+        "each kernel ran under bubblewrap: read-only system, course files, gradebook, other "
+        "submissions and /tmp hidden, only its scratch folder writable, no network",
+    )
