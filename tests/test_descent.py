@@ -186,3 +186,13 @@ def test_rejects_non_finite_w0():
 def test_rejects_loss_fn_returning_a_vector():
     with pytest.raises(ValueError, match="scalar"):
         gradient_descent(quadratic_grad, [1.0, 2.0], 0.1, 3, loss_fn=lambda w: w**2)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import helpers.descent
+
+    outcome = doctest.testmod(helpers.descent)
+    assert outcome.attempted > 0
+    assert outcome.failed == 0

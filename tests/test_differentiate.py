@@ -691,3 +691,13 @@ def test_integer_input_is_upcast_before_perturbing(function):
     assert set(seen) == {np.dtype(np.float64)}
     np.testing.assert_array_equal(result, function(f, np.array([1.0, 2.0])))
     assert np.linalg.norm(result) > 1.0
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import helpers.differentiate
+
+    outcome = doctest.testmod(helpers.differentiate)
+    assert outcome.attempted > 0
+    assert outcome.failed == 0

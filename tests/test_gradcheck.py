@@ -247,3 +247,13 @@ def test_gradient_check_rejects_non_callable_f():
 def test_gradient_check_warns_on_float32_x():
     with pytest.warns(UserWarning, match="1e-4"):
         gradient_check(cubic, cubic_grad, X.astype(np.float32))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import helpers.gradcheck
+
+    outcome = doctest.testmod(helpers.gradcheck)
+    assert outcome.attempted > 0
+    assert outcome.failed == 0

@@ -257,3 +257,13 @@ def test_train_rejects_bad_epochs(epochs):
     X, y = xor_data()
     with pytest.raises(ValueError, match="epochs must be"):
         MLP().train(X, y, lr=0.5, epochs=epochs)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import helpers.mlp
+
+    outcome = doctest.testmod(helpers.mlp)
+    assert outcome.attempted > 0
+    assert outcome.failed == 0
