@@ -64,10 +64,16 @@ def _check_callable(f: object, name: str = "f") -> None:
 
 def _warn_low_precision(dtype: np.dtype, what: str = "x") -> None:
     if dtype.kind == "f" and dtype.itemsize < 8:
+        floor = "1e-4" if dtype.itemsize == 4 else "1e-2"
+        advice = (
+            "x is upcast to float64, but use float64 data throughout"
+            if what == "x"
+            else "f computes in low precision: make it compute in float64"
+        )
         warnings.warn(
             f"{what} has dtype {dtype}: finite differences computed in {dtype} have an error "
-            f"floor of about 1e-4 (float64: about 1e-10). The point is upcast to float64, but "
-            f"use float64 data throughout for a meaningful derivative or gradient check.",
+            f"floor of about {floor} (float64: about 1e-10). {advice} for a meaningful "
+            f"derivative or gradient check.",
             UserWarning,
             stacklevel=_caller_stacklevel(),
         )
