@@ -4,7 +4,7 @@ These run without a kernel (plain Python, ipywidgets' comm-less widgets), so the
 the ipywidgets 7.7 environment of the Colab-like test. The live round trip through a kernel
 and a browser is tests/test_browser.py; the exported-HTML fallback is the last test here.
 
-About 15 s in all: each explorer is drawn a few times (a matplotlib render is 0.1-0.5 s).
+About 20 s in all: each explorer is drawn a few times (a matplotlib render is 0.1-0.5 s).
 """
 
 from __future__ import annotations
@@ -171,13 +171,14 @@ def _live_figures() -> int:
 
 
 def test_redrawing_holds_no_figures(built):
-    ex = built["gradient_field"]
-    slider = ex.controls["angle"]
-    slider.value = 10.0
+    ex = built["chain_rule_graph"]
+    slider = ex.controls["x"]
+    slider.value = -2.0
     before = _live_figures()
-    for angle in range(20, 220, 20):
-        slider.value = float(angle)
-    assert ex.redraws >= 10
+    for x in range(-1, 3):
+        for step in (0.0, 0.5):
+            slider.value = x + step
+    assert ex.redraws >= 9
     assert _live_figures() <= before
     assert plt.get_fignums() == []
 
