@@ -135,7 +135,14 @@ def gradient_descent(
 
     last = num_steps
     for step in range(1, num_steps + 1):
-        grad = np.asarray(grad_fn(path[step - 1].copy()), dtype=np.float64)
+        value = grad_fn(path[step - 1].copy())
+        try:
+            grad = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"grad_fn must return a real array shaped like w {w.shape}; at step {step - 1} "
+                f"it returned {type(value).__name__}: {err}"
+            ) from err
         if grad.shape != w.shape:
             raise ValueError(
                 f"grad_fn must return an array shaped like w {w.shape}; at step {step - 1} it "

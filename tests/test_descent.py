@@ -167,6 +167,11 @@ def test_rejects_non_callable_loss_fn():
         gradient_descent(quadratic_grad, [1.0], 0.1, 3, loss_fn=1.0)
 
 
+def test_rejects_gradient_that_is_not_numeric():
+    with pytest.raises(TypeError, match="grad_fn must return a real array"):
+        gradient_descent(lambda w: None, [1.0, 2.0], learning_rate=0.1, num_steps=3)
+
+
 def test_rejects_gradient_of_the_wrong_shape():
     with pytest.raises(ValueError, match=r"shaped like w \(2,\).*\(2, 1\)"):
         gradient_descent(lambda w: w[:, None], [1.0, 2.0], learning_rate=0.1, num_steps=3)
