@@ -169,7 +169,7 @@ def test_rejects_non_callable_loss_fn():
 
 def test_rejects_gradient_that_is_not_numeric():
     with pytest.raises(TypeError, match="grad_fn must return a real array"):
-        gradient_descent(lambda w: None, [1.0, 2.0], learning_rate=0.1, num_steps=3)
+        gradient_descent(lambda w: ["up", "down"], [1.0, 2.0], learning_rate=0.1, num_steps=3)
 
 
 def test_rejects_gradient_of_the_wrong_shape():
