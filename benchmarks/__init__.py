@@ -7,5 +7,6 @@ is a test: CI must not fail on machine noise. ``tests/test_benchmarks.py`` only 
 
 Sections: :mod:`benchmarks.gradient_speed` (batched vs loop central gradient),
 :mod:`benchmarks.training_speed` (MLP training vs a plain numpy loop),
-:mod:`benchmarks.accuracy` (default steps against the float64 floors).
+:mod:`benchmarks.accuracy` (default steps against the float64 floors). Grading throughput
+against plain nbgrader is its own command, ``python -m benchmarks.grading``.
 """

@@ -3,6 +3,9 @@
 ``--quick`` runs every section with fewer repeats and epochs, so it finishes in seconds; its
 timings are not meaningful, but every figure is printed (``tests/test_benchmarks.py`` checks
 that). The full run takes well under a minute on a 2-core machine.
+
+Grading throughput is a separate command, ``python -m benchmarks.grading``: it runs real
+nbgrader and takes minutes.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:
         SECTIONS[name](quick=args.quick)
     print(f"total {time.perf_counter() - start:.1f} s")
+    print("(grading throughput, with real nbgrader: python -m benchmarks.grading)")
     return 0
 
 
