@@ -16,7 +16,8 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -205,6 +206,20 @@ def expect_gradient_check(
     analytic = _array(grad_f(xf.copy()), dtype=_float64).ravel()
     d = _differences(f, xf, step)
     expected = _rel(analytic, d["central"])
+    integer_mistake: dict[str, float] = {}
+    if np.issubdtype(x.dtype, np.integer):
+        # What a copy of an integer x stores for x +- h: the value truncated towards zero.
+        truncated = np.zeros_like(analytic)
+        for i in range(x.size):
+            up, down = x.copy(), x.copy()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                up[i] = x[i] + step
+                down[i] = x[i] - step
+            truncated[i] = (float(f(up)) - float(f(down))) / (2 * step)
+        integer_mistake["x holds integers, so x + h was truncated back to an integer: work on x.astype(float)"] = _rel(
+            analytic, truncated
+        )
     mistakes = {
         "used a forward difference (f(x + h) - f(x)) / h: use (f(x + h) - f(x - h)) / (2h)": _rel(analytic, d["forward"]),
         "used a backward difference (f(x) - f(x - h)) / h: use (f(x + h) - f(x - h)) / (2h)": _rel(analytic, d["backward"]),
@@ -218,14 +233,10 @@ def expect_gradient_check(
         ),
         "checked only one coordinate (x[0]): loop over every coordinate of x": _rel(analytic[:1], d["central"][:1]),
     }
+    mistakes = {**integer_mistake, **mistakes}  # the most specific diagnosis first
     if h is not None and h != 1e-5:
         mistakes["ignored the h that was passed and used 1e-5: use the argument h"] = _rel(
             analytic, _differences(f, xf, 1e-5)["central"]
-        )
-    if np.issubdtype(x.dtype, np.integer):
-        truncated = np.zeros_like(analytic)  # x + h rounded back to the same integer
-        mistakes["x holds integers and x + h was rounded back to x: work on x.astype(float)"] = _rel(
-            analytic, truncated
         )
     mistakes = {k: v for k, v in mistakes.items()
                 if math.isfinite(v) and abs(v - expected) > 1e-4 * max(abs(expected), 1e-300)}
@@ -233,8 +244,11 @@ def expect_gradient_check(
         # Both values are rounding noise here: any value in the noise is right.
         if 0.0 <= value < _ROUNDING_FLOOR:
             return
-        details = [f"call           : {shown}", f"expected       : a value below {_ROUNDING_FLOOR:g} "
-                   f"(the reference gives {expected:.2e})", f"got            : {value:.6g}"]
+        details = [
+            f"call           : {shown}",
+            f"expected       : a value below {_ROUNDING_FLOOR:g} (the reference gives {expected:.2e})",
+            f"got            : {value:.6g}",
+        ]
         near = [k for k, v in mistakes.items() if v > 0 and value > 0 and abs(math.log10(v / value)) < 0.3]
         if near:
             details.append(f"likely mistake : {near[0]}")
@@ -340,9 +354,9 @@ def expect_fixed_backward(fixed_backward: Callable[..., Any], params: dict[str, 
     params = {k: _array(v, dtype=_float64) for k, v in params.items()}
     X = _array(X, dtype=_float64)
     y = _array(y, dtype=_float64)
-    kept = copy.deepcopy(params)
+    given = copy.deepcopy(params)
     shown = f"fixed_backward(params, X, y) with X of shape {X.shape}, y of shape {y.shape}"
-    got = _quiet_call(fixed_backward, copy.deepcopy(params), X, y, name="fixed_backward")
+    got = _quiet_call(fixed_backward, given, X, y, name="fixed_backward")
     if not isinstance(got, dict):
         raise CheckFailure(
             "fixed_backward must return a dict of gradients.",
@@ -363,9 +377,10 @@ def expect_fixed_backward(fixed_backward: Callable[..., Any], params: dict[str, 
               mistakes=slips[name],
               hint=f'compare {name} with a gradient check: which line of the backward pass feeds it?')
     # A backward pass reads its parameters; it must not change them.
-    unchanged = [k for k in PARAMETER_NAMES if not np.array_equal(params[k], kept[k])]
-    if unchanged:
-        raise CheckFailure("fixed_backward modified params.", [f"changed: {', '.join(unchanged)}",
+    changed = [k for k in PARAMETER_NAMES
+               if not isinstance(given.get(k), np.ndarray) or not np.array_equal(given[k], params[k])]
+    if changed:
+        raise CheckFailure("fixed_backward modified params.", [f"changed : {', '.join(changed)}",
                                                               "compute new arrays; do not update params in place"])
 
 
