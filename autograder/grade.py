@@ -334,6 +334,7 @@ def run(args: argparse.Namespace) -> str:
                         outcome.notes += _fault_notes(executed, models[t.lesson])
                         outcome.timings = {
                             "kernel_start": round(executed.seconds_kernel_start, 3),
+                            "imports": round(executed.seconds_preload, 3),
                             "cells": round(executed.seconds_cells, 3),
                             "replay": round(executed.seconds_replay, 3),
                             "total": round(executed.seconds_total, 3),

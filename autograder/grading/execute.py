@@ -63,6 +63,7 @@ class ExecutionResult:
     cells: list[CellRun]
     kernel_starts: int = 0
     seconds_kernel_start: float = 0.0
+    seconds_preload: float = 0.0  # the grader's imports (helpers, numpy, the lesson's checkers)
     seconds_cells: float = 0.0
     seconds_replay: float = 0.0
     seconds_total: float = 0.0
@@ -228,10 +229,12 @@ def execute_notebook(
     def new_kernel() -> _Kernel:
         t0 = time.monotonic()
         k = _Kernel(nb, limits, sandbox, scratch, runtime)
+        t1 = time.monotonic()
         for code in preload:
             k.run(nbformat.v4.new_code_cell(code), -1, limits.cell_seconds, record=False)
         result.kernel_starts += 1
-        result.seconds_kernel_start += time.monotonic() - t0
+        result.seconds_kernel_start += t1 - t0
+        result.seconds_preload += time.monotonic() - t1
         return k
 
     def replay() -> None:

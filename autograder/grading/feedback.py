@@ -47,7 +47,7 @@ def write_feedback(out: Path, outcome, lesson: Lesson | None, exercise_rows) -> 
         e = rows.get(c.grade_id)
         if e is None:
             continue
-        got = "–" if e.status == "needs_manual" and e.score is None else f"{(e.score or 0):g}"
+        got = "–" if e.status == "needs_manual" else f"{(e.score or 0):g}"
         parts.append(f"<tr><td><a href='#{_e(c.grade_id)}'>{_e(c.grade_id)}</a></td><td>{got} / {e.max_score:g}</td>"
                      f"<td class='{e.status}'>{_STATUS_TEXT.get(e.status, e.status)}</td></tr>")
     parts.append("</table>")

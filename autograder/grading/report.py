@@ -141,7 +141,7 @@ def write_report(out: Path, grades, exercises, outcomes, lessons, sandbox, limit
     if times:
         n = len(times)
         parts.append("<h2>Where the time went (per notebook, mean)</h2><table>")
-        for k, label in (("kernel_start", "kernel start"), ("cells", "running cells"), ("replay", "re-running after a restart"),
+        for k, label in (("kernel_start", "kernel start"), ("imports", "imports (helpers, numpy, checkers)"), ("cells", "running cells"), ("replay", "re-running after a restart"),
                          ("autograde", "nbgrader autograde (serial)"), ("total", "execution in all")):
             parts.append(f"<tr><td>{label}</td><td>{sum(t.get(k, 0) for t in times) / n:.2f} s</td></tr>")
         parts.append("</table>")

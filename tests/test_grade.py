@@ -1,0 +1,248 @@
+"""Specification of `python -m autograder grade`, run as the instructor runs it, on real nbgrader.
+
+Every fault submission of tests/fixtures/toy_submissions.py is graded in ONE batch (the
+module-scoped ``batch`` fixture); three small runs compare layouts (zip, nbgrader tree), --jobs
+and --student against it. This file needs about two minutes on 2 cores: each run starts
+nbgrader and sandboxed kernels, and the loop and SIGINT cases wait out their time limit.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("toy_submissions", ROOT / "tests" / "fixtures" / "toy_submissions.py")
+toy = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(toy)
+
+CASES = toy.cases()
+SUBSET = ["right", "wrong_slope", "os_exit", "deleted_test"]
+
+
+def grade(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", *map(str, args), "--solutions", str(toy.TOY_SOLUTIONS)],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def points(out: Path) -> dict[str, dict[str, float]]:
+    got: dict[str, dict[str, float]] = {}
+    for row in read_csv(out / "exercises.csv"):
+        got.setdefault(row["student_id"], {})[row["grade_id"]] = float(row["score"] or 0)
+    return got
+
+
+def grades(out: Path, students=None) -> dict[str, tuple]:
+    return {(r["student_id"], r["lesson"]): (r["score"], r["max_score"], r["status"])
+            for r in read_csv(out / "grades.csv") if students is None or r["student_id"] in students}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    base = tmp_path_factory.mktemp("grade")
+    subs = base / "submissions"
+    expected = toy.build(subs)
+    if os.path.exists(toy.OUTSIDE):
+        os.remove(toy.OUTSIDE)
+    done = grade(subs, "--out", base / "out", "--jobs", "2", "--timeout", "4", cwd=base)
+    return base, subs, base / "out", expected, done
+
+
+def test_a_batch_with_every_fault_exits_zero(batch):
+    *_, done = batch
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_every_student_gets_one_row_in_grades_csv(batch):
+    _, _, out, expected, _ = batch
+    rows = read_csv(out / "grades.csv")
+    assert sorted(r["student_id"] for r in rows) == sorted(expected)
+    assert list(rows[0]) == ["student_id", "lesson", "score", "max_score", "status", "detail"]
+
+
+@pytest.mark.parametrize("student", sorted(CASES))
+def test_fault_costs_only_the_exercises_it_touches(batch, student):
+    _, _, out, expected, _ = batch
+    want, _status = expected[student]
+    got = dict(points(out)[student])
+    got.pop("written_toy")
+    assert got == want
+
+
+@pytest.mark.parametrize("student", sorted(CASES))
+def test_graded_submission_waits_for_the_written_answer(batch, student):
+    _, _, out, _, _ = batch
+    assert grades(out)[(student, "99_toy")][2] == "needs_manual"
+
+
+@pytest.mark.parametrize("student", sorted(toy.BROKEN))
+def test_an_ungradable_file_is_failed_with_its_reason_not_zero(batch, student):
+    _, _, out, _, _ = batch
+    (row,) = [r for r in read_csv(out / "grades.csv") if r["student_id"] == student]
+    assert row["status"] == "failed"
+    assert row["score"] == ""
+    assert toy.BROKEN[student][2] in row["detail"]
+
+
+def test_colab_file_name_is_recognised_by_content(batch):
+    _, _, out, _, _ = batch
+    (row,) = [r for r in read_csv(out / "grades.csv") if r["student_id"] == "right"]
+    assert row["lesson"] == "99_toy" and "Copy of 99_toy (2).ipynb" in row["detail"]
+    assert row["score"] == "4"
+
+
+def test_no_feedback_file_contains_hidden_test_text(batch):
+    _, _, out, _, _ = batch
+    pages = list((out / "feedback").rglob("*.html"))
+    assert len(pages) == len(CASES)
+    for page in pages:
+        text = page.read_text()
+        for marker in toy.HIDDEN_MARKERS:
+            assert marker not in text, (page, marker)
+
+
+def test_a_hidden_failure_says_which_check_failed_without_its_inputs(batch):
+    _, _, out, _, _ = batch
+    text = (out / "feedback" / "hidden_wrong" / "99_toy.html").read_text()
+    assert "A hidden check failed: slope_of_square gave a wrong value." in text
+    assert "14.5" not in text and "8.25" not in text
+
+
+def test_a_visible_failure_shows_the_check_message(batch):
+    _, _, out, _, _ = batch
+    text = (out / "feedback" / "wrong_slope" / "99_toy.html").read_text()
+    assert "slope_of_square gave a wrong value." in text and "expected       : 2" in text
+
+
+def test_a_50_mb_print_reaches_neither_feedback_nor_gradebook(batch):
+    _, _, out, _, _ = batch
+    assert (out / "feedback" / "big_print" / "99_toy.html").stat().st_size < 100_000
+    assert (out / "autograded" / "big_print" / "99_toy" / "99_toy.ipynb").stat().st_size < 2_000_000
+    assert "output cut" in grades_detail(out, "big_print")
+
+
+def grades_detail(out: Path, student: str) -> str:
+    return next(r["detail"] for r in read_csv(out / "grades.csv") if r["student_id"] == student)
+
+
+@pytest.mark.parametrize("student,words", [
+    ("loop", "time limit per cell"),
+    ("sigint", "ignored the interrupt and was replaced"),
+    ("os_exit", "kernel died"),
+    ("memory_hog", "out of memory"),
+    ("deleted_test", "was missing; put back"),
+    ("duplicated_test", "duplicate"),
+    ("retyped_test", "turned into markdown"),
+    ("stripped_test", "lost its nbgrader metadata"),
+    ("edited_test", "was edited"),
+])
+def test_detail_says_what_happened(batch, student, words):
+    _, _, out, _, _ = batch
+    assert words in grades_detail(out, student)
+
+
+def test_student_code_cannot_write_outside_its_scratch_folder(batch):
+    _, _, out, _, _ = batch
+    assert not os.path.exists(toy.OUTSIDE)
+
+
+def test_report_is_self_contained_with_plots_and_sandbox_status(batch):
+    _, _, out, _, _ = batch
+    text = (out / "report.html").read_text()
+    assert "data:image/png;base64," in text
+    assert "bubblewrap" in text
+    assert "unreadable notebook" in text  # failed submissions and why
+    assert "<script" not in text and "http" not in text
+
+
+def test_out_is_an_nbgrader_course_formgrader_can_open(batch):
+    from nbgrader.api import Gradebook
+
+    _, _, out, expected, _ = batch
+    assert (out / "nbgrader_config.py").exists()
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        graded = {s.student.id for s in gb.find_assignment("99_toy").submissions}
+        assert graded == set(CASES)
+        written = gb.find_grade("written_toy", "99_toy", "99_toy", "right")
+        assert written.needs_manual_grade
+
+
+def test_zip_and_jobs_1_give_the_same_grades_as_the_folder(batch):
+    base, subs, out, _, _ = batch
+    archive = base / "subset.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for student in SUBSET:
+            for f in (subs / student).iterdir():
+                zf.write(f, f"class/{student}/{f.name}")
+    done = grade(archive, "--out", base / "out_zip", "--jobs", "1", "--timeout", "4", cwd=base)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert grades(base / "out_zip") == grades(out, SUBSET)
+    assert {s: points(base / "out_zip")[s] for s in SUBSET} == {s: points(out)[s] for s in SUBSET}
+
+
+def test_an_nbgrader_submitted_tree_gives_the_same_grades(batch):
+    base, subs, out, _, _ = batch
+    tree = base / "tree" / "submitted"
+    for student in SUBSET:
+        (src,) = list((subs / student).iterdir())
+        dest = tree / student / "99_toy" / "99_toy.ipynb"
+        dest.parent.mkdir(parents=True)
+        shutil.copy(src, dest)
+    done = grade(tree, "--out", base / "out_tree", "--jobs", "2", "--timeout", "4", cwd=base)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert grades(base / "out_tree") == grades(out, SUBSET)
+
+
+def test_student_option_regrades_only_that_student(batch):
+    base, subs, out, _, _ = batch
+    again = base / "regrade"
+    shutil.copytree(out, again)
+    others = {p: p.stat().st_mtime_ns for p in (again / "feedback").rglob("*.html") if p.parent.name != "wrong_slope"}
+    before = grades(again)
+    fixed = base / "subs_fixed"
+    shutil.copytree(subs, fixed)
+    toy.samples.write(CASES["right"][1], fixed / "wrong_slope" / "99_toy.ipynb")
+    done = grade(fixed, "--out", again, "--student", "wrong_slope", "--timeout", "4", cwd=base)
+    assert done.returncode == 0, done.stderr[-2000:]
+    after = grades(again)
+    assert after[("wrong_slope", "99_toy")][0] == "4"
+    assert {k: v for k, v in after.items() if k[0] != "wrong_slope"} == {k: v for k, v in before.items() if k[0] != "wrong_slope"}
+    assert {p: p.stat().st_mtime_ns for p in others} == others
+
+
+@pytest.mark.parametrize("args,words", [
+    (["does-not-exist", "--out", "o"], "SUBMISSIONS not found"),
+    (["subs", "--out", "o", "--jobs", "0"], "--jobs"),
+    (["subs", "--out", "o", "--memory", "10"], "--memory"),
+    (["subs", "--out", "o", "--lesson", "42_nothing"], "not a lesson"),
+    (["subs", "--out", "subs/o"], "inside"),
+])
+def test_the_grader_exits_2_with_a_clear_message_when_it_cannot_run(tmp_path, args, words):
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    done = grade(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert words in done.stderr
+
+
+def test_help_names_every_option(tmp_path):
+    done = grade("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for option in ("--out", "--lesson", "--jobs", "--timeout", "--memory", "--student", "--max-output"):
+        assert option in done.stdout
