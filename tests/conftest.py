@@ -75,6 +75,57 @@ def fill_answers(student: nbformat.NotebookNode, answers: dict[str, str]) -> nbf
     return nb
 
 
+# --------------------------------------------------------------------------- trimmed submissions
+#
+# nbgrader autograde runs a whole notebook per student, figures and explorers included: about
+# the solutions notebook's run time each. The fixture variants only differ in one answer cell,
+# so they are submitted trimmed: every nbgrader cell stays, and of the other code cells only
+# those that bind a name some kept cell uses (imports, data, helper definitions). The student
+# SOLVED_TRIMMED proves the trimming harmless for each lesson: it must score like SOLVED.
+
+
+def _names(source: str) -> tuple[set[str], set[str]] | None:
+    """(names bound at top level, names loaded anywhere) of a code cell; None if unparsable."""
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except (SyntaxError, ValueError):
+        return None
+    bound, loaded = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.Attribute):
+            pass
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bound.add((alias.asname or alias.name).split(".")[0])
+    return bound, loaded
+
+
+def trim(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``nb`` without markdown and without the code cells no graded cell depends on."""
+    cells = [c for c in nb.cells if c.cell_type == "code" or nbgrader_meta(c)]
+    parsed = [(_names(c.source) if c.cell_type == "code" else (set(), set())) for c in cells]
+    keep = [bool(nbgrader_meta(c)) or p is None for c, p in zip(cells, parsed)]
+    needed: set[str] = set()
+    changed = True
+    while changed:  # a kept cell's loads may need earlier cells: grow to a fixed point
+        changed = False
+        needed = set().union(*(p[1] for p, k in zip(parsed, keep) if k and p is not None))
+        for i, p in enumerate(parsed):
+            if not keep[i] and p is not None and p[0] & needed:
+                keep[i] = changed = True
+    out = nbformat.from_dict(json.loads(json.dumps(nb)))
+    out.cells = [nbformat.from_dict(json.loads(json.dumps(c))) for c, k in zip(cells, keep) if k]
+    return out
+
+
 # --------------------------------------------------------------------------- running in a kernel
 
 
@@ -171,6 +222,7 @@ def variants(lesson: str) -> list[Variant]:
 
 
 SOLVED = "solved"  # the student version with every answer taken from the solutions
+SOLVED_TRIMMED = "solved-trimmed"  # the same, trimmed as the fixture variants are
 UNTOUCHED = "untouched"  # the student version as released
 
 
@@ -232,9 +284,10 @@ def autograde(lesson: str, workdir: Path) -> Autograded:
 
     student_nb = read(released)
     right_answers = answer_sources(read(ROOT / "solutions" / lesson / f"{lesson}.ipynb"))
-    submissions = {SOLVED: fill_answers(student_nb, right_answers), UNTOUCHED: student_nb}
+    solved = fill_answers(student_nb, right_answers)
+    submissions = {SOLVED: solved, UNTOUCHED: student_nb, SOLVED_TRIMMED: trim(solved)}
     for v in variants(lesson):
-        submissions[v.student] = fill_answers(student_nb, {**right_answers, v.grade_id: v.source})
+        submissions[v.student] = trim(fill_answers(student_nb, {**right_answers, v.grade_id: v.source}))
     for student, nb in submissions.items():
         target = course_dir / "submitted" / student / lesson / f"{lesson}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)

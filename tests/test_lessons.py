@@ -1,9 +1,11 @@
 """Every lesson in solutions/ meets the course standard (docs/AUTHORING.md).
 
-Lessons are found, not listed: a new solutions/<id>/<id>.ipynb is tested by adding it. The
-autograde tests run real nbgrader once per lesson (all students in one run: the solved
-version, the untouched student version and every fixture variant), which takes most of this
-module's time - about 3-4 s per student on a 2-core machine.
+Lessons are found, not listed: a new solutions/<id>/<id>.ipynb is tested by adding it.
+
+The autograde tests need the most time, and need it on purpose: they run real nbgrader once
+per lesson, every student in one run - the solved and untouched student versions in full
+(each costs about the solutions notebook's run time) and every fixture variant trimmed to the
+cells grading depends on (see conftest.trim; about a second each).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from conftest import (
     LESSONS,
     ROOT,
     SOLVED,
+    SOLVED_TRIMMED,
     UNTOUCHED,
     execute,
     is_answer,
@@ -209,6 +212,15 @@ def test_solved_student_version_gets_every_autograded_point(lesson, autograded):
     assert rows, "no autograded cells were graded"
     short = {gid: (r.auto_score, r.max_score) for gid, r in rows.items() if r.auto_score != r.max_score}
     assert not short, f"points lost by the solutions: {short}\n{result.log[-3000:]}"
+
+
+@lessons
+def test_trimmed_submission_scores_like_the_full_one(lesson, autograded):
+    """Fixture variants are graded trimmed (see conftest.trim); that must not change a score."""
+    result = autograded(lesson)
+    full = {gid: r.auto_score for gid, r in autograded_points(result.of(SOLVED)).items()}
+    trimmed = {gid: r.auto_score for gid, r in autograded_points(result.of(SOLVED_TRIMMED)).items()}
+    assert trimmed == full, f"trimming changed the solved scores: full {full}, trimmed {trimmed}"
 
 
 @lessons
