@@ -43,10 +43,24 @@ def _sample_points(n_vars: int) -> list[tuple[float, ...]]:
 
 
 def _numeric(expr: Any, variables: Sequence[Any], point: tuple[float, ...]) -> float:
-    value = complex(expr.subs(dict(zip(variables, point))).evalf())
+    """The real value of ``expr`` at ``point``; nan when it has none (complex, undefined, unknown function)."""
+    try:
+        value = complex(expr.subs(dict(zip(variables, point))).evalf())
+    except (TypeError, ValueError, ArithmeticError):
+        return math.nan
     if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
         return math.nan
     return value.real
+
+
+def _close(a: float, b: float) -> bool:
+    # nan (no real value) never counts as close: written so that nan compares False
+    return relative_error(a, b) <= 1e-10
+
+
+def _rel(a: float, b: float) -> str:
+    err = relative_error(a, b)
+    return "not a real number" if math.isnan(err) else f"{err:.2e}"
 
 
 def check_expression(
@@ -103,20 +117,21 @@ def check_expression(
     points = _sample_points(len(variables))
     got_values = [_numeric(expr, variables, p) for p in points]
     exp_values = [_numeric(expected, variables, p) for p in points]
-    if all(relative_error(g, e) <= 1e-10 for g, e in zip(got_values, exp_values)):
+    agree = [_close(g, e) for g, e in zip(got_values, exp_values)]
+    if all(agree):
         return  # equal where it matters; SymPy's simplify just could not prove it
-    where = next(i for i, (g, e) in enumerate(zip(got_values, exp_values)) if relative_error(g, e) > 1e-10)
+    where = agree.index(False)
     at = ", ".join(f"{v} = {p}" for v, p in zip(variables, points[where]))
     details = [
         f"at             : {at}",
         f"expected value : {exp_values[where]:.12g}",
         f"your value     : {got_values[where]:.12g}",
-        f"relative error : {relative_error(got_values[where], exp_values[where]):.2e}",
+        f"relative error : {_rel(got_values[where], exp_values[where])}",
         f"your answer    : {expr}",
     ]
     for description, wrong in (mistakes or {}).items():
         wrong_values = [_numeric(wrong, variables, p) for p in points]
-        if all(relative_error(g, w) <= 1e-10 for g, w in zip(got_values, wrong_values)):
+        if all(_close(g, w) for g, w in zip(got_values, wrong_values)):
             details.append(f"likely mistake : {description}")
             break
     raise CheckFailure(f"{name} is not equivalent to the derivative asked for.", details)
