@@ -1,0 +1,474 @@
+"""Checks for Lesson 01, derivatives and numerical differentiation.
+
+Each ``check_*`` function is the visible test of one exercise (registered for
+:func:`helpers.progress`); each ``expect_*`` function compares a student's answer on one given
+input with the textbook formula and names the likely mistake. Hidden tests call the
+``expect_*`` functions with inputs of their own.
+
+The expected values are the textbook formulas computed here, never the student's code. The
+inputs use large steps (h = 0.1 or 0.25) on curved functions so that every neighbouring
+formula - forward for central, dividing by h instead of 2h, a step of 2h - differs from the
+asked-for one by far more than the tolerance, while two right ways of writing a formula differ
+only by rounding (rtol 1e-8 is five orders of magnitude above that).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..checks import CheckFailure, call, check, check_bool, describe_call, exercise
+
+LESSON = "01_derivatives"
+RTOL = 1e-8
+
+_array = np.array
+_float64 = np.float64
+_sqrt = math.sqrt
+
+
+def _quiet_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """:func:`helpers.checks.call` with floating-point warnings silenced.
+
+    nbgrader scores a test cell 0 when anything reaches stderr, so a harmless numpy warning
+    inside a right answer must not cost points.
+    """
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return call(fn, *args, **kwargs)
+
+
+def _scalar(name: str, got: Any, shown: str) -> Any:
+    """``got`` unchanged when it is one number; a CheckFailure naming the problem otherwise."""
+    if got is None or isinstance(got, (bool, np.bool_)):
+        return got  # check() explains None; a bool is caught as "not a number" below
+    try:
+        arr = _array(got, dtype=_float64)
+    except (TypeError, ValueError):
+        return got
+    if arr.size != 1:
+        raise CheckFailure(
+            f"{name} must return one number.",
+            [f"call : {shown}", f"got  : an array of shape {arr.shape}",
+             "x is a single number here: return the difference quotient, not a list of them"],
+        )
+    return float(arr.ravel()[0])
+
+
+# --------------------------------------------------------------------------- forward_difference
+
+
+def _one_sided(f: Callable, x: float, h: float) -> dict[str, float]:
+    fx, fp, fm = f(x), f(x + h), f(x - h)
+    return {
+        "central": (fp - fm) / (2 * h),
+        "forward": (fp - fx) / h,
+        "backward": (fx - fm) / h,
+    }
+
+
+def expect_forward_difference(forward_difference: Callable, f: Callable, x: float, h: float) -> None:
+    """Require ``forward_difference(f, x, h) == (f(x + h) - f(x)) / h``."""
+    shown = describe_call("forward_difference", f, x, h)
+    got = _scalar("forward_difference", _quiet_call(forward_difference, f, x, h, name="forward_difference"), shown)
+    v = _one_sided(f, x, h)
+    expected = v["forward"]
+    mistakes = {
+        "this looks like a central difference: the forward difference uses f(x + h) and f(x) only": v["central"],
+        "this looks like a backward difference, (f(x) - f(x - h)) / h: step forward, to x + h": v["backward"],
+        "divided by 2h: the two points x and x + h are h apart": expected / 2,
+        "forgot to divide by h": expected * h,
+        "the sign is flipped: compute f(x + h) - f(x), in that order": -expected,
+    }
+    check("forward_difference", got, expected, call=shown, rtol=RTOL, mistakes=mistakes,
+          hint="use the step h you are given: (f(x + h) - f(x)) / h")
+
+
+@exercise(LESSON, "1.2.39.1 Forward difference", "forward_difference")
+def check_forward_difference(forward_difference: Callable) -> None:
+    """Visible test of ``forward_difference(f, x, h)``."""
+    expect_forward_difference(forward_difference, np.sin, 0.7, 0.1)
+    expect_forward_difference(forward_difference, lambda x: x**3 - 2 * x, 1.5, 0.25)
+    expect_forward_difference(forward_difference, np.exp, -1.0, 1e-3)
+
+
+# --------------------------------------------------------------------------- cube_slope
+
+
+def expect_cube_slope(cube_slope: Callable, h: float) -> None:
+    """Require ``cube_slope(h)``: the forward-difference slope of x**3 at x = 2 with step h."""
+    shown = describe_call("cube_slope", h)
+    got = _scalar("cube_slope", _quiet_call(cube_slope, h, name="cube_slope"), shown)
+    expected = ((2 + h) ** 3 - 2**3) / h
+    mistakes = {
+        "this is the exact derivative 3 * 2**2 = 12: the exercise asks for the forward-difference "
+        "estimate with step h, which is not exact": 12.0,
+        "this looks like a central difference: use (f(2 + h) - f(2)) / h": ((2 + h) ** 3 - (2 - h) ** 3) / (2 * h),
+        "divided by 2h: the forward difference divides by h": expected / 2,
+        "this is the slope of x**2, not x**3": ((2 + h) ** 2 - 4) / h,
+    }
+    check("cube_slope", got, expected, call=shown, rtol=RTOL, mistakes=mistakes,
+          hint="f(x) = x**3 at x = 2: return (f(2 + h) - f(2)) / h")
+
+
+@exercise(LESSON, "1.2.39.3 A numerical derivative", "cube_slope")
+def check_cube_slope(cube_slope: Callable) -> None:
+    """Visible test of ``cube_slope(h)``."""
+    expect_cube_slope(cube_slope, 0.5)
+    expect_cube_slope(cube_slope, 0.1)
+
+
+# --------------------------------------------------------------------------- central_difference
+
+
+def expect_central_difference(central_difference: Callable, f: Callable, x: float, h: float) -> None:
+    """Require ``central_difference(f, x, h) == (f(x + h) - f(x - h)) / (2 h)``."""
+    shown = describe_call("central_difference", f, x, h)
+    got = _scalar("central_difference", _quiet_call(central_difference, f, x, h, name="central_difference"), shown)
+    v = _one_sided(f, x, h)
+    expected = v["central"]
+    mistakes = {
+        "this looks like a forward difference: use f(x + h) and f(x - h)": v["forward"],
+        "this looks like a backward difference: use f(x + h) and f(x - h)": v["backward"],
+        "divided by h instead of 2h: x - h and x + h are 2h apart": 2 * expected,
+        "forgot the parentheses around 2 * h: a / 2 * h is (a / 2) * h": (f(x + h) - f(x - h)) / 2 * h,
+        "used a step of 2h on each side: evaluate f at x + h and x - h": (f(x + 2 * h) - f(x - 2 * h)) / (4 * h),
+        "the sign is flipped: compute f(x + h) - f(x - h), in that order": -expected,
+    }
+    check("central_difference", got, expected, call=shown, rtol=RTOL, mistakes=mistakes,
+          hint="(f(x + h) - f(x - h)) / (2 * h) with the h you are given")
+
+
+@exercise(LESSON, "1.2.39.4 Central difference", "central_difference")
+def check_central_difference(central_difference: Callable) -> None:
+    """Visible test of ``central_difference(f, x, h)``."""
+    expect_central_difference(central_difference, np.sin, 0.7, 0.1)
+    expect_central_difference(central_difference, lambda x: x**3 - 2 * x, 1.5, 0.25)
+    expect_central_difference(central_difference, np.exp, -1.0, 1e-3)
+
+
+# --------------------------------------------------------------------------- second_derivative
+
+
+def expect_second_derivative(second_derivative: Callable, f: Callable, x: float, h: float) -> None:
+    """Require ``second_derivative(f, x, h) == (f(x + h) - 2 f(x) + f(x - h)) / h**2``."""
+    shown = describe_call("second_derivative", f, x, h)
+    got = _scalar("second_derivative", _quiet_call(second_derivative, f, x, h, name="second_derivative"), shown)
+    fp, f0, fm = f(x + h), f(x), f(x - h)
+    expected = (fp - 2 * f0 + fm) / h**2
+    mistakes = {
+        "divided by h instead of h**2": expected * h,
+        "divided by 2 * h**2: the stencil divides by h**2": expected / 2,
+        "forgot the factor 2 on f(x): the stencil is f(x + h) - 2 f(x) + f(x - h)": (fp - f0 + fm) / h**2,
+        "this is a central first derivative, not the second derivative": (fp - fm) / (2 * h),
+        "used the one-sided stencil f(x + 2h) - 2 f(x + h) + f(x): centre it on x": (
+            f(x + 2 * h) - 2 * fp + f0) / h**2,
+        "used steps of 2h (the central difference applied twice): evaluate at x - h, x, x + h": (
+            f(x + 2 * h) - 2 * f0 + f(x - 2 * h)) / (4 * h**2),
+        "wrote h * 2 for h**2 (or h ^ 2, which is not a power in Python)": (fp - 2 * f0 + fm) / (2 * h),
+    }
+    check("second_derivative", got, expected, call=shown, rtol=RTOL, mistakes=mistakes,
+          hint="(f(x + h) - 2 * f(x) + f(x - h)) / h**2")
+
+
+@exercise(LESSON, "Second derivative", "second_derivative")
+def check_second_derivative(second_derivative: Callable) -> None:
+    """Visible test of ``second_derivative(f, x, h)``."""
+    expect_second_derivative(second_derivative, np.sin, 0.7, 0.1)
+    expect_second_derivative(second_derivative, lambda x: x**4, 1.5, 0.25)
+
+
+# --------------------------------------------------------------------------- make_derivative
+
+
+def expect_make_derivative(make_derivative: Callable, f: Callable, x: float, h: float | None = None) -> None:
+    """Require ``make_derivative(f[, h])`` to return a function x -> central difference of f at x.
+
+    ``h=None`` calls ``make_derivative(f)`` so that its default step 1e-5 is used.
+    """
+    args = (f,) if h is None else (f, h)
+    step = 1e-5 if h is None else h
+    made = describe_call("make_derivative", *args)
+    df = _quiet_call(make_derivative, *args, name="make_derivative")
+    if df is None:
+        raise CheckFailure("make_derivative returned None.",
+                           [f"call : {made}", "return the inner function (return df), do not call it"])
+    if not callable(df):
+        raise CheckFailure(
+            "make_derivative must return a function, not a value.",
+            [f"call : {made}", f"got  : {type(df).__name__} {df!r:.60}",
+             "define df(x) inside make_derivative and return df itself"],
+        )
+    shown = f"{made}({x!r})"
+    got = _scalar("the returned function", _quiet_call(df, x, name=f"{made}"), shown)
+    v = _one_sided(f, x, step)
+    expected = v["central"]
+    mistakes = {
+        "this looks like a forward difference: use f(x + h) and f(x - h)": v["forward"],
+        "divided by h instead of 2h": 2 * expected,
+        "ignored the step h you were given": (f(x + 1e-5) - f(x - 1e-5)) / 2e-5,
+    }
+    check("make_derivative(...)(x)", got, expected, call=shown, rtol=RTOL, mistakes=mistakes,
+          hint="df(x) must return (f(x + h) - f(x - h)) / (2 * h) for the f and h given to make_derivative")
+
+
+@exercise(LESSON, "1.2.39.5 A derivative function", "make_derivative")
+def check_make_derivative(make_derivative: Callable) -> None:
+    """Visible test of ``make_derivative(f, h=1e-5)``."""
+    expect_make_derivative(make_derivative, lambda x: x**2, 3.0)
+    expect_make_derivative(make_derivative, np.sin, 0.7, 0.1)
+
+
+# --------------------------------------------------------------------------- numerical_gradient
+
+
+def _gradients(f: Callable, x: np.ndarray, h: float) -> dict[str, np.ndarray]:
+    """Textbook central, forward and backward gradients of f at x (float64 copies only)."""
+    x = _array(x, dtype=_float64)
+    out = {k: np.zeros_like(x) for k in ("central", "forward", "backward")}
+    f0 = float(f(x.copy()))
+    for i in range(x.size):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += h
+        xm[i] -= h
+        fp, fm = float(f(xp)), float(f(xm))
+        out["central"][i] = (fp - fm) / (2 * h)
+        out["forward"][i] = (fp - f0) / h
+        out["backward"][i] = (f0 - fm) / h
+    return out
+
+
+def _watching(f: Callable, x_given: np.ndarray) -> tuple[Callable, list[bool]]:
+    """``f`` wrapped to notice when the caller's array changes while f is being evaluated.
+
+    A loop that adds h to x[i] and subtracts it again leaves x (nearly) as it was, so comparing
+    x before and after the call misses it; looking at x during the calls does not.
+    """
+    original = x_given.copy()
+    seen: list[bool] = []
+
+    def watched(z):
+        seen.append(not np.array_equal(x_given, original))
+        return f(z)
+
+    return watched, seen
+
+
+def expect_numerical_gradient(numerical_gradient: Callable, f: Callable, x: Any, h: float | None = None) -> None:
+    """Require ``numerical_gradient(f, x[, h])``: central differences, x left untouched.
+
+    ``h=None`` calls the function without ``h`` so that its default 1e-5 is used.
+    """
+    x_given = _array(x)  # the student's function gets this very array, so changes are seen
+    step = 1e-5 if h is None else h
+    kwargs = {} if h is None else {"h": h}
+    shown = describe_call("numerical_gradient", f, x_given, **kwargs)
+    watched, seen = _watching(f, x_given)
+    original = x_given.copy()
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            got = numerical_gradient(watched, x_given, **kwargs)
+        except NotImplementedError:
+            raise CheckFailure(
+                "numerical_gradient is not written yet.",
+                ["replace `raise NotImplementedError()` in its answer cell with your code, then run that cell"],
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - any crash of student code is the finding
+            details = [f"call    : {shown}", f"message : {type(exc).__name__}: {exc}"]
+            if x_given.dtype.kind in "iu":
+                details.append("x holds integers here: work on a float copy, x.astype(float)")
+            raise CheckFailure("numerical_gradient raised an error.", details) from None
+    if not np.array_equal(x_given, original) or any(seen):
+        raise CheckFailure(
+            "numerical_gradient modified x in place.",
+            [f"call : {shown}",
+             "x must not change, not even temporarily: perturb a copy (xp = x.astype(float); xp[i] += h)"],
+        )
+    ref = _gradients(f, x_given, step)
+    expected = ref["central"]
+    if x_given.dtype.kind in "iu":
+        with np.errstate(all="ignore"):
+            truncated = _gradients(lambda z: f(np.trunc(z)), x_given, step)["central"]
+    else:
+        truncated = None
+    mistakes = {
+        "this looks like a forward difference: use x + h*e_i and x - h*e_i": ref["forward"],
+        "this looks like a backward difference: use x + h*e_i and x - h*e_i": ref["backward"],
+        "divided by h instead of 2h": 2 * expected,
+        "ignored the step h you were given": _gradients(f, x_given, 1e-5)["central"] if h else None,
+    }
+    if truncated is not None:
+        mistakes["x holds integers and x + h was rounded back to an integer: use x.astype(float)"] = truncated
+    check("numerical_gradient", got, expected, call=shown, rtol=1e-7,
+          mistakes={k: v for k, v in mistakes.items() if v is not None},
+          hint="for each i: copy x, move coordinate i by +h and by -h, (f(x_plus) - f(x_minus)) / (2 * h)")
+
+
+@exercise(LESSON, "1.2.39.7 Numerical gradient", "numerical_gradient")
+def check_numerical_gradient(numerical_gradient: Callable) -> None:
+    """Visible test of ``numerical_gradient(f, x, h=1e-5)``."""
+    def bowl(v):
+        return v[0] ** 2 + v[1] ** 2
+
+    expect_numerical_gradient(numerical_gradient, bowl, [1.0, -2.0])
+    expect_numerical_gradient(numerical_gradient, lambda v: np.sin(v[0]) * v[1] ** 3 + v[2], [0.3, 1.2, -0.5], h=0.1)
+
+
+# --------------------------------------------------------------------------- gradients_agree
+
+
+def _norm(v: np.ndarray) -> float:
+    v = _array(v, dtype=_float64).ravel()
+    return _sqrt(float(np.add.reduce(v * v)))
+
+
+def _central(f: Callable, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    return _gradients(f, x, h)["central"]
+
+
+def expect_gradients_agree(
+    gradients_agree: Callable, f: Callable, grad_f: Callable, x: Any, expected: bool, tol: float | None = None,
+    why: str = "",
+) -> None:
+    """Require ``gradients_agree(f, grad_f, x[, tol])`` to return ``expected``.
+
+    ``why`` says what makes this case right or wrong; it is shown when the answer is wrong.
+    """
+    x = _array(x, dtype=_float64)
+    kwargs = {} if tol is None else {"tol": tol}
+    shown = describe_call("gradients_agree", f, grad_f, x, **kwargs)
+    got = _quiet_call(gradients_agree, f, grad_f, x, name="gradients_agree", **kwargs)
+    if got is None:
+        raise CheckFailure("gradients_agree returned None.",
+                           [f"call : {shown}", "return True or False (did you forget `return`?)"])
+    if not isinstance(got, (bool, np.bool_)):
+        raise CheckFailure(
+            "gradients_agree must return True or False.",
+            [f"call : {shown}", f"got  : {type(got).__name__} {got!r:.60}",
+             "compare the relative error with tol: return error <= tol"],
+        )
+    if bool(got) == expected:
+        return
+    numeric, analytic = _central(f, x), _array(grad_f(x.copy()), dtype=_float64)
+    scale = max(_norm(numeric), _norm(analytic))
+    rel = _norm(numeric - analytic) / scale if scale else 0.0
+    details = [f"call           : {shown}", f"expected       : {expected}", f"got            : {bool(got)}",
+               f"numerical      : {numeric}", f"grad_f(x)      : {analytic}",
+               f"relative error : {rel:.2e} (tol {1e-6 if tol is None else tol:.0e})"]
+    if why:
+        details.append(f"likely mistake : {why}")
+    raise CheckFailure("gradients_agree gave the wrong verdict.", details)
+
+
+@exercise(LESSON, "1.2.39.8 Gradient check", "gradients_agree")
+def check_gradients_agree(gradients_agree: Callable) -> None:
+    """Visible test of ``gradients_agree(f, grad_f, x, tol=1e-6)``."""
+    def f(v):
+        return np.sum(v**2) + v[0] * v[1]
+
+    def right(v):
+        return 2 * v + np.array([v[1], v[0]])
+
+    def buggy(v):  # forgot the cross term
+        return 2 * v
+
+    x = [0.5, -1.5]
+    expect_gradients_agree(gradients_agree, f, right, x, True,
+                           why="a correct gradient was rejected: compare with the central-difference gradient")
+    expect_gradients_agree(gradients_agree, f, buggy, x, False,
+                           why="a wrong gradient was accepted: is the comparison the right way round (error <= tol)?")
+
+    def big(v):
+        return 1e6 * np.sum(v**3)
+
+    def big_grad(v):
+        return 3e6 * v**2
+
+    expect_gradients_agree(gradients_agree, big, big_grad, [1.0, 2.0, -1.0], True,
+                           why="a correct gradient of a large function was rejected: the absolute error grows "
+                               "with the scale of f; divide by max(||numerical||, ||analytic||)")
+
+
+# --------------------------------------------------------------------------- quiz item 8
+
+
+def expect_square_central_difference(square_central_difference: Callable, x: float, h: float) -> None:
+    """Require ``square_central_difference(x, h) == ((x + h)**2 - (x - h)**2) / (2 h)``."""
+    shown = describe_call("square_central_difference", x, h)
+    got = _scalar("square_central_difference",
+                  _quiet_call(square_central_difference, x, h, name="square_central_difference"), shown)
+    expected = ((x + h) ** 2 - (x - h) ** 2) / (2 * h)
+    mistakes = {
+        "this looks like a forward difference ((x + h)**2 - x**2) / h = 2x + h": ((x + h) ** 2 - x**2) / h,
+        "divided by h instead of 2h": 2 * expected,
+        "this is the central difference of x**3, not x**2": ((x + h) ** 3 - (x - h) ** 3) / (2 * h),
+    }
+    check("square_central_difference", got, expected, call=shown, rtol=RTOL, mistakes=mistakes,
+          hint="((x + h)**2 - (x - h)**2) / (2 * h)")
+
+
+@exercise(LESSON, "Quiz 8 Coding challenge", "square_central_difference")
+def check_square_central_difference(square_central_difference: Callable) -> None:
+    """Visible test of ``square_central_difference(x, h)``."""
+    expect_square_central_difference(square_central_difference, 3.0, 0.5)
+    expect_square_central_difference(square_central_difference, -1.25, 0.1)
+
+
+# --------------------------------------------------------------------------- quiz
+
+
+QUIZ = (
+    "q1_numerical_gradients_are_exact",
+    "q2_central_more_accurate_than_forward",
+    "q3_smaller_step_always_more_accurate",
+    "q4_numerical_gradients_debug_analytic_ones",
+)
+
+
+@exercise(LESSON, "Quiz true/false", *QUIZ)
+def check_quiz(*answers: Any) -> None:
+    """Visible test of the quiz: every answer is True or False (the values are checked in hidden tests)."""
+    if len(answers) != len(QUIZ):
+        raise CheckFailure(f"check_quiz takes the {len(QUIZ)} quiz answers, got {len(answers)}.")
+    for name, value in zip(QUIZ, answers):
+        check_bool(name, value)
+
+
+def quiz_score(answers: tuple[Any, ...] | list[Any], key: tuple[bool, ...] | list[bool]) -> float:
+    """How many quiz answers match ``key`` (the hidden test's answer key), printed and returned.
+
+    The test cell shows this number as its result, which nbgrader takes as partial credit: a
+    point per right answer.
+    """
+    right = sum(bool(a) == bool(k) and isinstance(a, (bool, np.bool_)) for a, k in zip(answers, key))
+    print(f"{right} of {len(key)} quiz answers are right")
+    return float(right)
+
+
+__all__ = [
+    "LESSON",
+    "QUIZ",
+    "check_central_difference",
+    "check_cube_slope",
+    "check_forward_difference",
+    "check_gradients_agree",
+    "check_make_derivative",
+    "check_numerical_gradient",
+    "check_quiz",
+    "check_second_derivative",
+    "check_square_central_difference",
+    "expect_central_difference",
+    "expect_cube_slope",
+    "expect_forward_difference",
+    "expect_gradients_agree",
+    "expect_make_derivative",
+    "expect_numerical_gradient",
+    "expect_second_derivative",
+    "expect_square_central_difference",
+    "quiz_score",
+]
