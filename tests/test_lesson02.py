@@ -1,0 +1,278 @@
+"""Lesson 02's checkers (helpers.exercises.chain_rule): right in every form, and say why when not.
+
+The lesson harness (test_lessons.py) proves through nbgrader that fixtures gain or lose points;
+these tests pin down the rest of the contract quickly: the references the checkers compare
+with are themselves right (against central differences and SymPy), equivalent answers pass,
+and each typical mistake is named in the message.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy
+
+import helpers
+from helpers.checks import CheckFailure
+from helpers.exercises import chain_rule as ex
+
+x = sympy.Symbol("x")
+
+
+def sig(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def failure(checker, *args, **kwargs) -> str:
+    with pytest.raises(CheckFailure) as caught:
+        checker(*args, **kwargs)
+    return str(caught.value)
+
+
+# --------------------------------------------------------------------------- references
+
+
+@pytest.mark.parametrize("case", [(1.5, 0.8, -1.3, 0.5), (-0.6, 2.0, 0.7, -0.2), (3.0, -0.4, 1.7, 2.0)])
+def test_mini_network_reference_agrees_with_central_differences(case):
+    x0, w1, w2, y = case
+    numeric = helpers.gradient(lambda w: (w[1] * sig(w[0] * x0) - y) ** 2, np.array([w1, w2]))
+    assert helpers.relative_error(np.array(ex.mini_network_reference(*case)), numeric) < 1e-8
+
+
+@pytest.mark.parametrize("weights", [(1.5, -2.0, 0.7), (0.9, 2.5, -1.1, 1.8), (-0.5,)])
+def test_chain_reference_agrees_with_central_differences(weights):
+    w = np.array(weights)
+    numeric = helpers.gradient(lambda v: ex.chain_forward(0.8, v)[-1], w)
+    assert helpers.relative_error(ex.chain_gradients_reference(0.8, w), numeric) < 1e-7
+
+
+# --------------------------------------------------------------------------- symbolic answers
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        4 * x * sympy.cos(2 * x**2),
+        sympy.cos(2 * x**2) * 2 * (2 * x),
+        4 * x * (1 - 2 * sympy.sin(x**2) ** 2),
+        sympy.Derivative(sympy.sin(2 * x**2), x),
+    ],
+    ids=["textbook", "unsimplified", "trig identity", "unevaluated Derivative"],
+)
+def test_symbolic_answer_accepts_every_equivalent_form(answer):
+    ex.check_derivative_sin_2x2(answer)
+
+
+def test_symbolic_answer_matches_symbols_by_name_not_by_assumptions():
+    t = sympy.Symbol("x", real=True)
+    ex.check_derivative_sin_2x2(sympy.diff(sympy.sin(2 * t**2), t))
+
+
+@pytest.mark.parametrize(
+    "answer, diagnosis",
+    [
+        (sympy.cos(2 * x**2), "forgot the inner derivative"),
+        (2 * x * sympy.cos(2 * x**2), "that of x^2"),
+        (4 * x * sympy.sin(2 * x**2), "not sin"),
+        (sympy.cos(4 * x), "cos(4x)"),
+    ],
+)
+def test_symbolic_answer_names_the_likely_mistake(answer, diagnosis):
+    message = failure(ex.check_derivative_sin_2x2, answer)
+    assert "likely mistake" in message and diagnosis in message
+    assert "expected value" in message and "relative error" in message
+
+
+def test_symbolic_answer_never_shows_the_expected_formula():
+    message = failure(ex.check_derivative_sin_2x2, sympy.cos(2 * x**2))
+    assert "4*x*cos" not in message
+
+
+@pytest.mark.parametrize(
+    "answer, summary",
+    [
+        ("4*x*cos(2*x**2)", "is a string"),
+        (None, "is None"),
+        (lambda v: 4 * v, "is a Python function"),
+        ((4 * x, sympy.cos(x)), "not a single expression"),
+        (4 * sympy.Symbol("t") * sympy.cos(2 * x**2), "symbols the exercise does not have"),
+    ],
+    ids=["string", "None", "lambda", "tuple", "stranger symbol"],
+)
+def test_symbolic_answer_of_the_wrong_kind_gets_a_clear_summary(answer, summary):
+    assert summary in failure(ex.check_derivative_sin_2x2, answer).splitlines()[0]
+
+
+def test_symbolic_answer_without_a_real_value_fails_with_a_message():
+    message = failure(ex.check_derivative_sin_2x2, sympy.sqrt(x - 5))
+    assert "not a real number" in message
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (sympy.cos(x) * (1 + x**2) - 2 * x * sympy.sin(x)) / (1 + x**2) ** 2,
+        sympy.diff(sympy.sin(x) * (1 + x**2) ** -1, x),
+    ],
+)
+def test_quotient_answer_accepts_both_rule_forms(answer):
+    ex.check_derivative_quotient(answer)
+
+
+def test_quotient_answer_names_the_unsquared_denominator():
+    answer = (sympy.cos(x) * (1 + x**2) - 2 * x * sympy.sin(x)) / (1 + x**2)
+    assert "must be squared" in failure(ex.check_derivative_quotient, answer)
+
+
+# --------------------------------------------------------------------------- sigmoid derivative
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda z: sig(z) * (1 - sig(z)),
+        lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2,
+        lambda z: 0.25 / np.cosh(np.asarray(z) / 2) ** 2,
+    ],
+    ids=["s(1-s)", "e^-z/(1+e^-z)^2", "sech^2"],
+)
+def test_sigmoid_derivative_accepts_every_correct_formula(fn):
+    ex.check_sigmoid_derivative(fn)
+    ex.check_sigmoid_derivative(fn, points=(-0.7, 2.6, 5.0), array=[[-2.5, 0.2], [1.1, -6.0]])
+
+
+@pytest.mark.parametrize(
+    "fn, diagnosis",
+    [
+        (sig, "this is sigma(z), not its derivative"),
+        (lambda z: z * (1 - z), "applied s * (1 - s) to z itself"),
+        (lambda z: 1 - sig(z) ** 2, "tanh"),
+        (lambda z: np.exp(-z) / (1 + np.exp(-z)), "must be squared"),
+    ],
+)
+def test_sigmoid_derivative_names_the_likely_mistake(fn, diagnosis):
+    assert diagnosis in failure(ex.check_sigmoid_derivative, fn)
+
+
+def test_sigmoid_derivative_with_math_exp_is_told_to_use_numpy():
+    def scalar_only(z):
+        s = 1 / (1 + math.exp(-z))
+        return s * (1 - s)
+
+    assert "np.exp works on whole arrays" in failure(ex.check_sigmoid_derivative, scalar_only)
+
+
+def test_sigmoid_derivative_that_changes_its_input_is_caught():
+    def in_place(z):
+        z = np.asarray(z, dtype=float)
+        z *= 1.0 if z.ndim == 0 else -1.0
+        return sig(-z) * (1 - sig(-z))
+
+    assert "modified its input" in failure(ex.check_sigmoid_derivative, in_place)
+
+
+def test_unwritten_answer_says_it_is_not_written_yet():
+    def sigmoid_derivative(z):
+        raise NotImplementedError()
+
+    assert "not written yet" in failure(ex.check_sigmoid_derivative, sigmoid_derivative)
+
+
+# --------------------------------------------------------------------------- mini network
+
+
+def right_mini_network(x0, w1, w2, y):
+    a = sig(w1 * x0)
+    d = 2 * (w2 * a - y)
+    return d * w2 * a * (1 - a) * x0, d * a
+
+
+@pytest.mark.parametrize("wrap", [tuple, list, np.array], ids=["tuple", "list", "array"])
+def test_mini_network_accepts_any_pair_container(wrap):
+    ex.check_mini_network_gradients(lambda *a: wrap(right_mini_network(*a)))
+
+
+@pytest.mark.parametrize(
+    "wrong, diagnosis",
+    [
+        (lambda *a: right_mini_network(*a)[::-1], "order is (dL/dw1, dL/dw2)"),
+        (lambda *a: (right_mini_network(*a)[0] / a[0], right_mini_network(*a)[1]), "factor x from dz1/dw1"),
+        (lambda *a: (right_mini_network(*a)[0] / a[2], right_mini_network(*a)[1]), "factor w2"),
+        (lambda *a: tuple(g / 2 for g in right_mini_network(*a)), "factor 2"),
+        (lambda *a: tuple(-g for g in right_mini_network(*a)), "sign is flipped"),
+    ],
+    ids=["swapped", "no x", "no w2", "no 2", "sign"],
+)
+def test_mini_network_names_the_likely_mistake(wrong, diagnosis):
+    assert diagnosis in failure(ex.check_mini_network_gradients, wrong)
+
+
+def test_mini_network_returning_one_number_is_told_to_return_two():
+    assert "two numbers" in failure(ex.check_mini_network_gradients, lambda *a: right_mini_network(*a)[0])
+
+
+# --------------------------------------------------------------------------- numerical gradients and the chain
+
+
+def central_network(x0, w1, w2, y, h=1e-5):
+    def L(a, b):
+        return (b * sig(a * x0) - y) ** 2
+
+    return (L(w1 + h, w2) - L(w1 - h, w2)) / (2 * h), (L(w1, w2 + h) - L(w1, w2 - h)) / (2 * h)
+
+
+def forward_network(x0, w1, w2, y, h=1e-5):
+    def L(a, b):
+        return (b * sig(a * x0) - y) ** 2
+
+    return (L(w1 + h, w2) - L(w1, w2)) / h, (L(w1, w2 + h) - L(w1, w2)) / h
+
+
+def test_numerical_network_gradients_accepts_central_differences_with_the_given_step():
+    ex.check_numerical_network_gradients(central_network)
+
+
+@pytest.mark.parametrize(
+    "wrong, diagnosis",
+    [
+        (forward_network, "forward difference"),
+        (lambda x0, w1, w2, y, h=1e-5: central_network(x0, w1, w2, y), "step h passed in was not used"),
+        (lambda x0, w1, w2, y, h=1e-5: tuple(2 * g for g in central_network(x0, w1, w2, y, h)), "instead of 2h"),
+    ],
+    ids=["forward", "h ignored", "divided by h"],
+)
+def test_numerical_network_gradients_names_the_likely_mistake(wrong, diagnosis):
+    assert diagnosis in failure(ex.check_numerical_network_gradients, wrong)
+
+
+def test_chain_gradients_accepts_finite_differences_of_the_forward_pass():
+    ex.check_chain_gradients(lambda x0, w: helpers.gradient(lambda v: ex.chain_forward(x0, v)[-1], w))
+
+
+@pytest.mark.parametrize(
+    "part, diagnosis",
+    [("no_input", "factor a_(k-1)"), ("no_weight", "factor w_k")],
+)
+def test_chain_gradients_names_a_missing_factor(part, diagnosis):
+    def wrong(x0, weights):
+        return ex._chain_parts(x0, weights)[part]
+
+    assert diagnosis in failure(ex.check_chain_gradients, wrong)
+
+
+def test_chain_gradients_names_the_reversed_order():
+    assert "reversed" in failure(ex.check_chain_gradients, lambda x0, w: ex.chain_gradients_reference(x0, w)[::-1])
+
+
+# --------------------------------------------------------------------------- quiz
+
+
+def test_quiz_check_accepts_python_and_numpy_booleans():
+    ex.check_quiz(True, np.bool_(False), False, True)
+
+
+@pytest.mark.parametrize("value", [None, "True", 1])
+def test_quiz_check_rejects_anything_but_a_boolean(value):
+    assert "must be True or False" in failure(ex.check_quiz, True, value, False, True)

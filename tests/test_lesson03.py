@@ -1,0 +1,223 @@
+"""Lesson 03's checkers (helpers.exercises.gradients): right in every form, and say why when not.
+
+The lesson harness (test_lessons.py) proves through nbgrader that fixtures gain or lose points;
+these tests pin down the rest: the exact Jacobian and Hessian the checkers compare with agree
+with SymPy, every correct stencil passes, and each typical mistake is named in the message.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy
+
+import helpers
+from helpers.checks import CheckFailure
+from helpers.exercises import gradients as ex
+
+
+def failure(checker, *args, **kwargs) -> str:
+    with pytest.raises(CheckFailure) as caught:
+        checker(*args, **kwargs)
+    return str(caught.value)
+
+
+# --------------------------------------------------------------------------- references against SymPy
+
+X = sympy.symbols("x0:3")
+
+
+@pytest.mark.parametrize("point", [(0.7, -1.2, 0.4), (-0.3, 0.9, 1.4), (1, 2, 0)])
+def test_jacobian_reference_agrees_with_sympy(point):
+    F = sympy.Matrix([X[0] ** 2 * X[1] + X[2], sympy.sin(X[1]) * sympy.exp(X[2]) + X[0] * X[2]])
+    exact = np.array(F.jacobian(X).subs(dict(zip(X, point))).evalf(), dtype=float)
+    assert helpers.relative_error(ex._F_jacobian(point), exact) < 1e-14
+    assert helpers.relative_error(ex._F(np.array(point, dtype=float)),
+                                  np.array(F.subs(dict(zip(X, point))).evalf(), dtype=float).ravel()) < 1e-14
+
+
+@pytest.mark.parametrize("point", [(0.5, -0.3, 0.8), (-0.6, 0.2, 1.3)])
+def test_hessian_reference_agrees_with_sympy(point):
+    f = X[0] ** 2 * X[1] + sympy.sin(X[0] * X[2]) + sympy.exp(X[1]) * X[2]
+    exact = np.array(sympy.hessian(f, X).subs(dict(zip(X, point))).evalf(), dtype=float)
+    assert helpers.relative_error(ex._f_hessian(point), exact) < 1e-14
+
+
+# --------------------------------------------------------------------------- gradient_f and dg_dy
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, y: np.array([2 * x + 2 * y, 2 * y + 2 * x]),
+        lambda x, y: [2 * (x + y)] * 2,
+        lambda x, y: np.full(2, 2.0) * (x + y),
+    ],
+    ids=["array", "list", "factored"],
+)
+def test_gradient_f_accepts_every_exact_form(fn):
+    ex.check_gradient_f(fn)
+
+
+def test_gradient_f_by_finite_differences_is_told_the_exercise_wants_exact_partials():
+    def approximate(x, y):
+        return helpers.gradient(lambda p: p[0] ** 2 + 2 * p[0] * p[1] + p[1] ** 2, np.array([x, y]))
+
+    assert "finite-difference approximation" in failure(ex.check_gradient_f, approximate)
+
+
+@pytest.mark.parametrize(
+    "fn, diagnosis",
+    [
+        (lambda x, y: np.array([2 * x, 2 * y]), "cross term 2xy is missing"),
+        (lambda x, y: np.array([2 * x + y, x + 2 * y]), "is 2y (not y)"),
+        (lambda x, y: np.array([4 * x, 4 * y]), "y is the constant there"),
+        (lambda x, y: -np.array([2 * x + 2 * y] * 2), "negative gradient"),
+    ],
+)
+def test_gradient_f_names_the_likely_mistake(fn, diagnosis):
+    assert diagnosis in failure(ex.check_gradient_f, fn)
+
+
+def test_gradient_f_returning_a_number_is_a_shape_error():
+    assert "wrong shape" in failure(ex.check_gradient_f, lambda x, y: 2 * x + 2 * y)
+
+
+def test_dg_dy_accepts_a_factored_form():
+    x, y = sympy.symbols("x y")
+    ex.check_dg_dy(x * (x + sympy.cos(y * x)))
+
+
+def test_dg_dy_names_the_partial_with_respect_to_the_other_variable():
+    x, y = sympy.symbols("x y")
+    assert "this is dg/dx" in failure(ex.check_dg_dy, 2 * x * y + y * sympy.cos(x * y))
+
+
+# --------------------------------------------------------------------------- Jacobian
+
+
+def central_jacobian(F, x, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    return np.column_stack([(np.asarray(F(x + e)) - np.asarray(F(x - e))) / (2 * h) for e in np.eye(x.size) * h])
+
+
+def forward_jacobian(F, x, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    return np.column_stack([(np.asarray(F(x + e)) - np.asarray(F(x))) / h for e in np.eye(x.size) * h])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [central_jacobian, lambda F, x, h=1e-5: helpers.jacobian(F, x, h=h)],
+    ids=["textbook", "helpers.jacobian with h"],
+)
+def test_numerical_jacobian_accepts_central_differences(fn):
+    ex.check_numerical_jacobian(fn)
+    ex.check_numerical_jacobian(fn, x=(-0.3, 0.9, 1.4), h=3e-2)
+
+
+@pytest.mark.parametrize(
+    "fn, diagnosis",
+    [
+        (forward_jacobian, "used a forward difference"),
+        (lambda F, x, h=1e-5: central_jacobian(F, x, h).T, "returned the transpose (n, m)"),
+        (lambda F, x, h=1e-5: central_jacobian(F, x), "step h passed in was not used"),
+        (lambda F, x, h=1e-5: 2 * central_jacobian(F, x, h), "divided by h instead of 2h"),
+    ],
+    ids=["forward", "transpose", "h ignored", "h not 2h"],
+)
+def test_numerical_jacobian_names_the_likely_mistake(fn, diagnosis):
+    assert diagnosis in failure(ex.check_numerical_jacobian, fn)
+
+
+def test_numerical_jacobian_that_perturbs_an_integer_copy_is_told_to_convert():
+    def in_place(F, x, h=1e-5):
+        cols = []
+        for j in range(len(x)):
+            xp, xm = x.copy(), x.copy()
+            xp[j] += h
+            xm[j] -= h
+            cols.append((F(xp) - F(xm)) / (2 * h))
+        return np.column_stack(cols)
+
+    assert "np.asarray(x, dtype=float)" in failure(ex.check_numerical_jacobian, in_place)
+
+
+def test_numerical_jacobian_that_modifies_x_is_caught():
+    def modifies(F, x, h=1e-5):
+        x = np.asarray(x, dtype=float)
+        J = central_jacobian(F, x, h)
+        x += 1.0
+        return J
+
+    assert "modified its input" in failure(ex.check_numerical_jacobian, modifies)
+
+
+# --------------------------------------------------------------------------- Hessian
+
+
+def three_point(f, x, h=1e-4):
+    return ex._hessian_stencil(f, np.asarray(x, dtype=float), h, "three_point")
+
+
+def nested(f, x, h=1e-4):
+    x = np.asarray(x, dtype=float)
+    E = np.eye(x.size) * h
+
+    def grad(p):
+        return np.array([(f(p + e) - f(p - e)) / (2 * h) for e in E])
+
+    return np.array([(grad(x + e) - grad(x - e)) / (2 * h) for e in E])
+
+
+@pytest.mark.parametrize("fn", [three_point, nested], ids=["3-point and 4-point stencils", "gradient of gradient"])
+def test_numerical_hessian_accepts_both_usual_central_forms(fn):
+    ex.check_numerical_hessian(fn)
+    ex.check_numerical_hessian(fn, x=(-0.6, 0.2, 1.3), h=5e-2)
+
+
+@pytest.mark.parametrize(
+    "fn, diagnosis",
+    [
+        (lambda f, x, h=1e-4: np.diag(np.diag(three_point(f, x, h))), "mixed partials missing"),
+        (lambda f, x, h=1e-4: np.triu(three_point(f, x, h)), "not symmetric"),
+        (lambda f, x, h=1e-4: ex._forward_hessian(f, np.asarray(x, dtype=float), h), "forward differences"),
+        (lambda f, x, h=1e-4: helpers.hessian(f, x), "step h passed in was not used"),
+        (lambda f, x, h=1e-4: helpers.gradient(f, x), "looks like a gradient"),
+    ],
+    ids=["diagonal only", "upper triangle", "forward", "h ignored", "gradient"],
+)
+def test_numerical_hessian_names_the_likely_mistake(fn, diagnosis):
+    assert diagnosis in failure(ex.check_numerical_hessian, fn)
+
+
+def test_numerical_hessian_that_is_not_symmetric_is_told_so_even_without_a_listed_mistake():
+    def lopsided(f, x, h=1e-4):
+        H = three_point(f, x, h)
+        H[0, 1] += 0.5
+        return H
+
+    assert "not symmetric" in failure(ex.check_numerical_hessian, lopsided)
+
+
+# --------------------------------------------------------------------------- directional derivative and quiz
+
+
+def test_directional_derivative_accepts_a_unit_vector_built_by_hand():
+    ex.check_directional_derivative(lambda g, u: np.asarray(g) @ (np.asarray(u) / np.sqrt(np.sum(np.square(u)))))
+
+
+@pytest.mark.parametrize(
+    "fn, diagnosis",
+    [
+        (lambda g, u: float(np.dot(g, u)), "not normalised"),
+        (lambda g, u: float(np.dot(g, u) / np.dot(u, u)), "||u||^2"),
+        (lambda g, u: float(np.linalg.norm(g)), "the largest slope"),
+    ],
+)
+def test_directional_derivative_names_the_likely_mistake(fn, diagnosis):
+    assert diagnosis in failure(ex.check_directional_derivative, fn)
+
+
+def test_quiz_check_rejects_none():
+    assert "q3 must be True or False" in failure(ex.check_quiz, True, True, None, False)
