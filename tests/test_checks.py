@@ -1,0 +1,255 @@
+"""The check API (helpers.checks) and Lesson 01's checkers: verdicts and what they say."""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+import pytest
+
+from helpers.checks import CheckFailure, call, check, check_bool, describe_call, exercise, progress
+from helpers.exercises import derivatives as ex
+
+# --------------------------------------------------------------------------- check
+
+
+def test_check_accepts_a_value_within_rtol():
+    check("f", 1.0 + 1e-12, 1.0, rtol=1e-9)
+
+
+def test_check_message_gives_call_expected_got_and_relative_error():
+    with pytest.raises(CheckFailure) as info:
+        check("f", 2.5, 2.0, call="f(1.0)")
+    text = str(info.value)
+    assert "call           : f(1.0)" in text
+    assert "expected       : 2" in text and "got            : 2.5" in text
+    assert "relative error : 2.00e-01" in text
+
+
+def test_check_names_the_mistake_the_wrong_value_matches():
+    with pytest.raises(CheckFailure) as info:
+        check("f", 4.0, 2.0, mistakes={"doubled it": 4.0, "halved it": 1.0})
+    assert "likely mistake : doubled it" in str(info.value)
+
+
+def test_check_gives_the_hint_when_no_mistake_matches():
+    with pytest.raises(CheckFailure) as info:
+        check("f", 7.0, 2.0, mistakes={"doubled it": 4.0}, hint="try again")
+    assert "likely mistake" not in str(info.value) and "hint           : try again" in str(info.value)
+
+
+def test_check_says_a_none_result_probably_lacks_return():
+    with pytest.raises(CheckFailure, match="returned None") as info:
+        check("f", None, 1.0)
+    assert "forget `return`" in str(info.value)
+
+
+def test_check_rejects_the_wrong_shape():
+    with pytest.raises(CheckFailure, match="wrong shape"):
+        check("g", np.zeros(3), np.zeros(2))
+
+
+def test_check_rejects_non_finite_values():
+    with pytest.raises(CheckFailure, match="not finite"):
+        check("g", np.array([1.0, np.nan]), np.array([1.0, 2.0]))
+
+
+def test_check_summary_reveals_no_input_values():
+    with pytest.raises(CheckFailure) as info:
+        check("f", 3.25, 1.5, call="f(0.123456)")
+    assert "0.123456" not in info.value.summary and "3.25" not in info.value.summary
+
+
+def test_check_is_not_fooled_by_rebound_builtins(monkeypatch):
+    monkeypatch.setattr(builtins, "abs", lambda v: 0.0)
+    monkeypatch.setattr(math, "sqrt", lambda v: 0.0)
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    with pytest.raises(CheckFailure):
+        check("f", 3.0, 1.0)
+
+
+# --------------------------------------------------------------------------- call
+
+
+def test_call_turns_not_implemented_into_not_written_yet():
+    def todo(x):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailure, match="todo is not written yet"):
+        call(todo, 1.0)
+
+
+def test_call_reports_a_crash_with_the_call():
+    with pytest.raises(CheckFailure, match="raised ZeroDivisionError") as info:
+        call(lambda x: 1 / x, 0.0, name="inverse")
+    assert "inverse(0)" in str(info.value)
+
+
+def test_call_catches_an_input_array_modified_in_place():
+    def scale_in_place(v):
+        v *= 2
+        return v
+
+    with pytest.raises(CheckFailure, match="modified its input array"):
+        call(scale_in_place, np.array([1.0, 2.0]))
+
+
+def test_call_refuses_something_that_is_not_a_function():
+    with pytest.raises(CheckFailure, match="is not a function"):
+        call(3.0, 1.0, name="forward_difference")
+
+
+def test_describe_call_renders_functions_by_name():
+    assert describe_call("d", np.sin, 0.5, h=0.1) == "d(sin, 0.5, h=0.1)"
+
+
+# --------------------------------------------------------------------------- check_bool
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(True)])
+def test_check_bool_accepts_booleans(value):
+    check_bool("q1", value)
+
+
+@pytest.mark.parametrize("value", [None, "True", 1, 0.0])
+def test_check_bool_rejects_everything_else(value):
+    with pytest.raises(CheckFailure, match="must be True or False"):
+        check_bool("q1", value)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def test_progress_reports_each_exercise_status_from_the_namespace():
+    lesson = "99_test_progress"
+
+    @exercise(lesson, "Doubling", "double")
+    def check_double(double):
+        check("double", call(double, 2.0), 4.0)
+
+    @exercise(lesson, "Tripling", "triple")
+    def check_triple(triple):
+        check("triple", call(triple, 2.0), 6.0)
+
+    @exercise(lesson, "Halving", "half")
+    def check_half(half):
+        check("half", call(half, 2.0), 1.0)
+
+    @exercise(lesson, "Negating", "negate")
+    def check_negate(negate):
+        check("negate", call(negate, 2.0), -2.0)
+
+    def not_yet(x):
+        raise NotImplementedError()
+
+    # exercises_module() imports helpers.exercises.<topic>; register under an importable topic
+    namespace = {"double": lambda x: 2 * x, "triple": lambda x: x, "half": not_yet}
+    import helpers.checks as checks
+
+    original = checks.exercises_module
+    checks.exercises_module = lambda lesson: None
+    try:
+        report = progress(lesson, namespace)
+    finally:
+        checks.exercises_module = original
+    status = {row.title: row.status for row in report.rows}
+    assert status == {"Doubling": "passed", "Tripling": "failing", "Halving": "not started", "Negating": "not run"}
+    assert report.passed == 1
+    assert "1 of 4 exercises" in str(report)
+
+
+def test_progress_of_lesson_01_runs_its_registered_checks():
+    namespace = {"forward_difference": lambda f, x, h: (f(x + h) - f(x)) / h}
+    report = progress("01_derivatives", namespace)
+    status = {row.title: row.status for row in report.rows}
+    assert status["1.2.39.1 Forward difference"] == "passed"
+    assert status["1.2.39.4 Central difference"] == "not run"
+    assert len(report.rows) == 9
+
+
+# --------------------------------------------------------------------------- Lesson 01 checkers
+
+
+def _diagnosis(check_fn, answer) -> str:
+    with pytest.raises(CheckFailure) as info:
+        check_fn(answer)
+    return str(info.value)
+
+
+def test_forward_difference_check_names_a_central_difference():
+    text = _diagnosis(ex.check_forward_difference, lambda f, x, h: (f(x + h) - f(x - h)) / (2 * h))
+    assert "this looks like a central difference" in text
+
+
+def test_central_difference_check_names_a_forward_difference():
+    text = _diagnosis(ex.check_central_difference, lambda f, x, h: (f(x + h) - f(x)) / h)
+    assert "this looks like a forward difference" in text
+
+
+def test_central_difference_check_names_division_by_h_instead_of_2h():
+    text = _diagnosis(ex.check_central_difference, lambda f, x, h: (f(x + h) - f(x - h)) / h)
+    assert "divided by h instead of 2h" in text
+
+
+def test_central_difference_check_accepts_the_average_of_one_sided_differences():
+    ex.check_central_difference(lambda f, x, h: ((f(x + h) - f(x)) / h + (f(x) - f(x - h)) / h) / 2)
+
+
+def test_second_derivative_check_names_a_missing_factor_two():
+    text = _diagnosis(ex.check_second_derivative, lambda f, x, h: (f(x + h) - f(x) + f(x - h)) / h**2)
+    assert "forgot the factor 2" in text
+
+
+def test_cube_slope_check_names_the_exact_derivative():
+    assert "this is the exact derivative" in _diagnosis(ex.check_cube_slope, lambda h: 12.0)
+
+
+def test_make_derivative_check_says_a_value_is_not_a_function():
+    text = _diagnosis(ex.check_make_derivative, lambda f, h=1e-5: (f(1 + h) - f(1 - h)) / (2 * h))
+    assert "must return a function" in text
+
+
+def test_numerical_gradient_check_catches_x_modified_and_restored():
+    def sneaky(f, x, h=1e-5):
+        grad = np.zeros(len(x))
+        for i in range(len(x)):
+            old = x[i]
+            x[i] = old + h
+            up = f(x)
+            x[i] = old - h
+            down = f(x)
+            x[i] = old
+            grad[i] = (up - down) / (2 * h)
+        return grad
+
+    assert "modified x in place" in _diagnosis(ex.check_numerical_gradient, sneaky)
+
+
+def test_numerical_gradient_check_names_integer_truncation():
+    def no_cast(f, x, h=1e-5):
+        grad = np.zeros(len(x))
+        for i in range(len(x)):
+            xp, xm = np.copy(x), np.copy(x)
+            xp[i] = xp[i] + h
+            xm[i] = xm[i] - h
+            grad[i] = (f(xp) - f(xm)) / (2 * h)
+        return grad
+
+    with pytest.raises(CheckFailure) as info:
+        ex.expect_numerical_gradient(no_cast, lambda v: np.sum(v**2), np.array([1, -2, 3]))
+    assert "x holds integers" in str(info.value)
+
+
+def test_gradients_agree_check_rejects_an_absolute_error_test():
+    def absolute(f, grad_f, x, tol=1e-6):
+        from helpers import gradient
+
+        return bool(np.linalg.norm(grad_f(np.asarray(x)) - gradient(f, np.asarray(x))) <= tol)
+
+    assert "the absolute error grows" in _diagnosis(ex.check_gradients_agree, absolute)
+
+
+def test_quiz_score_counts_only_boolean_right_answers(capsys):
+    assert ex.quiz_score([False, True, "False", 1], key=[False, True, False, True]) == 2.0
+    assert "2 of 4" in capsys.readouterr().out
