@@ -129,7 +129,7 @@ def expect_relative_error(relative_error: Callable[..., Any], a: Any, b: Any) ->
     if both_zero:
         if _isnan(value) or math.isinf(value):
             raise CheckFailure(
-                "relative_error returned nan when both vectors are zero.",
+                f"relative_error returned {value} when both vectors are zero.",
                 [f"call     : {shown}", "expected : 0.0", f"got      : {value}",
                  "likely mistake : 0 / 0 - when both norms are zero, return 0.0"],
             )
