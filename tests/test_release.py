@@ -123,11 +123,15 @@ def test_release_is_byte_identical_when_run_again(course_root):
     assert "unchanged" in second_run.stdout
 
 
-def test_release_leaves_no_gradebook_or_other_by_product(course_root):
+def test_release_leaves_no_gradebook_or_other_by_product(course_root, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "working-directory"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # nbgrader writes gradebook.db where it runs, when it writes one
     before = set(snapshot(course_root))
     assert release(course_root).returncode == 0
     created = set(snapshot(course_root)) - before
     assert created == {"lessons/01_derivatives/01_derivatives.ipynb", "lessons/02_chain_rule/02_chain_rule.ipynb"}
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_release_rewrites_badge_and_setup_cell_from_pyproject(course_root):
