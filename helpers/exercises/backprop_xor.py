@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from ..checks import CheckFailure, call, check, check_bool, exercise, relative_error
+from ..checks import CheckFailure, call, check, check_bool, exercise
 
 LESSON = "05_backprop_xor"
 
@@ -371,8 +372,3 @@ def check_quiz_types(*answers: Any) -> None:
     for name, value in zip(QUIZ_NAMES, answers):
         check_bool(name, value)
 
-
-__all__ = [
-    "check_backward", "check_forward", "check_predict", "check_quiz_types", "check_sigmoid",
-    "check_train", "check_train_curve", "initial_params", "relative_error",
-]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -245,13 +246,14 @@ def check_chosen_learning_rate(chosen_learning_rate: Any) -> None:
     details = [
         f"learning rate      : {lr:g}",
         f"loss after {GOAL_STEPS} steps : {final:.3e}  (goal: below {GOAL_LOSS:.0e})",
-        f"per-step factors   : |1 - lr*1| = {rate_flat:.4f} (flat direction), "
-        f"|1 - lr*25| = {rate_steep:.4f} (steep direction)",
+        (f"per-step factors   : |1 - lr*1| = {rate_flat:.4f} (flat direction), "
+        f"|1 - lr*25| = {rate_steep:.4f} (steep direction)"),
     ]
     if lr >= 2 / ILL_CURVATURES.max():
         details.append(
-            "likely mistake : above 2/L = 2/25 = 0.08 the steep direction is multiplied by a factor "
-            "of size >= 1 every step, so it oscillates and grows: GD diverges"
+            "likely mistake : at or above 2/L = 2/25 = 0.08 the steep direction is multiplied by a "
+            "factor of size >= 1 every step, so it never shrinks (above 2/L it grows): GD does not "
+            "converge, it diverges"
         )
     else:
         details.append(
@@ -315,8 +317,8 @@ def check_steps_to_tolerance(steps_to_tolerance: Callable, cases=None) -> None:
                 continue
             raise CheckFailure(
                 "steps_to_tolerance should return None here.",
-                [f"call     : {shown}", "expected : None (the gradient norm never falls below tol "
-                 f"within max_steps = {max_steps} steps)", f"got      : {got!r}"],
+                [f"call     : {shown}", ("expected : None (the gradient norm never falls below tol "
+                 f"within max_steps = {max_steps} steps)"), f"got      : {got!r}"],
             )
         if got is None:
             raise CheckFailure(

@@ -1,0 +1,139 @@
+"""The Lesson 05 checkers (helpers.exercises.backprop_xor): right forms pass, mistakes are named.
+
+These run the checkers in process (fast); tests/test_lessons.py runs the same answers through
+real nbgrader. The reference network here is helpers.MLP, independent of the checkers' own code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import helpers
+from helpers.checks import CheckFailure
+from helpers.exercises import backprop_xor as ex
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def forward(params, X):
+    z1 = X @ params["W1"] + params["b1"]
+    a1 = sigmoid(z1)
+    z2 = a1 @ params["W2"] + params["b2"]
+    a2 = sigmoid(z2)
+    return a2, {"X": X, "z1": z1, "a1": a1, "z2": z2, "a2": a2}
+
+
+def backward(params, cache, y, two=2.0, mean=True, out_prime=True, hidden_prime=True, keepdims=True):
+    X, a1, a2 = cache["X"], cache["a1"], cache["a2"]
+    d2 = two * (a2 - y) / (X.shape[0] if mean else 1) * (a2 * (1 - a2) if out_prime else a2)
+    d1 = (d2 @ params["W2"].T) * (a1 * (1 - a1) if hidden_prime else a1)
+    return {"W1": X.T @ d1, "b1": d1.sum(axis=0, keepdims=keepdims), "W2": a1.T @ d2,
+            "b2": d2.sum(axis=0, keepdims=True)}
+
+
+def train(params, X, y, learning_rate, epochs, in_place=False, sign=-1.0):
+    p = params if in_place else {k: v.copy() for k, v in params.items()}
+    losses = []
+    for _ in range(epochs):
+        a2, cache = forward(p, X)
+        losses.append(float(np.mean((a2 - y) ** 2)))
+        grads = backward(p, cache, y)
+        for k in p:
+            p[k] += sign * learning_rate * grads[k]
+    return p, losses
+
+
+def failure(checker, fn) -> str:
+    with pytest.raises(CheckFailure) as info:
+        checker(fn)
+    return str(info.value)
+
+
+def test_reference_answers_pass_every_check():
+    ex.check_sigmoid(sigmoid)
+    ex.check_forward(forward)
+    ex.check_backward(backward)
+    ex.check_train(train)
+    ex.check_train_curve(train)
+    ex.check_predict(lambda params, X: (forward(params, X)[0] > 0.5).astype(int))
+
+
+def test_sigmoid_accepts_the_tanh_form_and_names_a_flipped_sign():
+    ex.check_sigmoid(lambda z: 0.5 * (1 + np.tanh(0.5 * np.asarray(z, dtype=float))))
+    assert "sign of the exponent" in failure(ex.check_sigmoid, lambda z: 1 / (1 + np.exp(z)))
+
+
+def test_the_checkers_reference_backward_agrees_with_helpers_mlp():
+    X, y = helpers.xor_data()
+    net = helpers.MLP((2, 4, 1), seed=3)
+    _, cache = ex._forward(net.params, X)
+    ours = ex._backward(net.params, cache, y)
+    for k, v in net.backward(X, y).items():
+        assert helpers.relative_error(ours[k], v) < 1e-12
+
+
+@pytest.mark.parametrize("options, diagnosis", [
+    ({"two": 1.0}, "dropped the 2"),
+    ({"mean": False}, "not averaged over the batch"),
+    ({"out_prime": False}, "used sigma(z2) = a2 where sigma'(z2)"),
+    ({"hidden_prime": False}, "used sigma(z1) = a1 where sigma'(z1)"),
+])
+def test_backward_names_the_mistake(options, diagnosis):
+    message = failure(ex.check_backward, lambda p, c, y: backward(p, c, y, **options))
+    assert diagnosis in message
+    assert "relative error" in message
+
+
+def test_backward_names_a_lost_bias_dimension():
+    assert "keepdims=True" in failure(ex.check_backward, lambda p, c, y: backward(p, c, y, keepdims=False))
+
+
+def test_backward_must_not_modify_the_cache():
+    def scribbles(params, cache, y):
+        grads = backward(params, cache, y)
+        cache["a1"] *= 0
+        return grads
+
+    assert "modified its input dict" in failure(ex.check_backward, scribbles)
+
+
+def test_forward_names_a_missing_output_sigmoid():
+    def linear_output(params, X):
+        _a2, cache = forward(params, X)
+        return cache["z2"], cache
+
+    assert "forgot the sigmoid on the output layer" in failure(ex.check_forward, linear_output)
+
+
+def test_train_names_modified_params():
+    message = failure(ex.check_train, lambda *a: train(*a, in_place=True))
+    assert "modified params in place" in message
+
+
+def test_train_names_an_added_gradient():
+    assert "subtract learning_rate * gradient" in failure(ex.check_train, lambda *a: train(*a, sign=1.0))
+
+
+def test_train_curve_names_a_summed_gradient():
+    def summed(params, X, y, lr, epochs):
+        return train(params, X, y, lr * X.shape[0], epochs)
+
+    ex.check_train(summed)  # it still learns XOR ...
+    assert "not averaged over the batch" in failure(ex.check_train_curve, summed)  # ... but too fast
+
+
+def test_predict_names_thresholding_z2_at_one_half():
+    def z2_threshold(params, X):
+        return (forward(params, X)[1]["z2"] > 0.5).astype(int)
+
+    assert "thresholded z2 at 0.5" in failure(ex.check_predict, z2_threshold)
+
+
+def test_the_training_check_starts_from_a_point_that_converges_with_a_margin():
+    params, _losses = ex._train(ex.initial_params(ex.TRAIN_SEED), ex.XOR_X, ex.XOR_Y,
+                               ex.TRAIN_LEARNING_RATE, ex.TRAIN_EPOCHS // 3)
+    a2 = ex._forward(params, ex.XOR_X)[0]
+    assert np.array_equal(a2 > 0.5, ex.XOR_Y > 0.5)
