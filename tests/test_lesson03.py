@@ -220,4 +220,8 @@ def test_directional_derivative_names_the_likely_mistake(fn, diagnosis):
 
 
 def test_quiz_check_rejects_none():
-    assert "q3 must be True or False" in failure(ex.check_quiz, True, True, None, False)
+    assert "q3_smooth_hessian_is_symmetric must be True or False" in failure(ex.check_quiz, True, True, None, False)
+
+
+def test_quiz_check_wants_every_answer():
+    assert "takes the 4 quiz answers" in failure(ex.check_quiz, True, True)

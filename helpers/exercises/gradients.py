@@ -351,8 +351,19 @@ def check_directional_derivative(
 # --------------------------------------------------------------------------- quiz
 
 
-@exercise(LESSON, "Quiz answers are True/False", "q1", "q2", "q3", "q4")
-def check_quiz(q1: Any, q2: Any, q3: Any, q4: Any) -> None:
+# The quiz's answer names, in order (the notebook defines them; progress() looks them up).
+QUIZ = (
+    "q1_gradient_points_downhill",
+    "q2_linear_layer_jacobian_is_W",
+    "q3_smooth_hessian_is_symmetric",
+    "q4_jacobian_of_R3_to_R2_is_3_by_2",
+)
+
+
+@exercise(LESSON, "Quiz answers are True/False", *QUIZ)
+def check_quiz(*answers: Any) -> None:
     """Each quiz answer is a bool (the values are checked by the hidden tests)."""
-    for name, value in (("q1", q1), ("q2", q2), ("q3", q3), ("q4", q4)):
+    if len(answers) != len(QUIZ):
+        raise CheckFailure(f"check_quiz takes the {len(QUIZ)} quiz answers, got {len(answers)}.")
+    for name, value in zip(QUIZ, answers):
         check_bool(name, value)
