@@ -122,7 +122,16 @@ class Explorer:
         return {key: control.value for key, control in self.controls.items()}
 
     def _on_change(self, change: dict) -> None:
-        self.redraw()
+        # An exception in a widget callback would only reach the kernel's log; say it where
+        # the student is looking instead.
+        try:
+            self.redraw()
+        except Exception as exc:  # noqa: BLE001 - any failure of a redraw is reported, not raised
+            self.last_text = f"could not redraw with {self.values}: {type(exc).__name__}: {exc}"
+            if _in_kernel():
+                self.output.clear_output(wait=True)
+                with self.output:
+                    print(self.last_text)
 
     def redraw(self) -> None:
         """Draw the picture for the controls' current values and show it in :attr:`output`."""

@@ -29,6 +29,10 @@ import colab_support as cs
 
 from autograder import course
 
+# One environment per session: under pytest-xdist keep these tests on one worker
+# (`--dist loadgroup`), or each worker would build its own.
+pytestmark = pytest.mark.xdist_group("browser")
+
 SOLUTIONS = [cs.SYNTHETIC] + course.present_lessons()
 EXPLORER_CALL = re.compile(r"\bexplore\.(\w+)\((?![^)]*static\s*=\s*True)")
 

@@ -26,6 +26,10 @@ from conftest import LESSONS, execute, is_answer, is_test, nbgrader_meta, read
 
 from autograder import course
 
+# One environment per session: under pytest-xdist keep these tests on one worker
+# (`--dist loadgroup`), or each worker would build its own.
+pytestmark = pytest.mark.xdist_group("colab-like")
+
 STUDENT_NOTEBOOKS = [cs.SYNTHETIC] + [lesson for lesson in LESSONS if course.lesson_path(lesson).is_file()]
 
 

@@ -217,3 +217,20 @@ def test_exported_html_shows_the_static_picture_where_the_widget_would_be(tmp_pa
     run.notebook.metadata.pop("widgets", None)  # what a saved notebook without widget state holds
     html, _ = nbconvert.HTMLExporter().from_notebook_node(run.notebook)
     assert f'src="data:image/png;base64,{data["image/png"]}' in html.replace("\n", "")
+
+
+def test_a_failing_redraw_is_reported_in_the_explorer_not_raised_into_the_widget_machinery():
+    import numpy as np
+
+    broken = {"now": False}
+
+    def f(x):
+        if broken["now"]:
+            raise ValueError("broken on purpose")
+        return np.sin(x)
+
+    ex = explore.secant_to_tangent(f=f, df=np.cos)
+    broken["now"] = True
+    ex.controls["h"].value = 0.01  # must not raise out of the slider's callback
+    assert ex.last_text.startswith("could not redraw")
+    assert "ValueError: broken on purpose" in ex.last_text
