@@ -161,7 +161,9 @@ def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
     spec = SandboxSpec(**task["sandbox"]) if task["sandbox"] else None
     try:
         result = execute_notebook(task["notebook"], limits=Limits(**task["limits"]), sandbox=spec,
-                                  preload=task["preload"], before_tests=RESTORE_CALL)
+                                  preload=task["preload"], before_tests=RESTORE_CALL,
+                                  font_cache=Path(task["font_cache"]) if task.get("font_cache") else None,
+                                  scratch_root=Path(task["scratch_root"]), spare=True)
     except Exception as exc:  # noqa: BLE001 - reported as this submission's failure, the batch goes on
         return {"key": task["key"], "error": f"{type(exc).__name__}: {exc}"}
     data = result.to_dict()
@@ -196,15 +198,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> str:
-    import nbformat
+    import warnings
 
+    import nbformat
+    from sqlalchemy.exc import SAWarning
+
+    # nbgrader's generate_assignment trips SQLAlchemy warnings that say nothing to an instructor.
+    warnings.filterwarnings("ignore", category=SAWarning)
     from .grading import course_dir, ingest, lessons as lessons_mod, nbgrader_phase, results
     from .grading.execute import ExecutionResult
     from .grading.feedback import write_feedback
     from .grading.messages import verdicts as read_verdicts
     from .grading.repair import repair
     from .grading.report import write_report
-    from .grading.sandbox import SandboxSpec, SandboxStatus, probe
+    from .grading.sandbox import SandboxSpec, SandboxStatus, build_font_cache, probe
 
     # nbgrader creates a gradebook by running `alembic` from PATH: the venv's bin must be on it.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -284,6 +291,9 @@ def run(args: argparse.Namespace) -> str:
             status = probe(spec, work / "probe")
             sandbox = spec if status.isolated else None
         progress.log(("sandbox: " if status.isolated else "WARNING: ") + status.detail)
+        font_cache = build_font_cache(work / "matplotlib")
+        kernels_dir = work / "kernels"  # every kernel's scratch folder; removed with the run
+        kernels_dir.mkdir()
 
         # Stage each submission as nbgrader expects it, then repair what will run.
         tasks: dict[tuple[str, str], Task] = {}
@@ -315,7 +325,8 @@ def run(args: argparse.Namespace) -> str:
             for key, t in tasks.items():
                 payload = {"key": list(key), "notebook": json.loads(json.dumps(t.notebook)),
                            "limits": limits_dict, "sandbox": sandbox_dict,
-                           "preload": _preload_lines(models[t.lesson])}
+                           "preload": _preload_lines(models[t.lesson]), "font_cache": str(font_cache),
+                           "scratch_root": str(kernels_dir)}
                 pending[pool.submit(_execute_task, payload)] = key
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -30,6 +30,7 @@ import nbformat
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
 
 from .limits import Limits
@@ -44,6 +45,8 @@ MEMORY = "memory"
 NOT_RUN = "not_run"  # the notebook's time budget ran out first
 
 _TIMEOUT_ENAME = "CellTimeoutError"
+
+_SPARE: "_Boot | None" = None  # a kernel spawned ahead for this process's next notebook
 
 
 @dataclass
@@ -129,16 +132,47 @@ def _message_size(msg_type: str, content: dict[str, Any]) -> int:
     return sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
 
 
+class _Boot:
+    """A kernel process spawned in its own scratch folder, not yet connected to.
+
+    Spawning returns at once; the process imports ipykernel while the grader does other work.
+    A worker keeps one spare boot ready for its next notebook (see :func:`execute_notebook`).
+    """
+
+    def __init__(self, limits: Limits, sandbox: SandboxSpec | None, work: Path, font_cache: Path | None,
+                 scratch: Path | None = None):
+        self.key = (limits.memory_mb, sandbox, str(font_cache))
+        self.work = work
+        self.scratch = scratch or work / "scratch"
+        self.runtime = Path(tempfile.mkdtemp(prefix="rt-", dir=work))
+        if scratch is None:
+            self.scratch.mkdir()
+            if font_cache is not None and Path(font_cache).is_dir():
+                shutil.copytree(font_cache, self.scratch / ".matplotlib")
+        argv = kernel_argv(sandbox=sandbox, scratch=self.scratch, runtime=self.runtime, memory_mb=limits.memory_mb)
+        self.km = _SandboxedKernelManager(argv, transport="ipc")
+        self.km.connection_file = str(self.runtime / "kernel.json")
+        self.started = time.monotonic()
+        # The kernel's own console chatter is not the student's output: discard it.
+        run_sync(self.km.start_kernel)(cwd=str(self.scratch), env=kernel_env(self.scratch),
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def discard(self) -> None:
+        try:
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - already gone is fine
+            pass
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
 class _Kernel:
     """One sandboxed kernel and the nbclient driving it."""
 
-    def __init__(self, nb, limits: Limits, sandbox: SandboxSpec | None, scratch: Path, runtime: Path):
-        argv = kernel_argv(sandbox=sandbox, scratch=scratch, runtime=runtime, memory_mb=limits.memory_mb)
-        km = _SandboxedKernelManager(argv, transport="ipc")
-        km.connection_file = str(runtime / "kernel.json")
+    def __init__(self, nb, limits: Limits, boot: _Boot):
+        self.boot = boot
         self.client = _CappedClient(
             nb,
-            km=km,
+            km=boot.km,
             timeout=int(limits.cell_seconds),
             interrupt_on_timeout=True,
             error_on_timeout={"ename": _TIMEOUT_ENAME, "evalue": "cell timed out"},
@@ -151,9 +185,6 @@ class _Kernel:
         )
         self.replies: dict[int, dict[str, Any]] = {}
         self.client.on_cell_executed = self._remember_reply
-        env = kernel_env(scratch)
-        # The kernel's own console chatter is not the student's output: discard it.
-        self.client.start_new_kernel(cwd=str(scratch), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.client.start_new_kernel_client()
 
     def _remember_reply(self, cell, cell_index, execute_reply):  # noqa: ANN001
@@ -206,7 +237,8 @@ def _error_output(ename: str, evalue: str) -> dict[str, Any]:
 
 def execute_notebook(
     nb: dict[str, Any], *, limits: Limits, sandbox: SandboxSpec | None, scratch_root: Path | None = None,
-    preload: list[str] | tuple[str, ...] = (), before_tests: str = "",
+    preload: list[str] | tuple[str, ...] = (), before_tests: str = "", font_cache: Path | None = None,
+    spare: bool = False,
 ) -> ExecutionResult:
     """Execute ``nb`` (a repaired submission) and return it with outputs and per-cell records.
 
@@ -214,21 +246,25 @@ def execute_notebook(
     the grader imports ``helpers.checks`` there, so the checks bind numpy, math and builtins
     before any student code can replace them. ``before_tests`` runs (unrecorded) before each
     graded cell: the grader restores there what student code rebound in those modules.
+    With ``spare`` a kernel for the next call is spawned before returning, so its start-up
+    overlaps whatever the process does in between (a grading worker: the next task's hand-over).
     """
     nb = nbformat.from_dict(copy.deepcopy(nb))
     started = time.monotonic()
     deadline = started + limits.submission_seconds
-    work = Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root))
-    scratch, runtime = work / "scratch", work / "runtime"
-    scratch.mkdir()
-    runtime.mkdir()
     result = ExecutionResult(notebook={}, cells=[])
     ran_ok: list[int] = []
     kernel: _Kernel | None = None
+    global _SPARE
+    boot = _SPARE if spare and _SPARE is not None and _SPARE.key == (limits.memory_mb, sandbox, str(font_cache)) else None
+    _SPARE = None if boot is not None else _SPARE
+    first_boot = boot or _Boot(limits, sandbox, Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)), font_cache)
+    work = first_boot.work
 
-    def new_kernel() -> _Kernel:
+    def new_kernel(boot: _Boot | None = None) -> _Kernel:
         t0 = time.monotonic()
-        k = _Kernel(nb, limits, sandbox, scratch, runtime)
+        # A replacement kernel keeps the scratch folder: files the student's cells wrote stay.
+        k = _Kernel(nb, limits, boot or _Boot(limits, sandbox, work, font_cache, scratch=first_boot.scratch))
         t1 = time.monotonic()
         for code in preload:
             k.run(nbformat.v4.new_code_cell(code), -1, limits.cell_seconds, record=False)
@@ -247,7 +283,7 @@ def execute_notebook(
         result.seconds_replay += time.monotonic() - t0
 
     try:
-        kernel = new_kernel()
+        kernel = new_kernel(first_boot)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -307,6 +343,11 @@ def execute_notebook(
         if kernel is not None:
             kernel.shutdown()
         shutil.rmtree(work, ignore_errors=True)
+        if spare:
+            try:
+                _SPARE = _Boot(limits, sandbox, Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)), font_cache)
+            except Exception:  # noqa: BLE001 - no spare: the next notebook starts its own kernel
+                _SPARE = None
     result.notebook = nb
     result.seconds_total = time.monotonic() - started
     return result
