@@ -321,6 +321,7 @@ def run(args: argparse.Namespace) -> str:
                        "memory_mb": limits.memory_mb, "output_bytes": limits.output_bytes}
         pending = {}
         jobs = max(1, min(args.jobs, len(tasks) or 1))
+        progress.start = time.monotonic()  # the ETA is about grading, not about the preparation
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as pool:
             for key, t in tasks.items():
                 payload = {"key": list(key), "notebook": json.loads(json.dumps(t.notebook)),

@@ -29,8 +29,8 @@ CASES = toy.cases()
 SUBSET = ["right", "wrong_slope", "os_exit", "deleted_test"]
 
 
-def grade(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+def grade(*args: str, cwd: Path, **extra_env: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", **extra_env)
     return subprocess.run(
         [sys.executable, "-m", "autograder", "grade", *map(str, args), "--solutions", str(toy.TOY_SOLUTIONS)],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
@@ -184,30 +184,63 @@ def test_out_is_an_nbgrader_course_formgrader_can_open(batch):
         assert written.needs_manual_grade
 
 
-def test_zip_and_jobs_1_give_the_same_grades_as_the_folder(batch):
-    base, subs, out, _, _ = batch
+@pytest.fixture(scope="module")
+def zip_run(batch):
+    """The SUBSET as a zip, with --jobs 1, into a course whose config names another database."""
+    base, subs, _, _, _ = batch
     archive = base / "subset.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for student in SUBSET:
             for f in (subs / student).iterdir():
                 zf.write(f, f"class/{student}/{f.name}")
-    done = grade(archive, "--out", base / "out_zip", "--jobs", "1", "--timeout", "4", cwd=base)
+    out = base / "out_zip"
+    out.mkdir()
+    (out / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        'c.CourseDirectory.course_id = "calculus-for-deep-learning"\n'
+        f'c.CourseDirectory.db_url = "sqlite:///{base / "elsewhere.db"}"\n'
+    )
+    done = grade(archive, "--out", out, "--jobs", "1", "--timeout", "4", cwd=base)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert grades(base / "out_zip") == grades(out, SUBSET)
-    assert {s: points(base / "out_zip")[s] for s in SUBSET} == {s: points(out)[s] for s in SUBSET}
+    return out
 
 
-def test_an_nbgrader_submitted_tree_gives_the_same_grades(batch):
-    base, subs, out, _, _ = batch
+def test_zip_and_jobs_1_give_the_same_grades_as_the_folder_with_jobs_2(batch, zip_run):
+    out = batch[2]
+    assert grades(zip_run) == grades(out, SUBSET)
+    assert {s: points(zip_run)[s] for s in SUBSET} == {s: points(out)[s] for s in SUBSET}
+
+
+def test_the_gradebook_goes_where_db_url_says(batch, zip_run):
+    base = batch[0]
+    assert (base / "elsewhere.db").exists()
+    assert not (zip_run / "gradebook.db").exists()
+
+
+@pytest.fixture(scope="module")
+def tree_run(batch):
+    """The SUBSET as an nbgrader submitted/ tree, graded where bubblewrap fails to start."""
+    base, subs, _, _, _ = batch
     tree = base / "tree" / "submitted"
     for student in SUBSET:
         (src,) = list((subs / student).iterdir())
         dest = tree / student / "99_toy" / "99_toy.ipynb"
         dest.parent.mkdir(parents=True)
         shutil.copy(src, dest)
-    done = grade(tree, "--out", base / "out_tree", "--jobs", "2", "--timeout", "4", cwd=base)
+    done = grade(tree, "--out", base / "out_tree", "--jobs", "2", "--timeout", "4", cwd=base,
+                 AUTOGRADER_BWRAP="/bin/false")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert grades(base / "out_tree") == grades(out, SUBSET)
+    return base / "out_tree", done
+
+
+def test_an_nbgrader_submitted_tree_gives_the_same_grades(batch, tree_run):
+    assert grades(tree_run[0]) == grades(batch[2], SUBSET)
+
+
+def test_a_failing_sandbox_is_said_plainly_in_log_and_report(tree_run):
+    out, done = tree_run
+    assert "WITHOUT isolation" in done.stderr
+    assert "WITHOUT isolation" in (out / "report.html").read_text()
 
 
 def test_student_option_regrades_only_that_student(batch):

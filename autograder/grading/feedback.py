@@ -38,7 +38,9 @@ def write_feedback(out: Path, outcome, lesson: Lesson | None, exercise_rows) -> 
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Feedback · {_e(outcome.lesson)} · {_e(outcome.student)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>Lesson {_e(outcome.lesson)}: {score:g} of {maximum:g} points</h1>",
+        f"<h1>Lesson {_e(outcome.lesson)}: {score:g} of {maximum:g} points"
+        + (" so far</h1><p>Your written answers are graded by hand; their points come later.</p>"
+           if any(e.status == "needs_manual" for e in exercise_rows) else "</h1>"),
         f"<p>Student <b>{_e(outcome.student)}</b>, graded from <code>{_e(outcome.file)}</code>.</p>",
         "<table><tr><th>exercise</th><th>points</th><th>result</th></tr>",
     ]

@@ -100,8 +100,9 @@ def gradebook_rows(db_url: str, outcomes: list[Outcome], max_scores: dict[str, f
                         status = "partial"
                     else:
                         status = "failed"
-                    exercises.append(ExerciseRow(o.student, o.lesson, g.name, score if not g.needs_manual_grade else g.score,
-                                                 g.max_score, status))
+                    # A pending written answer has no score yet: an empty cell, not a zero.
+                    shown = g.manual_score if g.needs_manual_grade else score
+                    exercises.append(ExerciseRow(o.student, o.lesson, g.name, shown, g.max_score, status))
             parts = [f"graded from {o.file}"]
             if pending:
                 parts.append("to grade by hand in formgrader: " + ", ".join(pending))

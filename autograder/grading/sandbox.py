@@ -41,6 +41,10 @@ class SandboxStatus:
 
 
 def bwrap_path() -> str | None:
+    """The bubblewrap executable; ``AUTOGRADER_BWRAP`` overrides (the tests point it at a failing one)."""
+    forced = os.environ.get("AUTOGRADER_BWRAP")
+    if forced is not None:
+        return forced or None
     return shutil.which("bwrap") or (os.path.exists("/usr/bin/bwrap") and "/usr/bin/bwrap") or None
 
 
