@@ -257,6 +257,13 @@ def synthetic_notebook(answer: str = _ANSWER_TODO) -> nbformat.NotebookNode:
         setup,
         v4.new_code_cell('import sys\nprint("google.colab imported:", "google.colab" in sys.modules)'),
         v4.new_code_cell("from helpers import explore\nexplore.secant_to_tangent()"),
+        v4.new_code_cell(
+            "ex = explore.step_size_error()\n"
+            "before = ex.last_png\n"
+            'ex.controls["float32"].value = True  # what ticking the box does\n'
+            'assert ex.redraws == 2 and ex.last_png != before, "the explorer did not redraw"\n'
+            "ex"
+        ),
         answer_cell,
         test_cell,
         v4.new_code_cell("helpers.progress()"),
