@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,8 @@ sys.path.insert(0, str(ROOT))
 from autograder import course
 
 VENV_BIN = Path(sys.executable).parent
+# nbgrader autograde processes per lesson run side by side (COURSE_AUTOGRADE_PROCESSES to change).
+AUTOGRADE_PROCESSES = int(os.environ.get("COURSE_AUTOGRADE_PROCESSES", min(2, os.cpu_count() or 1)))
 FIXTURES = ROOT / "tests" / "fixtures" / "answers"
 LESSONS = course.present_lessons()
 
@@ -79,50 +82,93 @@ def fill_answers(student: nbformat.NotebookNode, answers: dict[str, str]) -> nbf
 #
 # nbgrader autograde runs a whole notebook per student, figures and explorers included: about
 # the solutions notebook's run time each. The fixture variants only differ in one answer cell,
-# so they are submitted trimmed: every nbgrader cell stays, and of the other code cells only
-# those that bind a name some kept cell uses (imports, data, helper definitions). The student
-# SOLVED_TRIMMED proves the trimming harmless for each lesson: it must score like SOLVED.
+# so they are submitted trimmed: every nbgrader cell stays whole, markdown goes, and of the
+# other code cells only the top-level statements that bind a name some kept code uses (imports,
+# data, helper definitions) stay. The student SOLVED_TRIMMED proves the trimming harmless for
+# each lesson: it must score exactly like SOLVED.
 
 
-def _names(source: str) -> tuple[set[str], set[str]] | None:
-    """(names bound at top level, names loaded anywhere) of a code cell; None if unparsable."""
+@dataclass
+class _Unit:
+    """A top-level statement of a demonstration cell (or a whole nbgrader cell)."""
+
+    cell: int
+    text: str
+    bound: set[str]
+    loaded: set[str]
+    keep: bool
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names bound at top level, global names read anywhere) of Python source.
+
+    A function's parameters and locals are not reads of notebook state, so they come from the
+    compiler's symbol tables rather than from every ``Name`` in the tree.
+    """
+    import symtable
+
+    top = symtable.symtable(source, "<cell>", "exec")
+    bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported() or s.is_namespace()}
+    loaded: set[str] = set()
+    tables = [top]
+    while tables:
+        table = tables.pop()
+        loaded |= {s.get_name() for s in table.get_symbols()
+                   if s.is_referenced() and (table is top or s.is_global())}
+        tables += table.get_children()
+    return bound, loaded
+
+
+def _units(index: int, cell) -> list[_Unit]:
     import ast
 
     from IPython.core.inputtransformer2 import TransformerManager
 
+    if nbgrader_meta(cell):
+        try:
+            bound, loaded = _names(TransformerManager().transform_cell(cell.source))
+        except (SyntaxError, ValueError):
+            bound, loaded = set(), set()
+        return [_Unit(index, cell.source, bound, loaded, True)]
     try:
-        tree = ast.parse(TransformerManager().transform_cell(source))
+        python = TransformerManager().transform_cell(cell.source)
+        tree = ast.parse(python)
     except (SyntaxError, ValueError):
-        return None
-    bound, loaded = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-        elif isinstance(node, ast.Attribute):
-            pass
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                bound.add((alias.asname or alias.name).split(".")[0])
-    return bound, loaded
+        return [_Unit(index, cell.source, set(), set(), True)]  # cannot tell: keep it whole
+    units = []
+    for stmt in tree.body:
+        text = ast.get_source_segment(python, stmt) or ""
+        bound, loaded = _names(text)
+        units.append(_Unit(index, text, bound, loaded, False))
+    return units
 
 
-def trim(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """``nb`` without markdown and without the code cells no graded cell depends on."""
-    cells = [c for c in nb.cells if c.cell_type == "code" or nbgrader_meta(c)]
-    parsed = [(_names(c.source) if c.cell_type == "code" else (set(), set())) for c in cells]
-    keep = [bool(nbgrader_meta(c)) or p is None for c, p in zip(cells, parsed)]
-    needed: set[str] = set()
+def trim(nb: nbformat.NotebookNode, reference: nbformat.NotebookNode | None = None) -> nbformat.NotebookNode:
+    """``nb`` reduced to its nbgrader cells and the statements they depend on.
+
+    ``reference`` (the solutions notebook) adds what its graded cells use: autograde puts the
+    hidden tests back into the test cells, and they may use names the visible part does not.
+    """
+    units = [u for i, c in enumerate(nb.cells) if c.cell_type == "code" or nbgrader_meta(c) for u in _units(i, c)]
+    if reference is not None:
+        units += [u for c in reference.cells if nbgrader_meta(c) and c.cell_type == "code" for u in _units(-1, c)]
     changed = True
-    while changed:  # a kept cell's loads may need earlier cells: grow to a fixed point
+    while changed:  # kept statements may need earlier ones: grow to a fixed point
         changed = False
-        needed = set().union(*(p[1] for p, k in zip(parsed, keep) if k and p is not None))
-        for i, p in enumerate(parsed):
-            if not keep[i] and p is not None and p[0] & needed:
-                keep[i] = changed = True
+        needed = set().union(*(u.loaded for u in units if u.keep))
+        for u in units:
+            if not u.keep and u.bound & needed:
+                u.keep = changed = True
     out = nbformat.from_dict(json.loads(json.dumps(nb)))
-    out.cells = [nbformat.from_dict(json.loads(json.dumps(c))) for c, k in zip(cells, keep) if k]
+    out.cells = []
+    for i, cell in enumerate(nb.cells):
+        kept = [u.text for u in units if u.cell == i and u.keep]
+        if not kept:
+            continue
+        copy = nbformat.from_dict(json.loads(json.dumps(cell)))
+        if not nbgrader_meta(cell):
+            copy.source = "\n".join(kept)
+        out.cells.append(copy)
     return out
 
 
@@ -283,32 +329,45 @@ def autograde(lesson: str, workdir: Path) -> Autograded:
         raise AssertionError(f"{lesson}: nbgrader generate_assignment failed:\n{log[-1]}")
 
     student_nb = read(released)
-    right_answers = answer_sources(read(ROOT / "solutions" / lesson / f"{lesson}.ipynb"))
+    solution_nb = read(ROOT / "solutions" / lesson / f"{lesson}.ipynb")
+    right_answers = answer_sources(solution_nb)
     solved = fill_answers(student_nb, right_answers)
-    submissions = {SOLVED: solved, UNTOUCHED: student_nb, SOLVED_TRIMMED: trim(solved)}
+    submissions = {SOLVED: solved, UNTOUCHED: student_nb, SOLVED_TRIMMED: trim(solved, solution_nb)}
     for v in variants(lesson):
-        submissions[v.student] = trim(fill_answers(student_nb, {**right_answers, v.grade_id: v.source}))
+        submissions[v.student] = trim(fill_answers(student_nb, {**right_answers, v.grade_id: v.source}), solution_nb)
     for student, nb in submissions.items():
         target = course_dir / "submitted" / student / lesson / f"{lesson}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
 
-    done = _nbgrader(["autograde", lesson, "--force"], course_dir)
-    log.append(done.stdout + done.stderr)
+    # nbgrader grades one student at a time; split the students over AUTOGRADE_PROCESSES copies
+    # of the course (same gradebook) graded side by side, and read every copy's gradebook.
+    groups = max(1, min(AUTOGRADE_PROCESSES, len(submissions)))
+    copies = [course_dir] + [workdir / f"course-{k}" for k in range(1, groups)]
+    for k, copy in enumerate(copies[1:], start=1):
+        shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("submitted"))
+        for n, student in enumerate(submissions):
+            if n % groups == k:
+                shutil.move(course_dir / "submitted" / student, copy / "submitted" / student)
+    with ThreadPoolExecutor(groups) as pool:
+        runs = list(pool.map(lambda c: _nbgrader(["autograde", lesson, "--force"], c), copies))
+    log += [r.stdout + r.stderr for r in runs]
 
     from nbgrader.api import Gradebook, MissingEntry
 
     grades: dict[str, dict[str, GradeRow]] = {}
-    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", course_id=_course_id()) as gb:
-        for student in submissions:
-            try:
-                sub = gb.find_submission_notebook(lesson, lesson, student)
-            except MissingEntry:
-                continue
-            grades[student] = {
-                g.name: GradeRow(g.score, g.max_score, g.auto_score, bool(g.needs_manual_grade), g.cell.cell_type)
-                for g in sub.grades
-            }
+    for copy in copies:
+        with Gradebook(f"sqlite:///{copy / 'gradebook.db'}", course_id=_course_id()) as gb:
+            for student in submissions:
+                try:
+                    sub = gb.find_submission_notebook(lesson, lesson, student)
+                except MissingEntry:
+                    continue
+                grades[student] = {
+                    g.name: GradeRow(g.score, g.max_score, g.auto_score, bool(g.needs_manual_grade),
+                                     g.cell.cell_type)
+                    for g in sub.grades
+                }
     return Autograded(lesson, grades, "\n".join(log), time.perf_counter() - start, len(submissions))
 
 
