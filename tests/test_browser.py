@@ -189,3 +189,9 @@ def test_nbgrader_menu_offers_the_assignment_list(lab):
     finally:
         page.close()
         bs.shutdown_kernels(lab.server)
+
+
+def test_a_missing_chromium_is_a_failure_that_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(bs, "CHROMIUM", str(tmp_path / "no-chromium-here"))
+    message = bs.chromium_missing_message()
+    assert message is not None and "apt-get install chromium" in message
