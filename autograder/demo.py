@@ -37,17 +37,27 @@ def build_class(folder: Path, lessons: list[str]) -> None:
         answer_ids = [c.grade_id for c in model.cells if c.role == ANSWER]
         wrong = _wrong_answers(lesson)
         # ada: everything right, under the name Colab gives a downloaded copy.
-        samples.write(samples.student_copy(solution), folder / "ada" / f"Copy of {lesson} (1).ipynb")
+        samples.write(
+            samples.student_copy(solution), folder / "ada" / f"Copy of {lesson} (1).ipynb"
+        )
         # ben: the first exercise left unanswered, one typical mistake, the rest right.
         ben_wrong = {gid: src for gid, src in wrong.items() if gid in answer_ids[1:]}
         ben_wrong = dict(list(ben_wrong.items())[:1])
-        samples.write(samples.student_copy(solution, answers=ben_wrong, unanswered_ids=tuple(answer_ids[:1])),
-                      folder / "ben" / f"{lesson}.ipynb")
+        samples.write(
+            samples.student_copy(solution, answers=ben_wrong, unanswered_ids=tuple(answer_ids[:1])),
+            folder / "ben" / f"{lesson}.ipynb",
+        )
         # cleo: a runaway loop in the last answer cell, and a test cell deleted.
         loop = {answer_ids[-1]: "while True:\n    pass"} if answer_ids else {}
         nb = samples.student_copy(solution, answers=loop)
-        tests = [i for i, c in enumerate(nb["cells"]) if (c.get("metadata", {}).get("nbgrader") or {}).get("grade")
-                 and (c.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "").startswith("test_")]
+        tests = [
+            i
+            for i, c in enumerate(nb["cells"])
+            if (c.get("metadata", {}).get("nbgrader") or {}).get("grade")
+            and (c.get("metadata", {}).get("nbgrader") or {})
+            .get("grade_id", "")
+            .startswith("test_")
+        ]
         if tests:
             del nb["cells"][tests[0]]
         samples.write(nb, folder / "cleo" / f"{lesson}_final.ipynb")
@@ -58,9 +68,18 @@ def build_class(folder: Path, lessons: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m autograder.demo", description=__doc__.splitlines()[0])
-    p.add_argument("--folder", type=Path, default=ROOT / "demo", help="where to build and grade (default: demo/)")
-    p.add_argument("--lesson", action="append", help="only these lessons (default: every lesson present)")
+    p = argparse.ArgumentParser(
+        prog="python -m autograder.demo", description=__doc__.splitlines()[0]
+    )
+    p.add_argument(
+        "--folder",
+        type=Path,
+        default=ROOT / "demo",
+        help="where to build and grade (default: demo/)",
+    )
+    p.add_argument(
+        "--lesson", action="append", help="only these lessons (default: every lesson present)"
+    )
     p.add_argument("--jobs", type=int, default=None)
     args = p.parse_args(argv)
     lessons = args.lesson or find_lessons(SOLUTIONS)
@@ -71,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(args.folder)
     submissions = args.folder / "submissions"
     build_class(submissions, lessons)
-    print(f"demo: {len(lessons)} lessons, 4 students in {submissions}; grading (cleo's loop waits for the time limit) ...")
+    print(
+        f"demo: {len(lessons)} lessons, 4 students in {submissions}; grading (cleo's loop waits for the time limit) ..."
+    )
     from .grade import main as grade
 
     grade_args = [str(submissions), "--out", str(args.folder / "out"), "--timeout", "10"]
@@ -81,8 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         grade_args += ["--lesson", lessons[0]]
     code = grade(grade_args)
     if code == 0:
-        print(f"\nOpen {args.folder / 'out' / 'report.html'} for the report; "
-              f"`cd {args.folder / 'out'} && nbgrader formgrader` for the written answers.")
+        print(
+            f"\nOpen {args.folder / 'out' / 'report.html'} for the report; "
+            f"`cd {args.folder / 'out'} && nbgrader formgrader` for the written answers."
+        )
     return code
 
 

@@ -52,25 +52,69 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status 0 when the batch was graded (whatever the students did); 2 when the grader "
         "could not run. Re-running is idempotent; --student regrades only the students named.",
     )
-    p.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
-                   help="a folder with one sub-folder per student, a zip of it, or an nbgrader submitted/ tree")
-    p.add_argument("--out", type=Path, required=True, metavar="OUT", help="the course folder to grade into")
+    p.add_argument(
+        "submissions",
+        type=Path,
+        metavar="SUBMISSIONS",
+        help="a folder with one sub-folder per student, a zip of it, or an nbgrader submitted/ tree",
+    )
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="OUT", help="the course folder to grade into"
+    )
     p.add_argument("--lesson", metavar="ID", help="grade only this lesson (e.g. 01_derivatives)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                   help="notebooks graded at once (default: the number of CPUs, %(default)s here)")
-    p.add_argument("--timeout", type=float, default=d.cell_seconds, metavar="S",
-                   help="seconds a cell may run before it is stopped (default %(default)g)")
-    p.add_argument("--notebook-timeout", type=float, default=d.submission_seconds, metavar="S",
-                   help="seconds one notebook may run in all (default %(default)g)")
-    p.add_argument("--memory", type=int, default=d.memory_mb, metavar="MB",
-                   help="memory per kernel in MB (default %(default)s)")
-    p.add_argument("--max-output", type=int, default=d.output_bytes, metavar="BYTES",
-                   help="output kept per cell (default %(default)s)")
-    p.add_argument("--student", nargs="+", metavar="ID", help="grade only these students (others are left as they are)")
-    p.add_argument("--solutions", type=Path, default=SOLUTIONS, metavar="DIR",
-                   help="the instructor notebooks, solutions/<id>/<id>.ipynb (default: the course's)")
-    p.add_argument("--no-sandbox", action="store_true",
-                   help="run kernels without bubblewrap isolation (the report says so)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="notebooks graded at once (default: the number of CPUs, %(default)s here)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=d.cell_seconds,
+        metavar="S",
+        help="seconds a cell may run before it is stopped (default %(default)g)",
+    )
+    p.add_argument(
+        "--notebook-timeout",
+        type=float,
+        default=d.submission_seconds,
+        metavar="S",
+        help="seconds one notebook may run in all (default %(default)g)",
+    )
+    p.add_argument(
+        "--memory",
+        type=int,
+        default=d.memory_mb,
+        metavar="MB",
+        help="memory per kernel in MB (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-output",
+        type=int,
+        default=d.output_bytes,
+        metavar="BYTES",
+        help="output kept per cell (default %(default)s)",
+    )
+    p.add_argument(
+        "--student",
+        nargs="+",
+        metavar="ID",
+        help="grade only these students (others are left as they are)",
+    )
+    p.add_argument(
+        "--solutions",
+        type=Path,
+        default=SOLUTIONS,
+        metavar="DIR",
+        help="the instructor notebooks, solutions/<id>/<id>.ipynb (default: the course's)",
+    )
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run kernels without bubblewrap isolation (the report says so)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output, only errors")
     return p
 
@@ -81,7 +125,9 @@ def _check_args(a: argparse.Namespace) -> None:
     if a.timeout <= 0 or a.notebook_timeout <= 0:
         raise GraderError("--timeout and --notebook-timeout must be positive")
     if a.memory < 256:
-        raise GraderError("--memory must be at least 256 (MB): Python with numpy needs that much to start")
+        raise GraderError(
+            "--memory must be at least 256 (MB): Python with numpy needs that much to start"
+        )
     if a.max_output < 1000:
         raise GraderError("--max-output must be at least 1000 bytes")
     if not a.submissions.exists():
@@ -141,7 +187,9 @@ class Progress:
     def _bar(self) -> None:
         width = 30
         filled = int(width * self.done / max(self.total, 1))
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} notebooks, {self._eta()}")
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} notebooks, {self._eta()}"
+        )
         sys.stderr.flush()
 
     def finish(self) -> None:
@@ -160,10 +208,16 @@ def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
 
     spec = SandboxSpec(**task["sandbox"]) if task["sandbox"] else None
     try:
-        result = execute_notebook(task["notebook"], limits=Limits(**task["limits"]), sandbox=spec,
-                                  preload=task["preload"], before_tests=RESTORE_CALL,
-                                  font_cache=Path(task["font_cache"]) if task.get("font_cache") else None,
-                                  scratch_root=Path(task["scratch_root"]), spare=True)
+        result = execute_notebook(
+            task["notebook"],
+            limits=Limits(**task["limits"]),
+            sandbox=spec,
+            preload=task["preload"],
+            before_tests=RESTORE_CALL,
+            font_cache=Path(task["font_cache"]) if task.get("font_cache") else None,
+            scratch_root=Path(task["scratch_root"]),
+            spare=True,
+        )
     except Exception as exc:  # noqa: BLE001 - reported as this submission's failure, the batch goes on
         return {"key": task["key"], "error": f"{type(exc).__name__}: {exc}"}
     data = result.to_dict()
@@ -205,7 +259,8 @@ def run(args: argparse.Namespace) -> str:
 
     # nbgrader's generate_assignment trips SQLAlchemy warnings that say nothing to an instructor.
     warnings.filterwarnings("ignore", category=SAWarning)
-    from .grading import course_dir, ingest, lessons as lessons_mod, nbgrader_phase, results
+    from .grading import course_dir, ingest, nbgrader_phase, results
+    from .grading import lessons as lessons_mod
     from .grading.execute import ExecutionResult
     from .grading.feedback import write_feedback
     from .grading.messages import verdicts as read_verdicts
@@ -215,14 +270,20 @@ def run(args: argparse.Namespace) -> str:
 
     # nbgrader creates a gradebook by running `alembic` from PATH: the venv's bin must be on it.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    limits = Limits(cell_seconds=args.timeout, submission_seconds=args.notebook_timeout,
-                    memory_mb=args.memory, output_bytes=args.max_output)
+    limits = Limits(
+        cell_seconds=args.timeout,
+        submission_seconds=args.notebook_timeout,
+        memory_mb=args.memory,
+        output_bytes=args.max_output,
+    )
     solutions = args.solutions.resolve()
     available = lessons_mod.find_lessons(solutions)
     if not available:
         raise GraderError(f"no lessons found: {solutions} has no <id>/<id>.ipynb")
     if args.lesson and args.lesson not in available:
-        raise GraderError(f"--lesson {args.lesson}: not a lesson in {solutions} (have: {', '.join(available)})")
+        raise GraderError(
+            f"--lesson {args.lesson}: not a lesson in {solutions} (have: {', '.join(available)})"
+        )
 
     work = Path(tempfile.mkdtemp(prefix="autograder-"))
     try:
@@ -245,31 +306,43 @@ def run(args: argparse.Namespace) -> str:
             raise GraderError(f"no student folders in {args.submissions}")
 
         # Recognise each notebook's lesson from its content.
-        models = {lid: lessons_mod.load_lesson(lid, solutions / lid / f"{lid}.ipynb") for lid in available}
+        models = {
+            lid: lessons_mod.load_lesson(lid, solutions / lid / f"{lid}.ipynb") for lid in available
+        }
         outcomes: dict[str, list[results.Outcome]] = {s: [] for s in students}
         chosen: dict[tuple[str, str], ingest.Notebook] = {}
         extra_notes: dict[tuple[str, str], list[str]] = {}
+        candidates: dict[tuple[str, str], list[ingest.Notebook]] = {}
         for s in empty:
-            outcomes[s].append(results.Outcome(s, "", "(no notebook)", failed="no .ipynb file in the student's folder"))
+            outcomes[s].append(
+                results.Outcome(
+                    s, "", "(no notebook)", failed="no .ipynb file in the student's folder"
+                )
+            )
         for n in notebooks:
             if n.content is None:
                 outcomes[n.student].append(results.Outcome(n.student, "", n.name, failed=n.problem))
                 continue
             found = lessons_mod.recognise(n.content, models.values())
             if found.lesson is None:
-                outcomes[n.student].append(results.Outcome(n.student, "", n.name, failed=found.detail))
+                outcomes[n.student].append(
+                    results.Outcome(n.student, "", n.name, failed=found.detail)
+                )
                 continue
             if args.lesson and found.lesson != args.lesson:
                 continue
-            key = (n.student, found.lesson)
-            other = chosen.get(key)
-            if other is None or (n.mtime, n.name) > (other.mtime, other.name):
-                chosen[key] = n
-            if other is not None:
-                kept, dropped = (chosen[key], other if chosen[key] is n else n)
-                extra_notes.setdefault(key, []).append(
-                    f"{len(extra_notes.get(key, [])) + 2} notebooks for this lesson; graded the newest, "
-                    f"{kept.name}, not {dropped.name}")
+            candidates.setdefault((n.student, found.lesson), []).append(n)
+        for key, found_here in candidates.items():
+            # Two copies of one lesson: the newest is graded (mtime to 2 s, as a zip keeps it).
+            ranked = sorted(found_here, key=lambda n: (n.mtime, n.name), reverse=True)
+            chosen[key] = ranked[0]
+            if len(ranked) > 1:
+                extra_notes[key] = [
+                    (
+                        f"{len(ranked)} notebooks for this lesson: graded the newest, {ranked[0].name}; "
+                        f"not graded: {', '.join(n.name for n in ranked[1:])}"
+                    )
+                ]
 
         progress = Progress(len(chosen), args.quiet)
         course = course_dir.open_course(args.out)
@@ -280,14 +353,22 @@ def run(args: argparse.Namespace) -> str:
             except RuntimeError as exc:
                 raise GraderError(str(exc)) from None
             models[lesson] = lessons_mod.load_lesson(
-                lesson, course.source_notebook(lesson), course.release_notebook(lesson),
-                course_dir.gradebook_sources(course, lesson))
+                lesson,
+                course.source_notebook(lesson),
+                course.release_notebook(lesson),
+                course_dir.gradebook_sources(course, lesson),
+            )
 
         # Sandbox: hide the course, the solutions, OUT and every submission from student code.
         if args.no_sandbox:
-            sandbox, status = None, SandboxStatus(False, "--no-sandbox was given: kernels ran WITHOUT isolation")
+            sandbox, status = (
+                None,
+                SandboxStatus(False, "--no-sandbox was given: kernels ran WITHOUT isolation"),
+            )
         else:
-            spec = SandboxSpec.for_run(ROOT, solutions, course.root, args.submissions.resolve(), root, work)
+            spec = SandboxSpec.for_run(
+                ROOT, solutions, course.root, args.submissions.resolve(), root, work
+            )
             status = probe(spec, work / "probe")
             sandbox = spec if status.isolated else None
         progress.log(("sandbox: " if status.isolated else "WARNING: ") + status.detail)
@@ -298,36 +379,61 @@ def run(args: argparse.Namespace) -> str:
         # Stage each submission as nbgrader expects it, then repair what will run.
         tasks: dict[tuple[str, str], Task] = {}
         for (student, lesson), n in sorted(chosen.items()):
-            target = course.submitted_notebook(student, lesson)
-            if target.parent.exists():
-                shutil.rmtree(target.parent)
-            target.parent.mkdir(parents=True)
-            nbformat.write(nbformat.from_dict(n.content), str(target))
-            stamp = n.path.parent / "timestamp.txt"
-            if stamp.exists():
-                shutil.copy(stamp, target.parent / "timestamp.txt")
-            staged = nbformat.read(str(target), as_version=4)
-            fixed = repair(staged, models[lesson])
-            tasks[(student, lesson)] = Task(student, lesson, fixed.notebook, n.name,
-                                            extra_notes.get((student, lesson), []) + fixed.findings)
+            try:
+                target = course.submitted_notebook(student, lesson)
+                if target.parent.exists():
+                    shutil.rmtree(target.parent)
+                target.parent.mkdir(parents=True)
+                nbformat.write(nbformat.from_dict(n.content), str(target))
+                stamp = n.path.parent / "timestamp.txt"
+                if stamp.exists():
+                    shutil.copy(stamp, target.parent / "timestamp.txt")
+                staged = nbformat.read(str(target), as_version=4)
+                fixed = repair(staged, models[lesson])
+            except Exception as exc:  # noqa: BLE001 - one odd file must not stop the batch
+                outcomes[student].append(
+                    results.Outcome(
+                        student,
+                        lesson,
+                        n.name,
+                        failed=f"could not be prepared for grading: {type(exc).__name__}: {exc}",
+                    )
+                )
+                continue
+            tasks[(student, lesson)] = Task(
+                student,
+                lesson,
+                fixed.notebook,
+                n.name,
+                extra_notes.get((student, lesson), []) + fixed.findings,
+            )
 
         # Execute in parallel; autograde serially as results arrive.
         nbgrader_phase.LESSONS.clear()
         nbgrader_phase.LESSONS.update(models)
         api = course.api(nbgrader_phase.autograde_config())
         graded_lessons: dict[str, set[str]] = {s: set() for s in students}
-        sandbox_dict = ({"hidden": sandbox.hidden, "readable": sandbox.readable} if sandbox else None)
-        limits_dict = {"cell_seconds": limits.cell_seconds, "submission_seconds": limits.submission_seconds,
-                       "memory_mb": limits.memory_mb, "output_bytes": limits.output_bytes}
+        sandbox_dict = {"hidden": sandbox.hidden, "readable": sandbox.readable} if sandbox else None
+        limits_dict = {
+            "cell_seconds": limits.cell_seconds,
+            "submission_seconds": limits.submission_seconds,
+            "memory_mb": limits.memory_mb,
+            "output_bytes": limits.output_bytes,
+        }
         pending = {}
         jobs = max(1, min(args.jobs, len(tasks) or 1))
         progress.start = time.monotonic()  # the ETA is about grading, not about the preparation
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as pool:
             for key, t in tasks.items():
-                payload = {"key": list(key), "notebook": json.loads(json.dumps(t.notebook)),
-                           "limits": limits_dict, "sandbox": sandbox_dict,
-                           "preload": _preload_lines(models[t.lesson]), "font_cache": str(font_cache),
-                           "scratch_root": str(kernels_dir)}
+                payload = {
+                    "key": list(key),
+                    "notebook": json.loads(json.dumps(t.notebook)),
+                    "limits": limits_dict,
+                    "sandbox": sandbox_dict,
+                    "preload": _preload_lines(models[t.lesson]),
+                    "font_cache": str(font_cache),
+                    "scratch_root": str(kernels_dir),
+                }
                 pending[pool.submit(_execute_task, payload)] = key
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -352,7 +458,10 @@ def run(args: argparse.Namespace) -> str:
                             "total": round(executed.seconds_total, 3),
                             "kernel_starts": executed.kernel_starts,
                         }
-                        outcome.verdicts = {g: v.__dict__ for g, v in read_verdicts(executed.notebook, models[t.lesson]).items()}
+                        outcome.verdicts = {
+                            g: v.__dict__
+                            for g, v in read_verdicts(executed.notebook, models[t.lesson]).items()
+                        }
                         nbgrader_phase.EXECUTED[key] = executed.notebook
                         t0 = time.monotonic()
                         done_ag = api.autograde(t.lesson, t.student, force=True, create=True)
@@ -360,7 +469,9 @@ def run(args: argparse.Namespace) -> str:
                         nbgrader_phase.EXECUTED.pop(key, None)
                         if not done_ag.get("success"):
                             why = _autograde_error(done_ag)
-                            outcome.failed = "nbgrader autograde failed: " + (why[-1] if why else "no reason given")
+                            outcome.failed = "nbgrader autograde failed: " + (
+                                why[-1] if why else "no reason given"
+                            )
                         else:
                             graded_lessons[t.student].add(t.lesson)
                     outcomes[t.student].append(outcome)
@@ -374,9 +485,16 @@ def run(args: argparse.Namespace) -> str:
         for o in results.load_outcomes(course.state):
             previous.setdefault(o.student, []).append(o)
         for student in students:
-            kept = [o for o in previous.get(student, []) if in_scope and o.lesson and o.lesson not in in_scope]
-            results.save_outcomes(course.state, student,
-                                  sorted(kept + outcomes[student], key=lambda o: (o.lesson, o.file)))
+            kept = [
+                o
+                for o in previous.get(student, [])
+                if in_scope and o.lesson and o.lesson not in in_scope
+            ]
+            results.save_outcomes(
+                course.state,
+                student,
+                sorted(kept + outcomes[student], key=lambda o: (o.lesson, o.file)),
+            )
         all_outcomes = results.load_outcomes(course.state)
         max_scores = {lid: m.max_score for lid, m in models.items()}
         grade_rows, exercise_rows = results.gradebook_rows(course.db_url, all_outcomes, max_scores)
@@ -387,13 +505,32 @@ def run(args: argparse.Namespace) -> str:
                 if in_scope is None or page.stem in in_scope:
                     page.unlink()
         for o in all_outcomes:
-            if o.student in students and o.lesson and not o.failed and (in_scope is None or o.lesson in in_scope):
-                write_feedback(course.root, o, models.get(o.lesson), [e for e in exercise_rows
-                               if e.student_id == o.student and e.lesson == o.lesson])
-        (course.state / "run.json").write_text(json.dumps({
-            "sandbox": {"isolated": status.isolated, "detail": status.detail},
-            "limits": limits_dict, "jobs": jobs,
-        }, indent=1))
+            if (
+                o.student in students
+                and o.lesson
+                and not o.failed
+                and (in_scope is None or o.lesson in in_scope)
+            ):
+                write_feedback(
+                    course.root,
+                    o,
+                    models.get(o.lesson),
+                    [
+                        e
+                        for e in exercise_rows
+                        if e.student_id == o.student and e.lesson == o.lesson
+                    ],
+                )
+        (course.state / "run.json").write_text(
+            json.dumps(
+                {
+                    "sandbox": {"isolated": status.isolated, "detail": status.detail},
+                    "limits": limits_dict,
+                    "jobs": jobs,
+                },
+                indent=1,
+            )
+        )
         write_report(course.root, grade_rows, exercise_rows, all_outcomes, models, status, limits)
         return _summary(grade_rows, course.root)
     finally:
@@ -431,8 +568,11 @@ RESTORE_CALL = "__import__('builtins').__dict__['_grader_restore_']()"
 
 def _preload_lines(lesson) -> list[str]:
     """Code each kernel runs before the notebook: the lesson's checkers, then the guard."""
-    return [f"import importlib.util as _u\nif _u.find_spec('helpers.exercises.{lesson.topic}'):\n"
-            f"    import helpers.exercises.{lesson.topic}\ndel _u", _GUARD]
+    checkers = (
+        f"import importlib.util as _u\nif _u.find_spec('helpers.exercises.{lesson.topic}'):\n"
+        f"    import helpers.exercises.{lesson.topic}\ndel _u"
+    )
+    return [checkers, _GUARD]
 
 
 def _fault_notes(executed, lesson) -> list[str]:
@@ -472,7 +612,9 @@ def _drop_stale(course, graded_lessons: dict[str, set[str]], in_scope: set[str] 
             except MissingEntry:
                 continue
             for sub in list(st.submissions):
-                if sub.assignment.name not in lessons and (in_scope is None or sub.assignment.name in in_scope):
+                if sub.assignment.name not in lessons and (
+                    in_scope is None or sub.assignment.name in in_scope
+                ):
                     name = sub.assignment.name
                     gb.remove_submission(name, student)
                     shutil.rmtree(course.root / "autograded" / student / name, ignore_errors=True)
@@ -483,11 +625,15 @@ def _summary(rows, out: Path) -> str:
     lines = [f"{'student':<16} {'lesson':<22} {'score':>9}  status"]
     for r in rows:
         score = "" if r.score is None else f"{r.score:g}/{r.max_score:g}"
-        lines.append(f"{r.student_id:<16} {r.lesson or '-':<22} {score:>9}  {r.status}"
-                     + (f"  ({r.detail})" if r.status == "failed" else ""))
+        lines.append(
+            f"{r.student_id:<16} {r.lesson or '-':<22} {score:>9}  {r.status}"
+            + (f"  ({r.detail})" if r.status == "failed" else "")
+        )
     counts = {s: sum(r.status == s for r in rows) for s in ("graded", "needs_manual", "failed")}
     lines.append("")
-    lines.append(f"{counts['graded']} graded, {counts['needs_manual']} need manual grading, {counts['failed']} failed")
+    lines.append(
+        f"{counts['graded']} graded, {counts['needs_manual']} need manual grading, {counts['failed']} failed"
+    )
     lines.append(f"grades:   {out / 'grades.csv'}")
     lines.append(f"report:   {out / 'report.html'}")
     lines.append(f"feedback: {out / 'feedback'}/<student>/<lesson>.html")
@@ -500,6 +646,11 @@ def _autograde_error(answer: dict[str, Any]) -> list[str]:
     if os.environ.get("AUTOGRADER_DEBUG"):
         print(log, file=sys.stderr)
     lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if ("Error" in ln or "Exception" in ln) and "NbGraderException" not in ln
-              and not ln.startswith("File ")]
+    errors = [
+        ln
+        for ln in lines
+        if ("Error" in ln or "Exception" in ln)
+        and "NbGraderException" not in ln
+        and not ln.startswith("File ")
+    ]
     return errors or (answer.get("error") or "").strip().splitlines()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import importlib.util
-import json
 import os
 import shutil
 import subprocess
@@ -21,7 +20,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("toy_submissions", ROOT / "tests" / "fixtures" / "toy_submissions.py")
+_spec = importlib.util.spec_from_file_location(
+    "toy_submissions", ROOT / "tests" / "fixtures" / "toy_submissions.py"
+)
 toy = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(toy)
 
@@ -30,10 +31,27 @@ SUBSET = ["right", "wrong_slope", "os_exit", "deleted_test"]
 
 
 def grade(*args: str, cwd: Path, **extra_env: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", **extra_env)
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        **extra_env,
+    )
     return subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", *map(str, args), "--solutions", str(toy.TOY_SOLUTIONS)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            *map(str, args),
+            "--solutions",
+            str(toy.TOY_SOLUTIONS),
+        ],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -50,8 +68,11 @@ def points(out: Path) -> dict[str, dict[str, float]]:
 
 
 def grades(out: Path, students=None) -> dict[str, tuple]:
-    return {(r["student_id"], r["lesson"]): (r["score"], r["max_score"], r["status"])
-            for r in read_csv(out / "grades.csv") if students is None or r["student_id"] in students}
+    return {
+        (r["student_id"], r["lesson"]): (r["score"], r["max_score"], r["status"])
+        for r in read_csv(out / "grades.csv")
+        if students is None or r["student_id"] in students
+    }
 
 
 @pytest.fixture(scope="module")
@@ -142,24 +163,26 @@ def grades_detail(out: Path, student: str) -> str:
     return next(r["detail"] for r in read_csv(out / "grades.csv") if r["student_id"] == student)
 
 
-@pytest.mark.parametrize("student,words", [
-    ("loop", "time limit per cell"),
-    ("sigint", "ignored the interrupt and was replaced"),
-    ("os_exit", "kernel died"),
-    ("memory_hog", "out of memory"),
-    ("deleted_test", "was missing; put back"),
-    ("duplicated_test", "duplicate"),
-    ("retyped_test", "turned into markdown"),
-    ("stripped_test", "lost its nbgrader metadata"),
-    ("edited_test", "was edited"),
-])
+@pytest.mark.parametrize(
+    "student,words",
+    [
+        ("loop", "time limit per cell"),
+        ("sigint", "ignored the interrupt and was replaced"),
+        ("os_exit", "kernel died"),
+        ("memory_hog", "out of memory"),
+        ("deleted_test", "was missing; put back"),
+        ("duplicated_test", "duplicate"),
+        ("retyped_test", "turned into markdown"),
+        ("stripped_test", "lost its nbgrader metadata"),
+        ("edited_test", "was edited"),
+    ],
+)
 def test_detail_says_what_happened(batch, student, words):
     _, _, out, _, _ = batch
     assert words in grades_detail(out, student)
 
 
 def test_student_code_cannot_write_outside_its_scratch_folder(batch):
-    _, _, out, _, _ = batch
     assert not os.path.exists(toy.OUTSIDE)
 
 
@@ -175,7 +198,7 @@ def test_report_is_self_contained_with_plots_and_sandbox_status(batch):
 def test_out_is_an_nbgrader_course_formgrader_can_open(batch):
     from nbgrader.api import Gradebook
 
-    _, _, out, expected, _ = batch
+    out = batch[2]
     assert (out / "nbgrader_config.py").exists()
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         graded = {s.student.id for s in gb.find_assignment("99_toy").submissions}
@@ -227,8 +250,17 @@ def tree_run(batch):
         dest = tree / student / "99_toy" / "99_toy.ipynb"
         dest.parent.mkdir(parents=True)
         shutil.copy(src, dest)
-    done = grade(tree, "--out", base / "out_tree", "--jobs", "2", "--timeout", "4", cwd=base,
-                 AUTOGRADER_BWRAP="/bin/false")
+    done = grade(
+        tree,
+        "--out",
+        base / "out_tree",
+        "--jobs",
+        "2",
+        "--timeout",
+        "4",
+        cwd=base,
+        AUTOGRADER_BWRAP="/bin/false",
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return base / "out_tree", done
 
@@ -247,7 +279,11 @@ def test_student_option_regrades_only_that_student(batch):
     base, subs, out, _, _ = batch
     again = base / "regrade"
     shutil.copytree(out, again)
-    others = {p: p.stat().st_mtime_ns for p in (again / "feedback").rglob("*.html") if p.parent.name != "wrong_slope"}
+    others = {
+        p: p.stat().st_mtime_ns
+        for p in (again / "feedback").rglob("*.html")
+        if p.parent.name != "wrong_slope"
+    }
     before = grades(again)
     fixed = base / "subs_fixed"
     shutil.copytree(subs, fixed)
@@ -256,17 +292,22 @@ def test_student_option_regrades_only_that_student(batch):
     assert done.returncode == 0, done.stderr[-2000:]
     after = grades(again)
     assert after[("wrong_slope", "99_toy")][0] == "4"
-    assert {k: v for k, v in after.items() if k[0] != "wrong_slope"} == {k: v for k, v in before.items() if k[0] != "wrong_slope"}
+    assert {k: v for k, v in after.items() if k[0] != "wrong_slope"} == {
+        k: v for k, v in before.items() if k[0] != "wrong_slope"
+    }
     assert {p: p.stat().st_mtime_ns for p in others} == others
 
 
-@pytest.mark.parametrize("args,words", [
-    (["does-not-exist", "--out", "o"], "SUBMISSIONS not found"),
-    (["subs", "--out", "o", "--jobs", "0"], "--jobs"),
-    (["subs", "--out", "o", "--memory", "10"], "--memory"),
-    (["subs", "--out", "o", "--lesson", "42_nothing"], "not a lesson"),
-    (["subs", "--out", "subs/o"], "inside"),
-])
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (["does-not-exist", "--out", "o"], "SUBMISSIONS not found"),
+        (["subs", "--out", "o", "--jobs", "0"], "--jobs"),
+        (["subs", "--out", "o", "--memory", "10"], "--memory"),
+        (["subs", "--out", "o", "--lesson", "42_nothing"], "not a lesson"),
+        (["subs", "--out", "subs/o"], "inside"),
+    ],
+)
 def test_the_grader_exits_2_with_a_clear_message_when_it_cannot_run(tmp_path, args, words):
     (tmp_path / "subs" / "alice").mkdir(parents=True)
     done = grade(*args, cwd=tmp_path)
@@ -277,5 +318,13 @@ def test_the_grader_exits_2_with_a_clear_message_when_it_cannot_run(tmp_path, ar
 def test_help_names_every_option(tmp_path):
     done = grade("--help", cwd=tmp_path)
     assert done.returncode == 0
-    for option in ("--out", "--lesson", "--jobs", "--timeout", "--memory", "--student", "--max-output"):
+    for option in (
+        "--out",
+        "--lesson",
+        "--jobs",
+        "--timeout",
+        "--memory",
+        "--student",
+        "--max-output",
+    ):
         assert option in done.stdout

@@ -87,7 +87,9 @@ def open_course(root: Path) -> CourseFolder:
 
 def _folder_digest(folder: Path) -> str:
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts):
+    for path in sorted(
+        p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts
+    ):
         h.update(str(path.relative_to(folder)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -108,14 +110,22 @@ def install_lesson(course: CourseFolder, solutions: Path, lesson: str, log) -> N
         known = False
     if known and state.get(lesson) == digest and course.release_notebook(lesson).exists():
         return
-    log(f"preparing lesson {lesson}: nbgrader generate_assignment (once per lesson and output folder)")
+    log(
+        f"preparing lesson {lesson}: nbgrader generate_assignment (once per lesson and output folder)"
+    )
     target = course.root / "source" / lesson
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(solutions / lesson, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        solutions / lesson,
+        target,
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
     result = course.api().generate_assignment(lesson, force=True, create=True)
     if not result.get("success"):
-        raise RuntimeError(f"nbgrader generate_assignment failed for {lesson}:\n{result.get('error') or result.get('log')}")
+        raise RuntimeError(
+            f"nbgrader generate_assignment failed for {lesson}:\n{result.get('error') or result.get('log')}"
+        )
     state[lesson] = digest
     state_file.write_text(json.dumps(state, indent=1, sort_keys=True))
 

@@ -17,6 +17,7 @@ scores it 0 like any other failing test.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import shutil
 import subprocess
@@ -29,8 +30,8 @@ from typing import Any
 import nbformat
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
 from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from .limits import Limits
@@ -46,7 +47,7 @@ NOT_RUN = "not_run"  # the notebook's time budget ran out first
 
 _TIMEOUT_ENAME = "CellTimeoutError"
 
-_SPARE: "_Boot | None" = None  # a kernel spawned ahead for this process's next notebook
+_SPARE: _Boot | None = None  # a kernel spawned ahead for this process's next notebook
 
 
 @dataclass
@@ -76,7 +77,7 @@ class ExecutionResult:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ExecutionResult":
+    def from_dict(cls, data: dict[str, Any]) -> ExecutionResult:
         data = dict(data)
         data["cells"] = [CellRun(**c) for c in data["cells"]]
         return cls(**data)
@@ -103,7 +104,7 @@ class _CappedClient(NotebookClient):
         self.stored: dict[int, int] = {}
         self.truncated: set[int] = set()
 
-    def output(self, outs, msg, display_id, cell_index):  # noqa: ANN001 - nbclient's signature
+    def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
         size = _message_size(msg["msg_type"], content)
         used = self.stored.get(cell_index, 0)
@@ -127,7 +128,9 @@ def _message_size(msg_type: str, content: dict[str, Any]) -> int:
     if msg_type == "stream":
         return len(content.get("text", ""))
     if msg_type == "error":
-        return sum(len(line) for line in content.get("traceback", [])) + len(content.get("evalue", ""))
+        return sum(len(line) for line in content.get("traceback", [])) + len(
+            content.get("evalue", "")
+        )
     data = content.get("data", {})
     return sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
 
@@ -139,8 +142,14 @@ class _Boot:
     A worker keeps one spare boot ready for its next notebook (see :func:`execute_notebook`).
     """
 
-    def __init__(self, limits: Limits, sandbox: SandboxSpec | None, work: Path, font_cache: Path | None,
-                 scratch: Path | None = None):
+    def __init__(
+        self,
+        limits: Limits,
+        sandbox: SandboxSpec | None,
+        work: Path,
+        font_cache: Path | None,
+        scratch: Path | None = None,
+    ):
         self.key = (limits.memory_mb, sandbox, str(font_cache))
         self.work = work
         self.scratch = scratch or work / "scratch"
@@ -149,19 +158,23 @@ class _Boot:
             self.scratch.mkdir()
             if font_cache is not None and Path(font_cache).is_dir():
                 shutil.copytree(font_cache, self.scratch / ".matplotlib")
-        argv = kernel_argv(sandbox=sandbox, scratch=self.scratch, runtime=self.runtime, memory_mb=limits.memory_mb)
+        argv = kernel_argv(
+            sandbox=sandbox, scratch=self.scratch, runtime=self.runtime, memory_mb=limits.memory_mb
+        )
         self.km = _SandboxedKernelManager(argv, transport="ipc")
         self.km.connection_file = str(self.runtime / "kernel.json")
         self.started = time.monotonic()
         # The kernel's own console chatter is not the student's output: discard it.
-        run_sync(self.km.start_kernel)(cwd=str(self.scratch), env=kernel_env(self.scratch),
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run_sync(self.km.start_kernel)(
+            cwd=str(self.scratch),
+            env=kernel_env(self.scratch),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def discard(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a kernel that is already gone is fine
             run_sync(self.km.shutdown_kernel)(now=True)
-        except Exception:  # noqa: BLE001 - already gone is fine
-            pass
         shutil.rmtree(self.work, ignore_errors=True)
 
 
@@ -187,7 +200,7 @@ class _Kernel:
         self.client.on_cell_executed = self._remember_reply
         self.client.start_new_kernel_client()
 
-    def _remember_reply(self, cell, cell_index, execute_reply):  # noqa: ANN001
+    def _remember_reply(self, cell, cell_index, execute_reply):
         self.replies[cell_index] = execute_reply or {}
 
     def run(self, cell, index: int, seconds: float, record: bool = True) -> str:
@@ -215,7 +228,9 @@ class _Kernel:
         reply = self.replies.get(index, {}).get("content", {})
         if reply.get("ename") == _TIMEOUT_ENAME:
             return TIMEOUT
-        if reply.get("status") == "error" or any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+        if reply.get("status") == "error" or any(
+            o.get("output_type") == "error" for o in cell.get("outputs", [])
+        ):
             return ERROR
         return OK
 
@@ -225,19 +240,25 @@ class _Kernel:
         return self.run(probe, -1, 3, record=False) == OK
 
     def shutdown(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a kernel that is already gone is fine
             self.client._cleanup_kernel()
-        except Exception:  # noqa: BLE001 - a kernel that is already gone is fine
-            pass
 
 
 def _error_output(ename: str, evalue: str) -> dict[str, Any]:
-    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+    return nbformat.v4.new_output(
+        "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
+    )
 
 
 def execute_notebook(
-    nb: dict[str, Any], *, limits: Limits, sandbox: SandboxSpec | None, scratch_root: Path | None = None,
-    preload: list[str] | tuple[str, ...] = (), before_tests: str = "", font_cache: Path | None = None,
+    nb: dict[str, Any],
+    *,
+    limits: Limits,
+    sandbox: SandboxSpec | None,
+    scratch_root: Path | None = None,
+    preload: list[str] | tuple[str, ...] = (),
+    before_tests: str = "",
+    font_cache: Path | None = None,
     spare: bool = False,
 ) -> ExecutionResult:
     """Execute ``nb`` (a repaired submission) and return it with outputs and per-cell records.
@@ -256,15 +277,25 @@ def execute_notebook(
     ran_ok: list[int] = []
     kernel: _Kernel | None = None
     global _SPARE
-    boot = _SPARE if spare and _SPARE is not None and _SPARE.key == (limits.memory_mb, sandbox, str(font_cache)) else None
+    boot = (
+        _SPARE
+        if spare
+        and _SPARE is not None
+        and _SPARE.key == (limits.memory_mb, sandbox, str(font_cache))
+        else None
+    )
     _SPARE = None if boot is not None else _SPARE
-    first_boot = boot or _Boot(limits, sandbox, Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)), font_cache)
+    first_boot = boot or _Boot(
+        limits, sandbox, Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)), font_cache
+    )
     work = first_boot.work
 
     def new_kernel(boot: _Boot | None = None) -> _Kernel:
         t0 = time.monotonic()
         # A replacement kernel keeps the scratch folder: files the student's cells wrote stay.
-        k = _Kernel(nb, limits, boot or _Boot(limits, sandbox, work, font_cache, scratch=first_boot.scratch))
+        k = _Kernel(
+            nb, limits, boot or _Boot(limits, sandbox, work, font_cache, scratch=first_boot.scratch)
+        )
         t1 = time.monotonic()
         for code in preload:
             k.run(nbformat.v4.new_code_cell(code), -1, limits.cell_seconds, record=False)
@@ -300,7 +331,12 @@ def execute_notebook(
             if not cell.source.strip():
                 continue
             if before_tests and cell.metadata.get("nbgrader", {}).get("grade"):
-                kernel.run(nbformat.v4.new_code_cell(before_tests), -1, min(limits.cell_seconds, 10), record=False)
+                kernel.run(
+                    nbformat.v4.new_code_cell(before_tests),
+                    -1,
+                    min(limits.cell_seconds, 10),
+                    record=False,
+                )
             t0 = time.monotonic()
             budget = min(limits.cell_seconds, left)
             status = kernel.run(cell, index, budget)
@@ -308,13 +344,21 @@ def execute_notebook(
             result.seconds_cells += record.seconds
             if index in kernel.client.truncated:
                 record.output_truncated = True
-                cell.outputs.append(nbformat.v4.new_output(
-                    "stream", name="stdout",
-                    text=f"\n[output cut: more than {limits.output_bytes:,} bytes]\n"))
+                cell.outputs.append(
+                    nbformat.v4.new_output(
+                        "stream",
+                        name="stdout",
+                        text=f"\n[output cut: more than {limits.output_bytes:,} bytes]\n",
+                    )
+                )
             restart = False
             if status == TIMEOUT:
                 record.status = TIMEOUT
-                cut = "notebook's time limit" if budget < limits.cell_seconds else "time limit per cell"
+                cut = (
+                    "notebook's time limit"
+                    if budget < limits.cell_seconds
+                    else "time limit per cell"
+                )
                 record.note = f"stopped after {budget:.0f} s ({cut})"
                 if not kernel.responsive():
                     record.note += "; the kernel ignored the interrupt and was replaced"
@@ -345,7 +389,12 @@ def execute_notebook(
         shutil.rmtree(work, ignore_errors=True)
         if spare:
             try:
-                _SPARE = _Boot(limits, sandbox, Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)), font_cache)
+                _SPARE = _Boot(
+                    limits,
+                    sandbox,
+                    Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)),
+                    font_cache,
+                )
             except Exception:  # noqa: BLE001 - no spare: the next notebook starts its own kernel
                 _SPARE = None
     result.notebook = nb

@@ -22,8 +22,12 @@ pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap}
 section{border-top:1px solid #d0d7de;margin-top:1rem}
 """
 
-_STATUS_TEXT = {"passed": "passed", "failed": "failed", "partial": "partly right",
-                "needs_manual": "graded by hand (pending)"}
+_STATUS_TEXT = {
+    "passed": "passed",
+    "failed": "failed",
+    "partial": "partly right",
+    "needs_manual": "graded by hand (pending)",
+}
 
 
 def _e(text: object) -> str:
@@ -39,8 +43,11 @@ def write_feedback(out: Path, outcome, lesson: Lesson | None, exercise_rows) -> 
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Feedback · {_e(outcome.lesson)} · {_e(outcome.student)}</title><style>{STYLE}</style></head><body>",
         f"<h1>Lesson {_e(outcome.lesson)}: {score:g} of {maximum:g} points"
-        + (" so far</h1><p>Your written answers are graded by hand; their points come later.</p>"
-           if any(e.status == "needs_manual" for e in exercise_rows) else "</h1>"),
+        + (
+            " so far</h1><p>Your written answers are graded by hand; their points come later.</p>"
+            if any(e.status == "needs_manual" for e in exercise_rows)
+            else "</h1>"
+        ),
         f"<p>Student <b>{_e(outcome.student)}</b>, graded from <code>{_e(outcome.file)}</code>.</p>",
         "<table><tr><th>exercise</th><th>points</th><th>result</th></tr>",
     ]
@@ -50,8 +57,10 @@ def write_feedback(out: Path, outcome, lesson: Lesson | None, exercise_rows) -> 
         if e is None:
             continue
         got = "–" if e.status == "needs_manual" else f"{(e.score or 0):g}"
-        parts.append(f"<tr><td><a href='#{_e(c.grade_id)}'>{_e(c.grade_id)}</a></td><td>{got} / {e.max_score:g}</td>"
-                     f"<td class='{e.status}'>{_STATUS_TEXT.get(e.status, e.status)}</td></tr>")
+        parts.append(
+            f"<tr><td><a href='#{_e(c.grade_id)}'>{_e(c.grade_id)}</a></td><td>{got} / {e.max_score:g}</td>"
+            f"<td class='{e.status}'>{_STATUS_TEXT.get(e.status, e.status)}</td></tr>"
+        )
     parts.append("</table>")
     if outcome.notes:
         parts.append("<h2>What the grader noticed</h2><ul>")
@@ -62,8 +71,10 @@ def write_feedback(out: Path, outcome, lesson: Lesson | None, exercise_rows) -> 
         e = rows.get(c.grade_id)
         if e is None:
             continue
-        parts.append(f"<section id='{_e(c.grade_id)}'><h3>{_e(c.grade_id)} "
-                     f"<span class='{e.status}'>({_STATUS_TEXT.get(e.status, e.status)})</span></h3>")
+        parts.append(
+            f"<section id='{_e(c.grade_id)}'><h3>{_e(c.grade_id)} "
+            f"<span class='{e.status}'>({_STATUS_TEXT.get(e.status, e.status)})</span></h3>"
+        )
         if c.role == WRITTEN:
             parts.append("<p>A written answer: your instructor grades it by hand.</p></section>")
             continue
@@ -74,9 +85,13 @@ def write_feedback(out: Path, outcome, lesson: Lesson | None, exercise_rows) -> 
             parts.append("<p class='passed'>All checks passed.</p>")
         if c.has_hidden_tests:
             parts.append("<p><i>This exercise also has hidden checks; they are not shown.</i></p>")
-        parts.append(f"<details><summary>The visible test</summary><pre>{_e(c.visible_source)}</pre></details>")
+        parts.append(
+            f"<details><summary>The visible test</summary><pre>{_e(c.visible_source)}</pre></details>"
+        )
         if v.get("output"):
-            parts.append(f"<details><summary>Printed output</summary><pre>{_e(v['output'])}</pre></details>")
+            parts.append(
+                f"<details><summary>Printed output</summary><pre>{_e(v['output'])}</pre></details>"
+            )
         parts.append("</section>")
     parts.append("</body></html>")
     path = out / "feedback" / outcome.student / f"{outcome.lesson}.html"

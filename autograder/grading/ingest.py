@@ -45,7 +45,9 @@ def unpack(submissions: Path, workdir: Path) -> Path:
         raise SubmissionsError(f"SUBMISSIONS not found: {submissions}")
     if submissions.is_file():
         if not zipfile.is_zipfile(submissions):
-            raise SubmissionsError(f"SUBMISSIONS must be a folder or a .zip file; {submissions} is neither")
+            raise SubmissionsError(
+                f"SUBMISSIONS must be a folder or a .zip file; {submissions} is neither"
+            )
         target = workdir / "unzipped"
         try:
             _safe_extract(submissions, target)
@@ -87,18 +89,28 @@ def find_notebooks(root: Path) -> tuple[list[Notebook], list[str]]:
     """Every notebook under each student folder, read; and the students with no notebook."""
     found: list[Notebook] = []
     empty: list[str] = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in _SKIP_PARTS and not p.name.startswith(".")):
+    for folder in sorted(
+        p
+        for p in root.iterdir()
+        if p.is_dir() and p.name not in _SKIP_PARTS and not p.name.startswith(".")
+    ):
         student = folder.name
         files = sorted(
-            p for p in folder.rglob("*.ipynb")
-            if p.is_file() and not (set(p.relative_to(folder).parts) & _SKIP_PARTS)
+            p
+            for p in folder.rglob("*.ipynb")
+            if p.is_file()
+            and not (set(p.relative_to(folder).parts) & _SKIP_PARTS)
             and not any(part.startswith(".") for part in p.relative_to(folder).parts)
         )
         if not files:
             empty.append(student)
         for path in files:
             content, problem = read_notebook(path)
-            found.append(Notebook(student, str(path.relative_to(folder)), path, _mtime(path), content, problem))
+            found.append(
+                Notebook(
+                    student, str(path.relative_to(folder)), path, _mtime(path), content, problem
+                )
+            )
     return found, empty
 
 
@@ -121,7 +133,10 @@ def read_notebook(path: Path) -> tuple[dict[str, Any] | None, str]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        return None, f"unreadable notebook: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
+        return (
+            None,
+            f"unreadable notebook: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})",
+        )
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return None, "not a Jupyter notebook: the JSON has no list of cells"
     if int(data.get("nbformat", 4) or 4) < 4:

@@ -12,9 +12,10 @@ file name.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import nbformat
 
@@ -130,8 +131,12 @@ def find_lessons(solutions: Path) -> list[str]:
     return sorted(p.name for p in solutions.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
-def load_lesson(lesson_id: str, source_nb: Path, release_nb: Path | None = None,
-                gradebook_sources: dict[str, str] | None = None) -> Lesson:
+def load_lesson(
+    lesson_id: str,
+    source_nb: Path,
+    release_nb: Path | None = None,
+    gradebook_sources: dict[str, str] | None = None,
+) -> Lesson:
     """Build a :class:`Lesson` from the instructor notebook and (when generated) its release.
 
     ``gradebook_sources`` maps grade ids to the source nbgrader stored; when given, it wins
@@ -154,11 +159,19 @@ def load_lesson(lesson_id: str, source_nb: Path, release_nb: Path | None = None,
             source = gradebook_sources[gid]
         elif r in (ANSWER, WRITTEN) and released is not None:
             source = released.source
-        cells.append(SourceCell(
-            index=index, role=r, cell_type=cell.cell_type, grade_id=gid if r != PLAIN else None,
-            cell_id=cell.get("id"), source=source, visible_source=strip_hidden(cell.source),
-            nbgrader=md, points=float(md.get("points", 0) or 0) if r in (TEST, WRITTEN) else 0.0,
-        ))
+        cells.append(
+            SourceCell(
+                index=index,
+                role=r,
+                cell_type=cell.cell_type,
+                grade_id=gid if r != PLAIN else None,
+                cell_id=cell.get("id"),
+                source=source,
+                visible_source=strip_hidden(cell.source),
+                nbgrader=md,
+                points=float(md.get("points", 0) or 0) if r in (TEST, WRITTEN) else 0.0,
+            )
+        )
     return Lesson(id=lesson_id, cells=tuple(cells), solution_path=source_nb)
 
 
@@ -205,9 +218,15 @@ def recognise(nb: dict[str, Any], lessons: Iterable[Lesson]) -> Recognition:
         reverse=True,
     )
     if not scores or scores[0][0] < 3:
-        return Recognition(None, "no lesson recognised: the notebook shares no nbgrader cells, cell ids or "
-                                 "cell text with any lesson of the course")
+        return Recognition(
+            None,
+            "no lesson recognised: the notebook shares no nbgrader cells, cell ids or "
+            "cell text with any lesson of the course",
+        )
     if len(scores) > 1 and scores[1][0] * 2 > scores[0][0]:
-        return Recognition(None, f"ambiguous: the notebook matches lessons {scores[0][1]} and {scores[1][1]} "
-                                 "about equally")
+        return Recognition(
+            None,
+            f"ambiguous: the notebook matches lessons {scores[0][1]} and {scores[1][1]} "
+            "about equally",
+        )
     return Recognition(scores[0][1], f"recognised from {scores[0][0]} matching cells")

@@ -59,16 +59,26 @@ def verdict(cell: dict[str, Any], source_cell: SourceCell) -> Verdict:
     error = errors[-1]
     ename, evalue = error.get("ename", "Error"), _plain(str(error.get("evalue", "")))
     if ename in _GRADER_ERRORS:
-        return Verdict(source_cell.grade_id, "not_run" if ename == "NotRun" else "failed", "limit", evalue, shown)
+        return Verdict(
+            source_cell.grade_id,
+            "not_run" if ename == "NotRun" else "failed",
+            "limit",
+            evalue,
+            shown,
+        )
     line = _failing_line(error)
     # Conservative: from the first hidden line on, everything counts as hidden.
     ranges = source_cell.hidden_line_ranges()
     hidden = bool(ranges) and (line is None or line >= ranges[0][0])
     if hidden:
         summary = evalue.splitlines()[0] if ename == "CheckFailure" and evalue else ""
-        text = f"A hidden check failed: {summary}" if summary else f"A hidden check failed ({ename})."
+        text = (
+            f"A hidden check failed: {summary}" if summary else f"A hidden check failed ({ename})."
+        )
         return Verdict(source_cell.grade_id, "failed", "hidden", text, "")
-    return Verdict(source_cell.grade_id, "failed", "visible", f"{ename}: {evalue}" if evalue else ename, shown)
+    return Verdict(
+        source_cell.grade_id, "failed", "visible", f"{ename}: {evalue}" if evalue else ename, shown
+    )
 
 
 def verdicts(nb: dict[str, Any], lesson: Lesson) -> dict[str, Verdict]:

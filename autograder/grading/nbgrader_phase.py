@@ -22,7 +22,6 @@ import copy
 from typing import Any
 
 import nbformat
-
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
@@ -65,12 +64,16 @@ class LoadExecuted(NbGraderPreprocessor):
         executed = EXECUTED[key]
         cells = executed["cells"]
         if len(cells) != len(nb.cells):
-            raise RuntimeError(f"executed notebook has {len(cells)} cells, nbgrader's has {len(nb.cells)}")
+            raise RuntimeError(
+                f"executed notebook has {len(cells)} cells, nbgrader's has {len(nb.cells)}"
+            )
         for index, (mine, done) in enumerate(zip(nb.cells, cells)):
             if mine.cell_type != done["cell_type"] or mine.source != done["source"]:
-                raise RuntimeError(f"cell {index + 1} of the executed notebook differs from the one nbgrader "
-                                   f"sanitized ({done['cell_type']} {done['source'][:40]!r} vs "
-                                   f"{mine.cell_type} {mine.source[:40]!r})")
+                raise RuntimeError(
+                    f"cell {index + 1} of the executed notebook differs from the one nbgrader "
+                    f"sanitized ({done['cell_type']} {done['source'][:40]!r} vs "
+                    f"{mine.cell_type} {mine.source[:40]!r})"
+                )
             if mine.cell_type == "code":
                 outputs = nbformat.from_dict(copy.deepcopy(done.get("outputs", [])))
                 if mine.metadata.get("nbgrader", {}).get("grade"):
@@ -91,11 +94,21 @@ def _stderr_to_stdout(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def autograde_config() -> Config:
     c = Config()
     c.Autograde.sanitize_preprocessors = [
-        RestoreCells, ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+        RestoreCells,
+        ClearOutput,
+        DeduplicateIds,
+        OverwriteKernelspec,
+        OverwriteCells,
+        CheckCellMetadata,
     ]
     c.Autograde.autograde_preprocessors = [
-        LoadExecuted, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-        AssignLatePenalties, CheckCellMetadata,
+        LoadExecuted,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
     ]
     c.Autograde.create_student = True
     return c

@@ -40,8 +40,13 @@ def _text(cell: dict[str, Any]) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def _match(cell: dict[str, Any], lesson: Lesson, by_gid: dict[str, SourceCell],
-           by_cid: dict[str, SourceCell], by_text: dict[str, SourceCell]) -> SourceCell | None:
+def _match(
+    cell: dict[str, Any],
+    lesson: Lesson,
+    by_gid: dict[str, SourceCell],
+    by_cid: dict[str, SourceCell],
+    by_text: dict[str, SourceCell],
+) -> SourceCell | None:
     md = cell.get("metadata", {}).get("nbgrader", {}) or {}
     gid = md.get("grade_id")
     if gid in by_gid:
@@ -58,7 +63,11 @@ def _match(cell: dict[str, Any], lesson: Lesson, by_gid: dict[str, SourceCell],
 
 
 def _new_cell(source_cell: SourceCell, text: str | None = None) -> Any:
-    make = nbformat.v4.new_code_cell if source_cell.cell_type == "code" else nbformat.v4.new_markdown_cell
+    make = (
+        nbformat.v4.new_code_cell
+        if source_cell.cell_type == "code"
+        else nbformat.v4.new_markdown_cell
+    )
     cell = make(source_cell.source if text is None else text)
     cell.metadata["nbgrader"] = copy.deepcopy(source_cell.nbgrader)
     if source_cell.role in (TEST, LOCKED):
@@ -75,16 +84,26 @@ def repair(student: dict[str, Any], lesson: Lesson) -> Repair:
     graded = [c for c in lesson.cells if c.role != PLAIN]
     by_gid = {c.grade_id: c for c in graded}
     by_cid = {c.cell_id: c for c in graded if c.cell_id}
-    by_text = {_digest(c.visible_source): c for c in graded if c.role in (TEST, LOCKED) and c.visible_source.strip()}
+    by_text = {
+        _digest(c.visible_source): c
+        for c in graded
+        if c.role in (TEST, LOCKED) and c.visible_source.strip()
+    }
     findings: list[str] = []
 
-    matches: list[SourceCell | None] = [_match(c, lesson, by_gid, by_cid, by_text) for c in nb.cells]
+    matches: list[SourceCell | None] = [
+        _match(c, lesson, by_gid, by_cid, by_text) for c in nb.cells
+    ]
     # Answer cells that lost metadata and id: recognised by the function they define.
     for c in graded:
         if c.role == ANSWER and c not in matches and c.grade_id:
-            pattern = re.compile(rf"^\s*def\s+{re.escape(c.grade_id)}\s*\(", re.M)
+            pattern = re.compile(rf"^\s*def\s+{re.escape(c.grade_id)}\s*\(", re.MULTILINE)
             for i, cell in enumerate(nb.cells):
-                if matches[i] is None and cell.get("cell_type") == "code" and pattern.search(_text(cell)):
+                if (
+                    matches[i] is None
+                    and cell.get("cell_type") == "code"
+                    and pattern.search(_text(cell))
+                ):
                     matches[i] = c
     # Which occurrence of each lesson cell is the real one: the first for locked content,
     # the last for answers (the definition that wins when the notebook runs).
@@ -102,7 +121,9 @@ def repair(student: dict[str, Any], lesson: Lesson) -> Repair:
             md = cell.get("metadata", {})
             if "nbgrader" in md:  # a grade id the lesson does not know: a plain cell now
                 md.pop("nbgrader")
-                findings.append("a cell claimed an unknown nbgrader id; it runs as an ordinary cell")
+                findings.append(
+                    "a cell claimed an unknown nbgrader id; it runs as an ordinary cell"
+                )
             out.append(cell)
             continue
         if chosen[m.grade_id] != i:
@@ -123,7 +144,9 @@ def repair(student: dict[str, Any], lesson: Lesson) -> Repair:
             new = _new_cell(m)
         else:
             if cell.get("cell_type") != m.cell_type:
-                findings.append(f"{_label(m)} was turned into {cell.get('cell_type')}; its type was put back")
+                findings.append(
+                    f"{_label(m)} was turned into {cell.get('cell_type')}; its type was put back"
+                )
             elif (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id") != m.grade_id:
                 findings.append(f"{_label(m)} had lost its nbgrader metadata; put back")
             new = _new_cell(m, _text(cell))
@@ -141,7 +164,11 @@ def repair(student: dict[str, Any], lesson: Lesson) -> Repair:
             if pos >= at:
                 placed[gid] = pos + 1
         placed[c.grade_id] = at
-        what = "was missing; the unanswered stub was put in its place" if c.role == ANSWER else "was missing; put back"
+        what = (
+            "was missing; the unanswered stub was put in its place"
+            if c.role == ANSWER
+            else "was missing; put back"
+        )
         findings.append(f"{_label(c)} {what}")
 
     nb.cells = out
@@ -154,7 +181,12 @@ def _first_graded_position(out: list[Any], placed: dict[str, int]) -> int:
 
 
 def _label(c: SourceCell) -> str:
-    kind = {TEST: "test cell", LOCKED: "locked cell", ANSWER: "answer cell", WRITTEN: "written answer"}[c.role]
+    kind = {
+        TEST: "test cell",
+        LOCKED: "locked cell",
+        ANSWER: "answer cell",
+        WRITTEN: "written answer",
+    }[c.role]
     return f"{kind} '{c.grade_id}'"
 
 

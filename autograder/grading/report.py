@@ -26,7 +26,11 @@ def _png(fig) -> str:
     import matplotlib.pyplot as plt
 
     plt.close(fig)
-    return "<img alt='figure' src='data:image/png;base64," + base64.b64encode(buf.getvalue()).decode() + "'>"
+    return (
+        "<img alt='figure' src='data:image/png;base64,"
+        + base64.b64encode(buf.getvalue()).decode()
+        + "'>"
+    )
 
 
 def _score_figure(lesson: str, percents: list[float]) -> str:
@@ -36,7 +40,12 @@ def _score_figure(lesson: str, percents: list[float]) -> str:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 2.6))
-    ax.hist(percents, bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.0001], color="#4c78a8", edgecolor="white")
+    ax.hist(
+        percents,
+        bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.0001],
+        color="#4c78a8",
+        edgecolor="white",
+    )
     ax.set_xlabel("score (% of the autograded points)")
     ax.set_ylabel("students")
     ax.set_title(f"{lesson}: score distribution ({len(percents)} graded)")
@@ -65,9 +74,11 @@ def write_report(out: Path, grades, exercises, outcomes, lessons, sandbox, limit
         f"<style>{STYLE}</style></head><body><h1>Grading report</h1>",
     ]
     counts = Counter(g.status for g in grades)
-    parts.append(f"<p>{len(grades)} notebooks: {counts.get('graded', 0)} graded, "
-                 f"{counts.get('needs_manual', 0)} waiting for manual grading of written answers "
-                 f"(open <code>nbgrader formgrader</code> in this folder), {counts.get('failed', 0)} could not be graded.</p>")
+    parts.append(
+        f"<p>{len(grades)} notebooks: {counts.get('graded', 0)} graded, "
+        f"{counts.get('needs_manual', 0)} waiting for manual grading of written answers "
+        f"(open <code>nbgrader formgrader</code> in this folder), {counts.get('failed', 0)} could not be graded.</p>"
+    )
     colour = "passed" if sandbox.isolated else "failed"
     parts.append(f"<p class='{colour}'><b>Sandbox:</b> {_e(sandbox.detail)}.</p>")
     parts.append(f"<p><b>Limits:</b> {_e(limits.describe())}.</p>")
@@ -76,15 +87,23 @@ def write_report(out: Path, grades, exercises, outcomes, lessons, sandbox, limit
     parts.append("<h2>Submissions that could not be graded</h2>")
     if failed:
         parts.append("<table><tr><th>student</th><th>lesson</th><th>why</th></tr>")
-        parts += [f"<tr><td>{_e(g.student_id)}</td><td>{_e(g.lesson or '?')}</td><td>{_e(g.detail)}</td></tr>" for g in failed]
+        parts += [
+            f"<tr><td>{_e(g.student_id)}</td><td>{_e(g.lesson or '?')}</td><td>{_e(g.detail)}</td></tr>"
+            for g in failed
+        ]
         parts.append("</table>")
     else:
         parts.append("<p>None.</p>")
 
     faults = [(o.student, o.lesson, n) for o in outcomes for n in o.notes if not o.failed]
     if faults:
-        parts.append("<h2>Graded, with something to know</h2><table><tr><th>student</th><th>lesson</th><th>note</th></tr>")
-        parts += [f"<tr><td>{_e(s)}</td><td>{_e(lesson)}</td><td>{_e(n)}</td></tr>" for s, lesson, n in faults]
+        parts.append(
+            "<h2>Graded, with something to know</h2><table><tr><th>student</th><th>lesson</th><th>note</th></tr>"
+        )
+        parts += [
+            f"<tr><td>{_e(s)}</td><td>{_e(lesson)}</td><td>{_e(n)}</td></tr>"
+            for s, lesson, n in faults
+        ]
         parts.append("</table>")
 
     by_lesson = defaultdict(list)
@@ -113,8 +132,12 @@ def write_report(out: Path, grades, exercises, outcomes, lessons, sandbox, limit
         order = [c.grade_id for c in lessons[lesson].graded] if lesson in lessons else items
         items = [i for i in order if i in items] + [i for i in items if i not in order]
         rates = []
-        table = ["<table><tr><th>exercise</th><th>points</th><th>full points</th><th>mean</th>"
-                 "<th>most common failures (count)</th></tr>"]
+        table = [
+            (
+                "<table><tr><th>exercise</th><th>points</th><th>full points</th><th>mean</th>"
+                "<th>most common failures (count)</th></tr>"
+            )
+        ]
         for gid in items:
             rs = [e for e in ex_rows if e.grade_id == gid]
             scored = [e for e in rs if e.status != "needs_manual"]
@@ -127,23 +150,37 @@ def write_report(out: Path, grades, exercises, outcomes, lessons, sandbox, limit
                 rate_text, mean_text = "by hand", "–"
             common = messages.get((lesson, gid), Counter()).most_common(3)
             fails = "<br>".join(f"{_e(m)} ({n})" for m, n in common)
-            table.append(f"<tr><td>{_e(gid)}</td><td>{rs[0].max_score:g}</td><td>{rate_text}</td>"
-                         f"<td>{mean_text}</td><td>{fails}</td></tr>")
+            table.append(
+                f"<tr><td>{_e(gid)}</td><td>{rs[0].max_score:g}</td><td>{rate_text}</td>"
+                f"<td>{mean_text}</td><td>{fails}</td></tr>"
+            )
         if rates:
             parts.append(_pass_figure(lesson, rates))
         parts += table + ["</table>"]
-        parts.append("<h3>Students</h3><table><tr><th>student</th><th>score</th><th>status</th><th>detail</th></tr>")
+        parts.append(
+            "<h3>Students</h3><table><tr><th>student</th><th>score</th><th>status</th><th>detail</th></tr>"
+        )
         for g in rows:
-            parts.append(f"<tr><td><a href='feedback/{_e(g.student_id)}/{_e(lesson)}.html'>{_e(g.student_id)}</a></td>"
-                         f"<td>{g.score:g} / {g.max_score:g}</td><td class='{g.status}'>{g.status}</td><td>{_e(g.detail)}</td></tr>")
+            parts.append(
+                f"<tr><td><a href='feedback/{_e(g.student_id)}/{_e(lesson)}.html'>{_e(g.student_id)}</a></td>"
+                f"<td>{g.score:g} / {g.max_score:g}</td><td class='{g.status}'>{g.status}</td><td>{_e(g.detail)}</td></tr>"
+            )
         parts.append("</table>")
     times = [o.timings for o in outcomes if o.timings]
     if times:
         n = len(times)
         parts.append("<h2>Where the time went (per notebook, mean)</h2><table>")
-        for k, label in (("kernel_start", "kernel start"), ("imports", "imports (helpers, numpy, checkers)"), ("cells", "running cells"), ("replay", "re-running after a restart"),
-                         ("autograde", "nbgrader autograde (serial)"), ("total", "execution in all")):
-            parts.append(f"<tr><td>{label}</td><td>{sum(t.get(k, 0) for t in times) / n:.2f} s</td></tr>")
+        for k, label in (
+            ("kernel_start", "kernel start"),
+            ("imports", "imports (helpers, numpy, checkers)"),
+            ("cells", "running cells"),
+            ("replay", "re-running after a restart"),
+            ("autograde", "nbgrader autograde (serial)"),
+            ("total", "execution in all"),
+        ):
+            parts.append(
+                f"<tr><td>{label}</td><td>{sum(t.get(k, 0) for t in times) / n:.2f} s</td></tr>"
+            )
         parts.append("</table>")
     parts.append("</body></html>")
     path = out / "report.html"

@@ -28,7 +28,9 @@ class Outcome:
     file: str
     failed: str = ""  # why it could not be graded; "" when it was
     notes: list[str] = field(default_factory=list)  # faults and repairs, for detail and feedback
-    verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)  # grade id -> messages.Verdict
+    verdicts: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # grade id -> messages.Verdict
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,7 +60,9 @@ class GradeRow:
 def save_outcomes(state: Path, student: str, outcomes: list[Outcome]) -> None:
     folder = state / "outcomes"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{student}.json").write_text(json.dumps([o.to_dict() for o in outcomes], indent=1, sort_keys=True))
+    (folder / f"{student}.json").write_text(
+        json.dumps([o.to_dict() for o in outcomes], indent=1, sort_keys=True)
+    )
 
 
 def load_outcomes(state: Path) -> list[Outcome]:
@@ -69,7 +73,9 @@ def load_outcomes(state: Path) -> list[Outcome]:
     return sorted(out, key=lambda o: (o.student, o.lesson, o.file))
 
 
-def gradebook_rows(db_url: str, outcomes: list[Outcome], max_scores: dict[str, float]) -> tuple[list[GradeRow], list[ExerciseRow]]:
+def gradebook_rows(
+    db_url: str, outcomes: list[Outcome], max_scores: dict[str, float]
+) -> tuple[list[GradeRow], list[ExerciseRow]]:
     from nbgrader.api import Gradebook, MissingEntry
 
     grades: list[GradeRow] = []
@@ -77,13 +83,30 @@ def gradebook_rows(db_url: str, outcomes: list[Outcome], max_scores: dict[str, f
     with Gradebook(db_url) as gb:
         for o in outcomes:
             if o.failed:
-                grades.append(GradeRow(o.student, o.lesson, None, max_scores.get(o.lesson), FAILED, f"{o.file}: {o.failed}"))
+                grades.append(
+                    GradeRow(
+                        o.student,
+                        o.lesson,
+                        None,
+                        max_scores.get(o.lesson),
+                        FAILED,
+                        f"{o.file}: {o.failed}",
+                    )
+                )
                 continue
             try:
                 submission = gb.find_submission(o.lesson, o.student)
             except MissingEntry:
-                grades.append(GradeRow(o.student, o.lesson, None, max_scores.get(o.lesson), FAILED,
-                                       f"{o.file}: not in the gradebook (grade this student again)"))
+                grades.append(
+                    GradeRow(
+                        o.student,
+                        o.lesson,
+                        None,
+                        max_scores.get(o.lesson),
+                        FAILED,
+                        f"{o.file}: not in the gradebook (grade this student again)",
+                    )
+                )
                 continue
             pending, total, maximum = [], 0.0, 0.0
             for nb in submission.notebooks:
@@ -102,13 +125,23 @@ def gradebook_rows(db_url: str, outcomes: list[Outcome], max_scores: dict[str, f
                         status = "failed"
                     # A pending written answer has no score yet: an empty cell, not a zero.
                     shown = g.manual_score if g.needs_manual_grade else score
-                    exercises.append(ExerciseRow(o.student, o.lesson, g.name, shown, g.max_score, status))
+                    exercises.append(
+                        ExerciseRow(o.student, o.lesson, g.name, shown, g.max_score, status)
+                    )
             parts = [f"graded from {o.file}"]
             if pending:
                 parts.append("to grade by hand in formgrader: " + ", ".join(pending))
             parts += o.notes
-            grades.append(GradeRow(o.student, o.lesson, round(total, 6), maximum,
-                                   NEEDS_MANUAL if pending else GRADED, "; ".join(parts)))
+            grades.append(
+                GradeRow(
+                    o.student,
+                    o.lesson,
+                    round(total, 6),
+                    maximum,
+                    NEEDS_MANUAL if pending else GRADED,
+                    "; ".join(parts),
+                )
+            )
     return grades, exercises
 
 
@@ -117,12 +150,16 @@ def write_csvs(out: Path, grades: list[GradeRow], exercises: list[ExerciseRow]) 
         w = csv.writer(f)
         w.writerow(["student_id", "lesson", "score", "max_score", "status", "detail"])
         for r in grades:
-            w.writerow([r.student_id, r.lesson, _num(r.score), _num(r.max_score), r.status, r.detail])
+            w.writerow(
+                [r.student_id, r.lesson, _num(r.score), _num(r.max_score), r.status, r.detail]
+            )
     with open(out / "exercises.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["student_id", "lesson", "grade_id", "score", "max_score", "status"])
         for e in exercises:
-            w.writerow([e.student_id, e.lesson, e.grade_id, _num(e.score), _num(e.max_score), e.status])
+            w.writerow(
+                [e.student_id, e.lesson, e.grade_id, _num(e.score), _num(e.max_score), e.status]
+            )
 
 
 def _num(value: float | None) -> str:

@@ -18,8 +18,11 @@ STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
 
 def strip_solution_markers(source: str) -> str:
-    return "\n".join(line for line in source.splitlines()
-                     if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+    return "\n".join(
+        line
+        for line in source.splitlines()
+        if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+    )
 
 
 def unanswered(source: str) -> str:
@@ -40,8 +43,12 @@ def read(path: Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text())
 
 
-def student_copy(solution: dict[str, Any], answers: dict[str, str] | None = None,
-                 written: dict[str, str] | None = None, unanswered_ids: tuple[str, ...] = ()) -> dict[str, Any]:
+def student_copy(
+    solution: dict[str, Any],
+    answers: dict[str, str] | None = None,
+    written: dict[str, str] | None = None,
+    unanswered_ids: tuple[str, ...] = (),
+) -> dict[str, Any]:
     nb = copy.deepcopy(solution)
     answers, written = answers or {}, written or {}
     for cell in nb["cells"]:

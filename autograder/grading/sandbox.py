@@ -62,7 +62,7 @@ class SandboxSpec:
     readable: tuple[Path, ...]  # bound back read-only (Python, helpers)
 
     @classmethod
-    def for_run(cls, *private: Path) -> "SandboxSpec":
+    def for_run(cls, *private: Path) -> SandboxSpec:
         home_dirs = [Path("/root"), Path("/home"), Path("/tmp"), Path("/var/tmp")]
         hidden = {p.resolve() for p in list(private) + home_dirs if p and Path(p).exists()}
         readable = {
@@ -71,7 +71,10 @@ class SandboxSpec:
             Path(os.path.realpath(sys.executable)).parent.parent,
             helpers_dir(),
         }
-        return cls(hidden=tuple(sorted(hidden, key=lambda p: len(p.parts))), readable=tuple(sorted(readable)))
+        return cls(
+            hidden=tuple(sorted(hidden, key=lambda p: len(p.parts))),
+            readable=tuple(sorted(readable)),
+        )
 
 
 def bwrap_args(spec: SandboxSpec, writable: list[Path]) -> list[str]:
@@ -89,8 +92,13 @@ def bwrap_args(spec: SandboxSpec, writable: list[Path]) -> list[str]:
     for path in spec.hidden:
         args += ["--remount-ro", str(path)]
     args += [
-        "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid",
-        "--die-with-parent", "--chdir", str(writable[0]),
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-pid",
+        "--die-with-parent",
+        "--chdir",
+        str(writable[0]),
     ]
     return args + ["--"]
 
@@ -103,12 +111,23 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
-def kernel_argv(*, sandbox: SandboxSpec | None, scratch: Path, runtime: Path, memory_mb: int) -> list[str]:
+def kernel_argv(
+    *, sandbox: SandboxSpec | None, scratch: Path, runtime: Path, memory_mb: int
+) -> list[str]:
     """The kernel command line with ``{connection_file}`` left for jupyter_client to fill."""
     memory = str(int(memory_mb) * 1024 * 1024) if memory_mb else "0"
     # No IPython history database: a fresh one per kernel costs time and nobody reads it.
-    inner = [sys.executable, "-c", _LAUNCHER, memory, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-             "--HistoryManager.enabled=False"]
+    inner = [
+        sys.executable,
+        "-c",
+        _LAUNCHER,
+        memory,
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "{connection_file}",
+        "--HistoryManager.enabled=False",
+    ]
     if sandbox is None:
         return inner
     # In its own PID namespace the kernel's parent is PID 1, which ipykernel's parent poller
@@ -144,15 +163,22 @@ def build_font_cache(folder: Path) -> Path:
     """
     folder.mkdir(parents=True, exist_ok=True)
     env = dict(kernel_env(folder), MPLCONFIGDIR=str(folder))
-    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
-                   capture_output=True, timeout=120, check=False)
+    subprocess.run(
+        [sys.executable, "-c", "import matplotlib.font_manager"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     return folder
 
 
 def probe(spec: SandboxSpec, workdir: Path) -> SandboxStatus:
     """Start a throwaway Python under the sandbox and prove it is isolated."""
     if bwrap_path() is None:
-        return SandboxStatus(False, "bubblewrap (bwrap) is not installed: kernels ran WITHOUT isolation")
+        return SandboxStatus(
+            False, "bubblewrap (bwrap) is not installed: kernels ran WITHOUT isolation"
+        )
     scratch = workdir / "probe-scratch"
     runtime = workdir / "probe-runtime"
     scratch.mkdir(parents=True, exist_ok=True)
@@ -169,12 +195,20 @@ def probe(spec: SandboxSpec, workdir: Path) -> SandboxStatus:
     )
     cmd = bwrap_args(spec, [scratch, runtime]) + [sys.executable, "-c", code]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=kernel_env(scratch))
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=30, env=kernel_env(scratch), check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return SandboxStatus(False, f"bubblewrap failed to start ({exc}): kernels ran WITHOUT isolation")
+        return SandboxStatus(
+            False, f"bubblewrap failed to start ({exc}): kernels ran WITHOUT isolation"
+        )
     if done.returncode != 0 or done.stdout.strip() != "isolated":
-        why = (done.stderr.strip().splitlines() or [done.stdout.strip() or f"exit {done.returncode}"])[-1]
-        return SandboxStatus(False, f"bubblewrap is installed but failed here ({why}): kernels ran WITHOUT isolation")
+        why = (
+            done.stderr.strip().splitlines() or [done.stdout.strip() or f"exit {done.returncode}"]
+        )[-1]
+        return SandboxStatus(
+            False, f"bubblewrap is installed but failed here ({why}): kernels ran WITHOUT isolation"
+        )
     return SandboxStatus(
         True,
         "each kernel ran under bubblewrap: read-only system, course files, gradebook, other "
