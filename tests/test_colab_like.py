@@ -6,9 +6,10 @@ matplotlib, sympy, ipywidgets 7.7.1 (Colab's) and ipykernel; kernels import a st
 ``COURSE_INSTALL_SPEC`` pointing at a copy of this checkout, its setup cell run twice. Only
 answer cells and the test cells after them may fail.
 
-Needs about 2-3 minutes: building the venv (a pip install of Colab's packages, about 1.5 min on
-2 busy cores, once per session), installing the course from the checkout (once), then one
-kernel per notebook.
+Needs 3-6 minutes, most of it building the venv once per session (a pip install of Colab's
+packages: 1-2.5 min on 2 busy cores) and one kernel per notebook (15-40 s each under load; the
+first also pip-installs the course from the checkout). Measured with six lessons at a load
+average of 6-8 on 2 cores: 4.5-5.8 min.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ These run without a kernel (plain Python, ipywidgets' comm-less widgets), so the
 the ipywidgets 7.7 environment of the Colab-like test. The live round trip through a kernel
 and a browser is tests/test_browser.py; the exported-HTML fallback is the last test here.
 
-About 20 s in all: each explorer is drawn a few times (a matplotlib render is 0.1-0.5 s).
+About 20-40 s in all: each explorer is drawn a few times (a matplotlib render is 0.1-0.5 s).
 """
 
 from __future__ import annotations
