@@ -230,6 +230,11 @@ def run_goal(learning_rate: float) -> np.ndarray:
 def check_chosen_learning_rate(chosen_learning_rate: Any) -> None:
     """The goal: loss below 1e-6 after 150 steps on (w1^2 + 25 w2^2)/2 from (2, 1)."""
     value = chosen_learning_rate
+    if value is None:
+        raise CheckFailure(
+            "chosen_learning_rate is not set yet.",
+            ["replace None with a positive number in the answer cell and run that cell"],
+        )
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise CheckFailure(
             "chosen_learning_rate must be a number.",
