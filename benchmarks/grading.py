@@ -151,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             f"  autograder grade   : {t_us:7.1f} s  = {t_us / n:5.2f} s per submission (sandboxed, parallel)"
         )
         print(f"  speed-up           : {t_nb / t_us:5.2f}x   (target >= 1.7x on 2 cores)")
+        print(
+            f"  load average now   : {os.getloadavg()[0]:.1f} (other work on the machine takes cores "
+            "from the parallel run first; compare on an otherwise idle machine)"
+        )
         print(f"  same scores        : {'yes' if same else 'NO'} ({len(mine)} students)")
         if not same:
             for s in sorted(set(ref) | set(mine)):

@@ -17,8 +17,8 @@ class Limits:
     output_bytes : text and data kept per cell; the rest is cut with a note.
     """
 
-    cell_seconds: float = 30.0
-    submission_seconds: float = 300.0
+    cell_seconds: float = 60.0  # as c.Execute.timeout in the course's nbgrader_config.py
+    submission_seconds: float = 600.0
     memory_mb: int = 2048
     output_bytes: int = 1_000_000
 
