@@ -225,3 +225,7 @@ def test_quiz_check_rejects_none():
 
 def test_quiz_check_wants_every_answer():
     assert "takes the 4 quiz answers" in failure(ex.check_quiz, True, True)
+
+
+def test_numerical_hessian_returning_none_is_asked_about_return():
+    assert "did you forget `return H`" in failure(ex.check_numerical_hessian, lambda f, x, h=1e-4: None)

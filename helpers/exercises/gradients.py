@@ -25,6 +25,15 @@ _sin, _cos, _exp = np.sin, np.cos, np.exp
 _shape = np.shape
 
 
+def _near(got: Any, expected: np.ndarray, rtol: float) -> bool:
+    """True when ``got`` is an array of ``expected``'s shape within ``rtol`` (never raises)."""
+    try:
+        value = _array(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return value.shape == expected.shape and relative_error(value, expected) < rtol
+
+
 # --------------------------------------------------------------------------- gradient of f
 
 
@@ -38,7 +47,7 @@ def check_gradient_f(
         shown = describe_call("gradient_f", x, y)
         got = call(gradient_f, x, y)
         expected = _array([2 * x + 2 * y, 2 * x + 2 * y])
-        approximate = _asarray(got).shape == (2,) and relative_error(got, expected) < 1e-6
+        approximate = _near(got, expected, 1e-6)
         check(
             "gradient_f",
             got,
@@ -113,7 +122,10 @@ def _difference_jacobian(F: Callable[[Any], Any], x: np.ndarray, h: float, schem
 
 
 def _check_jacobian_shape(got: Any, m: int, n: int, shown: str) -> None:
-    shape = _shape(got) if got is not None else None
+    try:
+        shape = _shape(got) if got is not None else None
+    except (TypeError, ValueError):  # ragged nested lists: check() reports them
+        return
     if shape == (n, m) and m != n:
         raise CheckFailure(
             "numerical_jacobian returned the transpose.",
@@ -247,7 +259,13 @@ def _forward_hessian(f: Callable[[Any], Any], x: np.ndarray, h: float) -> np.nda
     return H
 
 
-def _hessian_shape_and_symmetry(got: Any, n: int, shown: str) -> np.ndarray:
+def _as_hessian(got: Any, n: int, shown: str) -> np.ndarray:
+    """``got`` as an (n, n) float array, or a CheckFailure saying what it is instead."""
+    if got is None:
+        raise CheckFailure(
+            "numerical_hessian returned None.",
+            [f"call : {shown}", "did you forget `return H`? (printing a value does not return it)"],
+        )
     try:
         H = _array(got, dtype=float)
     except (TypeError, ValueError):
@@ -284,7 +302,7 @@ def check_numerical_hessian(
     # 1. Default step (1e-4): central stencils land within about 1e-8 of the exact Hessian,
     #    forward ones about 1e-4 away (their error is O(h)); 1e-6 sits between the two.
     shown = describe_call("numerical_hessian", _f, x)
-    H = _hessian_shape_and_symmetry(call(numerical_hessian, _f, x), n, shown)
+    H = _as_hessian(call(numerical_hessian, _f, x), n, shown)
     check(
         "numerical_hessian",
         H,
@@ -302,7 +320,7 @@ def check_numerical_hessian(
     )
     # 2. The step passed in is the one used (either of the usual central forms is right).
     shown = describe_call("numerical_hessian", _f, x, h=h)
-    H = _hessian_shape_and_symmetry(call(numerical_hessian, _f, x, h=h), n, shown)
+    H = _as_hessian(call(numerical_hessian, _f, x, h=h), n, shown)
     three_point = _hessian_stencil(_f, x, h, "three_point")
     nested = _hessian_stencil(_f, x, h, "nested")
     if relative_error(H, nested) <= 1e-7:
