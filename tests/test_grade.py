@@ -2,8 +2,9 @@
 
 Every fault submission of tests/fixtures/toy_submissions.py is graded in ONE batch (the
 module-scoped ``batch`` fixture); three small runs compare layouts (zip, nbgrader tree), --jobs
-and --student against it. This file needs about two minutes on 2 cores: each run starts
-nbgrader and sandboxed kernels, and the loop and SIGINT cases wait out their time limit.
+and --student against it. Measured: 3 min 16 s to 3 min 54 s on 2 cores shared with other
+work (load average about 7): each run starts nbgrader and sandboxed kernels, and the loop and
+SIGINT cases wait out their time limit.
 """
 
 from __future__ import annotations
