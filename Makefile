@@ -1,6 +1,7 @@
 # Calculus for Deep Learning: the two commands a person needs.
 #   make lab    set up .venv (first time only) and open the lessons in JupyterLab
 #   make test   set up .venv (first time only) and run the whole test suite
+#   make demo   grade a sample class (the instructor's main job, on the embedded SQLite gradebook)
 # A fresh machine needs python3 (with venv and pip), make and git; nothing else.
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader finds `alembic` on PATH when it creates a gradebook: the venv's bin must be on it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv lab test demo bench release check-release system-packages clean
+.PHONY: venv lab test demo bench bench-grading release check-release system-packages clean
 
 venv: $(STAMP)
 
@@ -37,8 +38,16 @@ release: venv
 check-release: venv
 	$(BIN)/python -m autograder release --check
 
+# Grades a handful of sample submissions (right, partly wrong, broken) built from the solutions,
+# prints the summary table and where the instructor's report is.
+demo: venv system-packages
+	$(BIN)/python -m autograder.demo
+
 bench: venv
 	$(BIN)/python -m benchmarks
+
+bench-grading: venv system-packages
+	$(BIN)/python -m benchmarks.grading
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
