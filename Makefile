@@ -29,8 +29,10 @@ lab: venv
 system-packages:
 	@./.ci/system-packages
 
+# One pytest worker per core; the Colab-like and browser modules each keep to one worker
+# (xdist groups) so their environments are built once.
 test: venv system-packages
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 release: venv
 	$(BIN)/python -m autograder release
