@@ -20,7 +20,7 @@ from .differentiate import (
     second_derivative,
 )
 from .gradcheck import GradientCheckResult, gradient_check, relative_error
-from .mlp import MLP, sigmoid, xor_data
+from .mlp import MLP, ManyRuns, sigmoid, train_many, xor_data
 
 __version__ = "0.1.0"
 
@@ -29,6 +29,7 @@ __all__ = [
     "DescentResult",
     "GradientCheckResult",
     "MLP",
+    "ManyRuns",
     "backward_difference",
     "central_difference",
     "check",
@@ -44,5 +45,6 @@ __all__ = [
     "second_derivative",
     "setup",
     "sigmoid",
+    "train_many",
     "xor_data",
 ]

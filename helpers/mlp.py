@@ -9,10 +9,11 @@ checks it against :func:`helpers.gradient`.
 from __future__ import annotations
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["MLP", "sigmoid", "xor_data"]
+__all__ = ["MLP", "ManyRuns", "sigmoid", "train_many", "xor_data"]
 
 _PARAMETER_NAMES = ("W1", "b1", "W2", "b2")
 
@@ -237,3 +238,63 @@ class MLP:
                 W1 -= lr * (XT @ delta1)
                 b1 -= lr * delta1.sum(axis=0, keepdims=True)
         return losses
+
+
+class ManyRuns(NamedTuple):
+    """What :func:`train_many` returns: one entry per seed, in the order of ``seeds``."""
+
+    seeds: np.ndarray  #: (k,) the seeds
+    outputs: np.ndarray  #: (k, m, n_out) the network outputs after training
+    losses: np.ndarray  #: (k,) the final mean squared error
+    solved: np.ndarray  #: (k,) True where every output is on the right side of 0.5
+
+
+def train_many(sizes, seeds, X, y, lr, epochs) -> ManyRuns:
+    """Train one :class:`MLP` per seed, all at once, and report how each run ended.
+
+    Each network starts from ``MLP(sizes, seed)`` and follows exactly the updates of
+    :meth:`MLP.train`; the arrays only gain a leading axis for the seed, so hundreds of runs
+    cost about as much as a few. Used to count how often training gets stuck.
+
+    Parameters
+    ----------
+    sizes : tuple of three positive ints
+    seeds : iterable of int
+    X : array_like, shape (m, n_in)
+    y : array_like, shape (m, n_out)
+    lr : float
+        Learning rate, positive and finite.
+    epochs : int
+        Number of full-batch updates, >= 0.
+
+    Returns
+    -------
+    ManyRuns
+        ``seeds``, ``outputs`` (k, m, n_out), final ``losses`` (k,), ``solved`` (k,).
+    """
+    seeds = np.asarray(list(seeds), dtype=np.int64)
+    if seeds.size == 0:
+        raise ValueError("seeds is empty: give at least one seed")
+    nets = [MLP(sizes, seed=int(s)) for s in seeds]
+    X = nets[0]._inputs(X)
+    y = nets[0]._targets(X, y)
+    nets[0].train(X, y, lr, 0)  # validates lr and epochs with MLP.train's own messages
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}")
+    W1, b1, W2, b2 = (np.stack([getattr(n, name) for n in nets]) for name in _PARAMETER_NAMES)
+    lr = float(lr)
+    scale = 2.0 / y.size
+    with np.errstate(over="ignore"):  # see sigmoid(): exp overflow is harmless here
+        for _ in range(int(epochs)):
+            A1 = 1.0 / (1.0 + np.exp(-(X @ W1 + b1)))
+            out = 1.0 / (1.0 + np.exp(-(A1 @ W2 + b2)))
+            delta2 = scale * (out - y) * out * (1.0 - out)
+            delta1 = (delta2 @ W2.transpose(0, 2, 1)) * A1 * (1.0 - A1)
+            W2 = W2 - lr * (A1.transpose(0, 2, 1) @ delta2)
+            b2 = b2 - lr * delta2.sum(axis=1, keepdims=True)
+            W1 = W1 - lr * (X.T @ delta1)
+            b1 = b1 - lr * delta1.sum(axis=1, keepdims=True)
+        outputs = 1.0 / (1.0 + np.exp(-(1.0 / (1.0 + np.exp(-(X @ W1 + b1))) @ W2 + b2)))
+    losses = np.mean((outputs - y) ** 2, axis=(1, 2))
+    solved = np.all((outputs > 0.5) == (y > 0.5), axis=(1, 2))
+    return ManyRuns(seeds, outputs, losses, solved)

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
+import helpers
 from helpers import MLP, gradient, gradient_check, sigmoid, xor_data
 
 NAMES = ("W1", "b1", "W2", "b2")
@@ -267,3 +268,33 @@ def test_docstring_examples_run():
     outcome = doctest.testmod(helpers.mlp)
     assert outcome.attempted > 0
     assert outcome.failed == 0
+
+
+# --------------------------------------------------------------------------- train_many
+
+
+def test_train_many_follows_mlp_train_for_every_seed():
+    X, y = helpers.xor_data()
+    runs = helpers.train_many((2, 3, 1), [0, 5, 11], X, y, lr=2.0, epochs=300)
+    for seed, out, loss in zip(runs.seeds, runs.outputs, runs.losses):
+        net = helpers.MLP((2, 3, 1), seed=int(seed))
+        net.train(X, y, lr=2.0, epochs=300)
+        assert np.allclose(out, net.forward(X), rtol=1e-10, atol=1e-13)
+        assert loss == pytest.approx(net.loss(X, y), rel=1e-10)
+
+
+def test_train_many_reports_solved_runs_by_the_half_threshold():
+    X, y = helpers.xor_data()
+    runs = helpers.train_many((2, 4, 1), [0], X, y, lr=0.5, epochs=5000)
+    assert runs.solved.tolist() == [True]
+    untrained = helpers.train_many((2, 4, 1), [0], X, y, lr=0.5, epochs=0)
+    net = helpers.MLP((2, 4, 1), seed=0)
+    assert untrained.solved.tolist() == [bool(np.array_equal(net.predict(X), y))]
+
+
+def test_train_many_rejects_an_empty_seed_list_and_bad_epochs():
+    X, y = helpers.xor_data()
+    with pytest.raises(ValueError, match="seeds is empty"):
+        helpers.train_many((2, 4, 1), [], X, y, lr=0.5, epochs=10)
+    with pytest.raises(ValueError, match="epochs"):
+        helpers.train_many((2, 4, 1), [0], X, y, lr=0.5, epochs=-1)
