@@ -25,10 +25,10 @@ from .mlp import MLP, ManyRuns, sigmoid, train_many, xor_data
 __version__ = "0.1.0"
 
 __all__ = [
+    "MLP",
     "CheckFailure",
     "DescentResult",
     "GradientCheckResult",
-    "MLP",
     "ManyRuns",
     "backward_difference",
     "central_difference",

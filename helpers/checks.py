@@ -17,9 +17,12 @@ functions and shows which exercises pass (computed, never remembered).
 from __future__ import annotations
 
 import builtins
+import contextlib
 import math
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +86,7 @@ def relative_error(got: Any, expected: Any) -> float:
     num = _sqrt(_float(_add_reduce(diff * diff))) if diff.size else 0.0
     na = _sqrt(_float(_add_reduce(a.ravel() * a.ravel()))) if a.size else 0.0
     nb = _sqrt(_float(_add_reduce(b.ravel() * b.ravel()))) if b.size else 0.0
-    scale = na if na > nb else nb
+    scale = max(nb, na)
     if scale == 0.0:
         return 0.0 if num == 0.0 else math.inf
     return num / scale
@@ -112,12 +115,25 @@ def describe_call(name: str, *args: Any, **kwargs: Any) -> str:
 # --------------------------------------------------------------------------- calling
 
 
+@contextlib.contextmanager
+def quiet():
+    """Silence warnings (numpy's floating-point ones included) for the duration of a check.
+
+    nbgrader scores a test cell 0 as soon as anything reaches stderr, so a harmless
+    ``RuntimeWarning`` inside a right answer, or inside a reference computation of a
+    deliberately wrong formula, must not cost points.
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
 def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     """Call a student's function the way a check should.
 
     Array arguments are passed as copies and compared afterwards, so a function that
     modifies its input is caught; ``NotImplementedError`` and crashes become a
-    :class:`CheckFailure` that names the call.
+    :class:`CheckFailure` that names the call; warnings are silenced (see :func:`quiet`).
     """
     label = name or getattr(fn, "__name__", "your function")
     shown = describe_call(label, *args, **kwargs)
@@ -129,7 +145,8 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     originals = [(_copy(a) if _isinstance(a, np.ndarray) else None) for a in args]
     passed = [(_copy(a) if _isinstance(a, np.ndarray) else a) for a in args]
     try:
-        result = fn(*passed, **kwargs)
+        with quiet():
+            result = fn(*passed, **kwargs)
     except NotImplementedError:
         raise CheckFailure(
             f"{label} is not written yet.",
@@ -238,7 +255,7 @@ def check(
 def _max_tol(rtol: float) -> float:
     # A mistake is recognised a little more loosely than a right answer is accepted: the
     # student's wrong formula may round differently from ours.
-    return rtol * 100 if rtol * 100 < 1e-3 else 1e-3
+    return min(0.001, rtol * 100)
 
 
 def check_bool(name: str, value: Any) -> None:
@@ -248,6 +265,32 @@ def check_bool(name: str, value: Any) -> None:
             f"{name} must be True or False.",
             [f"got {_type(value).__name__}: {_fmt(value)}", "replace None with True or False (no quotes)"],
         )
+
+
+def check_quiz_answers(names: tuple[str, ...] | list[str], answers: tuple[Any, ...] | list[Any]) -> None:
+    """Visible quiz check: one answer per name, each ``True`` or ``False``.
+
+    The values are not checked here (that would give the answers away); :func:`quiz_score`
+    in the hidden tests does that.
+    """
+    if _len(answers) != _len(names):
+        raise CheckFailure(f"the quiz check takes the {_len(names)} quiz answers, got {_len(answers)}.")
+    for name, value in zip(names, answers):
+        check_bool(name, value)
+
+
+def quiz_score(answers: tuple[Any, ...] | list[Any], key: tuple[bool, ...] | list[bool]) -> float:
+    """How many quiz answers match ``key``, printed and returned: a point per right answer.
+
+    A test cell whose result is this number is graded by nbgrader as partial credit. Only a
+    real bool counts as an answer, so an object that claims to equal everything scores nothing.
+    """
+    right = 0
+    for answer, expected in zip(answers, key):
+        if _isinstance(answer, (bool, np.bool_)) and _bool(answer) is _bool(expected):
+            right += 1
+    print(f"{right} of {_len(key)} quiz answers are right")
+    return _float(right)
 
 
 # --------------------------------------------------------------------------- progress

@@ -246,5 +246,31 @@ def test_gradients_agree_check_rejects_an_absolute_error_test():
 
 
 def test_quiz_score_counts_only_boolean_right_answers(capsys):
-    assert ex.quiz_score([False, True, "False", 1], key=[False, True, False, True]) == 2.0
+    assert checks.quiz_score([False, True, "False", 1], key=[False, True, False, True]) == 2.0
     assert "2 of 4" in capsys.readouterr().out
+
+
+def test_call_keeps_a_warning_of_student_code_off_stderr(capfd):
+    # nbgrader scores a test cell 0 when anything reaches stderr: a right answer that warns
+    # must not lose its points.
+    def noisy(x):
+        return np.float64(1.0) / np.float64(0.0) if x < 0 else x
+
+    assert call(noisy, -1.0) == np.inf
+    assert capfd.readouterr().err == ""
+
+
+def test_quiz_score_gives_no_point_to_an_object_that_claims_to_equal_everything(capsys):
+    class Agreeable:
+        def __eq__(self, other):
+            return True
+
+        def __bool__(self):
+            return False
+
+    assert checks.quiz_score([Agreeable(), True], key=[False, True]) == 1.0
+
+
+def test_check_quiz_answers_wants_one_answer_per_name():
+    with pytest.raises(CheckFailure, match="takes the 3 quiz answers, got 2"):
+        checks.check_quiz_answers(("q1", "q2", "q3"), (True, False))

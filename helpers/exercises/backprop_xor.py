@@ -13,14 +13,12 @@ a function that changes its inputs in place is caught.
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from ..checks import CheckFailure, call, check, check_bool, exercise
+from ..checks import CheckFailure, call, check, check_quiz_answers, exercise, quiet
 
 LESSON = "05_backprop_xor"
 
@@ -127,15 +125,6 @@ def _train(params, X, y, lr, epochs, record_after=False, grad_scale=1.0, sign=-1
 # --------------------------------------------------------------------------- shared pieces
 
 
-@contextmanager
-def _quiet():
-    """Run student code without warnings reaching stderr (nbgrader zeroes a cell that writes there)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with np.errstate(all="ignore"):
-            yield
-
-
 def _show(a: np.ndarray) -> str:
     with np.printoptions(precision=4, suppress=True, linewidth=90):
         return np.array2string(np.asarray(a), separator=", ").replace("\n", "\n                   ")
@@ -149,7 +138,7 @@ def _call_with_dicts(fn: Callable, *args: Any, name: str) -> Any:
     """Call ``fn`` with deep copies of its dict and array arguments; fail if any was changed."""
     originals = [copy.deepcopy(a) if isinstance(a, (dict, np.ndarray)) else a for a in args]
     passed = [copy.deepcopy(a) if isinstance(a, (dict, np.ndarray)) else a for a in args]
-    with _quiet():
+    with quiet():
         result = call(fn, *passed, name=name)
     for i, (before, after) in enumerate(zip(originals, passed)):
         if isinstance(before, dict):
@@ -325,7 +314,7 @@ def check_train_curve(train: Callable) -> None:
     _, expected = _train(params, X, y, lr, epochs)
     if losses.shape != expected.shape:
         raise CheckFailure(f"train: losses has {losses.size} entries, expected {epochs}.")
-    with _quiet():
+    with quiet():
         mistakes = {
             "recorded the loss after each update instead of before it": _train(params, X, y, lr, epochs, record_after=True)[1],
             "the gradient is not averaged over the batch (steps m times too large)": _train(params, X, y, lr, epochs, grad_scale=4.0)[1],
@@ -369,6 +358,5 @@ QUIZ_NAMES = (
 @exercise(LESSON, "Quiz (answers are booleans)", *QUIZ_NAMES)
 def check_quiz_types(*answers: Any) -> None:
     """Visible quiz check: each answer is True or False (the values are checked when graded)."""
-    for name, value in zip(QUIZ_NAMES, answers):
-        check_bool(name, value)
+    check_quiz_answers(QUIZ_NAMES, answers)
 

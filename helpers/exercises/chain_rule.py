@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import CheckFailure, call, check, check_bool, describe_call, exercise, relative_error
+from ..checks import (
+    CheckFailure,
+    call,
+    check,
+    check_quiz_answers,
+    describe_call,
+    exercise,
+    relative_error,
+)
 
 LESSON = "02_chain_rule"
 
@@ -419,7 +427,4 @@ QUIZ = (
 @exercise(LESSON, "Quiz answers are True/False", *QUIZ)
 def check_quiz(*answers: Any) -> None:
     """Each quiz answer is a bool (the values are checked by the hidden tests)."""
-    if len(answers) != len(QUIZ):
-        raise CheckFailure(f"check_quiz takes the {len(QUIZ)} quiz answers, got {len(answers)}.")
-    for name, value in zip(QUIZ, answers):
-        check_bool(name, value)
+    check_quiz_answers(QUIZ, answers)

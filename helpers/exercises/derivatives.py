@@ -15,13 +15,20 @@ only by rounding (rtol 1e-8 is five orders of magnitude above that).
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..checks import CheckFailure, call, check, check_bool, describe_call, exercise
+from ..checks import (
+    CheckFailure,
+    call,
+    check,
+    check_quiz_answers,
+    describe_call,
+    exercise,
+    quiet,
+)
 
 LESSON = "01_derivatives"
 RTOL = 1e-8
@@ -29,17 +36,6 @@ RTOL = 1e-8
 _array = np.array
 _float64 = np.float64
 _sqrt = math.sqrt
-
-
-def _quiet_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """:func:`helpers.checks.call` with floating-point warnings silenced.
-
-    nbgrader scores a test cell 0 when anything reaches stderr, so a harmless numpy warning
-    inside a right answer must not cost points.
-    """
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return call(fn, *args, **kwargs)
 
 
 def _scalar(name: str, got: Any, shown: str) -> Any:
@@ -74,7 +70,7 @@ def _one_sided(f: Callable, x: float, h: float) -> dict[str, float]:
 def expect_forward_difference(forward_difference: Callable, f: Callable, x: float, h: float) -> None:
     """Require ``forward_difference(f, x, h) == (f(x + h) - f(x)) / h``."""
     shown = describe_call("forward_difference", f, x, h)
-    got = _scalar("forward_difference", _quiet_call(forward_difference, f, x, h, name="forward_difference"), shown)
+    got = _scalar("forward_difference", call(forward_difference, f, x, h, name="forward_difference"), shown)
     v = _one_sided(f, x, h)
     expected = v["forward"]
     mistakes = {
@@ -102,7 +98,7 @@ def check_forward_difference(forward_difference: Callable) -> None:
 def expect_cube_slope(cube_slope: Callable, h: float) -> None:
     """Require ``cube_slope(h)``: the forward-difference slope of x**3 at x = 2 with step h."""
     shown = describe_call("cube_slope", h)
-    got = _scalar("cube_slope", _quiet_call(cube_slope, h, name="cube_slope"), shown)
+    got = _scalar("cube_slope", call(cube_slope, h, name="cube_slope"), shown)
     expected = ((2 + h) ** 3 - 2**3) / h
     mistakes = {
         "this is the exact derivative 3 * 2**2 = 12: the exercise asks for the forward-difference "
@@ -128,7 +124,7 @@ def check_cube_slope(cube_slope: Callable) -> None:
 def expect_central_difference(central_difference: Callable, f: Callable, x: float, h: float) -> None:
     """Require ``central_difference(f, x, h) == (f(x + h) - f(x - h)) / (2 h)``."""
     shown = describe_call("central_difference", f, x, h)
-    got = _scalar("central_difference", _quiet_call(central_difference, f, x, h, name="central_difference"), shown)
+    got = _scalar("central_difference", call(central_difference, f, x, h, name="central_difference"), shown)
     v = _one_sided(f, x, h)
     expected = v["central"]
     mistakes = {
@@ -157,7 +153,7 @@ def check_central_difference(central_difference: Callable) -> None:
 def expect_second_derivative(second_derivative: Callable, f: Callable, x: float, h: float) -> None:
     """Require ``second_derivative(f, x, h) == (f(x + h) - 2 f(x) + f(x - h)) / h**2``."""
     shown = describe_call("second_derivative", f, x, h)
-    got = _scalar("second_derivative", _quiet_call(second_derivative, f, x, h, name="second_derivative"), shown)
+    got = _scalar("second_derivative", call(second_derivative, f, x, h, name="second_derivative"), shown)
     fp, f0, fm = f(x + h), f(x), f(x - h)
     expected = (fp - 2 * f0 + fm) / h**2
     mistakes = {
@@ -193,7 +189,7 @@ def expect_make_derivative(make_derivative: Callable, f: Callable, x: float, h: 
     args = (f,) if h is None else (f, h)
     step = 1e-5 if h is None else h
     made = describe_call("make_derivative", *args)
-    df = _quiet_call(make_derivative, *args, name="make_derivative")
+    df = call(make_derivative, *args, name="make_derivative")
     if df is None:
         raise CheckFailure("make_derivative returned None.",
                            [f"call : {made}", "return the inner function (return df), do not call it"])
@@ -204,7 +200,7 @@ def expect_make_derivative(make_derivative: Callable, f: Callable, x: float, h: 
              "define df(x) inside make_derivative and return df itself"],
         )
     shown = f"{made}({x!r})"
-    got = _scalar("the returned function", _quiet_call(df, x, name=f"{made}"), shown)
+    got = _scalar("the returned function", call(df, x, name=f"{made}"), shown)
     v = _one_sided(f, x, step)
     expected = v["central"]
     mistakes = {
@@ -269,8 +265,7 @@ def expect_numerical_gradient(numerical_gradient: Callable, f: Callable, x: Any,
     shown = describe_call("numerical_gradient", f, x_given, **kwargs)
     watched, seen = _watching(f, x_given)
     original = x_given.copy()
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         try:
             got = numerical_gradient(watched, x_given, **kwargs)
         except NotImplementedError:
@@ -342,7 +337,7 @@ def expect_gradients_agree(
     x = _array(x, dtype=_float64)
     kwargs = {} if tol is None else {"tol": tol}
     shown = describe_call("gradients_agree", f, grad_f, x, **kwargs)
-    got = _quiet_call(gradients_agree, f, grad_f, x, name="gradients_agree", **kwargs)
+    got = call(gradients_agree, f, grad_f, x, name="gradients_agree", **kwargs)
     if got is None:
         raise CheckFailure("gradients_agree returned None.",
                            [f"call : {shown}", "return True or False (did you forget `return`?)"])
@@ -401,7 +396,7 @@ def expect_square_central_difference(square_central_difference: Callable, x: flo
     """Require ``square_central_difference(x, h) == ((x + h)**2 - (x - h)**2) / (2 h)``."""
     shown = describe_call("square_central_difference", x, h)
     got = _scalar("square_central_difference",
-                  _quiet_call(square_central_difference, x, h, name="square_central_difference"), shown)
+                  call(square_central_difference, x, h, name="square_central_difference"), shown)
     expected = ((x + h) ** 2 - (x - h) ** 2) / (2 * h)
     mistakes = {
         "this looks like a forward difference ((x + h)**2 - x**2) / h = 2x + h": ((x + h) ** 2 - x**2) / h,
@@ -433,21 +428,7 @@ QUIZ = (
 @exercise(LESSON, "Quiz true/false", *QUIZ)
 def check_quiz(*answers: Any) -> None:
     """Visible test of the quiz: every answer is True or False (the values are checked in hidden tests)."""
-    if len(answers) != len(QUIZ):
-        raise CheckFailure(f"check_quiz takes the {len(QUIZ)} quiz answers, got {len(answers)}.")
-    for name, value in zip(QUIZ, answers):
-        check_bool(name, value)
-
-
-def quiz_score(answers: tuple[Any, ...] | list[Any], key: tuple[bool, ...] | list[bool]) -> float:
-    """How many quiz answers match ``key`` (the hidden test's answer key), printed and returned.
-
-    The test cell shows this number as its result, which nbgrader takes as partial credit: a
-    point per right answer.
-    """
-    right = sum(bool(a) == bool(k) and isinstance(a, (bool, np.bool_)) for a, k in zip(answers, key))
-    print(f"{right} of {len(key)} quiz answers are right")
-    return float(right)
+    check_quiz_answers(QUIZ, answers)
 
 
 __all__ = [
@@ -470,5 +451,4 @@ __all__ = [
     "expect_numerical_gradient",
     "expect_second_derivative",
     "expect_square_central_difference",
-    "quiz_score",
 ]

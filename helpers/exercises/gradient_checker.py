@@ -21,7 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import CheckFailure, call, check, check_bool, describe_call, exercise
+from ..checks import (
+    CheckFailure,
+    call,
+    check,
+    check_quiz_answers,
+    describe_call,
+    exercise,
+)
 from ..differentiate import gradient as _reference_gradient
 
 LESSON = "06_gradient_checker"
@@ -35,20 +42,6 @@ _isnan = math.isnan
 # Below this a central-difference check of a correct gradient is rounding noise (about 1e-10
 # in float64); two right implementations may differ there by more than any rtol.
 _ROUNDING_FLOOR = 1e-8
-
-
-# --------------------------------------------------------------------------- quiet calls
-
-
-def _quiet_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """:func:`helpers.checks.call` with numpy's floating-point warnings silenced.
-
-    nbgrader scores a test cell 0 when anything reaches stderr, so a right answer that
-    divides 0 by 0 inside an ``np.where`` (a warning, not an error) must not lose its points.
-    """
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return call(fn, *args, **kwargs)
 
 
 def _norm(v: Any) -> float:
@@ -117,7 +110,7 @@ def expect_relative_error(relative_error: Callable[..., Any], a: Any, b: Any) ->
     shown = describe_call("relative_error", a, b)
     both_zero = _norm(a) == 0.0 and _norm(b) == 0.0
     try:
-        got = _quiet_call(relative_error, a, b, name="relative_error")
+        got = call(relative_error, a, b, name="relative_error")
     except CheckFailure as failure:
         if both_zero and "raised" in failure.summary:
             raise CheckFailure(
@@ -199,7 +192,7 @@ def expect_gradient_check(
     kwargs = {} if h is None else {"h": h}
     label = "gradient_check"
     shown = describe_call(label, f, grad_f, x, **kwargs)
-    got = _quiet_call(gradient_check, f, grad_f, x, name=label, **kwargs)
+    got = call(gradient_check, f, grad_f, x, name=label, **kwargs)
     value = _as_scalar(label, got, shown)
 
     xf = _array(x, dtype=_float64)
@@ -356,7 +349,7 @@ def expect_fixed_backward(fixed_backward: Callable[..., Any], params: dict[str, 
     y = _array(y, dtype=_float64)
     given = copy.deepcopy(params)
     shown = f"fixed_backward(params, X, y) with X of shape {X.shape}, y of shape {y.shape}"
-    got = _quiet_call(fixed_backward, given, X, y, name="fixed_backward")
+    got = call(fixed_backward, given, X, y, name="fixed_backward")
     if not isinstance(got, dict):
         raise CheckFailure(
             "fixed_backward must return a dict of gradients.",
@@ -453,7 +446,7 @@ def expect_worst_coordinate(
     """Require ``worst_coordinate(f, grad_f, x)`` to return argmax_i |grad_f(x)_i - numeric_i| (h = 1e-5)."""
     x = _array(x, dtype=_float64)
     shown = describe_call("worst_coordinate", f, grad_f, x)
-    got = _quiet_call(worst_coordinate, f, grad_f, x, name="worst_coordinate")
+    got = call(worst_coordinate, f, grad_f, x, name="worst_coordinate")
     analytic = _array(grad_f(x.copy()), dtype=_float64)
     numeric = _differences(f, x, 1e-5)["central"]
     expected = int(np.argmax(np.abs(analytic - numeric)))
@@ -515,8 +508,7 @@ QUIZ = (
 @exercise(LESSON, "Quiz", *QUIZ)
 def check_quiz(*answers: Any) -> None:
     """Visible test of the quiz: every answer is True or False (the values are checked in hidden tests)."""
-    for name, value in zip(QUIZ, answers):
-        check_bool(name, value)
+    check_quiz_answers(QUIZ, answers)
 
 
 __all__ = [

@@ -10,14 +10,20 @@ it is meant to judge, nor on the lesson's demonstrations.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from ..checks import CheckFailure, call, check, check_bool, describe_call, exercise
+from ..checks import (
+    CheckFailure,
+    call,
+    check,
+    check_quiz_answers,
+    describe_call,
+    exercise,
+    quiet,
+)
 
 LESSON = "04_gradient_descent"
 
@@ -126,20 +132,6 @@ def _steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps, measure="gra
 # --------------------------------------------------------------------------- shared pieces
 
 
-@contextmanager
-def _quiet():
-    """Run student code without warnings reaching stderr (nbgrader zeroes a cell that writes there)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with np.errstate(all="ignore"):
-            yield
-
-
-def _quiet_call(fn, *args, name=None):
-    with _quiet():
-        return call(fn, *args, name=name)
-
-
 def _as_path(name: str, got: Any, shown: str) -> np.ndarray:
     if got is None:
         raise CheckFailure(f"{name} returned None.", [f"call : {shown}", "did you forget `return`?"])
@@ -193,10 +185,10 @@ def check_gradient_descent(gradient_descent: Callable, cases=None) -> None:
     """``gradient_descent(grad_fn, w0, learning_rate, num_steps)`` returns the whole path."""
     for grad_fn, w0, lr, steps in cases or _gd_cases():
         shown = describe_call("gradient_descent", grad_fn, w0, lr, steps)
-        got = _as_path("gradient_descent", _quiet_call(gradient_descent, grad_fn, w0, lr, steps), shown)
+        got = _as_path("gradient_descent", call(gradient_descent, grad_fn, w0, lr, steps), shown)
         expected = _descend(grad_fn, w0, lr, steps)
         _check_path_shape("gradient_descent", got, expected, shown)
-        with _quiet():
+        with quiet():
             mistakes = {
                 "added the gradient instead of subtracting it (w + lr * g climbs uphill)": _descend(
                     grad_fn, w0, lr, steps, sign=+1.0
@@ -221,7 +213,7 @@ def check_gradient_descent(gradient_descent: Callable, cases=None) -> None:
 
 def run_goal(learning_rate: float) -> np.ndarray:
     """The losses of GD on the ill-conditioned quadratic from GOAL_START, GOAL_STEPS steps."""
-    with _quiet():
+    with quiet():
         path = _descend(ill_grad, GOAL_START, learning_rate, GOAL_STEPS)
         return np.array([ill_loss(w) for w in path])
 
@@ -281,10 +273,10 @@ def check_momentum_descent(momentum_descent: Callable, cases=None) -> None:
     """Heavy-ball momentum: v <- momentum * v - lr * grad(w); w <- w + v; v starts at 0."""
     for grad_fn, w0, lr, beta, steps in cases or _momentum_cases():
         shown = describe_call("momentum_descent", grad_fn, w0, lr, beta, steps)
-        got = _as_path("momentum_descent", _quiet_call(momentum_descent, grad_fn, w0, lr, beta, steps), shown)
+        got = _as_path("momentum_descent", call(momentum_descent, grad_fn, w0, lr, beta, steps), shown)
         expected = _heavy_ball(grad_fn, w0, lr, beta, steps)
         _check_path_shape("momentum_descent", got, expected, shown)
-        with _quiet():
+        with quiet():
             mistakes = {
                 "the momentum term is missing: this is plain gradient descent": _descend(grad_fn, w0, lr, steps),
                 "added the gradient instead of subtracting it": _heavy_ball(grad_fn, w0, lr, beta, steps, "ascent"),
@@ -315,7 +307,7 @@ def check_steps_to_tolerance(steps_to_tolerance: Callable, cases=None) -> None:
     """The first k with ||grad(w_k)|| <= tol (w_0 = w0), or None when k would exceed max_steps."""
     for grad_fn, w0, lr, tol, max_steps in cases or _tolerance_cases():
         shown = describe_call("steps_to_tolerance", grad_fn, w0, lr, tol, max_steps)
-        got = _quiet_call(steps_to_tolerance, grad_fn, w0, lr, tol, max_steps)
+        got = call(steps_to_tolerance, grad_fn, w0, lr, tol, max_steps)
         expected = _steps_to_tolerance(grad_fn, w0, lr, tol, max_steps)
         if expected is None:
             if got is None:
@@ -363,5 +355,4 @@ QUIZ_NAMES = (
 @exercise(LESSON, "Quiz (answers are booleans)", *QUIZ_NAMES)
 def check_quiz_types(*answers: Any) -> None:
     """Visible quiz check: each answer is True or False (the values are checked when graded)."""
-    for name, value in zip(QUIZ_NAMES, answers):
-        check_bool(name, value)
+    check_quiz_answers(QUIZ_NAMES, answers)
