@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
+import subprocess
+import sys
 from pathlib import Path
 
+import tomllib
 import yaml
 from packaging.requirements import Requirement
 
@@ -78,3 +80,11 @@ def test_ci_runs_exactly_the_readme_test_command():
     commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     assert commands[-1] == "make test"
     assert "set -euo pipefail" in commands
+
+
+def test_the_course_code_passes_ruff():
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]

@@ -31,7 +31,7 @@ WRONG = '''def forward_difference(f, x, h):
 
 def _local_message() -> str:
     namespace: dict = {}
-    exec(WRONG, namespace)
+    exec(WRONG, namespace)  # noqa: S102 - the student's answer cell, as the kernel would run it
     with pytest.raises(CheckFailure) as failure:
         derivatives.check_forward_difference(namespace["forward_difference"])
     return str(failure.value)
@@ -57,7 +57,8 @@ def test_batch_grading_shows_the_message_the_notebook_shows(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
 
-    rows = {r["grade_id"]: r for r in csv.DictReader(open(tmp_path / "out" / "exercises.csv"))}
+    with open(tmp_path / "out" / "exercises.csv", newline="") as f:
+        rows = {r["grade_id"]: r for r in csv.DictReader(f)}
     assert float(rows["test_forward_difference"]["score"]) == 0.0
 
     page = (tmp_path / "out" / "feedback" / "ada" / f"{LESSON}.html").read_text()
