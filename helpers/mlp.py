@@ -218,26 +218,35 @@ class MLP:
             raise ValueError(f"lr must be a positive finite number; got {lr!r}")
         if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}")
-        lr = float(lr)
-        W1, b1, W2, b2 = self.W1, self.b1, self.W2, self.b2
         losses = np.empty(int(epochs))
-        scale = 2.0 / y.size
-        XT = X.T
-        # The loop is backward() inlined: the same arithmetic, without per-epoch validation,
-        # dictionaries and method calls, so it costs what a plain numpy loop costs.
-        with np.errstate(over="ignore"):  # see sigmoid(): exp overflow is harmless here
-            for epoch in range(int(epochs)):
-                A1 = 1.0 / (1.0 + np.exp(-(X @ W1 + b1)))
-                out = 1.0 / (1.0 + np.exp(-(A1 @ W2 + b2)))
-                error = out - y
-                losses[epoch] = np.vdot(error, error) / error.size
-                delta2 = scale * error * out * (1.0 - out)
-                delta1 = (delta2 @ W2.T) * A1 * (1.0 - A1)
-                W2 -= lr * (A1.T @ delta2)
-                b2 -= lr * delta2.sum(axis=0, keepdims=True)
-                W1 -= lr * (XT @ delta1)
-                b1 -= lr * delta1.sum(axis=0, keepdims=True)
+        _descend(X, y, self.params, float(lr), int(epochs), losses)
         return losses
+
+
+def _descend(X, y, params, lr, epochs, losses=None):
+    """``epochs`` full-batch updates of ``params`` in place; the loss before each into ``losses``.
+
+    This is backward() inlined: the same arithmetic, without per-epoch validation, dictionaries
+    and method calls, so it costs what a plain numpy loop costs. The parameters may carry a
+    leading axis (one network per entry, see :func:`train_many`): transposes and row sums act
+    on the last two axes, so a single network gets exactly the arithmetic of the 2-D case.
+    """
+    W1, b1, W2, b2 = (params[name] for name in _PARAMETER_NAMES)
+    scale = 2.0 / y.size
+    XT = X.T
+    with np.errstate(over="ignore"):  # see sigmoid(): exp overflow is harmless here
+        for epoch in range(epochs):
+            A1 = 1.0 / (1.0 + np.exp(-(X @ W1 + b1)))
+            out = 1.0 / (1.0 + np.exp(-(A1 @ W2 + b2)))
+            error = out - y
+            if losses is not None:
+                losses[epoch] = np.vdot(error, error) / error.size
+            delta2 = scale * error * out * (1.0 - out)
+            delta1 = (delta2 @ W2.swapaxes(-1, -2)) * A1 * (1.0 - A1)
+            W2 -= lr * (A1.swapaxes(-1, -2) @ delta2)
+            b2 -= lr * delta2.sum(axis=-2, keepdims=True)
+            W1 -= lr * (XT @ delta1)
+            b1 -= lr * delta1.sum(axis=-2, keepdims=True)
 
 
 class ManyRuns(NamedTuple):
@@ -252,9 +261,9 @@ class ManyRuns(NamedTuple):
 def train_many(sizes, seeds, X, y, lr, epochs) -> ManyRuns:
     """Train one :class:`MLP` per seed, all at once, and report how each run ended.
 
-    Each network starts from ``MLP(sizes, seed)`` and follows exactly the updates of
-    :meth:`MLP.train`; the arrays only gain a leading axis for the seed, so hundreds of runs
-    cost about as much as a few. Used to count how often training gets stuck.
+    Each network starts from ``MLP(sizes, seed)`` and takes the updates of :meth:`MLP.train`
+    (the same loop, on arrays with a leading axis for the seed), so hundreds of runs cost about
+    as much as a few. Used to count how often training gets stuck.
 
     Parameters
     ----------
@@ -281,20 +290,11 @@ def train_many(sizes, seeds, X, y, lr, epochs) -> ManyRuns:
     nets[0].train(X, y, lr, 0)  # validates lr and epochs with MLP.train's own messages
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}")
-    W1, b1, W2, b2 = (np.stack([getattr(n, name) for n in nets]) for name in _PARAMETER_NAMES)
-    lr = float(lr)
-    scale = 2.0 / y.size
+    params = {name: np.stack([getattr(n, name) for n in nets]) for name in _PARAMETER_NAMES}
+    _descend(X, y, params, float(lr), int(epochs))
     with np.errstate(over="ignore"):  # see sigmoid(): exp overflow is harmless here
-        for _ in range(int(epochs)):
-            A1 = 1.0 / (1.0 + np.exp(-(X @ W1 + b1)))
-            out = 1.0 / (1.0 + np.exp(-(A1 @ W2 + b2)))
-            delta2 = scale * (out - y) * out * (1.0 - out)
-            delta1 = (delta2 @ W2.transpose(0, 2, 1)) * A1 * (1.0 - A1)
-            W2 = W2 - lr * (A1.transpose(0, 2, 1) @ delta2)
-            b2 = b2 - lr * delta2.sum(axis=1, keepdims=True)
-            W1 = W1 - lr * (X.T @ delta1)
-            b1 = b1 - lr * delta1.sum(axis=1, keepdims=True)
-        outputs = 1.0 / (1.0 + np.exp(-(1.0 / (1.0 + np.exp(-(X @ W1 + b1))) @ W2 + b2)))
+        hidden = 1.0 / (1.0 + np.exp(-(X @ params["W1"] + params["b1"])))
+        outputs = 1.0 / (1.0 + np.exp(-(hidden @ params["W2"] + params["b2"])))
     losses = np.mean((outputs - y) ** 2, axis=(1, 2))
     solved = np.all((outputs > 0.5) == (y > 0.5), axis=(1, 2))
     return ManyRuns(seeds, outputs, losses, solved)
