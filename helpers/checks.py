@@ -279,6 +279,21 @@ def check_quiz_answers(names: tuple[str, ...] | list[str], answers: tuple[Any, .
         check_bool(name, value)
 
 
+def quiz_exercise(lesson: str, names: tuple[str, ...], title: str = "Quiz") -> Callable[..., None]:
+    """The visible quiz check of a lesson, registered for :func:`progress`.
+
+    The returned function takes the answers in the order of ``names`` and requires each to be
+    ``True`` or ``False`` (:func:`check_quiz_answers`).
+    """
+    names = tuple(names)
+
+    def check_quiz(*answers: Any) -> None:
+        check_quiz_answers(names, answers)
+
+    check_quiz.__doc__ = f"Visible quiz check of {lesson}: each of {', '.join(names)} is True or False."
+    return exercise(lesson, title, *names)(check_quiz)
+
+
 def quiz_score(answers: tuple[Any, ...] | list[Any], key: tuple[bool, ...] | list[bool]) -> float:
     """How many quiz answers match ``key``, printed and returned: a point per right answer.
 

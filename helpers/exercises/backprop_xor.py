@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import CheckFailure, call, check, check_quiz_answers, exercise, quiet
+from ..checks import CheckFailure, call, check, exercise, quiet, quiz_exercise
 
 LESSON = "05_backprop_xor"
 
@@ -355,8 +355,5 @@ QUIZ_NAMES = (
 )
 
 
-@exercise(LESSON, "Quiz (answers are booleans)", *QUIZ_NAMES)
-def check_quiz_types(*answers: Any) -> None:
-    """Visible quiz check: each answer is True or False (the values are checked when graded)."""
-    check_quiz_answers(QUIZ_NAMES, answers)
+check_quiz_types = quiz_exercise(LESSON, QUIZ_NAMES, "Quiz (answers are booleans)")
 

@@ -19,9 +19,9 @@ from ..checks import (
     CheckFailure,
     call,
     check,
-    check_quiz_answers,
     describe_call,
     exercise,
+    quiz_exercise,
     relative_error,
 )
 
@@ -424,7 +424,4 @@ QUIZ = (
 )
 
 
-@exercise(LESSON, "Quiz answers are True/False", *QUIZ)
-def check_quiz(*answers: Any) -> None:
-    """Each quiz answer is a bool (the values are checked by the hidden tests)."""
-    check_quiz_answers(QUIZ, answers)
+check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz answers are True/False")

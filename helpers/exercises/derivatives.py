@@ -24,10 +24,10 @@ from ..checks import (
     CheckFailure,
     call,
     check,
-    check_quiz_answers,
     describe_call,
     exercise,
     quiet,
+    quiz_exercise,
 )
 
 LESSON = "01_derivatives"
@@ -425,10 +425,7 @@ QUIZ = (
 )
 
 
-@exercise(LESSON, "Quiz true/false", *QUIZ)
-def check_quiz(*answers: Any) -> None:
-    """Visible test of the quiz: every answer is True or False (the values are checked in hidden tests)."""
-    check_quiz_answers(QUIZ, answers)
+check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz true/false")
 
 
 __all__ = [

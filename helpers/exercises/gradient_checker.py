@@ -25,9 +25,9 @@ from ..checks import (
     CheckFailure,
     call,
     check,
-    check_quiz_answers,
     describe_call,
     exercise,
+    quiz_exercise,
 )
 from ..differentiate import gradient as _reference_gradient
 
@@ -505,10 +505,7 @@ QUIZ = (
 )
 
 
-@exercise(LESSON, "Quiz", *QUIZ)
-def check_quiz(*answers: Any) -> None:
-    """Visible test of the quiz: every answer is True or False (the values are checked in hidden tests)."""
-    check_quiz_answers(QUIZ, answers)
+check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz")
 
 
 __all__ = [

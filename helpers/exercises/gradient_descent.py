@@ -19,10 +19,10 @@ from ..checks import (
     CheckFailure,
     call,
     check,
-    check_quiz_answers,
     describe_call,
     exercise,
     quiet,
+    quiz_exercise,
 )
 
 LESSON = "04_gradient_descent"
@@ -352,7 +352,4 @@ QUIZ_NAMES = (
 )
 
 
-@exercise(LESSON, "Quiz (answers are booleans)", *QUIZ_NAMES)
-def check_quiz_types(*answers: Any) -> None:
-    """Visible quiz check: each answer is True or False (the values are checked when graded)."""
-    check_quiz_answers(QUIZ_NAMES, answers)
+check_quiz_types = quiz_exercise(LESSON, QUIZ_NAMES, "Quiz (answers are booleans)")

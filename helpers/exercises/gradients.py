@@ -17,9 +17,9 @@ from ..checks import (
     CheckFailure,
     call,
     check,
-    check_quiz_answers,
     describe_call,
     exercise,
+    quiz_exercise,
     relative_error,
 )
 from .chain_rule import check_expression
@@ -386,7 +386,4 @@ QUIZ = (
 )
 
 
-@exercise(LESSON, "Quiz answers are True/False", *QUIZ)
-def check_quiz(*answers: Any) -> None:
-    """Each quiz answer is a bool (the values are checked by the hidden tests)."""
-    check_quiz_answers(QUIZ, answers)
+check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz answers are True/False")
