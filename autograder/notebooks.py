@@ -27,7 +27,9 @@ def normalise(nb: NotebookNode) -> NotebookNode:
     """Put ``nb`` in normal form, in place, and return it."""
     nb.nbformat = 4
     nb.nbformat_minor = 5
-    nb.metadata = nbformat.from_dict({"kernelspec": dict(KERNELSPEC), "language_info": dict(LANGUAGE_INFO)})
+    nb.metadata = nbformat.from_dict(
+        {"kernelspec": dict(KERNELSPEC), "language_info": dict(LANGUAGE_INFO)}
+    )
     seen: set[str] = set()
     for index, cell in enumerate(nb.cells):
         if isinstance(cell.source, list):

@@ -97,7 +97,9 @@ def apply_standard_cells(nb, lesson: str, settings: course.CourseSettings) -> No
             " (add the tag to the first code cell; the release writes its source)"
         )
     if code[0] is not tagged[0]:
-        raise ReleaseError(f"{lesson}: the cell tagged {course.SETUP_TAG!r} must be the first code cell")
+        raise ReleaseError(
+            f"{lesson}: the cell tagged {course.SETUP_TAG!r} must be the first code cell"
+        )
     setup = tagged[0]
     setup.source = course.setup_cell_source(lesson, settings)
     setup.metadata["nbgrader"] = dict(course.SETUP_NBGRADER)
@@ -161,7 +163,9 @@ def generate(lesson: str, solution_text: str, root: Path, workdir: Path) -> dict
 
     out = workdir / "lessons" / lesson
     if not (out / f"{lesson}.ipynb").is_file():
-        raise ReleaseError(f"{lesson}: nbgrader wrote no student notebook\n{buffer.getvalue().strip()}")
+        raise ReleaseError(
+            f"{lesson}: nbgrader wrote no student notebook\n{buffer.getvalue().strip()}"
+        )
     files: dict[str, bytes] = {}
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
         rel = path.relative_to(out).as_posix()
@@ -200,8 +204,13 @@ def differences(built: Built, root: Path = course.ROOT) -> list[Stale]:
     found: list[Stale] = []
     solution = course.solution_path(lesson, root)
     if solution.read_text(encoding="utf-8") != built.solution_text:
-        found.append(Stale(lesson, str(solution.relative_to(root)),
-                           "is not in stored form (outputs, metadata or standard cells differ)"))
+        found.append(
+            Stale(
+                lesson,
+                str(solution.relative_to(root)),
+                "is not in stored form (outputs, metadata or standard cells differ)",
+            )
+        )
     folder = root / "lessons" / lesson
     stored = _stored_files(folder)
     for rel, data in built.files.items():
@@ -211,7 +220,9 @@ def differences(built: Built, root: Path = course.ROOT) -> list[Stale]:
         elif stored[rel] != data:
             found.append(Stale(lesson, where, "differs from what solutions/ generates"))
     for rel in stored.keys() - built.files.keys():
-        found.append(Stale(lesson, f"lessons/{lesson}/{rel}", "is not generated from solutions/ (remove it)"))
+        found.append(
+            Stale(lesson, f"lessons/{lesson}/{rel}", "is not generated from solutions/ (remove it)")
+        )
     return found
 
 
@@ -259,12 +270,20 @@ def write(built: Built, root: Path = course.ROOT) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("lessons", nargs="*", metavar="ID",
-                        help="lesson ids such as 01_derivatives (default: every lesson in solutions/)")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 and name every lesson whose stored files are stale")
-    parser.add_argument("--root", type=Path, default=course.ROOT,
-                        help="the course folder (default: this checkout)")
+    parser.add_argument(
+        "lessons",
+        nargs="*",
+        metavar="ID",
+        help="lesson ids such as 01_derivatives (default: every lesson in solutions/)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 and name every lesson whose stored files are stale",
+    )
+    parser.add_argument(
+        "--root", type=Path, default=course.ROOT, help="the course folder (default: this checkout)"
+    )
 
 
 def run(args: argparse.Namespace, root: Path | None = None) -> int:
@@ -275,7 +294,10 @@ def run(args: argparse.Namespace, root: Path | None = None) -> int:
         print(f"release: {exc}", file=sys.stderr)
         return 2
     if not lessons:
-        print("release: no lessons in solutions/ (expected solutions/<id>/<id>.ipynb)", file=sys.stderr)
+        print(
+            "release: no lessons in solutions/ (expected solutions/<id>/<id>.ipynb)",
+            file=sys.stderr,
+        )
         return 2 if not args.check else 0
     problems: list[Stale] = []
     failed = False
