@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 
@@ -35,18 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _grade(argv: list[str]) -> int:
-    try:
-        grade = importlib.import_module("autograder.grade")
-    except ModuleNotFoundError as exc:
-        if exc.name != "autograder.grade":
-            raise
-        print("grade: the grading command (autograder/grade.py) is not in this checkout yet", file=sys.stderr)
-        return 2
-    main = getattr(grade, "main", None)
-    if main is None:
-        print("grade: autograder/grade.py defines no main(argv)", file=sys.stderr)
-        return 2
-    return int(main(argv) or 0)
+    from .grade import main  # nbgrader and friends load only when grading
+
+    return main(argv)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,12 +41,16 @@ def lesson_path(lesson: str, root: Path = ROOT) -> Path:
     return root / "lessons" / lesson / f"{lesson}.ipynb"
 
 
-def present_lessons(root: Path = ROOT) -> list[str]:
-    """Every lesson that has a solutions notebook, ``solutions/<id>/<id>.ipynb``, sorted."""
-    folder = root / "solutions"
-    if not folder.is_dir():
+def find_lessons(solutions: Path = SOLUTIONS) -> list[str]:
+    """Lesson ids with an instructor notebook ``<solutions>/<id>/<id>.ipynb``, sorted."""
+    if not solutions.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if (p / f"{p.name}.ipynb").is_file())
+    return sorted(p.name for p in solutions.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def present_lessons(root: Path = ROOT) -> list[str]:
+    """Every lesson of the repository at ``root`` that has a solutions notebook."""
+    return find_lessons(root / "solutions")
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ SETUP_NBGRADER = {
     "schema_version": 3,
 }
 
-_SETUP_TEMPLATE = '''\
+_SETUP_TEMPLATE = """\
 # Setup: run this cell first. It is safe to run again, and you do not need to edit it.
 import importlib, os, subprocess, sys
 
@@ -115,7 +119,7 @@ except ImportError:
         "The course package `helpers` is not installed in this kernel. From the course folder run "
         "`make lab` (it installs everything), or `pip install -e .` in your own environment."
     ) from None
-helpers.setup(LESSON)'''
+helpers.setup(LESSON)"""
 
 
 def install_spec(s: CourseSettings) -> str:

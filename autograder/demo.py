@@ -14,9 +14,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from .course import ROOT, SOLUTIONS
+from .course import ROOT, SOLUTIONS, find_lessons
 from .grading import samples
-from .grading.lessons import ANSWER, find_lessons, load_lesson
+from .grading.lessons import ANSWER, load_lesson
 
 ANSWER_FIXTURES = ROOT / "tests" / "fixtures" / "answers"
 

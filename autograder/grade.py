@@ -225,6 +225,79 @@ def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
     return {"key": task["key"], "result": data}
 
 
+def _keep_socket_paths_short() -> None:
+    """Put this run's temporary files in /tmp when the usual temporary folder is deep.
+
+    The workers' fork server and every kernel talk over Unix sockets inside the temporary
+    folder, and a socket path holds at most 107 bytes (103 on macOS). Our deepest is about 70
+    bytes below the temporary folder, so a TMPDIR longer than 30 (macOS gives about 50) would
+    make the run fail before grading anyone.
+    """
+    if len(tempfile.gettempdir()) > 30 and os.path.isdir("/tmp"):
+        tempfile.tempdir = "/tmp"
+
+
+def _warm_worker(warm: dict[str, Any]) -> None:
+    """Pool initializer: boot this worker's first kernel before its first notebook arrives."""
+    from multiprocessing.util import Finalize
+
+    from .grading.execute import boot_spare, discard_spare
+    from .grading.sandbox import SandboxSpec
+
+    # A worker exits with a spare kernel booted for a notebook that never came: shut it down
+    # (atexit does not run in pool workers; multiprocessing's exit finalizers do).
+    Finalize(None, discard_spare, exitpriority=10)
+    boot_spare(
+        limits=Limits(**warm["limits"]),
+        sandbox=SandboxSpec(**warm["sandbox"]) if warm["sandbox"] else None,
+        scratch_root=Path(warm["scratch_root"]),
+        font_cache=Path(warm["font_cache"]),
+    )
+
+
+def _started() -> None:
+    """A no-op task: submitting one makes the pool start a worker now rather than later."""
+
+
+def _start_workers(jobs: int, warm: dict[str, Any]) -> ProcessPoolExecutor:
+    """Start ``jobs`` grading workers, each booting a kernel while the caller prepares the batch.
+
+    The fork server imports the execution stack once (nbclient, jupyter_client, nbformat: over
+    a second) and every worker is forked from it; the workers are started now, not at the first
+    real task, so that start-up overlaps the grader's own imports, lesson install and staging.
+    """
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(["autograder.grade", "autograder.grading.execute"])
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=ctx, initializer=_warm_worker, initargs=(warm,)
+    )
+    for _ in range(jobs):
+        pool.submit(_started)
+    return pool
+
+
+def _prepare_kernels(
+    args: argparse.Namespace, solutions: Path, out: Path, unpacked: Path, work: Path
+) -> tuple[Any, Any, Path]:
+    """Decide the sandbox (probe bubblewrap) and build matplotlib's font cache, side by side.
+
+    Returns the sandbox spec (None when kernels run without isolation), its status for the
+    report, and the font cache folder.
+    """
+    from .grading.sandbox import SandboxSpec, SandboxStatus, probe, start_font_cache
+
+    fonts = start_font_cache(work / "matplotlib")
+    if args.no_sandbox:
+        sandbox = None
+        status = SandboxStatus(False, "--no-sandbox was given: kernels ran WITHOUT isolation")
+    else:
+        # Hide the course, the solutions, OUT and every submission from student code.
+        spec = SandboxSpec.for_run(ROOT, solutions, out, args.submissions.resolve(), unpacked, work)
+        status = probe(spec, work / "probe")
+        sandbox = spec if status.isolated else None
+    return sandbox, status, fonts()
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -252,21 +325,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> str:
-    import warnings
-
-    import nbformat
-    from sqlalchemy.exc import SAWarning
-
-    # nbgrader's generate_assignment trips SQLAlchemy warnings that say nothing to an instructor.
-    warnings.filterwarnings("ignore", category=SAWarning)
-    from .grading import course_dir, ingest, nbgrader_phase, results
-    from .grading import lessons as lessons_mod
-    from .grading.execute import ExecutionResult
-    from .grading.feedback import write_feedback
-    from .grading.messages import verdicts as read_verdicts
-    from .grading.repair import repair
-    from .grading.report import write_report
-    from .grading.sandbox import SandboxSpec, SandboxStatus, build_font_cache, probe
+    # Only light imports until the workers are started: nbgrader and nbformat take seconds to
+    # import, which the workers' own start-up can overlap.
+    from .course import find_lessons
+    from .grading import course_dir, ingest
 
     # nbgrader creates a gradebook by running `alembic` from PATH: the venv's bin must be on it.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -277,7 +339,7 @@ def run(args: argparse.Namespace) -> str:
         output_bytes=args.max_output,
     )
     solutions = args.solutions.resolve()
-    available = lessons_mod.find_lessons(solutions)
+    available = find_lessons(solutions)
     if not available:
         raise GraderError(f"no lessons found: {solutions} has no <id>/<id>.ipynb")
     if args.lesson and args.lesson not in available:
@@ -285,7 +347,9 @@ def run(args: argparse.Namespace) -> str:
             f"--lesson {args.lesson}: not a lesson in {solutions} (have: {', '.join(available)})"
         )
 
+    _keep_socket_paths_short()
     work = Path(tempfile.mkdtemp(prefix="autograder-"))
+    pool: ProcessPoolExecutor | None = None
     try:
         try:
             root = ingest.unpack(args.submissions.resolve(), work)
@@ -304,6 +368,46 @@ def run(args: argparse.Namespace) -> str:
             empty = [s for s in empty if s in students]
         if not students:
             raise GraderError(f"no student folders in {args.submissions}")
+
+        progress = Progress(0, args.quiet)
+        course = course_dir.open_course(args.out)
+        sandbox, status, font_cache = _prepare_kernels(args, solutions, course.root, root, work)
+        progress.log(("sandbox: " if status.isolated else "WARNING: ") + status.detail)
+        kernels_dir = work / "kernels"  # every kernel's scratch folder; removed with the run
+        kernels_dir.mkdir()
+        sandbox_dict = {"hidden": sandbox.hidden, "readable": sandbox.readable} if sandbox else None
+        limits_dict = {
+            "cell_seconds": limits.cell_seconds,
+            "submission_seconds": limits.submission_seconds,
+            "memory_mb": limits.memory_mb,
+            "output_bytes": limits.output_bytes,
+        }
+        jobs = min(args.jobs, len(notebooks))
+        if jobs:
+            pool = _start_workers(
+                jobs,
+                {
+                    "limits": limits_dict,
+                    "sandbox": sandbox_dict,
+                    "font_cache": str(font_cache),
+                    "scratch_root": str(kernels_dir),
+                },
+            )
+
+        import warnings
+
+        import nbformat
+        from sqlalchemy.exc import SAWarning
+
+        # nbgrader's generate_assignment trips SQLAlchemy warnings that say nothing to an instructor.
+        warnings.filterwarnings("ignore", category=SAWarning)
+        from .grading import lessons as lessons_mod
+        from .grading import nbgrader_phase, results
+        from .grading.execute import ExecutionResult
+        from .grading.feedback import write_feedback
+        from .grading.messages import verdicts as read_verdicts
+        from .grading.repair import repair
+        from .grading.report import write_report
 
         # Recognise each notebook's lesson from its content.
         models = {
@@ -344,8 +448,7 @@ def run(args: argparse.Namespace) -> str:
                     )
                 ]
 
-        progress = Progress(len(chosen), args.quiet)
-        course = course_dir.open_course(args.out)
+        progress.total = len(chosen)
         needed = sorted({lesson for _, lesson in chosen})
         for lesson in needed:
             try:
@@ -358,23 +461,6 @@ def run(args: argparse.Namespace) -> str:
                 course.release_notebook(lesson),
                 course_dir.gradebook_sources(course, lesson),
             )
-
-        # Sandbox: hide the course, the solutions, OUT and every submission from student code.
-        if args.no_sandbox:
-            sandbox, status = (
-                None,
-                SandboxStatus(False, "--no-sandbox was given: kernels ran WITHOUT isolation"),
-            )
-        else:
-            spec = SandboxSpec.for_run(
-                ROOT, solutions, course.root, args.submissions.resolve(), root, work
-            )
-            status = probe(spec, work / "probe")
-            sandbox = spec if status.isolated else None
-        progress.log(("sandbox: " if status.isolated else "WARNING: ") + status.detail)
-        font_cache = build_font_cache(work / "matplotlib")
-        kernels_dir = work / "kernels"  # every kernel's scratch folder; removed with the run
-        kernels_dir.mkdir()
 
         # Stage each submission as nbgrader expects it, then repair what will run.
         tasks: dict[tuple[str, str], Task] = {}
@@ -413,69 +499,63 @@ def run(args: argparse.Namespace) -> str:
         nbgrader_phase.LESSONS.update(models)
         api = course.api(nbgrader_phase.autograde_config())
         graded_lessons: dict[str, set[str]] = {s: set() for s in students}
-        sandbox_dict = {"hidden": sandbox.hidden, "readable": sandbox.readable} if sandbox else None
-        limits_dict = {
-            "cell_seconds": limits.cell_seconds,
-            "submission_seconds": limits.submission_seconds,
-            "memory_mb": limits.memory_mb,
-            "output_bytes": limits.output_bytes,
-        }
         pending = {}
-        jobs = max(1, min(args.jobs, len(tasks) or 1))
         progress.start = time.monotonic()  # the ETA is about grading, not about the preparation
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as pool:
-            for key, t in tasks.items():
-                payload = {
-                    "key": list(key),
-                    "notebook": json.loads(json.dumps(t.notebook)),
-                    "limits": limits_dict,
-                    "sandbox": sandbox_dict,
-                    "preload": _preload_lines(models[t.lesson]),
-                    "font_cache": str(font_cache),
-                    "scratch_root": str(kernels_dir),
-                }
-                pending[pool.submit(_execute_task, payload)] = key
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: pending[f]):
-                    key = pending.pop(future)
-                    t = tasks[key]
-                    outcome = results.Outcome(t.student, t.lesson, t.file, notes=list(t.notes))
-                    try:
-                        answer = future.result()
-                    except Exception as exc:  # noqa: BLE001 - a crashed worker fails one submission
-                        answer = {"error": f"the grading worker crashed: {exc}"}
-                    if "error" in answer:
-                        outcome.failed = f"could not be executed: {answer['error']}"
+        for key, t in tasks.items():
+            payload = {
+                "key": list(key),
+                "notebook": json.loads(json.dumps(t.notebook)),
+                "limits": limits_dict,
+                "sandbox": sandbox_dict,
+                "preload": _preload_lines(models[t.lesson]),
+                "font_cache": str(font_cache),
+                "scratch_root": str(kernels_dir),
+            }
+            pending[pool.submit(_execute_task, payload)] = key
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f]):
+                key = pending.pop(future)
+                t = tasks[key]
+                outcome = results.Outcome(t.student, t.lesson, t.file, notes=list(t.notes))
+                try:
+                    answer = future.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails one submission
+                    answer = {"error": f"the grading worker crashed: {exc}"}
+                if "error" in answer:
+                    outcome.failed = f"could not be executed: {answer['error']}"
+                else:
+                    executed = ExecutionResult.from_dict(answer["result"])
+                    outcome.notes += _fault_notes(executed, models[t.lesson])
+                    outcome.timings = {
+                        "kernel_start": round(executed.seconds_kernel_start, 3),
+                        "imports": round(executed.seconds_preload, 3),
+                        "cells": round(executed.seconds_cells, 3),
+                        "replay": round(executed.seconds_replay, 3),
+                        "total": round(executed.seconds_total, 3),
+                        "kernel_starts": executed.kernel_starts,
+                        "booted_ahead": executed.booted_ahead,
+                    }
+                    outcome.verdicts = {
+                        g: v.__dict__
+                        for g, v in read_verdicts(executed.notebook, models[t.lesson]).items()
+                    }
+                    nbgrader_phase.EXECUTED[key] = executed.notebook
+                    t0 = time.monotonic()
+                    done_ag = api.autograde(t.lesson, t.student, force=True, create=True)
+                    outcome.timings["autograde"] = round(time.monotonic() - t0, 3)
+                    nbgrader_phase.EXECUTED.pop(key, None)
+                    if not done_ag.get("success"):
+                        why = _autograde_error(done_ag)
+                        outcome.failed = "nbgrader autograde failed: " + (
+                            why[-1] if why else "no reason given"
+                        )
                     else:
-                        executed = ExecutionResult.from_dict(answer["result"])
-                        outcome.notes += _fault_notes(executed, models[t.lesson])
-                        outcome.timings = {
-                            "kernel_start": round(executed.seconds_kernel_start, 3),
-                            "imports": round(executed.seconds_preload, 3),
-                            "cells": round(executed.seconds_cells, 3),
-                            "replay": round(executed.seconds_replay, 3),
-                            "total": round(executed.seconds_total, 3),
-                            "kernel_starts": executed.kernel_starts,
-                        }
-                        outcome.verdicts = {
-                            g: v.__dict__
-                            for g, v in read_verdicts(executed.notebook, models[t.lesson]).items()
-                        }
-                        nbgrader_phase.EXECUTED[key] = executed.notebook
-                        t0 = time.monotonic()
-                        done_ag = api.autograde(t.lesson, t.student, force=True, create=True)
-                        outcome.timings["autograde"] = round(time.monotonic() - t0, 3)
-                        nbgrader_phase.EXECUTED.pop(key, None)
-                        if not done_ag.get("success"):
-                            why = _autograde_error(done_ag)
-                            outcome.failed = "nbgrader autograde failed: " + (
-                                why[-1] if why else "no reason given"
-                            )
-                        else:
-                            graded_lessons[t.student].add(t.lesson)
-                    outcomes[t.student].append(outcome)
-                    progress.step(_one_line(outcome))
+                        graded_lessons[t.student].add(t.lesson)
+                outcomes[t.student].append(outcome)
+                progress.step(_one_line(outcome))
+        if pool is not None:
+            pool.shutdown()  # the workers' spare kernels go with them
         progress.finish()
 
         # Each regraded student's record replaces the old one; stale gradebook entries go.
@@ -534,6 +614,8 @@ def run(args: argparse.Namespace) -> str:
         write_report(course.root, grade_rows, exercise_rows, all_outcomes, models, status, limits)
         return _summary(grade_rows, course.root)
     finally:
+        if pool is not None:  # before the kernels' scratch folders (in work) are removed
+            pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -90,6 +91,20 @@ def batch(tmp_path_factory):
 def test_a_batch_with_every_fault_exits_zero(batch):
     *_, done = batch
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_every_notebook_runs_in_a_kernel_booted_before_it_arrived(batch):
+    # Workers boot their first kernel while the grader prepares the batch, and the next one
+    # while a finished notebook is handed over: no notebook waits for a cold kernel start.
+    _, _, out, _, _ = batch
+    timings = [
+        o["timings"]
+        for f in (out / ".grader" / "outcomes").glob("*.json")
+        for o in json.loads(f.read_text())
+        if o.get("timings")
+    ]
+    assert len(timings) >= 10
+    assert all(t["booted_ahead"] for t in timings)
 
 
 def test_every_student_gets_one_row_in_grades_csv(batch):
@@ -210,8 +225,11 @@ def test_out_is_an_nbgrader_course_formgrader_can_open(batch):
 
 @pytest.fixture(scope="module")
 def zip_run(batch):
-    """The SUBSET as a zip, with --jobs 1, into a course whose config names another database."""
+    """The SUBSET as a zip, with --jobs 1, into a course whose config names another database,
+    from a temporary folder too deep for the kernels' socket paths (about 107 bytes at most)."""
     base, subs, _, _, _ = batch
+    deep_tmp = base / ("t" * 60) / ("u" * 60)
+    deep_tmp.mkdir(parents=True)
     archive = base / "subset.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for student in SUBSET:
@@ -224,7 +242,9 @@ def zip_run(batch):
         'c.CourseDirectory.course_id = "calculus-for-deep-learning"\n'
         f'c.CourseDirectory.db_url = "sqlite:///{base / "elsewhere.db"}"\n'
     )
-    done = grade(archive, "--out", out, "--jobs", "1", "--timeout", "4", cwd=base)
+    done = grade(
+        archive, "--out", out, "--jobs", "1", "--timeout", "4", cwd=base, TMPDIR=str(deep_tmp)
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return out
 

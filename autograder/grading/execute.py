@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +66,12 @@ class ExecutionResult:
     notebook: dict[str, Any]
     cells: list[CellRun]
     kernel_starts: int = 0
+    booted_ahead: bool = False  # the first kernel was spawned before the notebook arrived
     seconds_kernel_start: float = 0.0
     seconds_preload: float = 0.0  # the grader's imports (helpers, numpy, the lesson's checkers)
     seconds_cells: float = 0.0
     seconds_replay: float = 0.0
     seconds_total: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -153,7 +153,7 @@ class _Boot:
         self.key = (limits.memory_mb, sandbox, str(font_cache))
         self.work = work
         self.scratch = scratch or work / "scratch"
-        self.runtime = Path(tempfile.mkdtemp(prefix="rt-", dir=work))
+        self.runtime = _runtime_dir(work)
         if scratch is None:
             self.scratch.mkdir()
             if font_cache is not None and Path(font_cache).is_dir():
@@ -165,17 +165,33 @@ class _Boot:
         self.km.connection_file = str(self.runtime / "kernel.json")
         self.started = time.monotonic()
         # The kernel's own console chatter is not the student's output: discard it.
-        run_sync(self.km.start_kernel)(
-            cwd=str(self.scratch),
-            env=kernel_env(self.scratch),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        try:
+            run_sync(self.km.start_kernel)(
+                cwd=str(self.scratch),
+                env=kernel_env(self.scratch),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except BaseException:
+            self.discard()
+            raise
 
     def discard(self) -> None:
         with contextlib.suppress(Exception):  # a kernel that is already gone is fine
             run_sync(self.km.shutdown_kernel)(now=True)
+        shutil.rmtree(self.runtime, ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+# A Unix socket path holds at most 107 bytes (Linux; 103 on macOS). The kernel's ipc sockets
+# are named <runtime>/kernel-ipc-<n>; a deep temporary folder would not fit.
+_SOCKET_PATH_MAX = 100
+
+
+def _runtime_dir(work: Path) -> Path:
+    """A new folder for a kernel's connection file and sockets, in ``work`` if the path fits."""
+    fits = len(str(work)) + len("/rt-xxxxxxxx/kernel-ipc-99") <= _SOCKET_PATH_MAX
+    return Path(tempfile.mkdtemp(prefix="rt-", dir=work if fits else "/tmp"))
 
 
 class _Kernel:
@@ -242,12 +258,45 @@ class _Kernel:
     def shutdown(self) -> None:
         with contextlib.suppress(Exception):  # a kernel that is already gone is fine
             self.client._cleanup_kernel()
+        shutil.rmtree(self.boot.runtime, ignore_errors=True)
 
 
 def _error_output(ename: str, evalue: str) -> dict[str, Any]:
     return nbformat.v4.new_output(
         "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
     )
+
+
+def boot_spare(
+    *,
+    limits: Limits,
+    sandbox: SandboxSpec | None,
+    scratch_root: Path | None = None,
+    font_cache: Path | None = None,
+) -> bool:
+    """Spawn a kernel now for this process's next :func:`execute_notebook` call with ``spare``.
+
+    A grading worker calls this when it starts, before its first notebook arrives, so the
+    first kernel boots while the grader is still preparing the batch. Returns whether a kernel
+    was spawned; when it could not be, the next notebook simply starts its own.
+    """
+    global _SPARE
+    discard_spare()
+    try:
+        _SPARE = _Boot(
+            limits, sandbox, Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)), font_cache
+        )
+    except Exception:  # noqa: BLE001 - no spare: the next notebook starts its own kernel
+        return False
+    return True
+
+
+def discard_spare() -> None:
+    """Shut down the kernel spawned ahead, if any (a grading worker calls this as it exits)."""
+    global _SPARE
+    if _SPARE is not None:
+        _SPARE.discard()
+        _SPARE = None
 
 
 def execute_notebook(
@@ -267,8 +316,9 @@ def execute_notebook(
     the grader imports ``helpers.checks`` there, so the checks bind numpy, math and builtins
     before any student code can replace them. ``before_tests`` runs (unrecorded) before each
     graded cell: the grader restores there what student code rebound in those modules.
-    With ``spare`` a kernel for the next call is spawned before returning, so its start-up
-    overlaps whatever the process does in between (a grading worker: the next task's hand-over).
+    With ``spare`` the notebook runs in the kernel spawned ahead (by :func:`boot_spare` or the
+    previous call) when its settings match, and a kernel for the next call is spawned before
+    returning, so its start-up overlaps whatever the process does in between.
     """
     nb = nbformat.from_dict(copy.deepcopy(nb))
     started = time.monotonic()
@@ -285,6 +335,7 @@ def execute_notebook(
         else None
     )
     _SPARE = None if boot is not None else _SPARE
+    result.booted_ahead = boot is not None
     first_boot = boot or _Boot(
         limits, sandbox, Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)), font_cache
     )
@@ -314,7 +365,23 @@ def execute_notebook(
         result.seconds_replay += time.monotonic() - t0
 
     try:
-        kernel = new_kernel(first_boot)
+        try:
+            kernel = new_kernel(first_boot)
+        except Exception:
+            if boot is None:
+                raise
+            # The kernel spawned ahead did not come up (killed, or its folder went away): this
+            # notebook starts its own instead of failing for the grader's sake.
+            first_boot.discard()
+            first_boot = _Boot(
+                limits,
+                sandbox,
+                Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)),
+                font_cache,
+            )
+            work = first_boot.work
+            result.booted_ahead = False
+            kernel = new_kernel(first_boot)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -388,15 +455,9 @@ def execute_notebook(
             kernel.shutdown()
         shutil.rmtree(work, ignore_errors=True)
         if spare:
-            try:
-                _SPARE = _Boot(
-                    limits,
-                    sandbox,
-                    Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)),
-                    font_cache,
-                )
-            except Exception:  # noqa: BLE001 - no spare: the next notebook starts its own kernel
-                _SPARE = None
+            boot_spare(
+                limits=limits, sandbox=sandbox, scratch_root=scratch_root, font_cache=font_cache
+            )
     result.notebook = nb
     result.seconds_total = time.monotonic() - started
     return result

@@ -124,13 +124,6 @@ def strip_hidden(source: str) -> str:
     return "".join(keep).rstrip("\n")
 
 
-def find_lessons(solutions: Path) -> list[str]:
-    """Lesson ids with an instructor notebook ``solutions/<id>/<id>.ipynb``."""
-    if not solutions.is_dir():
-        return []
-    return sorted(p.name for p in solutions.iterdir() if (p / f"{p.name}.ipynb").is_file())
-
-
 def load_lesson(
     lesson_id: str,
     source_nb: Path,

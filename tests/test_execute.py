@@ -1,0 +1,78 @@
+"""Specification of the cell-by-cell executor's kernel hand-over (autograder.grading.execute).
+
+The grading command itself is specified in test_grade.py; these tests drive
+``execute_notebook`` directly, without a sandbox, to reach the one case a batch cannot
+provoke on purpose: a kernel spawned ahead that is dead by the time its notebook arrives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.grading import execute
+from autograder.grading.limits import Limits
+
+LIMITS = Limits(cell_seconds=30, submission_seconds=120)
+
+
+def _notebook():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 6 * 7"), nbformat.v4.new_code_cell("print(x)")]
+    return nb
+
+
+def _printed(result) -> str:
+    outputs = result.notebook.cells[1].outputs
+    return "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+
+
+@pytest.fixture
+def no_spare():
+    yield
+    execute.discard_spare()
+
+
+def test_a_notebook_runs_in_the_kernel_booted_ahead_for_it(tmp_path, no_spare):
+    assert execute.boot_spare(limits=LIMITS, sandbox=None, scratch_root=tmp_path)
+    result = execute.execute_notebook(
+        _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path, spare=True
+    )
+    assert result.booted_ahead
+    assert _printed(result) == "42\n"
+
+
+def test_a_kernel_booted_ahead_that_died_is_replaced_and_the_notebook_still_runs(
+    tmp_path, no_spare
+):
+    assert execute.boot_spare(limits=LIMITS, sandbox=None, scratch_root=tmp_path)
+    execute._SPARE.km.provisioner.process.kill()
+    execute._SPARE.km.provisioner.process.wait()
+    result = execute.execute_notebook(
+        _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path, spare=True
+    )
+    assert not result.booted_ahead
+    assert _printed(result) == "42\n"
+    assert [c.status for c in result.cells] == [execute.OK, execute.OK]
+
+
+def test_without_spare_no_kernel_is_left_booted_for_later(tmp_path, no_spare):
+    result = execute.execute_notebook(
+        _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path, spare=False
+    )
+    assert not result.booted_ahead
+    assert execute._SPARE is None
+
+
+def test_a_kernel_starts_under_a_folder_too_deep_for_a_socket_path(tmp_path, no_spare):
+    # Unix socket paths are capped near 107 bytes; the kernel's sockets must go elsewhere.
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    before = set(Path("/tmp").glob("rt-*"))
+    result = execute.execute_notebook(
+        _notebook(), limits=LIMITS, sandbox=None, scratch_root=deep, spare=False
+    )
+    assert _printed(result) == "42\n"
+    assert set(Path("/tmp").glob("rt-*")) == before  # its socket folder was removed
