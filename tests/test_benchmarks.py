@@ -64,3 +64,55 @@ def test_quick_benchmark_prints_the_accuracy_of(quantity, quick_output):
     for line in lines:
         assert re.search(r"\d\.\de-\d\d", line), line
         assert "nan" not in line
+
+
+@pytest.fixture(scope="module")
+def grading_output() -> str:
+    # The smallest run that still has every kind of submission the full benchmark uses:
+    # right, unanswered and wrong (students 0-3), graded by both nbgrader and our command.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.grading",
+            "--lesson",
+            "06_gradient_checker",
+            "--students",
+            "4",
+            "--rounds",
+            "1",
+        ],
+        cwd=ROOT,
+        env=_env_with_venv_bin(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _env_with_venv_bin() -> dict[str, str]:
+    import os
+
+    # `nbgrader autograde` is run from PATH, as an instructor would.
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_grading_benchmark_gives_each_student_the_score_plain_nbgrader_gives(grading_output):
+    assert re.search(r"round 1: .* same scores: yes", grading_output)
+
+
+def test_grading_benchmark_prints_seconds_per_submission_and_the_speed_up(grading_output):
+    assert re.search(r"nbgrader autograde +\d+\.\d s = +\d+\.\d\d s per submission", grading_output)
+    assert re.search(r"autograder grade +\d+\.\d s = +\d+\.\d\d s per submission", grading_output)
+    assert re.search(
+        r"speed-up, median of 1 rounds: \d+\.\d\dx +\(target >= 1.7x on 2 cores: (met|NOT met)",
+        grading_output,
+    )
+
+
+def test_grading_benchmark_says_where_the_time_goes(grading_output):
+    for part in ("kernel start", "imports", "running the cells", "nbgrader Autograde"):
+        assert re.search(rf"{part}.* \d+\.\d\d s", grading_output), part
