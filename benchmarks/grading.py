@@ -15,7 +15,6 @@ serial Autograde). Both sides start from a course whose gradebook already holds 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from autograder.course import SOLUTIONS, find_lessons
 from autograder.demo import _wrong_answers
-from autograder.grading import course_dir, samples
+from autograder.grading import course_dir, results, samples
 from autograder.grading.lessons import ANSWER, load_lesson
 
 
@@ -208,12 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_breakdown(out: Path) -> None:
-    outcomes = [
-        o
-        for f in sorted((out / ".grader" / "outcomes").glob("*.json"))
-        for o in json.loads(f.read_text())
-    ]
-    times = [o["timings"] for o in outcomes if o.get("timings")]
+    times = [o.timings for o in results.load_outcomes(out / ".grader") if o.timings]
     if not times:
         return
     print("  where our time goes, per submission (last round; workers run side by side):")

@@ -83,29 +83,13 @@ def gradebook_rows(
     with Gradebook(db_url) as gb:
         for o in outcomes:
             if o.failed:
-                grades.append(
-                    GradeRow(
-                        o.student,
-                        o.lesson,
-                        None,
-                        max_scores.get(o.lesson),
-                        FAILED,
-                        f"{o.file}: {o.failed}",
-                    )
-                )
+                grades.append(_failed_row(o, max_scores, o.failed))
                 continue
             try:
                 submission = gb.find_submission(o.lesson, o.student)
             except MissingEntry:
                 grades.append(
-                    GradeRow(
-                        o.student,
-                        o.lesson,
-                        None,
-                        max_scores.get(o.lesson),
-                        FAILED,
-                        f"{o.file}: not in the gradebook (grade this student again)",
-                    )
+                    _failed_row(o, max_scores, "not in the gradebook (grade this student again)")
                 )
                 continue
             pending, total, maximum = [], 0.0, 0.0
@@ -143,6 +127,11 @@ def gradebook_rows(
                 )
             )
     return grades, exercises
+
+
+def _failed_row(o: Outcome, max_scores: dict[str, float], why: str) -> GradeRow:
+    # No score at all, never a zero: the detail says why.
+    return GradeRow(o.student, o.lesson, None, max_scores.get(o.lesson), FAILED, f"{o.file}: {why}")
 
 
 def write_csvs(out: Path, grades: list[GradeRow], exercises: list[ExerciseRow]) -> None:
