@@ -7,8 +7,6 @@ provoke on purpose: a kernel spawned ahead that is dead by the time its notebook
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
 import pytest
 
@@ -66,13 +64,22 @@ def test_without_spare_no_kernel_is_left_booted_for_later(tmp_path, no_spare):
     assert execute._SPARE is None
 
 
-def test_a_kernel_starts_under_a_folder_too_deep_for_a_socket_path(tmp_path, no_spare):
+def test_a_kernel_starts_under_a_folder_too_deep_for_a_socket_path(tmp_path, no_spare, monkeypatch):
     # Unix socket paths are capped near 107 bytes; the kernel's sockets must go elsewhere.
     deep = tmp_path / ("d" * 60) / ("e" * 60)
     deep.mkdir(parents=True)
-    before = set(Path("/tmp").glob("rt-*"))
+    made = []
+    original = execute._runtime_dir
+
+    def recorded(work):
+        made.append(original(work))
+        return made[-1]
+
+    # Record this kernel's socket folder: other tests may use /tmp at the same time.
+    monkeypatch.setattr(execute, "_runtime_dir", recorded)
     result = execute.execute_notebook(
         _notebook(), limits=LIMITS, sandbox=None, scratch_root=deep, spare=False
     )
     assert _printed(result) == "42\n"
-    assert set(Path("/tmp").glob("rt-*")) == before  # its socket folder was removed
+    assert made and all(deep not in folder.parents for folder in made)
+    assert not any(folder.exists() for folder in made)  # its socket folder was removed
