@@ -1,7 +1,7 @@
 """``python -m autograder``: the course's command line.
 
-    python -m autograder release [ID ...] [--check]   student versions from solutions/
-    python -m autograder grade ...                    grade submissions (autograder.grade)
+python -m autograder release [ID ...] [--check]   student versions from solutions/
+python -m autograder grade ...                    grade submissions (autograder.grade)
 """
 
 from __future__ import annotations

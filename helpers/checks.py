@@ -140,7 +140,10 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     if not _callable(fn):
         raise CheckFailure(
             f"{label} is not a function.",
-            [f"got {_type(fn).__name__}: {_fmt(fn)}", "define it with `def` in the answer cell and run that cell"],
+            [
+                f"got {_type(fn).__name__}: {_fmt(fn)}",
+                "define it with `def` in the answer cell and run that cell",
+            ],
         )
     originals = [(_copy(a) if _isinstance(a, np.ndarray) else None) for a in args]
     passed = [(_copy(a) if _isinstance(a, np.ndarray) else a) for a in args]
@@ -150,7 +153,9 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     except NotImplementedError:
         raise CheckFailure(
             f"{label} is not written yet.",
-            ["replace `raise NotImplementedError()` in its answer cell with your code, then run that cell"],
+            [
+                "replace `raise NotImplementedError()` in its answer cell with your code, then run that cell"
+            ],
         ) from None
     except CheckFailure:
         raise
@@ -221,7 +226,8 @@ def check(
     if g.shape != exp.shape:
         raise CheckFailure(
             f"{name} returned the wrong shape.",
-            where + [f"expected shape : {exp.shape}", f"got shape      : {g.shape}"]
+            where
+            + [f"expected shape : {exp.shape}", f"got shape      : {g.shape}"]
             + ([hint] if hint else []),
         )
     if not _all(_isfinite(g)):
@@ -263,18 +269,25 @@ def check_bool(name: str, value: Any) -> None:
     if not _isinstance(value, (bool, np.bool_)):
         raise CheckFailure(
             f"{name} must be True or False.",
-            [f"got {_type(value).__name__}: {_fmt(value)}", "replace None with True or False (no quotes)"],
+            [
+                f"got {_type(value).__name__}: {_fmt(value)}",
+                "replace None with True or False (no quotes)",
+            ],
         )
 
 
-def check_quiz_answers(names: tuple[str, ...] | list[str], answers: tuple[Any, ...] | list[Any]) -> None:
+def check_quiz_answers(
+    names: tuple[str, ...] | list[str], answers: tuple[Any, ...] | list[Any]
+) -> None:
     """Visible quiz check: one answer per name, each ``True`` or ``False``.
 
     The values are not checked here (that would give the answers away); :func:`quiz_score`
     in the hidden tests does that.
     """
     if _len(answers) != _len(names):
-        raise CheckFailure(f"the quiz check takes the {_len(names)} quiz answers, got {_len(answers)}.")
+        raise CheckFailure(
+            f"the quiz check takes the {_len(names)} quiz answers, got {_len(answers)}."
+        )
     for name, value in zip(names, answers):
         check_bool(name, value)
 
@@ -290,7 +303,9 @@ def quiz_exercise(lesson: str, names: tuple[str, ...], title: str = "Quiz") -> C
     def check_quiz(*answers: Any) -> None:
         check_quiz_answers(names, answers)
 
-    check_quiz.__doc__ = f"Visible quiz check of {lesson}: each of {', '.join(names)} is True or False."
+    check_quiz.__doc__ = (
+        f"Visible quiz check of {lesson}: each of {', '.join(names)} is True or False."
+    )
     return exercise(lesson, title, *names)(check_quiz)
 
 
@@ -325,7 +340,9 @@ _REGISTRY: dict[str, list[Exercise]] = {}
 _STATE: dict[str, Any] = {"lesson": None}
 
 
-def exercise(lesson: str, title: str, *names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def exercise(
+    lesson: str, title: str, *names: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a visible checker for :func:`progress`.
 
     ``names`` are the names the checker takes from the student's notebook, in order:
@@ -369,16 +386,25 @@ class Progress:
 
     def __str__(self) -> str:
         width = max([len(r.title) for r in self.rows] + [8])
-        lines = [f"Lesson {self.lesson}: {self.passed} of {len(self.rows)} exercises pass their visible checks"]
+        lines = [
+            f"Lesson {self.lesson}: {self.passed} of {len(self.rows)} exercises pass their visible checks"
+        ]
         for r in self.rows:
             mark = {"passed": "✔", "failing": "✘", "not started": "·", "not run": "?"}[r.status]
-            lines.append(f"  {mark} {r.title:<{width}}  {r.status}{': ' + r.detail if r.detail else ''}")
+            lines.append(
+                f"  {mark} {r.title:<{width}}  {r.status}{': ' + r.detail if r.detail else ''}"
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         import html
 
-        colour = {"passed": "#1a7f37", "failing": "#cf222e", "not started": "#6e7781", "not run": "#9a6700"}
+        colour = {
+            "passed": "#1a7f37",
+            "failing": "#cf222e",
+            "not started": "#6e7781",
+            "not run": "#9a6700",
+        }
         rows = "".join(
             f"<tr><td>{html.escape(r.title)}</td>"
             f"<td style='color:{colour[r.status]};font-weight:bold'>{r.status}</td>"
@@ -403,7 +429,9 @@ def progress(lesson: str | None = None, namespace: dict[str, Any] | None = None)
     """
     lesson = lesson or _STATE["lesson"]
     if lesson is None:
-        raise ValueError("no lesson given: run the setup cell first, or call progress('01_derivatives')")
+        raise ValueError(
+            "no lesson given: run the setup cell first, or call progress('01_derivatives')"
+        )
     if namespace is None:
         try:
             from IPython import get_ipython
@@ -418,13 +446,17 @@ def progress(lesson: str | None = None, namespace: dict[str, Any] | None = None)
     for ex in _REGISTRY.get(lesson, []):
         missing = [n for n in ex.names if n not in namespace]
         if missing:
-            rows.append(ProgressRow(ex.title, "not run", f"run the cell that defines {', '.join(missing)}"))
+            rows.append(
+                ProgressRow(ex.title, "not run", f"run the cell that defines {', '.join(missing)}")
+            )
             continue
         try:
             ex.checker(*(namespace[n] for n in ex.names))
         except CheckFailure as failure:
             status = "not started" if "not written yet" in failure.summary else "failing"
-            rows.append(ProgressRow(ex.title, status, "" if status == "not started" else failure.summary))
+            rows.append(
+                ProgressRow(ex.title, status, "" if status == "not started" else failure.summary)
+            )
         except Exception as exc:  # noqa: BLE001 - a broken answer is a finding, not a crash
             rows.append(ProgressRow(ex.title, "failing", f"{type(exc).__name__}: {exc}"))
         else:
@@ -448,12 +480,16 @@ def setup(lesson: str | None = None, *, quiet: bool = False) -> None:
         shell.run_line_magic("matplotlib", "inline")
     import matplotlib as mpl
 
-    mpl.rcParams.update({"figure.figsize": (7.0, 4.2), "figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
+    mpl.rcParams.update(
+        {"figure.figsize": (7.0, 4.2), "figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3}
+    )
     if not quiet:
         from . import __version__
 
         where = "Colab" if _in_colab() else "local"
-        print(f"Calculus for Deep Learning · lesson {lesson or '?'} · helpers {__version__} · numpy {np.__version__} · {where}")
+        print(
+            f"Calculus for Deep Learning · lesson {lesson or '?'} · helpers {__version__} · numpy {np.__version__} · {where}"
+        )
 
 
 def _in_colab() -> bool:

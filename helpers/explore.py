@@ -111,7 +111,9 @@ class Explorer:
         self.last_text = ""
         self.redraws = 0
         self.output = widgets.Output()
-        boxes = [widgets.HBox(list(controls.values())[i : i + 3]) for i in range(0, len(controls), 3)]
+        boxes = [
+            widgets.HBox(list(controls.values())[i : i + 3]) for i in range(0, len(controls), 3)
+        ]
         self.widget = widgets.VBox(boxes + list(extra) + [self.output])
         for control in controls.values():
             control.observe(self._on_change, names="value")
@@ -184,7 +186,9 @@ class Explorer:
 def _slider(kind: str, description: str, value: float, **kwargs: Any):
     import ipywidgets as widgets
 
-    cls = {"float": widgets.FloatSlider, "int": widgets.IntSlider, "log": widgets.FloatLogSlider}[kind]
+    cls = {"float": widgets.FloatSlider, "int": widgets.IntSlider, "log": widgets.FloatLogSlider}[
+        kind
+    ]
     return cls(
         value=value,
         description=description,
@@ -230,15 +234,32 @@ def _function_and_derivative(f, df, label):
     return f, df, label or getattr(f, "__name__", "f")
 
 
-def _draw_secant(ax, f, df_x0: float, x0: float, h: float, label: str, legend: bool = True) -> tuple[float, float]:
+def _draw_secant(
+    ax, f, df_x0: float, x0: float, h: float, label: str, legend: bool = True
+) -> tuple[float, float]:
     xs = np.linspace(x0 - 1.25, x0 + 1.25, 400)
     ys = np.array([f(x) for x in xs], dtype=float)
     fx0 = float(f(x0))
     slope = float(forward_difference(f, x0, h))
     ax.plot(xs, ys, color=BLACK, lw=2, label=f"f(x) = {label}")
-    ax.plot(xs, fx0 + df_x0 * (xs - x0), color=BLUE, lw=1.8, ls="--", label=f"tangent, slope f'(x₀) = {df_x0:.4f}")
+    ax.plot(
+        xs,
+        fx0 + df_x0 * (xs - x0),
+        color=BLUE,
+        lw=1.8,
+        ls="--",
+        label=f"tangent, slope f'(x₀) = {df_x0:.4f}",
+    )
     ax.plot(xs, fx0 + slope * (xs - x0), color=ORANGE, lw=1.8, label=f"secant, slope = {slope:.4f}")
-    ax.plot([x0, x0 + h], [fx0, float(f(x0 + h))], "o", color=VERMILLION, ms=6, zorder=5, label="(x₀, f(x₀)), (x₀+h, f(x₀+h))")
+    ax.plot(
+        [x0, x0 + h],
+        [fx0, float(f(x0 + h))],
+        "o",
+        color=VERMILLION,
+        ms=6,
+        zorder=5,
+        label="(x₀, f(x₀)), (x₀+h, f(x₀+h))",
+    )
     pad = 0.15 * (ys.max() - ys.min() + 1e-12)
     ax.set_ylim(ys.min() - pad, ys.max() + pad)
     ax.set_xlim(xs[0], xs[-1])
@@ -251,7 +272,9 @@ def _draw_secant(ax, f, df_x0: float, x0: float, h: float, label: str, legend: b
     return slope, err
 
 
-def secant_to_tangent(f=None, x0: float = 1.0, static: bool = False, *, df=None, label: str | None = None):
+def secant_to_tangent(
+    f=None, x0: float = 1.0, static: bool = False, *, df=None, label: str | None = None
+):
     """The secant through x0 and x0 + h turning into the tangent as h shrinks.
 
     Parameters
@@ -283,12 +306,17 @@ def secant_to_tangent(f=None, x0: float = 1.0, static: bool = False, *, df=None,
         fig = Figure(figsize=(10, 6.4), layout="constrained")
         for i, (ax, h) in enumerate(zip(fig.subplots(2, 2).ravel(), (1.0, 0.5, 0.1, 0.01))):
             _draw_secant(ax, f, exact, x0, h, label, legend=(i == 0))
-        fig.suptitle(f"Secant → tangent at x₀ = {x0:g}: the forward-difference slope for four step sizes", fontweight="bold")
+        fig.suptitle(
+            f"Secant → tangent at x₀ = {x0:g}: the forward-difference slope for four step sizes",
+            fontweight="bold",
+        )
         return fig
 
     if static:
         return grid()
-    controls = {"h": _slider("log", "step h", 0.5, base=10, min=-4, max=0, step=0.25, readout_format=".1e")}
+    controls = {
+        "h": _slider("log", "step h", 0.5, base=10, min=-4, max=0, step=0.25, readout_format=".1e")
+    }
     return Explorer("secant_to_tangent", controls, draw, grid, size=(7.5, 4.6))
 
 
@@ -316,9 +344,15 @@ def _errors(f, x0: float, exact: float, dtype) -> dict[str, np.ndarray]:
             return np.float32(f(np.float32(t)))
 
         with np.errstate(all="ignore"):
-            fwd = np.array([(f32(x + np.float32(h)) - f32(x)) / np.float32(h) for h in _STEPS], dtype=float)
+            fwd = np.array(
+                [(f32(x + np.float32(h)) - f32(x)) / np.float32(h) for h in _STEPS], dtype=float
+            )
             cen = np.array(
-                [(f32(x + np.float32(h)) - f32(x - np.float32(h))) / (np.float32(2) * np.float32(h)) for h in _STEPS],
+                [
+                    (f32(x + np.float32(h)) - f32(x - np.float32(h)))
+                    / (np.float32(2) * np.float32(h))
+                    for h in _STEPS
+                ],
                 dtype=float,
             )
     return {
@@ -327,16 +361,33 @@ def _errors(f, x0: float, exact: float, dtype) -> dict[str, np.ndarray]:
     }
 
 
-def _guide(ax, h_anchor: float, err_anchor: float, slope: int, span: tuple[float, float], text: str,
-           at: float, offset: tuple[float, float]) -> None:
+def _guide(
+    ax,
+    h_anchor: float,
+    err_anchor: float,
+    slope: int,
+    span: tuple[float, float],
+    text: str,
+    at: float,
+    offset: tuple[float, float],
+) -> None:
     hs = np.logspace(np.log10(span[0]), np.log10(span[1]), 10)
     ax.plot(hs, err_anchor * (hs / h_anchor) ** slope, color=GREY, lw=1.2, ls=":")
-    ax.annotate(text, (at, err_anchor * (at / h_anchor) ** slope), fontsize=8, color="#333333",
-                xytext=offset, textcoords="offset points", ha="center",
-                arrowprops={"arrowstyle": "-", "color": GREY, "lw": 0.8})
+    ax.annotate(
+        text,
+        (at, err_anchor * (at / h_anchor) ** slope),
+        fontsize=8,
+        color="#333333",
+        xytext=offset,
+        textcoords="offset points",
+        ha="center",
+        arrowprops={"arrowstyle": "-", "color": GREY, "lw": 0.8},
+    )
 
 
-def _draw_v(ax, curves: dict[tuple[str, str], np.ndarray], h: float | None, title: str, guides: bool = True) -> list[str]:
+def _draw_v(
+    ax, curves: dict[tuple[str, str], np.ndarray], h: float | None, title: str, guides: bool = True
+) -> list[str]:
     styles = {
         ("forward", "float64"): (ORANGE, "-"),
         ("central", "float64"): (BLUE, "-"),
@@ -346,8 +397,16 @@ def _draw_v(ax, curves: dict[tuple[str, str], np.ndarray], h: float | None, titl
     lines = []
     for (method, dtype), err in curves.items():
         colour, ls = styles[(method, dtype)]
-        ax.loglog(_STEPS, err, color=colour, ls=ls, lw=1.8, marker="o" if method == "central" else "s", ms=3,
-                  label=f"{method} difference, {dtype}")
+        ax.loglog(
+            _STEPS,
+            err,
+            color=colour,
+            ls=ls,
+            lw=1.8,
+            marker="o" if method == "central" else "s",
+            ms=3,
+            label=f"{method} difference, {dtype}",
+        )
         best = int(np.argmin(err))
         line = f"{method:>7} {dtype}: best h ≈ {_STEPS[best]:.0e} (error {err[best]:.1e})"
         if h is not None:
@@ -358,10 +417,27 @@ def _draw_v(ax, curves: dict[tuple[str, str], np.ndarray], h: float | None, titl
     if guides and ("forward", "float64") in curves:
         fwd = curves[("forward", "float64")]
         cen = curves[("central", "float64")]
-        i1, i2, i0 = np.searchsorted(_STEPS, 1e-2), np.searchsorted(_STEPS, 1e-1), np.searchsorted(_STEPS, 1e-12)
-        _guide(ax, _STEPS[i1], fwd[i1] * 4, 1, (1e-6, 1), "slope 1:\ntruncation ∝ h", 1e-4, (-30, 30))
-        _guide(ax, _STEPS[i2], cen[i2] / 4, 2, (1e-4, 1), "slope 2:\ntruncation ∝ h²", 1e-3, (35, -30))
-        _guide(ax, _STEPS[i0], fwd[i0] * 4, -1, (1e-15, 1e-7), "slope −1:\nround-off ∝ ε/h", 1e-11, (25, 30))
+        i1, i2, i0 = (
+            np.searchsorted(_STEPS, 1e-2),
+            np.searchsorted(_STEPS, 1e-1),
+            np.searchsorted(_STEPS, 1e-12),
+        )
+        _guide(
+            ax, _STEPS[i1], fwd[i1] * 4, 1, (1e-6, 1), "slope 1:\ntruncation ∝ h", 1e-4, (-30, 30)
+        )
+        _guide(
+            ax, _STEPS[i2], cen[i2] / 4, 2, (1e-4, 1), "slope 2:\ntruncation ∝ h²", 1e-3, (35, -30)
+        )
+        _guide(
+            ax,
+            _STEPS[i0],
+            fwd[i0] * 4,
+            -1,
+            (1e-15, 1e-7),
+            "slope −1:\nround-off ∝ ε/h",
+            1e-11,
+            (25, 30),
+        )
     if h is not None:
         ax.axvline(h, color=GREY, lw=1, alpha=0.6)
     ax.set_xlabel("step h")
@@ -372,7 +448,9 @@ def _draw_v(ax, curves: dict[tuple[str, str], np.ndarray], h: float | None, titl
     return lines
 
 
-def step_size_error(f=None, x0: float = 1.0, static: bool = False, *, df=None, label: str | None = None):
+def step_size_error(
+    f=None, x0: float = 1.0, static: bool = False, *, df=None, label: str | None = None
+):
     """Error against step size on log-log axes: "the V" of numerical differentiation.
 
     Truncation error falls like h (forward) or h² (central) as h shrinks; round-off grows like
@@ -389,7 +467,10 @@ def step_size_error(f=None, x0: float = 1.0, static: bool = False, *, df=None, l
     f, df, label = _function_and_derivative(f, df, label)
     x0 = float(x0)
     exact, how = (float(df(x0)), "exact") if df is not None else _reference_derivative(f, x0)
-    cache = {dtype: _errors(f, x0, exact, np.float64 if dtype == "float64" else np.float32) for dtype in ("float64", "float32")}
+    cache = {
+        dtype: _errors(f, x0, exact, np.float64 if dtype == "float64" else np.float32)
+        for dtype in ("float64", "float32")
+    }
 
     def curves(dtypes):
         return {(m, d): cache[d][m] for d in dtypes for m in ("forward", "central")}
@@ -398,11 +479,23 @@ def step_size_error(f=None, x0: float = 1.0, static: bool = False, *, df=None, l
         ax = fig.subplots()
         dtypes = [d for d, on in (("float64", float64), ("float32", float32)) if on]
         if not dtypes:
-            ax.text(0.5, 0.5, "tick float64 or float32 to see a curve", ha="center", va="center", transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                "tick float64 or float32 to see a curve",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
             ax.set_axis_off()
             return ""
-        lines = _draw_v(ax, curves(dtypes), h, f"f(x) = {label} at x₀ = {x0:g} (reference f'(x₀): {how})",
-                        guides=float64)
+        lines = _draw_v(
+            ax,
+            curves(dtypes),
+            h,
+            f"f(x) = {label} at x₀ = {x0:g} (reference f'(x₀): {how})",
+            guides=float64,
+        )
         fig.suptitle("Error of a finite difference against the step h: the V", fontweight="bold")
         return "\n".join(lines)
 
@@ -419,7 +512,9 @@ def step_size_error(f=None, x0: float = 1.0, static: bool = False, *, df=None, l
     import ipywidgets as widgets
 
     controls = {
-        "h": _slider("log", "step h", 1e-5, base=10, min=-15, max=0, step=0.25, readout_format=".0e"),
+        "h": _slider(
+            "log", "step h", 1e-5, base=10, min=-15, max=0, step=0.25, readout_format=".0e"
+        ),
         "float64": widgets.Checkbox(value=True, description="float64", indent=False),
         "float32": widgets.Checkbox(value=False, description="float32", indent=False),
     }
@@ -434,8 +529,14 @@ def _chain_values(x: float, w1: float, w2: float, y: float) -> dict[str, float]:
     a1 = float(sigmoid(z1))
     pred = w2 * a1
     loss = (pred - y) ** 2
-    local = {"dz1/dx": w1, "dz1/dw1": x, "da1/dz1": a1 * (1 - a1), "dpred/da1": w2, "dpred/dw2": a1,
-             "dL/dpred": 2 * (pred - y)}
+    local = {
+        "dz1/dx": w1,
+        "dz1/dw1": x,
+        "da1/dz1": a1 * (1 - a1),
+        "dpred/da1": w2,
+        "dpred/dw2": a1,
+        "dL/dpred": 2 * (pred - y),
+    }
     back = {"L": 1.0, "pred": local["dL/dpred"]}
     back["a1"] = back["pred"] * local["dpred/da1"]
     back["w2"] = back["pred"] * local["dpred/dw2"]
@@ -464,38 +565,94 @@ def _draw_chain(ax, x: float, w1: float, w2: float, y: float) -> dict:
     }
     for key, (px, py, text) in nodes.items():
         param = key in ("w1", "w2", "y")
-        ax.text(px, py, text, ha="center", va="center", fontsize=9,
-                bbox={"boxstyle": "round,pad=0.35", "fc": "#eef5fb" if param else "white", "ec": BLUE if param else BLACK})
-    edges = [("x", "z1", f"∂z₁/∂x = w₁\n= {local['dz1/dx']:.3g}"),
-             ("z1", "a1", f"∂a₁/∂z₁ = σ(1−σ)\n= {local['da1/dz1']:.3g}"),
-             ("a1", "pred", f"∂ŷ/∂a₁ = w₂\n= {local['dpred/da1']:.3g}"),
-             ("pred", "L", f"∂L/∂ŷ = 2(ŷ−y)\n= {local['dL/dpred']:.3g}")]
+        ax.text(
+            px,
+            py,
+            text,
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox={
+                "boxstyle": "round,pad=0.35",
+                "fc": "#eef5fb" if param else "white",
+                "ec": BLUE if param else BLACK,
+            },
+        )
+    edges = [
+        ("x", "z1", f"∂z₁/∂x = w₁\n= {local['dz1/dx']:.3g}"),
+        ("z1", "a1", f"∂a₁/∂z₁ = σ(1−σ)\n= {local['da1/dz1']:.3g}"),
+        ("a1", "pred", f"∂ŷ/∂a₁ = w₂\n= {local['dpred/da1']:.3g}"),
+        ("pred", "L", f"∂L/∂ŷ = 2(ŷ−y)\n= {local['dL/dpred']:.3g}"),
+    ]
     for a, b, text in edges:
         (xa, ya, _), (xb, yb, _) = nodes[a], nodes[b]
-        ax.annotate("", (xb - 0.78, yb), (xa + 0.78, ya), arrowprops={"arrowstyle": "-|>", "color": BLACK, "lw": 1.4})
+        ax.annotate(
+            "",
+            (xb - 0.78, yb),
+            (xa + 0.78, ya),
+            arrowprops={"arrowstyle": "-|>", "color": BLACK, "lw": 1.4},
+        )
         ax.text((xa + xb) / 2, 0.42, text, ha="center", va="bottom", fontsize=7.5, color=BLUE)
-    for a, b, text in [("w1", "z1", f"∂z₁/∂w₁ = x = {local['dz1/dw1']:.3g}"),
-                       ("w2", "pred", f"∂ŷ/∂w₂ = a₁ = {local['dpred/dw2']:.3g}"), ("y", "L", "")]:
+    for a, b, text in [
+        ("w1", "z1", f"∂z₁/∂w₁ = x = {local['dz1/dw1']:.3g}"),
+        ("w2", "pred", f"∂ŷ/∂w₂ = a₁ = {local['dpred/dw2']:.3g}"),
+        ("y", "L", ""),
+    ]:
         (xa, ya, _), (xb, yb, _) = nodes[a], nodes[b]
-        ax.annotate("", (xb, yb + 0.42), (xa, ya - 0.25), arrowprops={"arrowstyle": "-|>", "color": BLUE, "lw": 1.2})
+        ax.annotate(
+            "",
+            (xb, yb + 0.42),
+            (xa, ya - 0.25),
+            arrowprops={"arrowstyle": "-|>", "color": BLUE, "lw": 1.2},
+        )
         if text:
             ax.text(xa + 0.12, 0.95, text, ha="left", va="center", fontsize=7.5, color=BLUE)
     for key in ("x", "z1", "a1", "pred", "L"):
         px, _, _ = nodes[key]
-        ax.text(px, -0.62, f"∂L/∂{_pretty(key)}\n= {back[key]:.4g}", ha="center", va="top", fontsize=8.5,
-                color=VERMILLION, fontweight="bold")
-    ax.annotate("", (0.0, -1.42), (9.6, -1.42), arrowprops={"arrowstyle": "-|>", "color": VERMILLION, "lw": 1.2, "ls": "--"})
-    ax.text(4.8, -1.5, "backward pass: multiply the local derivatives from L back to each node",
-            ha="center", va="top", fontsize=8, color=VERMILLION)
+        ax.text(
+            px,
+            -0.62,
+            f"∂L/∂{_pretty(key)}\n= {back[key]:.4g}",
+            ha="center",
+            va="top",
+            fontsize=8.5,
+            color=VERMILLION,
+            fontweight="bold",
+        )
+    ax.annotate(
+        "",
+        (0.0, -1.42),
+        (9.6, -1.42),
+        arrowprops={"arrowstyle": "-|>", "color": VERMILLION, "lw": 1.2, "ls": "--"},
+    )
+    ax.text(
+        4.8,
+        -1.5,
+        "backward pass: multiply the local derivatives from L back to each node",
+        ha="center",
+        va="top",
+        fontsize=8,
+        color=VERMILLION,
+    )
     for key in ("w1", "w2"):
         px, py, _ = nodes[key]
-        ax.text(px - 0.72, py, f"∂L/∂{_pretty(key)} = {back[key]:.4g}", ha="right", va="center", fontsize=8.5,
-                color=VERMILLION, fontweight="bold")
+        ax.text(
+            px - 0.72,
+            py,
+            f"∂L/∂{_pretty(key)} = {back[key]:.4g}",
+            ha="right",
+            va="center",
+            fontsize=8.5,
+            color=VERMILLION,
+            fontweight="bold",
+        )
     from matplotlib.patches import Patch
 
-    key = [Patch(fc="white", ec=BLACK, label="node: forward value"),
-           Patch(fc=BLUE, ec=BLUE, label="edge: local derivative"),
-           Patch(fc=VERMILLION, ec=VERMILLION, label="∂L/∂node: backward product")]
+    key = [
+        Patch(fc="white", ec=BLACK, label="node: forward value"),
+        Patch(fc=BLUE, ec=BLUE, label="edge: local derivative"),
+        Patch(fc=VERMILLION, ec=VERMILLION, label="∂L/∂node: backward product"),
+    ]
     _legend(ax, handles=key, loc="lower center", ncol=3)
     ax.set_xlim(-1.1, 10.7)
     ax.set_ylim(-2.55, 2.0)
@@ -507,7 +664,9 @@ def _pretty(key: str) -> str:
     return {"x": "x", "z1": "z₁", "a1": "a₁", "pred": "ŷ", "L": "L", "w1": "w₁", "w2": "w₂"}[key]
 
 
-def chain_rule_graph(x: float = 2.0, w1: float = 0.5, w2: float = 0.8, y_true: float = 1.0, static: bool = False):
+def chain_rule_graph(
+    x: float = 2.0, w1: float = 0.5, w2: float = 0.8, y_true: float = 1.0, static: bool = False
+):
     """The computation graph x → z₁ = w₁x → a₁ = σ(z₁) → ŷ = w₂a₁ → L = (ŷ − y)², forward and backward.
 
     Forward values sit in the nodes, local derivatives on the edges (blue), and the backward
@@ -526,12 +685,18 @@ def chain_rule_graph(x: float = 2.0, w1: float = 0.5, w2: float = 0.8, y_true: f
     def draw(fig: Figure, x: float, w1: float, w2: float) -> str:
         ax = fig.subplots()
         v = _draw_chain(ax, x, w1, w2, y)
-        fig.suptitle("Chain rule on a computation graph: forward values, local derivatives, backward products",
-                     fontweight="bold", fontsize=11)
+        fig.suptitle(
+            "Chain rule on a computation graph: forward values, local derivatives, backward products",
+            fontweight="bold",
+            fontsize=11,
+        )
         back = v["back"]
         num_w1 = float(central_difference(lambda t: _chain_loss(x, t, w2, y), w1))
         num_w2 = float(central_difference(lambda t: _chain_loss(x, w1, t, y), w2))
-        rel = [abs(a - b) / max(abs(a), abs(b), 1e-300) if (a or b) else 0.0 for a, b in ((back["w1"], num_w1), (back["w2"], num_w2))]
+        rel = [
+            abs(a - b) / max(abs(a), abs(b), 1e-300) if (a or b) else 0.0
+            for a, b in ((back["w1"], num_w1), (back["w2"], num_w2))
+        ]
         return (
             f"∂L/∂w₁ = ∂L/∂ŷ · ∂ŷ/∂a₁ · ∂a₁/∂z₁ · ∂z₁/∂w₁ = {back['w1']:.8g}   "
             f"(central difference {num_w1:.8g}, relative error {rel[0]:.1e})\n"
@@ -542,9 +707,15 @@ def chain_rule_graph(x: float = 2.0, w1: float = 0.5, w2: float = 0.8, y_true: f
         fig = Figure(figsize=(10, 11.5), layout="constrained")
         for ax, w1_ in zip(fig.subplots(3, 1), (0.5, 1.5, 3.0)):
             v = _draw_chain(ax, float(x), w1_, float(w2), y)
-            ax.set_title(f"w₁ = {w1_:g}: z₁ = {v['z1']:.3g}, σ'(z₁) = {v['local']['da1/dz1']:.3g}, "
-                         f"∂L/∂w₁ = {v['back']['w1']:.3g}", fontsize=10)
-        fig.suptitle("Chain rule graph at three values of w₁: as σ saturates, ∂L/∂w₁ vanishes", fontweight="bold")
+            ax.set_title(
+                f"w₁ = {w1_:g}: z₁ = {v['z1']:.3g}, σ'(z₁) = {v['local']['da1/dz1']:.3g}, "
+                f"∂L/∂w₁ = {v['back']['w1']:.3g}",
+                fontsize=10,
+            )
+        fig.suptitle(
+            "Chain rule graph at three values of w₁: as σ saturates, ∂L/∂w₁ vanishes",
+            fontweight="bold",
+        )
         return fig
 
     if static:
@@ -566,7 +737,9 @@ _SURFACES = {
 }
 
 
-def _draw_field(ax, surface: str, px: float, py: float, angle: float, legend: bool = True) -> tuple[np.ndarray, float]:
+def _draw_field(
+    ax, surface: str, px: float, py: float, angle: float, legend: bool = True
+) -> tuple[np.ndarray, float]:
     formula, f = _SURFACES[surface]
     xs = np.linspace(-2.5, 2.5, 81)
     X, Y = np.meshgrid(xs, xs)
@@ -582,7 +755,14 @@ def _draw_field(ax, surface: str, px: float, py: float, angle: float, legend: bo
     scale = 1.0 if norm <= 1.2 else 1.2 / norm  # keep long arrows inside the picture
     arrow = {"angles": "xy", "scale_units": "xy", "scale": 1, "width": 0.012, "zorder": 4}
     if norm > 0:
-        ax.quiver(px, py, *(g * scale), color=VERMILLION, label=f"∇f = ({g[0]:.2f}, {g[1]:.2f})" + (f", drawn ×{scale:.2f}" if scale < 1 else ""), **arrow)
+        ax.quiver(
+            px,
+            py,
+            *(g * scale),
+            color=VERMILLION,
+            label=f"∇f = ({g[0]:.2f}, {g[1]:.2f})" + (f", drawn ×{scale:.2f}" if scale < 1 else ""),
+            **arrow,
+        )
         ax.quiver(px, py, *(-g * scale), color=BLUE, label="−∇f: steepest descent", **arrow)
     ax.quiver(px, py, *u, color=GREEN, label=f"u at {angle:.0f}°: ∇f·u = {slope:.3f}", **arrow)
     ax.plot([px], [py], "o", color=BLACK, ms=5, zorder=5)
@@ -618,9 +798,20 @@ def gradient_field(point: tuple[float, float] = (1.0, -0.5), static: bool = Fals
         thetas = np.linspace(0, 360, 361)
         dirs = np.stack([np.cos(np.radians(thetas)), np.sin(np.radians(thetas))], axis=1)
         ax2.plot(thetas, dirs @ g, color=BLACK, lw=1.8, label="∇f·u for direction u at angle θ")
-        ax2.axhline(np.hypot(*g), color=VERMILLION, ls="--", lw=1, label=f"|∇f| = {np.hypot(*g):.3f}")
+        ax2.axhline(
+            np.hypot(*g), color=VERMILLION, ls="--", lw=1, label=f"|∇f| = {np.hypot(*g):.3f}"
+        )
         ax2.axhline(-np.hypot(*g), color=BLUE, ls="--", lw=1, label="−|∇f|")
-        ax2.plot([angle], [slope], "D", color=GREEN, mec=BLACK, ms=8, zorder=5, label=f"your u: {slope:.3f}")
+        ax2.plot(
+            [angle],
+            [slope],
+            "D",
+            color=GREEN,
+            mec=BLACK,
+            ms=8,
+            zorder=5,
+            label=f"your u: {slope:.3f}",
+        )
         ax2.set_xlim(0, 360)
         ax2.set_xticks(range(0, 361, 60))
         ax2.set_xlabel("direction angle θ (degrees)")
@@ -629,16 +820,26 @@ def gradient_field(point: tuple[float, float] = (1.0, -0.5), static: bool = Fals
         _legend(ax2, loc="lower left")
         fig.suptitle("Gradient: the direction of steepest ascent", fontweight="bold")
         best = math.degrees(math.atan2(g[1], g[0])) % 360 if np.any(g) else float("nan")
-        return (f"∇f({x:.2f}, {y:.2f}) = ({g[0]:.4f}, {g[1]:.4f}), |∇f| = {np.hypot(*g):.4f}, steepest at θ = {best:.0f}°\n"
-                f"u = (cos {angle:.0f}°, sin {angle:.0f}°): directional derivative ∇f·u = {slope:.4f}")
+        return (
+            f"∇f({x:.2f}, {y:.2f}) = ({g[0]:.4f}, {g[1]:.4f}), |∇f| = {np.hypot(*g):.4f}, steepest at θ = {best:.0f}°\n"
+            f"u = (cos {angle:.0f}°, sin {angle:.0f}°): directional derivative ∇f·u = {slope:.4f}"
+        )
 
     def grid() -> Figure:
         fig = Figure(figsize=(9, 9), layout="constrained")
         axes = fig.subplots(2, 2)
-        settings = [("valley", px0, py0, 0.0), ("valley", -1.0, -1.0, 90.0), ("bowl", px0, py0, 0.0), ("bowl", -1.5, 1.0, 45.0)]
+        settings = [
+            ("valley", px0, py0, 0.0),
+            ("valley", -1.0, -1.0, 90.0),
+            ("bowl", px0, py0, 0.0),
+            ("bowl", -1.5, 1.0, 45.0),
+        ]
         for i, (ax, (surface, x, y, angle)) in enumerate(zip(axes.ravel(), settings)):
             _draw_field(ax, surface, x, y, angle)
-        fig.suptitle("Gradient (vermillion), steepest descent (blue) and a direction u (green)", fontweight="bold")
+        fig.suptitle(
+            "Gradient (vermillion), steepest descent (blue) and a direction u (green)",
+            fontweight="bold",
+        )
         return fig
 
     if static:
@@ -646,8 +847,15 @@ def gradient_field(point: tuple[float, float] = (1.0, -0.5), static: bool = Fals
     import ipywidgets as widgets
 
     controls = {
-        "surface": widgets.Dropdown(options=[(f"valley: {_SURFACES['valley'][0]}", "valley"), (f"bowl: {_SURFACES['bowl'][0]}", "bowl")],
-                                    value="valley", description="surface", style={"description_width": "initial"}),
+        "surface": widgets.Dropdown(
+            options=[
+                (f"valley: {_SURFACES['valley'][0]}", "valley"),
+                (f"bowl: {_SURFACES['bowl'][0]}", "bowl"),
+            ],
+            value="valley",
+            description="surface",
+            style={"description_width": "initial"},
+        ),
         "x": _slider("float", "point x", px0, min=-2, max=2, step=0.1),
         "y": _slider("float", "point y", py0, min=-2, max=2, step=0.1),
         "angle": _slider("float", "direction θ (°)", 0.0, min=0, max=360, step=5),
@@ -682,7 +890,11 @@ def _descent(kind: str, lr: float, start: tuple[float, float], steps: int):
         warnings.simplefilter("ignore")
         result = gradient_descent(grad, np.array(start, dtype=float), lr, steps, loss_fn=loss)
     path = np.asarray(result.path, dtype=float)
-    losses = np.asarray(result.losses, dtype=float) if getattr(result, "losses", None) is not None else np.array([loss(w) for w in path])
+    losses = (
+        np.asarray(result.losses, dtype=float)
+        if getattr(result, "losses", None) is not None
+        else np.array([loss(w) for w in path])
+    )
     return path, losses
 
 
@@ -698,7 +910,15 @@ def _verdict(lr: float, kind: str) -> str:
     return f"largest curvature L = {smooth:g}, so steps converge only for lr < 2/L = {limit:g}: lr = {lr:.3g} {word}"
 
 
-def _draw_descent(ax_path, ax_loss, kind: str, lr: float, start: tuple[float, float], steps: int, legend: bool = True):
+def _draw_descent(
+    ax_path,
+    ax_loss,
+    kind: str,
+    lr: float,
+    start: tuple[float, float],
+    steps: int,
+    legend: bool = True,
+):
     formula, c = _LOSSES[kind]
     _loss, _ = _quadratic(c)
     path, losses = _descent(kind, lr, start, steps)
@@ -706,11 +926,25 @@ def _draw_descent(ax_path, ax_loss, kind: str, lr: float, start: tuple[float, fl
     W1, W2 = np.meshgrid(ws, ws)
     Z = (W1 - 1.0) ** 2 + c * (W2 + 0.5) ** 2
     ax_path.contourf(W1, W2, Z, levels=np.geomspace(1e-3, Z.max(), 16), cmap="cividis", alpha=0.35)
-    ax_path.contour(W1, W2, Z, levels=np.geomspace(1e-2, Z.max(), 8), colors="#555555", linewidths=0.5)
+    ax_path.contour(
+        W1, W2, Z, levels=np.geomspace(1e-2, Z.max(), 8), colors="#555555", linewidths=0.5
+    )
     finite = np.all(np.isfinite(path), axis=1)
-    ax_path.plot(path[finite, 0], path[finite, 1], "-o", color=ORANGE, ms=3.5, lw=1.4, mec=BLACK, mew=0.4, label=f"path, lr = {lr:.3g}")
+    ax_path.plot(
+        path[finite, 0],
+        path[finite, 1],
+        "-o",
+        color=ORANGE,
+        ms=3.5,
+        lw=1.4,
+        mec=BLACK,
+        mew=0.4,
+        label=f"path, lr = {lr:.3g}",
+    )
     ax_path.plot(*path[0], "s", color=BLUE, mec=BLACK, ms=8, zorder=5, label="start")
-    ax_path.plot(1.0, -0.5, "*", color=VERMILLION, mec=BLACK, ms=13, zorder=5, label="minimum (1, −0.5)")
+    ax_path.plot(
+        1.0, -0.5, "*", color=VERMILLION, mec=BLACK, ms=13, zorder=5, label="minimum (1, −0.5)"
+    )
     ax_path.set_xlim(ws[0], ws[-1])
     ax_path.set_ylim(ws[0], ws[-1])
     ax_path.set_aspect("equal")
@@ -719,11 +953,21 @@ def _draw_descent(ax_path, ax_loss, kind: str, lr: float, start: tuple[float, fl
     ax_path.set_title(f"L(w) = {formula}", fontsize=9)
     keep = np.isfinite(losses)
     # An exact 0 (lr = 1/curvature lands on the minimum) cannot sit on a log axis: drawn at 1e-16.
-    ax_loss.semilogy(np.arange(len(losses))[keep], np.maximum(losses[keep], 1e-16), "-o", color=BLUE, ms=3, lw=1.4,
-                     label="loss L(w_k)")
+    ax_loss.semilogy(
+        np.arange(len(losses))[keep],
+        np.maximum(losses[keep], 1e-16),
+        "-o",
+        color=BLUE,
+        ms=3,
+        lw=1.4,
+        label="loss L(w_k)",
+    )
     ax_loss.set_xlabel("step k")
     ax_loss.set_ylabel("loss (log scale)")
-    ax_loss.set_title(f"lr = {lr:.3g}: final loss {losses[keep][-1]:.2e}" if keep.any() else f"lr = {lr:.3g}", fontsize=9)
+    ax_loss.set_title(
+        f"lr = {lr:.3g}: final loss {losses[keep][-1]:.2e}" if keep.any() else f"lr = {lr:.3g}",
+        fontsize=9,
+    )
     if legend:
         _legend(ax_path, loc="upper right")
         _legend(ax_loss, loc="best")
@@ -749,9 +993,16 @@ def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), sta
     def draw(fig: Figure, loss: str, lr: float, w1: float, w2: float, steps: int) -> str:
         ax_path, ax_loss = fig.subplots(1, 2)
         path, losses = _draw_descent(ax_path, ax_loss, loss, lr, (w1, w2), steps)
-        fig.suptitle("Gradient descent: too small crawls, too large oscillates or diverges", fontweight="bold")
+        fig.suptitle(
+            "Gradient descent: too small crawls, too large oscillates or diverges",
+            fontweight="bold",
+        )
         keep = np.isfinite(losses)
-        stopped = "" if keep.all() and len(losses) == steps + 1 else f" (stopped after {int(keep.sum()) - 1} steps: values overflowed)"
+        stopped = (
+            ""
+            if keep.all() and len(losses) == steps + 1
+            else f" (stopped after {int(keep.sum()) - 1} steps: values overflowed)"
+        )
         return f"{_verdict(lr, loss)}\nafter {steps} steps: w = ({path[keep][-1][0]:.4g}, {path[keep][-1][1]:.4g}), loss {losses[keep][-1]:.3e}{stopped}"
 
     def grid() -> Figure:
@@ -764,7 +1015,10 @@ def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), sta
         for i, (r, story) in enumerate(zip(rates, stories)):
             _draw_descent(axes[0, i], axes[1, i], "round", r, w0, 30, legend=(i == 0))
             axes[0, i].set_title(f"lr = {r:g}: {story}", fontsize=10)
-        fig.suptitle("Gradient descent on (w₁ − 1)² + (w₂ + 0.5)² for four learning rates (2/L = 1)", fontweight="bold")
+        fig.suptitle(
+            "Gradient descent on (w₁ − 1)² + (w₂ + 0.5)² for four learning rates (2/L = 1)",
+            fontweight="bold",
+        )
         return fig
 
     if static:
@@ -772,9 +1026,25 @@ def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), sta
     import ipywidgets as widgets
 
     controls = {
-        "loss": widgets.Dropdown(options=[(f"round: {_LOSSES['round'][0]}", "round"), (f"narrow: {_LOSSES['narrow'][0]}", "narrow")],
-                                 value="round", description="loss", style={"description_width": "initial"}),
-        "lr": _slider("log", "learning rate", float(lr), base=10, min=-3, max=math.log10(2.0), step=0.05, readout_format=".3f"),
+        "loss": widgets.Dropdown(
+            options=[
+                (f"round: {_LOSSES['round'][0]}", "round"),
+                (f"narrow: {_LOSSES['narrow'][0]}", "narrow"),
+            ],
+            value="round",
+            description="loss",
+            style={"description_width": "initial"},
+        ),
+        "lr": _slider(
+            "log",
+            "learning rate",
+            float(lr),
+            base=10,
+            min=-3,
+            max=math.log10(2.0),
+            step=0.05,
+            readout_format=".3f",
+        ),
         "steps": _slider("int", "steps", 30, min=1, max=100, step=1),
         "w1": _slider("float", "start w₁", w0[0], min=-2, max=2.5, step=0.1),
         "w2": _slider("float", "start w₂", w0[1], min=-2, max=2.5, step=0.1),
@@ -816,7 +1086,9 @@ class _Trainer:
             self.key, self.model, self.history = key, MLP(sizes=(2, hidden, 1), seed=seed), []
         more = epochs - len(self.history)
         if more > 0:
-            self.history.extend(float(v) for v in np.asarray(self.model.train(X, y, lr, more), dtype=float).ravel())
+            self.history.extend(
+                float(v) for v in np.asarray(self.model.train(X, y, lr, more), dtype=float).ravel()
+            )
         return self.model, np.asarray(self.history), X, y
 
 
@@ -827,8 +1099,26 @@ def _draw_boundary(ax, model, X: np.ndarray, y: np.ndarray, title: str):
     filled = ax.contourf(G1, G2, out, levels=np.linspace(0, 1, 11), cmap="PuOr_r", alpha=0.75)
     ax.contour(G1, G2, out, levels=[0.5], colors=BLACK, linewidths=2)
     labels = y.ravel()
-    ax.scatter(X[labels == 0, 0], X[labels == 0, 1], marker="o", s=110, c=SKY, edgecolors=BLACK, zorder=5, label="XOR = 0")
-    ax.scatter(X[labels == 1, 0], X[labels == 1, 1], marker="^", s=130, c=VERMILLION, edgecolors=BLACK, zorder=5, label="XOR = 1")
+    ax.scatter(
+        X[labels == 0, 0],
+        X[labels == 0, 1],
+        marker="o",
+        s=110,
+        c=SKY,
+        edgecolors=BLACK,
+        zorder=5,
+        label="XOR = 0",
+    )
+    ax.scatter(
+        X[labels == 1, 0],
+        X[labels == 1, 1],
+        marker="^",
+        s=130,
+        c=VERMILLION,
+        edgecolors=BLACK,
+        zorder=5,
+        label="XOR = 1",
+    )
     ax.plot([], [], color=BLACK, lw=2, label="boundary: output 0.5")
     ax.set_xlim(-0.5, 1.5)
     ax.set_ylim(-0.5, 1.5)
@@ -862,10 +1152,15 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
         fig.colorbar(filled, ax=ax_b, label="network output", shrink=0.8, pad=0.02)
         fig.get_layout_engine().set(wspace=0.12)
         if len(history):
-            ax_l.semilogy(np.arange(1, len(history) + 1), history, color=BLUE, lw=1.8, label="training loss")
+            ax_l.semilogy(
+                np.arange(1, len(history) + 1), history, color=BLUE, lw=1.8, label="training loss"
+            )
         # The points' legend sits with the loss: inside the boundary panel it would hide a corner.
-        _legend(ax_l, handles=ax_b.get_legend_handles_labels()[0] + ax_l.get_legend_handles_labels()[0],
-                loc="upper right")
+        _legend(
+            ax_l,
+            handles=ax_b.get_legend_handles_labels()[0] + ax_l.get_legend_handles_labels()[0],
+            loc="upper right",
+        )
         ax_l.set_xlim(0, max(epochs, 100))
         ax_l.set_xlabel("epoch")
         ax_l.set_ylabel("loss (log scale)")
@@ -874,8 +1169,11 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
         out = _outputs(model, X)
         solved = bool(np.all((out > 0.5) == (y.ravel() > 0.5)))
         loss_text = f"loss {history[-1]:.4g}" if len(history) else "untrained"
-        return (f"epochs {epochs}: {loss_text}; outputs for (0,0), (0,1), (1,0), (1,1): "
-                + ", ".join(f"{o:.3f}" for o in out) + ("  → XOR solved" if solved else "  → not solved yet"))
+        return (
+            f"epochs {epochs}: {loss_text}; outputs for (0,0), (0,1), (1,0), (1,1): "
+            + ", ".join(f"{o:.3f}" for o in out)
+            + ("  → XOR solved" if solved else "  → not solved yet")
+        )
 
     def grid() -> Figure:
         fig = Figure(figsize=(13, 6.8), layout="constrained")
@@ -888,14 +1186,23 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
             ax_b = fig.add_subplot(spec[0, i])
             _draw_boundary(ax_b, model, X, y, f"after {epochs} epochs{loss_text}")
         ax = fig.add_subplot(spec[1, :])
-        ax.semilogy(np.arange(1, len(history) + 1), history, color=BLUE, lw=1.8, label="training loss")
+        ax.semilogy(
+            np.arange(1, len(history) + 1), history, color=BLUE, lw=1.8, label="training loss"
+        )
         for epochs in marks[1:]:
             ax.axvline(epochs, color=GREY, ls=":", lw=1)
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss (log scale)")
         ax.set_title(f"2-{hidden}-1 sigmoid network, seed {seed}, lr = {lr:g}", fontsize=9)
-        _legend(ax, handles=ax_b.get_legend_handles_labels()[0] + ax.get_legend_handles_labels()[0], loc="upper right")
-        fig.suptitle("Backpropagation learning XOR: the decision boundary as training goes on", fontweight="bold")
+        _legend(
+            ax,
+            handles=ax_b.get_legend_handles_labels()[0] + ax.get_legend_handles_labels()[0],
+            loc="upper right",
+        )
+        fig.suptitle(
+            "Backpropagation learning XOR: the decision boundary as training goes on",
+            fontweight="bold",
+        )
         return fig
 
     if static:
@@ -905,7 +1212,16 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
     controls = {
         "seed": _slider("int", "seed", int(seed), min=0, max=20, step=1),
         "hidden": _slider("int", "hidden units", int(hidden), min=2, max=8, step=1),
-        "lr": _slider("log", "learning rate", float(lr), base=10, min=-2, max=1, step=0.1, readout_format=".2f"),
+        "lr": _slider(
+            "log",
+            "learning rate",
+            float(lr),
+            base=10,
+            min=-2,
+            max=1,
+            step=0.1,
+            readout_format=".2f",
+        ),
         "epochs": _slider("int", "epochs", 1000, min=0, max=10000, step=100),
     }
     more = widgets.Button(description="train 100 more", button_style="info", icon="play")

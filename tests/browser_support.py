@@ -25,13 +25,29 @@ VENV_BIN = Path(sys.executable).parent
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 
 _COPY_IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", "artifacts", "__pycache__", "*.egg-info", "build", "dist", ".pytest_cache",
-    ".hypothesis", ".ruff_cache", ".ipynb_checkpoints", "gradebook.db",
+    ".git",
+    ".venv",
+    "artifacts",
+    "__pycache__",
+    "*.egg-info",
+    "build",
+    "dist",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ruff_cache",
+    ".ipynb_checkpoints",
+    "gradebook.db",
 )
 
 
@@ -67,9 +83,13 @@ class LabServer:
 def server_env(tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    for var, sub in (("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_DATA_DIR", "jupyter-data"),
-                     ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"), ("IPYTHONDIR", "ipython"),
-                     ("MPLCONFIGDIR", "matplotlib")):
+    for var, sub in (
+        ("JUPYTER_CONFIG_DIR", "jupyter-config"),
+        ("JUPYTER_DATA_DIR", "jupyter-data"),
+        ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"),
+        ("IPYTHONDIR", "ipython"),
+        ("MPLCONFIGDIR", "matplotlib"),
+    ):
         (tmp / sub).mkdir(parents=True, exist_ok=True)
         env[var] = str(tmp / sub)
     env.pop("PYTHONPATH", None)
@@ -88,7 +108,10 @@ def write_lab_settings(config_dir: Path) -> None:
     files = {
         # JupyterLab 4 leaves off-screen cells out of the DOM by default; the tests look at every cell.
         "notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-        "apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+        "apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
     }
     for name, value in files.items():
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
@@ -104,17 +127,30 @@ def start_lab(course: Path, tmp: Path, timeout: float = 90) -> LabServer:
     env = server_env(tmp)
     write_lab_settings(Path(env["JUPYTER_CONFIG_DIR"]))
     process = subprocess.Popen(
-        [str(VENV_BIN / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--allow-root",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}",
-         f"--Exchange.root={exchange}"],
-        cwd=course, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        [
+            str(VENV_BIN / "jupyter"),
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--allow-root",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={course}",
+            f"--Exchange.root={exchange}",
+        ],
+        cwd=course,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     server = LabServer(course, port, token, process, log)
     deadline = time.monotonic() + timeout
     status = f"http://127.0.0.1:{port}/api/status?token={token}"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"jupyter lab exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
         try:
             with urllib.request.urlopen(status, timeout=2) as response:
                 json.load(response)
@@ -137,7 +173,10 @@ def chromium_missing_message() -> str | None:
 def launch_chromium(playwright, profile: Path):
     """Headless Debian chromium with a fresh profile (Playwright's own browsers are never used)."""
     return playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+        str(profile),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_FLAGS,
         viewport={"width": 1400, "height": 1000},
     )
 
@@ -169,7 +208,9 @@ def run_all_cells(page, timeout_s: float = 180) -> float:
     start = time.monotonic()
     for attempt in range(3):
         page.click('.lm-MenuBar-itemLabel:text-is("Run")')
-        item = page.locator('.lm-Menu-item:not(.lm-mod-disabled):has(.lm-Menu-itemLabel:text-is("Run All Cells"))')
+        item = page.locator(
+            '.lm-Menu-item:not(.lm-mod-disabled):has(.lm-Menu-itemLabel:text-is("Run All Cells"))'
+        )
         item.wait_for(timeout=30_000)
         item.click()
         # A click that lands before the notebook is ready does nothing: check that something started.
@@ -192,7 +233,9 @@ def run_all_cells(page, timeout_s: float = 180) -> float:
         else:
             stable = 0
         time.sleep(0.4)
-    raise TimeoutError(f"Run All Cells did not finish within {timeout_s} s; prompts: {prompts(page)}")
+    raise TimeoutError(
+        f"Run All Cells did not finish within {timeout_s} s; prompts: {prompts(page)}"
+    )
 
 
 def _started(page, within_s: float) -> bool:
@@ -235,7 +278,9 @@ def shutdown_kernels(server: LabServer) -> None:
     """Stop every kernel of the server (one lesson's kernel should not slow the next)."""
     base = f"http://127.0.0.1:{server.port}/api/kernels"
     headers = {"Authorization": f"token {server.token}"}
-    with urllib.request.urlopen(urllib.request.Request(base, headers=headers), timeout=10) as response:
+    with urllib.request.urlopen(
+        urllib.request.Request(base, headers=headers), timeout=10
+    ) as response:
         kernels = json.load(response)
     for kernel in kernels:
         request = urllib.request.Request(f"{base}/{kernel['id']}", method="DELETE", headers=headers)

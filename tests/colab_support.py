@@ -31,8 +31,18 @@ KERNEL_NAME = "colab-like"
 NEVER_INSTALLED = ("nbgrader", "jupyterlab")
 
 _COPY_IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", "artifacts", "__pycache__", "*.egg-info", "build", "dist", ".pytest_cache",
-    ".hypothesis", ".ruff_cache", ".ipynb_checkpoints", "gradebook.db",
+    ".git",
+    ".venv",
+    "artifacts",
+    "__pycache__",
+    "*.egg-info",
+    "build",
+    "dist",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ruff_cache",
+    ".ipynb_checkpoints",
+    "gradebook.db",
 )
 
 _OUTPUT_STUB = '''\
@@ -61,8 +71,12 @@ def find_python312() -> str | None:
     for candidate in filter(None, candidates):
         if not os.access(candidate, os.X_OK):
             continue
-        done = subprocess.run([candidate, "-c", "import sys, venv; print(sys.version_info[:2] == (3, 12))"],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [candidate, "-c", "import sys, venv; print(sys.version_info[:2] == (3, 12))"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.stdout.strip() == "True":
             return candidate
     return None
@@ -82,7 +96,11 @@ class ColabLike:
 
     def env(self) -> dict[str, str]:
         """What a kernel of this environment sees: nothing of the course, google.colab importable."""
-        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
+        }
         course_bin = str(ROOT / ".venv" / "bin")
         path = [p for p in env.get("PATH", "").split(os.pathsep) if p and p != course_bin]
         env["PATH"] = os.pathsep.join([str(self.python.parent), *path])
@@ -91,8 +109,13 @@ class ColabLike:
         env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
         env["COURSE_INSTALL_SPEC"] = str(self.install_spec)
         env["COLAB_STUB_LOG"] = str(self.stub_log)
-        for var, sub in (("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "mpl"), ("JUPYTER_RUNTIME_DIR", "runtime"),
-                         ("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_DATA_DIR", "jupyter-data")):
+        for var, sub in (
+            ("IPYTHONDIR", "ipython"),
+            ("MPLCONFIGDIR", "mpl"),
+            ("JUPYTER_RUNTIME_DIR", "runtime"),
+            ("JUPYTER_CONFIG_DIR", "jupyter-config"),
+            ("JUPYTER_DATA_DIR", "jupyter-data"),
+        ):
             (self.base / sub).mkdir(exist_ok=True)
             env[var] = str(self.base / sub)
         return env
@@ -102,8 +125,12 @@ class ColabLike:
 
 
 def installed_packages(python: Path) -> dict[str, str]:
-    done = subprocess.run([str(python), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(done.stdout)}
 
 
@@ -112,7 +139,9 @@ def write_stub(folder: Path) -> None:
     colab = folder / "google" / "colab"
     colab.mkdir(parents=True, exist_ok=True)
     (folder / "google" / "__init__.py").write_text("")
-    (colab / "__init__.py").write_text('"""Stand-in for Google Colab\'s module (tests only)."""\nfrom . import output\n')
+    (colab / "__init__.py").write_text(
+        '"""Stand-in for Google Colab\'s module (tests only)."""\nfrom . import output\n'
+    )
     (colab / "output.py").write_text(_OUTPUT_STUB)
 
 
@@ -120,7 +149,9 @@ def write_startup(ipython_dir: Path) -> None:
     """Make every kernel import google.colab at start, as Colab's kernels do."""
     startup = ipython_dir / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
-    (startup / "00-google-colab.py").write_text("import google.colab  # the stand-in, as in Colab\n")
+    (startup / "00-google-colab.py").write_text(
+        "import google.colab  # the stand-in, as in Colab\n"
+    )
 
 
 def create(base: Path, python312: str) -> ColabLike:
@@ -133,32 +164,61 @@ def create(base: Path, python312: str) -> ColabLike:
     done = subprocess.run(
         # --no-compile: byte-compiling all of sympy and matplotlib up front costs more than
         # compiling, on first import, the parts a lesson uses.
-        [str(python), "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check", *COLAB_PACKAGES,
-         "-c", str(constraints)],
-        capture_output=True, text=True, check=False, timeout=900,
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-compile",
+            "--disable-pip-version-check",
+            *COLAB_PACKAGES,
+            "-c",
+            str(constraints),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"could not build the Colab-like venv:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        raise RuntimeError(
+            f"could not build the Colab-like venv:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
     write_stub(base / "colab_stub")
     write_startup(base / "ipython")
     kernel = base / "kernels" / KERNEL_NAME
     kernel.mkdir(parents=True)
-    (kernel / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3.12 (Colab-like)",
-        "language": "python",
-    }))
+    (kernel / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3.12 (Colab-like)",
+                "language": "python",
+            }
+        )
+    )
     checkout = base / "checkout"
     shutil.copytree(ROOT, checkout, ignore=_COPY_IGNORE)
     return ColabLike(
-        base=base, python=python, kernel_dirs=[str(base / "kernels")], install_spec=checkout,
-        stub_log=base / "colab-calls.log", before=installed_packages(python),
+        base=base,
+        python=python,
+        kernel_dirs=[str(base / "kernels")],
+        install_spec=checkout,
+        stub_log=base / "colab-calls.log",
+        before=installed_packages(python),
         seconds_to_create=time.perf_counter() - start,
     )
 
 
-def execute(nb: nbformat.NotebookNode, cwd: Path, kernel_dirs: list[str], kernel_name: str,
-            env: dict[str, str], timeout: int = 300) -> tuple[nbformat.NotebookNode, float]:
+def execute(
+    nb: nbformat.NotebookNode,
+    cwd: Path,
+    kernel_dirs: list[str],
+    kernel_name: str,
+    env: dict[str, str],
+    timeout: int = 300,
+) -> tuple[nbformat.NotebookNode, float]:
     """Run every cell of ``nb`` (continuing past errors) in the named kernel, in ``cwd``."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
@@ -166,9 +226,12 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, kernel_dirs: list[str], kernel
     from nbclient import NotebookClient
 
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    km = AsyncKernelManager(kernel_name=kernel_name, kernel_spec_manager=KernelSpecManager(kernel_dirs=kernel_dirs))
-    client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True,
-                            resources={"metadata": {"path": str(cwd)}})
+    km = AsyncKernelManager(
+        kernel_name=kernel_name, kernel_spec_manager=KernelSpecManager(kernel_dirs=kernel_dirs)
+    )
+    client = NotebookClient(
+        nb, km=km, timeout=timeout, allow_errors=True, resources={"metadata": {"path": str(cwd)}}
+    )
     start = time.perf_counter()
     try:
         client.execute(env=env, cwd=str(cwd))
@@ -245,17 +308,38 @@ def synthetic_notebook(answer: str = _ANSWER_TODO) -> nbformat.NotebookNode:
     setup = v4.new_code_cell(course.setup_cell_source(SYNTHETIC_LESSON, course.settings()))
     setup.metadata["tags"] = ["setup"]
     answer_cell = v4.new_code_cell(answer)
-    answer_cell.metadata["nbgrader"] = {"grade": False, "solution": True, "locked": False,
-                                        "grade_id": "sigmoid", "schema_version": 3}
-    test_cell = v4.new_code_cell("from helpers.exercises import backprop_xor as ex\nex.check_sigmoid(sigmoid)")
-    test_cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 1,
-                                      "grade_id": "test_sigmoid", "schema_version": 3}
+    answer_cell.metadata["nbgrader"] = {
+        "grade": False,
+        "solution": True,
+        "locked": False,
+        "grade_id": "sigmoid",
+        "schema_version": 3,
+    }
+    test_cell = v4.new_code_cell(
+        "from helpers.exercises import backprop_xor as ex\nex.check_sigmoid(sigmoid)"
+    )
+    test_cell.metadata["nbgrader"] = {
+        "grade": True,
+        "solution": False,
+        "locked": True,
+        "points": 1,
+        "grade_id": "test_sigmoid",
+        "schema_version": 3,
+    }
     nb = v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [
-        v4.new_markdown_cell("# A synthetic lesson\nMade by the tests: setup, an explorer, one exercise."),
+        v4.new_markdown_cell(
+            "# A synthetic lesson\nMade by the tests: setup, an explorer, one exercise."
+        ),
         setup,
-        v4.new_code_cell('import sys\nprint("google.colab imported:", "google.colab" in sys.modules)'),
+        v4.new_code_cell(
+            'import sys\nprint("google.colab imported:", "google.colab" in sys.modules)'
+        ),
         v4.new_code_cell("from helpers import explore\nexplore.secant_to_tangent()"),
         v4.new_code_cell(
             "ex = explore.step_size_error()\n"

@@ -108,13 +108,20 @@ def _names(source: str) -> tuple[set[str], set[str]]:
     import symtable
 
     top = symtable.symtable(source, "<cell>", "exec")
-    bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported() or s.is_namespace()}
+    bound = {
+        s.get_name()
+        for s in top.get_symbols()
+        if s.is_assigned() or s.is_imported() or s.is_namespace()
+    }
     loaded: set[str] = set()
     tables = [top]
     while tables:
         table = tables.pop()
-        loaded |= {s.get_name() for s in table.get_symbols()
-                   if s.is_referenced() and (table is top or s.is_global())}
+        loaded |= {
+            s.get_name()
+            for s in table.get_symbols()
+            if s.is_referenced() and (table is top or s.is_global())
+        }
         tables += table.get_children()
     return bound, loaded
 
@@ -143,15 +150,27 @@ def _units(index: int, cell) -> list[_Unit]:
     return units
 
 
-def trim(nb: nbformat.NotebookNode, reference: nbformat.NotebookNode | None = None) -> nbformat.NotebookNode:
+def trim(
+    nb: nbformat.NotebookNode, reference: nbformat.NotebookNode | None = None
+) -> nbformat.NotebookNode:
     """``nb`` reduced to its nbgrader cells and the statements they depend on.
 
     ``reference`` (the solutions notebook) adds what its graded cells use: autograde puts the
     hidden tests back into the test cells, and they may use names the visible part does not.
     """
-    units = [u for i, c in enumerate(nb.cells) if c.cell_type == "code" or nbgrader_meta(c) for u in _units(i, c)]
+    units = [
+        u
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" or nbgrader_meta(c)
+        for u in _units(i, c)
+    ]
     if reference is not None:
-        units += [u for c in reference.cells if nbgrader_meta(c) and c.cell_type == "code" for u in _units(-1, c)]
+        units += [
+            u
+            for c in reference.cells
+            if nbgrader_meta(c) and c.cell_type == "code"
+            for u in _units(-1, c)
+        ]
     changed = True
     while changed:  # kept statements may need earlier ones: grow to a fixed point
         changed = False
@@ -194,7 +213,11 @@ def kernel_env(tmp: Path) -> dict[str, str]:
     """An environment for kernels and nbgrader that writes nothing outside ``tmp``."""
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    for var, sub in (("MPLCONFIGDIR", "mpl"), ("IPYTHONDIR", "ipython"), ("JUPYTER_RUNTIME_DIR", "runtime")):
+    for var, sub in (
+        ("MPLCONFIGDIR", "mpl"),
+        ("IPYTHONDIR", "ipython"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+    ):
         (tmp / sub).mkdir(parents=True, exist_ok=True)
         env[var] = str(tmp / sub)
     env["PYTHONWARNINGS"] = env.get("PYTHONWARNINGS", "")
@@ -220,8 +243,14 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 120) -> Executi
     for index, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                errors.append(CellError(index, out.get("ename", ""), out.get("evalue", ""),
-                                        nbgrader_meta(cell).get("grade_id")))
+                errors.append(
+                    CellError(
+                        index,
+                        out.get("ename", ""),
+                        out.get("evalue", ""),
+                        nbgrader_meta(cell).get("grade_id"),
+                    )
+                )
     return Execution(seconds, errors, nb)
 
 
@@ -317,8 +346,11 @@ def autograde(lesson: str, workdir: Path) -> Autograded:
     start = time.perf_counter()
     course_dir = workdir / "course"
     source = course_dir / "solutions" / lesson
-    shutil.copytree(ROOT / "solutions" / lesson, source,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        ROOT / "solutions" / lesson,
+        source,
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
     shutil.copy2(ROOT / "nbgrader_config.py", course_dir / "nbgrader_config.py")
 
     log = []
@@ -334,7 +366,9 @@ def autograde(lesson: str, workdir: Path) -> Autograded:
     solved = fill_answers(student_nb, right_answers)
     submissions = {SOLVED: solved, UNTOUCHED: student_nb, SOLVED_TRIMMED: trim(solved, solution_nb)}
     for v in variants(lesson):
-        submissions[v.student] = trim(fill_answers(student_nb, {**right_answers, v.grade_id: v.source}), solution_nb)
+        submissions[v.student] = trim(
+            fill_answers(student_nb, {**right_answers, v.grade_id: v.source}), solution_nb
+        )
     for student, nb in submissions.items():
         target = course_dir / "submitted" / student / lesson / f"{lesson}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -364,8 +398,13 @@ def autograde(lesson: str, workdir: Path) -> Autograded:
                 except MissingEntry:
                     continue
                 grades[student] = {
-                    g.name: GradeRow(g.score, g.max_score, g.auto_score, bool(g.needs_manual_grade),
-                                     g.cell.cell_type)
+                    g.name: GradeRow(
+                        g.score,
+                        g.max_score,
+                        g.auto_score,
+                        bool(g.needs_manual_grade),
+                        g.cell.cell_type,
+                    )
                     for g in sub.grades
                 }
     return Autograded(lesson, grades, "\n".join(log), time.perf_counter() - start, len(submissions))
@@ -379,10 +418,17 @@ def _course_id() -> str:
 
 
 def _to_json(result: Autograded) -> str:
-    return json.dumps({
-        "lesson": result.lesson, "log": result.log, "seconds": result.seconds, "students": result.students,
-        "grades": {s: {g: vars(r) for g, r in rows.items()} for s, rows in result.grades.items()},
-    })
+    return json.dumps(
+        {
+            "lesson": result.lesson,
+            "log": result.log,
+            "seconds": result.seconds,
+            "students": result.students,
+            "grades": {
+                s: {g: vars(r) for g, r in rows.items()} for s, rows in result.grades.items()
+            },
+        }
+    )
 
 
 def _from_json(text: str) -> Autograded:

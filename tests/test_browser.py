@@ -123,7 +123,11 @@ def test_solutions_notebook_runs_in_jupyterlab_and_its_explorers_respond(lab, na
         bs.save(page, notebook)
         screenshot(page, f"{name}-1-after-run-all")
         saved = json.loads(notebook.read_text())
-        unrun = [i for i, c in enumerate(saved["cells"]) if c["cell_type"] == "code" and c.get("execution_count") is None]
+        unrun = [
+            i
+            for i, c in enumerate(saved["cells"])
+            if c["cell_type"] == "code" and c.get("execution_count") is None
+        ]
         errors = bs.error_outputs(notebook)
         assert not errors, f"{name}: error outputs after Run All Cells:\n" + "\n".join(errors)
         assert not unrun, f"{name}: cells {unrun} did not run"
@@ -142,7 +146,9 @@ def test_solutions_notebook_runs_in_jupyterlab_and_its_explorers_respond(lab, na
         picture = explorer.locator(".widget-output img").first
         handle.scroll_into_view_if_needed()
         picture.wait_for(timeout=30_000)
-        readout = handle.locator("xpath=ancestor::div[contains(@class, 'widget-slider')][1]").locator(".widget-readout")
+        readout = handle.locator(
+            "xpath=ancestor::div[contains(@class, 'widget-slider')][1]"
+        ).locator(".widget-readout")
         value, before = readout.inner_text(), picture.get_attribute("src")
         screenshot(page, f"{name}-2-explorer-before")
         handle.focus()
@@ -167,7 +173,9 @@ def test_student_lesson_has_a_working_nbgrader_validate_button(lab):
     try:
         bs.open_notebook(page, lab.server, f"lessons/{name}/{name}.ipynb")
         button = page.locator(f"{bs.PANEL} .jp-Toolbar").get_by_text("Validate", exact=True)
-        assert button.count() == 1, "the nbgrader Validate button is missing from the notebook toolbar"
+        assert button.count() == 1, (
+            "the nbgrader Validate button is missing from the notebook toolbar"
+        )
         button.click()
         dialog = page.locator(".jp-Dialog")
         dialog.wait_for(timeout=120_000)

@@ -37,7 +37,9 @@ def test_check_names_the_mistake_the_wrong_value_matches():
 def test_check_gives_the_hint_when_no_mistake_matches():
     with pytest.raises(CheckFailure) as info:
         check("f", 7.0, 2.0, mistakes={"doubled it": 4.0}, hint="try again")
-    assert "likely mistake" not in str(info.value) and "hint           : try again" in str(info.value)
+    assert "likely mistake" not in str(info.value) and "hint           : try again" in str(
+        info.value
+    )
 
 
 def test_check_says_a_none_result_probably_lacks_return():
@@ -149,7 +151,12 @@ def test_progress_reports_each_exercise_status_from_the_namespace(monkeypatch):
     namespace = {"double": lambda x: 2 * x, "triple": lambda x: x, "half": not_yet}
     report = progress(lesson, namespace)
     status = {row.title: row.status for row in report.rows}
-    assert status == {"Doubling": "passed", "Tripling": "failing", "Halving": "not started", "Negating": "not run"}
+    assert status == {
+        "Doubling": "passed",
+        "Tripling": "failing",
+        "Halving": "not started",
+        "Negating": "not run",
+    }
     assert report.passed == 1
     assert "1 of 4 exercises" in str(report)
 
@@ -192,7 +199,9 @@ def test_central_difference_check_accepts_the_average_of_one_sided_differences()
 
 
 def test_second_derivative_check_names_a_missing_factor_two():
-    text = _diagnosis(ex.check_second_derivative, lambda f, x, h: (f(x + h) - f(x) + f(x - h)) / h**2)
+    text = _diagnosis(
+        ex.check_second_derivative, lambda f, x, h: (f(x + h) - f(x) + f(x - h)) / h**2
+    )
     assert "forgot the factor 2" in text
 
 

@@ -31,7 +31,9 @@ from autograder import course
 # (`--dist loadgroup`), or each worker would build its own.
 pytestmark = pytest.mark.xdist_group("colab-like")
 
-STUDENT_NOTEBOOKS = [cs.SYNTHETIC] + [lesson for lesson in LESSONS if course.lesson_path(lesson).is_file()]
+STUDENT_NOTEBOOKS = [cs.SYNTHETIC] + [
+    lesson for lesson in LESSONS if course.lesson_path(lesson).is_file()
+]
 
 
 @pytest.fixture(scope="session")
@@ -59,14 +61,18 @@ class Runs:
     def notebook(self, name: str) -> nbformat.NotebookNode:
         return cs.synthetic_notebook() if name == cs.SYNTHETIC else read(course.lesson_path(name))
 
-    def run(self, name: str, nb: nbformat.NotebookNode | None = None) -> tuple[nbformat.NotebookNode, float]:
+    def run(
+        self, name: str, nb: nbformat.NotebookNode | None = None
+    ) -> tuple[nbformat.NotebookNode, float]:
         if name not in self.done:
             if self.installed_by is None:
                 self.installed_by = name
             folder = self.tmp.mktemp(f"colab-{name}")  # empty: no course files beside the notebook
             nb = cs.with_setup_twice(nb if nb is not None else self.notebook(name))
             (folder / f"{name}.ipynb").write_text(nbformat.writes(nb))
-            self.done[name] = cs.execute(nb, folder, self.colab.kernel_dirs, cs.KERNEL_NAME, self.colab.env())
+            self.done[name] = cs.execute(
+                nb, folder, self.colab.kernel_dirs, cs.KERNEL_NAME, self.colab.env()
+            )
         return self.done[name]
 
 
@@ -103,8 +109,12 @@ def setup_cells(nb: nbformat.NotebookNode):
 
 def test_colab_like_python_is_312_with_ipywidgets_7_and_no_course(colab):
     assert colab.before["ipywidgets"] == "7.7.1"
-    done = cs.subprocess.run([str(colab.python), "-c", "import sys; print(sys.version_info[:2])"],
-                             capture_output=True, text=True, check=True)
+    done = cs.subprocess.run(
+        [str(colab.python), "-c", "import sys; print(sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout.strip() == "(3, 12)"
     assert course.DISTRIBUTION not in colab.before
     for name in cs.NEVER_INSTALLED:
@@ -144,7 +154,9 @@ def test_course_install_adds_only_the_course_and_upgrades_nothing(runs):
 
 def test_custom_widget_manager_stays_off_with_ipywidgets_7(runs):
     runs.run(cs.SYNTHETIC)
-    assert not runs.colab.stub_log.exists(), "enable_custom_widget_manager() was called under ipywidgets 7"
+    assert not runs.colab.stub_log.exists(), (
+        "enable_custom_widget_manager() was called under ipywidgets 7"
+    )
 
 
 def test_custom_widget_manager_is_enabled_with_ipywidgets_8(tmp_path):
@@ -157,15 +169,22 @@ def test_custom_widget_manager_is_enabled_with_ipywidgets_8(tmp_path):
     log = tmp_path / "calls.log"
     nb = cs.synthetic_notebook()
     nb.cells = nb.cells[:3]  # markdown, setup, the google.colab probe
-    env = {**cs.os.environ, "PYTHONPATH": f"{tmp_path / 'stub'}{cs.os.pathsep}{cs.ROOT}",
-           "IPYTHONDIR": str(tmp_path / "ipython"), "MPLCONFIGDIR": str(tmp_path), "COLAB_STUB_LOG": str(log),
-           "COURSE_INSTALL_SPEC": "/nonexistent: helpers is importable here, nothing may be installed"}
+    env = {
+        **cs.os.environ,
+        "PYTHONPATH": f"{tmp_path / 'stub'}{cs.os.pathsep}{cs.ROOT}",
+        "IPYTHONDIR": str(tmp_path / "ipython"),
+        "MPLCONFIGDIR": str(tmp_path),
+        "COLAB_STUB_LOG": str(log),
+        "COURSE_INSTALL_SPEC": "/nonexistent: helpers is importable here, nothing may be installed",
+    }
     from jupyter_client.kernelspec import KernelSpecManager
 
     native = KernelSpecManager().get_kernel_spec("python3").resource_dir
     run, _ = cs.execute(nb, tmp_path, [str(Path(native).parent)], "python3", env)
     assert cs.text_of(run.cells[2]).strip() == "google.colab imported: True"
-    assert not [o for o in run.cells[1].outputs if o.output_type == "error"], cs.text_of(run.cells[1])
+    assert not [o for o in run.cells[1].outputs if o.output_type == "error"], cs.text_of(
+        run.cells[1]
+    )
     assert log.read_text() == "enable_custom_widget_manager\n"
 
 
@@ -176,9 +195,13 @@ def test_custom_widget_manager_is_enabled_with_ipywidgets_8(tmp_path):
 def test_student_notebook_runs_in_colab_except_unfinished_exercises(runs, name):
     nb, seconds = runs.run(name)
     errors = unexpected_errors(nb)
-    assert not errors, f"{name} in Colab ({seconds:.1f} s), errors outside exercises:\n" + "\n".join(errors)
+    assert not errors, (
+        f"{name} in Colab ({seconds:.1f} s), errors outside exercises:\n" + "\n".join(errors)
+    )
     _, again = setup_cells(nb)
-    assert not [o for o in again.outputs if o.output_type == "error"], "setup cell failed on its second run"
+    assert not [o for o in again.outputs if o.output_type == "error"], (
+        "setup cell failed on its second run"
+    )
     print(f"{name}: {seconds:.1f} s in the Colab-like kernel")
 
 

@@ -67,7 +67,9 @@ def test_explorer_builds_a_widget_with_controls_and_a_first_picture(built, name)
     assert isinstance(ex.widget, ipywidgets.Box)
     assert ex.controls, "an explorer without controls is a picture"
     for control in ex.controls.values():
-        assert control in _descendants(ex.widget), f"{name}: control {control.description!r} is not displayed"
+        assert control in _descendants(ex.widget), (
+            f"{name}: control {control.description!r} is not displayed"
+        )
     assert ex.output in _descendants(ex.widget)
     assert ex.redraws >= 1
     assert ex.last_png.startswith(PNG_MAGIC)
@@ -203,10 +205,16 @@ def test_exported_html_shows_the_static_picture_where_the_widget_would_be(tmp_pa
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_code_cell(f"import sys; sys.path.insert(0, {str(ROOT)!r})\nfrom helpers import explore"),
+        nbformat.v4.new_code_cell(
+            f"import sys; sys.path.insert(0, {str(ROOT)!r})\nfrom helpers import explore"
+        ),
         nbformat.v4.new_code_cell("explore.chain_rule_graph()"),
     ]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     run = execute(nb, tmp_path)
     assert not run.errors, run.errors
     outputs = run.notebook.cells[1].outputs

@@ -34,7 +34,9 @@ def failure(checker, *args, **kwargs) -> str:
 # --------------------------------------------------------------------------- references
 
 
-@pytest.mark.parametrize("case", [(1.5, 0.8, -1.3, 0.5), (-0.6, 2.0, 0.7, -0.2), (3.0, -0.4, 1.7, 2.0)])
+@pytest.mark.parametrize(
+    "case", [(1.5, 0.8, -1.3, 0.5), (-0.6, 2.0, 0.7, -0.2), (3.0, -0.4, 1.7, 2.0)]
+)
 def test_mini_network_reference_agrees_with_central_differences(case):
     x0, w1, w2, y = case
     numeric = helpers.gradient(lambda w: (w[1] * sig(w[0] * x0) - y) ** 2, np.array([w1, w2]))
@@ -198,7 +200,10 @@ def test_mini_network_accepts_any_pair_container(wrap):
     "wrong, diagnosis",
     [
         (lambda *a: right_mini_network(*a)[::-1], "order is (dL/dw1, dL/dw2)"),
-        (lambda *a: (right_mini_network(*a)[0] / a[0], right_mini_network(*a)[1]), "factor x from dz1/dw1"),
+        (
+            lambda *a: (right_mini_network(*a)[0] / a[0], right_mini_network(*a)[1]),
+            "factor x from dz1/dw1",
+        ),
         (lambda *a: (right_mini_network(*a)[0] / a[2], right_mini_network(*a)[1]), "factor w2"),
         (lambda *a: tuple(g / 2 for g in right_mini_network(*a)), "factor 2"),
         (lambda *a: tuple(-g for g in right_mini_network(*a)), "sign is flipped"),
@@ -210,7 +215,9 @@ def test_mini_network_names_the_likely_mistake(wrong, diagnosis):
 
 
 def test_mini_network_returning_one_number_is_told_to_return_two():
-    assert "two numbers" in failure(ex.check_mini_network_gradients, lambda *a: right_mini_network(*a)[0])
+    assert "two numbers" in failure(
+        ex.check_mini_network_gradients, lambda *a: right_mini_network(*a)[0]
+    )
 
 
 # --------------------------------------------------------------------------- numerical gradients and the chain
@@ -238,8 +245,14 @@ def test_numerical_network_gradients_accepts_central_differences_with_the_given_
     "wrong, diagnosis",
     [
         (forward_network, "forward difference"),
-        (lambda x0, w1, w2, y, h=1e-5: central_network(x0, w1, w2, y), "step h passed in was not used"),
-        (lambda x0, w1, w2, y, h=1e-5: tuple(2 * g for g in central_network(x0, w1, w2, y, h)), "instead of 2h"),
+        (
+            lambda x0, w1, w2, y, h=1e-5: central_network(x0, w1, w2, y),
+            "step h passed in was not used",
+        ),
+        (
+            lambda x0, w1, w2, y, h=1e-5: tuple(2 * g for g in central_network(x0, w1, w2, y, h)),
+            "instead of 2h",
+        ),
     ],
     ids=["forward", "h ignored", "divided by h"],
 )
@@ -248,7 +261,9 @@ def test_numerical_network_gradients_names_the_likely_mistake(wrong, diagnosis):
 
 
 def test_chain_gradients_accepts_finite_differences_of_the_forward_pass():
-    ex.check_chain_gradients(lambda x0, w: helpers.gradient(lambda v: ex.chain_forward(x0, v)[-1], w))
+    ex.check_chain_gradients(
+        lambda x0, w: helpers.gradient(lambda v: ex.chain_forward(x0, v)[-1], w)
+    )
 
 
 @pytest.mark.parametrize(
@@ -263,7 +278,9 @@ def test_chain_gradients_names_a_missing_factor(part, diagnosis):
 
 
 def test_chain_gradients_names_the_reversed_order():
-    assert "reversed" in failure(ex.check_chain_gradients, lambda x0, w: ex.chain_gradients_reference(x0, w)[::-1])
+    assert "reversed" in failure(
+        ex.check_chain_gradients, lambda x0, w: ex.chain_gradients_reference(x0, w)[::-1]
+    )
 
 
 # --------------------------------------------------------------------------- quiz

@@ -32,8 +32,13 @@ def test_jacobian_reference_agrees_with_sympy(point):
     F = sympy.Matrix([X[0] ** 2 * X[1] + X[2], sympy.sin(X[1]) * sympy.exp(X[2]) + X[0] * X[2]])
     exact = np.array(F.jacobian(X).subs(dict(zip(X, point))).evalf(), dtype=float)
     assert helpers.relative_error(ex._F_jacobian(point), exact) < 1e-14
-    assert helpers.relative_error(ex._F(np.array(point, dtype=float)),
-                                  np.array(F.subs(dict(zip(X, point))).evalf(), dtype=float).ravel()) < 1e-14
+    assert (
+        helpers.relative_error(
+            ex._F(np.array(point, dtype=float)),
+            np.array(F.subs(dict(zip(X, point))).evalf(), dtype=float).ravel(),
+        )
+        < 1e-14
+    )
 
 
 @pytest.mark.parametrize("point", [(0.5, -0.3, 0.8), (-0.6, 0.2, 1.3)])
@@ -98,12 +103,16 @@ def test_dg_dy_names_the_partial_with_respect_to_the_other_variable():
 
 def central_jacobian(F, x, h=1e-5):
     x = np.asarray(x, dtype=float)
-    return np.column_stack([(np.asarray(F(x + e)) - np.asarray(F(x - e))) / (2 * h) for e in np.eye(x.size) * h])
+    return np.column_stack(
+        [(np.asarray(F(x + e)) - np.asarray(F(x - e))) / (2 * h) for e in np.eye(x.size) * h]
+    )
 
 
 def forward_jacobian(F, x, h=1e-5):
     x = np.asarray(x, dtype=float)
-    return np.column_stack([(np.asarray(F(x + e)) - np.asarray(F(x))) / h for e in np.eye(x.size) * h])
+    return np.column_stack(
+        [(np.asarray(F(x + e)) - np.asarray(F(x))) / h for e in np.eye(x.size) * h]
+    )
 
 
 @pytest.mark.parametrize(
@@ -170,7 +179,9 @@ def nested(f, x, h=1e-4):
     return np.array([(grad(x + e) - grad(x - e)) / (2 * h) for e in E])
 
 
-@pytest.mark.parametrize("fn", [three_point, nested], ids=["3-point and 4-point stencils", "gradient of gradient"])
+@pytest.mark.parametrize(
+    "fn", [three_point, nested], ids=["3-point and 4-point stencils", "gradient of gradient"]
+)
 def test_numerical_hessian_accepts_both_usual_central_forms(fn):
     ex.check_numerical_hessian(fn)
     ex.check_numerical_hessian(fn, x=(-0.6, 0.2, 1.3), h=5e-2)
@@ -181,7 +192,10 @@ def test_numerical_hessian_accepts_both_usual_central_forms(fn):
     [
         (lambda f, x, h=1e-4: np.diag(np.diag(three_point(f, x, h))), "mixed partials missing"),
         (lambda f, x, h=1e-4: np.triu(three_point(f, x, h)), "not symmetric"),
-        (lambda f, x, h=1e-4: ex._forward_hessian(f, np.asarray(x, dtype=float), h), "forward differences"),
+        (
+            lambda f, x, h=1e-4: ex._forward_hessian(f, np.asarray(x, dtype=float), h),
+            "forward differences",
+        ),
         (lambda f, x, h=1e-4: helpers.hessian(f, x), "step h passed in was not used"),
         (lambda f, x, h=1e-4: helpers.gradient(f, x), "looks like a gradient"),
     ],
@@ -204,7 +218,9 @@ def test_numerical_hessian_that_is_not_symmetric_is_told_so_even_without_a_liste
 
 
 def test_directional_derivative_accepts_a_unit_vector_built_by_hand():
-    ex.check_directional_derivative(lambda g, u: np.asarray(g) @ (np.asarray(u) / np.sqrt(np.sum(np.square(u)))))
+    ex.check_directional_derivative(
+        lambda g, u: np.asarray(g) @ (np.asarray(u) / np.sqrt(np.sum(np.square(u))))
+    )
 
 
 @pytest.mark.parametrize(
@@ -220,7 +236,9 @@ def test_directional_derivative_names_the_likely_mistake(fn, diagnosis):
 
 
 def test_quiz_check_rejects_none():
-    assert "q3_smooth_hessian_is_symmetric must be True or False" in failure(ex.check_quiz, True, True, None, False)
+    assert "q3_smooth_hessian_is_symmetric must be True or False" in failure(
+        ex.check_quiz, True, True, None, False
+    )
 
 
 def test_quiz_check_wants_every_answer():
@@ -228,4 +246,6 @@ def test_quiz_check_wants_every_answer():
 
 
 def test_numerical_hessian_returning_none_is_asked_about_return():
-    assert "did you forget `return H`" in failure(ex.check_numerical_hessian, lambda f, x, h=1e-4: None)
+    assert "did you forget `return H`" in failure(
+        ex.check_numerical_hessian, lambda f, x, h=1e-4: None
+    )

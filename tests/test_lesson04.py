@@ -47,7 +47,9 @@ def test_gradient_descent_names_an_added_gradient():
     def ascend(grad_fn, w0, lr, n):
         return descend(lambda w: -grad_fn(w), w0, lr, n)
 
-    assert "added the gradient instead of subtracting it" in failure(ex.check_gradient_descent, ascend)
+    assert "added the gradient instead of subtracting it" in failure(
+        ex.check_gradient_descent, ascend
+    )
 
 
 def test_gradient_descent_names_returning_only_the_final_point():
@@ -97,8 +99,10 @@ def test_learning_rates_that_meet_the_goal_pass(rate):
     ex.check_chosen_learning_rate(rate)
 
 
-@pytest.mark.parametrize("rate, reason", [(0.08, "diverges"), (0.1, "diverges"), (0.03, "too small"),
-                                          (0.045, "too small")])
+@pytest.mark.parametrize(
+    "rate, reason",
+    [(0.08, "diverges"), (0.1, "diverges"), (0.03, "too small"), (0.045, "too small")],
+)
 def test_learning_rates_that_miss_the_goal_are_explained(rate, reason):
     with pytest.raises(CheckFailure) as info:
         ex.check_chosen_learning_rate(rate)

@@ -26,12 +26,18 @@ def forward(params, X):
     return a2, {"X": X, "z1": z1, "a1": a1, "z2": z2, "a2": a2}
 
 
-def backward(params, cache, y, two=2.0, mean=True, out_prime=True, hidden_prime=True, keepdims=True):
+def backward(
+    params, cache, y, two=2.0, mean=True, out_prime=True, hidden_prime=True, keepdims=True
+):
     X, a1, a2 = cache["X"], cache["a1"], cache["a2"]
     d2 = two * (a2 - y) / (X.shape[0] if mean else 1) * (a2 * (1 - a2) if out_prime else a2)
     d1 = (d2 @ params["W2"].T) * (a1 * (1 - a1) if hidden_prime else a1)
-    return {"W1": X.T @ d1, "b1": d1.sum(axis=0, keepdims=keepdims), "W2": a1.T @ d2,
-            "b2": d2.sum(axis=0, keepdims=True)}
+    return {
+        "W1": X.T @ d1,
+        "b1": d1.sum(axis=0, keepdims=keepdims),
+        "W2": a1.T @ d2,
+        "b2": d2.sum(axis=0, keepdims=True),
+    }
 
 
 def train(params, X, y, learning_rate, epochs, in_place=False, sign=-1.0):
@@ -75,12 +81,15 @@ def test_the_checkers_reference_backward_agrees_with_helpers_mlp():
         assert helpers.relative_error(ours[k], v) < 1e-12
 
 
-@pytest.mark.parametrize("options, diagnosis", [
-    ({"two": 1.0}, "dropped the 2"),
-    ({"mean": False}, "not averaged over the batch"),
-    ({"out_prime": False}, "used sigma(z2) = a2 where sigma'(z2)"),
-    ({"hidden_prime": False}, "used sigma(z1) = a1 where sigma'(z1)"),
-])
+@pytest.mark.parametrize(
+    "options, diagnosis",
+    [
+        ({"two": 1.0}, "dropped the 2"),
+        ({"mean": False}, "not averaged over the batch"),
+        ({"out_prime": False}, "used sigma(z2) = a2 where sigma'(z2)"),
+        ({"hidden_prime": False}, "used sigma(z1) = a1 where sigma'(z1)"),
+    ],
+)
 def test_backward_names_the_mistake(options, diagnosis):
     message = failure(ex.check_backward, lambda p, c, y: backward(p, c, y, **options))
     assert diagnosis in message
@@ -88,7 +97,9 @@ def test_backward_names_the_mistake(options, diagnosis):
 
 
 def test_backward_names_a_lost_bias_dimension():
-    assert "keepdims=True" in failure(ex.check_backward, lambda p, c, y: backward(p, c, y, keepdims=False))
+    assert "keepdims=True" in failure(
+        ex.check_backward, lambda p, c, y: backward(p, c, y, keepdims=False)
+    )
 
 
 def test_backward_must_not_modify_the_cache():
@@ -114,7 +125,9 @@ def test_train_names_modified_params():
 
 
 def test_train_names_an_added_gradient():
-    assert "subtract learning_rate * gradient" in failure(ex.check_train, lambda *a: train(*a, sign=1.0))
+    assert "subtract learning_rate * gradient" in failure(
+        ex.check_train, lambda *a: train(*a, sign=1.0)
+    )
 
 
 def test_train_curve_names_a_summed_gradient():
@@ -122,7 +135,9 @@ def test_train_curve_names_a_summed_gradient():
         return train(params, X, y, lr * X.shape[0], epochs)
 
     ex.check_train(summed)  # it still learns XOR ...
-    assert "not averaged over the batch" in failure(ex.check_train_curve, summed)  # ... but too fast
+    assert "not averaged over the batch" in failure(
+        ex.check_train_curve, summed
+    )  # ... but too fast
 
 
 def test_predict_names_thresholding_z2_at_one_half():
@@ -133,7 +148,12 @@ def test_predict_names_thresholding_z2_at_one_half():
 
 
 def test_the_training_check_starts_from_a_point_that_converges_with_a_margin():
-    params, _losses = ex._train(ex.initial_params(ex.TRAIN_SEED), ex.XOR_X, ex.XOR_Y,
-                               ex.TRAIN_LEARNING_RATE, ex.TRAIN_EPOCHS // 3)
+    params, _losses = ex._train(
+        ex.initial_params(ex.TRAIN_SEED),
+        ex.XOR_X,
+        ex.XOR_Y,
+        ex.TRAIN_LEARNING_RATE,
+        ex.TRAIN_EPOCHS // 3,
+    )
     a2 = ex._forward(params, ex.XOR_X)[0]
     assert np.array_equal(a2 > 0.5, ex.XOR_Y > 0.5)

@@ -52,7 +52,11 @@ def failure(fn, *args) -> str:
 
 
 def hidden_truth() -> set[str]:
-    test = next(c for c in SOLUTION.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_buggy_parameters")
+    test = next(
+        c
+        for c in SOLUTION.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "test_buggy_parameters"
+    )
     found = re.search(r"expect_buggy_parameters\(buggy_parameters, (\{[^}]*\})\)", test.source)
     return eval(found.group(1))  # a set literal from our own notebook
 
@@ -109,8 +113,11 @@ def test_reference_gradients_agree_with_helpers_mlp_backward(params, X, y):
 def test_the_solution_fixed_backward_passes_the_whole_network_check(nb):
     params, X, y = nb["params"], nb["X"], nb["y"]
     theta = nb["flatten"](params)
-    result = helpers.gradient_check(nb["loss_of_theta"],
-                                    lambda t: nb["flatten"](nb["fixed_backward"](nb["unflatten"](t), X, y)), theta)
+    result = helpers.gradient_check(
+        nb["loss_of_theta"],
+        lambda t: nb["flatten"](nb["fixed_backward"](nb["unflatten"](t), X, y)),
+        theta,
+    )
     assert result.verdict == "pass"
 
 
@@ -140,15 +147,21 @@ def _norm(v):
 
 
 def test_relative_error_absolute_error_is_named():
-    assert "this is the absolute error" in failure(ex.check_relative_error, lambda a, b: _norm(a - b))
+    assert "this is the absolute error" in failure(
+        ex.check_relative_error, lambda a, b: _norm(a - b)
+    )
 
 
 def test_relative_error_dividing_by_a_only_is_named():
-    assert "norm of a only" in failure(ex.check_relative_error, lambda a, b: _norm(a - b) / _norm(a))
+    assert "norm of a only" in failure(
+        ex.check_relative_error, lambda a, b: _norm(a - b) / _norm(a)
+    )
 
 
 def test_relative_error_sum_of_norms_is_named():
-    assert "||a|| + ||b||" in failure(ex.check_relative_error, lambda a, b: _norm(a - b) / (_norm(a) + _norm(b)))
+    assert "||a|| + ||b||" in failure(
+        ex.check_relative_error, lambda a, b: _norm(a - b) / (_norm(a) + _norm(b))
+    )
 
 
 def test_relative_error_nan_for_two_zero_vectors_is_named():
@@ -160,7 +173,9 @@ def test_relative_error_nan_for_two_zero_vectors_is_named():
 
 
 def test_relative_error_zero_division_gets_the_zero_hint():
-    message = failure(ex.check_relative_error, lambda a, b: float(_norm(a - b)) / float(max(_norm(a), _norm(b))))
+    message = failure(
+        ex.check_relative_error, lambda a, b: float(_norm(a - b)) / float(max(_norm(a), _norm(b)))
+    )
     assert "ZeroDivisionError" in message and "return 0.0" in message
 
 
@@ -215,7 +230,9 @@ def test_gradient_check_reference_implementation_passes():
 
 
 def test_gradient_check_forward_difference_is_named():
-    assert "used a forward difference" in failure(ex.check_gradient_check, _checker(scheme="forward"))
+    assert "used a forward difference" in failure(
+        ex.check_gradient_check, _checker(scheme="forward")
+    )
 
 
 def test_gradient_check_modifying_x_is_caught():
@@ -227,7 +244,9 @@ def test_gradient_check_one_coordinate_is_named():
 
 
 def test_gradient_check_absolute_error_is_named():
-    assert "this is the absolute error" in failure(ex.check_gradient_check, _checker(metric="absolute"))
+    assert "this is the absolute error" in failure(
+        ex.check_gradient_check, _checker(metric="absolute")
+    )
 
 
 def test_gradient_check_ignoring_h_is_named():
@@ -245,8 +264,13 @@ def test_gradient_check_integer_x_truncation_is_named():
         a = grad_f(x)
         return _norm(a - numeric) / max(_norm(a), _norm(numeric))
 
-    message = failure(ex.expect_gradient_check, truncating, lambda x: float(np.sum(x**3)),
-                      lambda x: 3.0 * x**2 + np.array([0, 0, 1.0]), np.array([1, -2, 3]))
+    message = failure(
+        ex.expect_gradient_check,
+        truncating,
+        lambda x: float(np.sum(x**3)),
+        lambda x: 3.0 * x**2 + np.array([0, 0, 1.0]),
+        np.array([1, -2, 3]),
+    )
     assert "x.astype(float)" in message
 
 
@@ -254,7 +278,9 @@ def test_gradient_check_accepts_any_value_in_the_rounding_noise():
     def noisy(f, grad_f, x, h=1e-5):
         return 3e-10  # a correct check of a correct gradient, rounded differently
 
-    ex.expect_gradient_check(noisy, lambda x: float(np.sum(x**3)), lambda x: 3 * x**2, np.array([0.3, 1.1]))
+    ex.expect_gradient_check(
+        noisy, lambda x: float(np.sum(x**3)), lambda x: 3 * x**2, np.array([0.3, 1.1])
+    )
 
 
 def test_gradient_check_returning_an_array_is_explained():
@@ -286,6 +312,7 @@ def test_buggy_parameters_hidden_check_counts_without_naming():
 
 def _patched(nb, **changes):
     """The solution's fixed_backward with some gradients replaced by a mistake."""
+
     def backward(params, X, y):
         grads = nb["fixed_backward"](params, X, y)
         m = X.shape[0]
@@ -300,8 +327,10 @@ def _patched(nb, **changes):
     return backward
 
 
-@pytest.mark.parametrize("name, words", [("W1", "sigma' is still missing"), ("W2", "divided by m twice"),
-                                         ("b2", "first sample only")])
+@pytest.mark.parametrize(
+    "name, words",
+    [("W1", "sigma' is still missing"), ("W2", "divided by m twice"), ("b2", "first sample only")],
+)
 def test_fixed_backward_names_each_planted_bug_left_in(nb, name, words):
     message = failure(ex.check_fixed_backward, _patched(nb, **{name: True}))
     assert f'["{name}"]' in message and words in message

@@ -54,7 +54,11 @@ stored = pytest.mark.parametrize("folder", ["solutions", "lessons"])
 def test_release_check_passes(lesson):
     done = subprocess.run(
         [sys.executable, "-m", "autograder", "release", "--check", lesson],
-        check=False, cwd=ROOT, capture_output=True, text=True, timeout=300,
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, f"lessons/{lesson} is stale:\n{done.stdout}{done.stderr}"
 
@@ -63,10 +67,15 @@ def test_release_check_passes(lesson):
 @stored
 def test_notebook_is_stored_without_outputs_or_execution_counts(lesson, folder):
     path = both(lesson)[folder]
-    assert path.is_file(), f"{path.relative_to(ROOT)} is missing: run `python -m autograder release {lesson}`"
+    assert path.is_file(), (
+        f"{path.relative_to(ROOT)} is missing: run `python -m autograder release {lesson}`"
+    )
     nb = read(path)
-    dirty = [i for i, c in enumerate(nb.cells)
-             if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    dirty = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
+    ]
     assert not dirty, f"{path.relative_to(ROOT)}: cells {dirty} have outputs or execution counts"
 
 
@@ -98,7 +107,11 @@ def test_grade_ids_are_unique(lesson, folder):
 @lessons
 @stored
 def test_nbgrader_cells_use_schema_version_3(lesson, folder):
-    wrong = [m.get("grade_id") for _, _, m in graded_cells(both(lesson)[folder]) if m.get("schema_version") != 3]
+    wrong = [
+        m.get("grade_id")
+        for _, _, m in graded_cells(both(lesson)[folder])
+        if m.get("schema_version") != 3
+    ]
     assert not wrong, f"cells without schema_version 3: {wrong}"
 
 
@@ -107,15 +120,22 @@ def test_nbgrader_cells_use_schema_version_3(lesson, folder):
 def test_graded_cells_carry_points(lesson, folder):
     cells = graded_cells(both(lesson)[folder])
     assert any(m.get("grade") for _, _, m in cells), "the lesson has no graded cell"
-    pointless = [m["grade_id"] for _, _, m in cells
-                 if m.get("grade") and not (isinstance(m.get("points"), (int, float)) and m["points"] > 0)]
+    pointless = [
+        m["grade_id"]
+        for _, _, m in cells
+        if m.get("grade") and not (isinstance(m.get("points"), (int, float)) and m["points"] > 0)
+    ]
     assert not pointless, f"graded cells without positive points: {pointless}"
 
 
 @lessons
 @stored
 def test_test_cells_are_locked(lesson, folder):
-    unlocked = [m["grade_id"] for _, c, m in graded_cells(both(lesson)[folder]) if is_test(c) and not m.get("locked")]
+    unlocked = [
+        m["grade_id"]
+        for _, c, m in graded_cells(both(lesson)[folder])
+        if is_test(c) and not m.get("locked")
+    ]
     assert not unlocked, f"test cells not locked: {unlocked}"
 
 
@@ -141,7 +161,9 @@ def test_every_answer_cell_has_its_test_cell_after_it(lesson):
 def test_lesson_has_an_autograded_quiz(lesson):
     ids = {m["grade_id"]: c for _, c, m in graded_cells(course.solution_path(lesson))}
     assert "quiz" in ids and is_answer(ids["quiz"]), "no quiz answer cell (grade_id 'quiz')"
-    assert "test_quiz" in ids and is_test(ids["test_quiz"]), "no quiz test cell (grade_id 'test_quiz')"
+    assert "test_quiz" in ids and is_test(ids["test_quiz"]), (
+        "no quiz test cell (grade_id 'test_quiz')"
+    )
 
 
 @lessons
@@ -149,18 +171,26 @@ def test_lesson_has_an_autograded_quiz(lesson):
 def test_setup_cell_is_the_first_code_cell_and_tagged(lesson, folder):
     code = [c for c in read(both(lesson)[folder]).cells if c.cell_type == "code"]
     assert code, "no code cells"
-    assert course.SETUP_TAG in code[0].metadata.get("tags", []), "the first code cell is not tagged 'setup'"
+    assert course.SETUP_TAG in code[0].metadata.get("tags", []), (
+        "the first code cell is not tagged 'setup'"
+    )
     assert code[0].source == course.setup_cell_source(lesson, course.settings()), (
         "the setup cell differs from autograder.course.setup_cell_source: run the release"
     )
-    assert sum(course.SETUP_TAG in c.metadata.get("tags", []) for c in code) == 1, "more than one setup cell"
+    assert sum(course.SETUP_TAG in c.metadata.get("tags", []) for c in code) == 1, (
+        "more than one setup cell"
+    )
 
 
 @lessons
 def test_header_has_the_colab_badge_of_this_lesson(lesson):
     first = read(course.lesson_path(lesson)).cells[0]
-    assert first.cell_type == "markdown" and first.source.startswith("# "), "the first cell is not a title"
-    assert course.badge_url(lesson, course.settings()) in first.source, "no Colab badge for this lesson"
+    assert first.cell_type == "markdown" and first.source.startswith("# "), (
+        "the first cell is not a title"
+    )
+    assert course.badge_url(lesson, course.settings()) in first.source, (
+        "no Colab badge for this lesson"
+    )
 
 
 # --------------------------------------------------------------------------- running
@@ -169,10 +199,13 @@ def test_header_has_the_colab_badge_of_this_lesson(lesson):
 @lessons
 def test_solutions_notebook_runs_top_to_bottom(lesson, tmp_path):
     run = execute(read(course.solution_path(lesson)), tmp_path)
-    print(f"\n{lesson}: solutions notebook ran in {run.seconds:.1f} s "
-          f"(target {SOLUTION_SECONDS_TARGET} s, fails above {SOLUTION_SECONDS_LIMIT} s)")
+    print(
+        f"\n{lesson}: solutions notebook ran in {run.seconds:.1f} s "
+        f"(target {SOLUTION_SECONDS_TARGET} s, fails above {SOLUTION_SECONDS_LIMIT} s)"
+    )
     assert not run.errors, "cells failed: " + "; ".join(
-        f"cell {e.index} ({e.grade_id or 'no grade_id'}): {e.ename}: {e.evalue[:300]}" for e in run.errors
+        f"cell {e.index} ({e.grade_id or 'no grade_id'}): {e.ename}: {e.evalue[:300]}"
+        for e in run.errors
     )
     assert run.seconds < SOLUTION_SECONDS_LIMIT
 
@@ -189,11 +222,18 @@ def test_student_version_fails_only_in_answer_cells_and_their_tests(lesson, tmp_
             continue
         if is_test(cell) and e.index > first_answer:
             continue
-        unexpected.append(f"cell {e.index} ({e.grade_id or 'not graded'}): {e.ename}: {e.evalue[:300]}")
-    assert not unexpected, "cells other than answers and their tests failed:\n" + "\n".join(unexpected)
+        unexpected.append(
+            f"cell {e.index} ({e.grade_id or 'not graded'}): {e.ename}: {e.evalue[:300]}"
+        )
+    assert not unexpected, "cells other than answers and their tests failed:\n" + "\n".join(
+        unexpected
+    )
     failing_tests = {e.grade_id for e in run.errors if is_test(nb.cells[e.index])}
-    untested = [f"test_{gid}" for gid in (nbgrader_meta(c)["grade_id"] for c in nb.cells if is_answer(c))
-                if f"test_{gid}" not in failing_tests]
+    untested = [
+        f"test_{gid}"
+        for gid in (nbgrader_meta(c)["grade_id"] for c in nb.cells if is_answer(c))
+        if f"test_{gid}" not in failing_tests
+    ]
     assert not untested, f"test cells that pass on the untouched student version: {untested}"
 
 
@@ -210,7 +250,9 @@ def test_solved_student_version_gets_every_autograded_point(lesson, autograded):
     print(f"\n{lesson}: autograde of {result.students} submissions took {result.seconds:.1f} s")
     rows = autograded_points(result.of(SOLVED))
     assert rows, "no autograded cells were graded"
-    short = {gid: (r.auto_score, r.max_score) for gid, r in rows.items() if r.auto_score != r.max_score}
+    short = {
+        gid: (r.auto_score, r.max_score) for gid, r in rows.items() if r.auto_score != r.max_score
+    }
     assert not short, f"points lost by the solutions: {short}\n{result.log[-3000:]}"
 
 
@@ -235,20 +277,35 @@ def test_answer_fixtures_cover_every_graded_function(lesson):
     answers = load_fixtures(lesson)
     if answers is None:
         pytest.skip(f"no tests/fixtures/answers/{lesson}.py")
-    graded = [nbgrader_meta(c)["grade_id"] for c in read(course.solution_path(lesson)).cells if is_answer(c)]
-    thin = [f"{gid} ({len(answers.get(gid, {}).get('right', []))} right, "
-            f"{len(answers.get(gid, {}).get('wrong', {}))} wrong)"
-            for gid in graded
-            if len(answers.get(gid, {}).get("right", [])) < 1 or len(answers.get(gid, {}).get("wrong", {})) < 2]
-    assert not thin, "each answer cell needs >= 1 right and >= 2 wrong fixture answers: " + ", ".join(thin)
+    graded = [
+        nbgrader_meta(c)["grade_id"]
+        for c in read(course.solution_path(lesson)).cells
+        if is_answer(c)
+    ]
+    thin = [
+        f"{gid} ({len(answers.get(gid, {}).get('right', []))} right, "
+        f"{len(answers.get(gid, {}).get('wrong', {}))} wrong)"
+        for gid in graded
+        if len(answers.get(gid, {}).get("right", [])) < 1
+        or len(answers.get(gid, {}).get("wrong", {})) < 2
+    ]
+    assert not thin, (
+        "each answer cell needs >= 1 right and >= 2 wrong fixture answers: " + ", ".join(thin)
+    )
     unknown = sorted(set(answers) - set(graded))
     assert not unknown, f"fixtures for answer cells the lesson does not have: {unknown}"
 
 
-ALL_VARIANTS = [pytest.param(lesson, v, id=f"{lesson}-{v.student}") for lesson in LESSONS for v in variants(lesson)]
+ALL_VARIANTS = [
+    pytest.param(lesson, v, id=f"{lesson}-{v.student}")
+    for lesson in LESSONS
+    for v in variants(lesson)
+]
 
 
-@pytest.mark.parametrize("lesson, variant", [p for p in ALL_VARIANTS if p.values[1].kind == "right"])
+@pytest.mark.parametrize(
+    "lesson, variant", [p for p in ALL_VARIANTS if p.values[1].kind == "right"]
+)
 def test_right_answer_keeps_full_marks(lesson, variant, autograded):
     row = autograded(lesson).of(variant.student)[f"test_{variant.grade_id}"]
     assert row.auto_score == row.max_score, (
@@ -256,7 +313,9 @@ def test_right_answer_keeps_full_marks(lesson, variant, autograded):
     )
 
 
-@pytest.mark.parametrize("lesson, variant", [p for p in ALL_VARIANTS if p.values[1].kind == "wrong"])
+@pytest.mark.parametrize(
+    "lesson, variant", [p for p in ALL_VARIANTS if p.values[1].kind == "wrong"]
+)
 def test_wrong_answer_loses_points(lesson, variant, autograded):
     row = autograded(lesson).of(variant.student)[f"test_{variant.grade_id}"]
     assert row.auto_score is not None and row.auto_score < row.max_score, (

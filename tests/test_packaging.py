@@ -32,7 +32,12 @@ def _conda_specs() -> dict[str, str]:
 
 
 def test_core_dependencies_are_exactly_what_colab_already_has():
-    assert set(_requirements(PROJECT["dependencies"])) == {"numpy", "matplotlib", "sympy", "ipywidgets"}
+    assert set(_requirements(PROJECT["dependencies"])) == {
+        "numpy",
+        "matplotlib",
+        "sympy",
+        "ipywidgets",
+    }
 
 
 def test_every_dependency_has_a_lower_bound_and_no_pin_or_cap():
@@ -40,13 +45,17 @@ def test_every_dependency_has_a_lower_bound_and_no_pin_or_cap():
     for section in sections:
         for req in _requirements(section).values():
             operators = {spec.operator for spec in req.specifier}
-            assert operators == {">="}, f"{req}: use a lower bound only (Colab changes underneath us)"
+            assert operators == {">="}, (
+                f"{req}: use a lower bound only (Colab changes underneath us)"
+            )
 
 
 def test_nbgrader_and_jupyterlab_stay_out_of_the_core():
     core = set(_requirements(PROJECT["dependencies"]))
     assert not core & {"nbgrader", "jupyterlab", "notebook"}
-    assert {"nbgrader", "jupyterlab", "notebook"} <= set(_requirements(PROJECT["optional-dependencies"]["course"]))
+    assert {"nbgrader", "jupyterlab", "notebook"} <= set(
+        _requirements(PROJECT["optional-dependencies"]["course"])
+    )
 
 
 def test_environment_yml_lists_the_same_packages_with_the_same_lower_bounds():
@@ -57,7 +66,9 @@ def test_environment_yml_lists_the_same_packages_with_the_same_lower_bounds():
             wanted[name] = str(req.specifier)
     for name, spec in wanted.items():
         assert name in conda, f"environment.yml lacks {name}"
-        assert conda[name] == spec, f"{name}: environment.yml says {conda[name]!r}, pyproject.toml {spec!r}"
+        assert conda[name] == spec, (
+            f"{name}: environment.yml says {conda[name]!r}, pyproject.toml {spec!r}"
+        )
     extra = set(conda) - set(wanted) - {"python", "pip"}
     assert not extra, f"environment.yml has packages pyproject.toml does not: {sorted(extra)}"
 
@@ -77,7 +88,11 @@ def test_ci_runs_exactly_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
     assert "make test" in readme
-    commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    commands = [
+        line.strip()
+        for line in ci.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     assert commands[-1] == "make test"
     assert "set -euo pipefail" in commands
 
@@ -85,6 +100,8 @@ def test_ci_runs_exactly_the_readme_test_command():
 def test_the_course_code_passes_ruff():
     done = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]

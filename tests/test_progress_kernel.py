@@ -22,7 +22,9 @@ PROBE = 'p = helpers.progress()\nrow = next(r for r in p.rows if r.title == "Sig
 def test_progress_follows_the_current_answer_each_time_it_is_called(tmp_path):
     v4 = nbformat.v4
     nb = cs.synthetic_notebook()  # setup for 05_backprop_xor, the unfinished sigmoid, its test cell
-    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid")
+    answer = next(
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid"
+    )
     nb.cells = nb.cells[:2] + [
         answer,
         v4.new_code_cell(PROBE),

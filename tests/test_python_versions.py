@@ -35,5 +35,7 @@ def test_helpers_compiles_on(version):
     sources = sorted(str(p) for p in (ROOT / "helpers").rglob("*.py"))
     # compile() only: no bytecode written into the work tree, no dependencies needed.
     script = "import sys\nfor path in sys.argv[1:]:\n    compile(open(path).read(), path, 'exec')\n"
-    done = subprocess.run([python, "-c", script, *sources], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [python, "-c", script, *sources], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, f"helpers does not compile on Python {version}:\n{done.stderr}"

@@ -41,21 +41,48 @@ def tiny_lesson(lesson: str) -> nbformat.NotebookNode:
         setup,
         v4.new_code_cell(
             "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
-            metadata={"nbgrader": {"grade": False, "solution": True, "locked": False,
-                                   "grade_id": "double", "schema_version": 3}},
+            metadata={
+                "nbgrader": {
+                    "grade": False,
+                    "solution": True,
+                    "locked": False,
+                    "grade_id": "double",
+                    "schema_version": 3,
+                }
+            },
         ),
         v4.new_code_cell(
             "assert double(1) == 2\n### BEGIN HIDDEN TESTS\nassert double(21) == 42\n### END HIDDEN TESTS",
-            metadata={"nbgrader": {"grade": True, "solution": False, "locked": True,
-                                   "grade_id": "test_double", "points": 1, "schema_version": 3}},
+            metadata={
+                "nbgrader": {
+                    "grade": True,
+                    "solution": False,
+                    "locked": True,
+                    "grade_id": "test_double",
+                    "points": 1,
+                    "schema_version": 3,
+                }
+            },
         ),
         v4.new_markdown_cell(
             "Because the model answer says so.",
-            metadata={"nbgrader": {"grade": True, "solution": True, "locked": False,
-                                   "grade_id": "written_why", "points": 1, "schema_version": 3}},
+            metadata={
+                "nbgrader": {
+                    "grade": True,
+                    "solution": True,
+                    "locked": False,
+                    "grade_id": "written_why",
+                    "points": 1,
+                    "schema_version": 3,
+                }
+            },
         ),
     ]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
     nb.metadata["widgets"] = {"state": {}}
     return nb
@@ -96,12 +123,20 @@ def release_process(root: Path, *args: str) -> subprocess.CompletedProcess:
     """The same as a separate process, as a shell or a pre-commit hook runs it."""
     return subprocess.run(
         [sys.executable, "-m", "autograder", "release", "--root", str(root), *args],
-        check=False, cwd=ROOT, capture_output=True, text=True, timeout=300,
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_release_writes_the_student_version_without_solutions_or_hidden_tests(course_root):
@@ -130,14 +165,20 @@ def test_release_leaves_no_gradebook_or_other_by_product(course_root, tmp_path, 
     before = set(snapshot(course_root))
     assert release(course_root).returncode == 0
     created = set(snapshot(course_root)) - before
-    assert created == {"lessons/01_derivatives/01_derivatives.ipynb", "lessons/02_chain_rule/02_chain_rule.ipynb"}
+    assert created == {
+        "lessons/01_derivatives/01_derivatives.ipynb",
+        "lessons/02_chain_rule/02_chain_rule.ipynb",
+    }
     assert list(elsewhere.iterdir()) == []
 
 
 def test_release_rewrites_badge_and_setup_cell_from_pyproject(course_root):
     assert release(course_root, "01_derivatives").returncode == 0
     settings = course.CourseSettings("fork-owner/fork-course", "spring")
-    for path in (course.solution_path("01_derivatives", course_root), course.lesson_path("01_derivatives", course_root)):
+    for path in (
+        course.solution_path("01_derivatives", course_root),
+        course.lesson_path("01_derivatives", course_root),
+    ):
         nb = nbformat.read(path, as_version=4)
         assert course.badge_url("01_derivatives", settings) in nb.cells[0].source
         assert "someone/old" not in nb.cells[0].source
@@ -147,10 +188,17 @@ def test_release_rewrites_badge_and_setup_cell_from_pyproject(course_root):
 
 def test_release_stores_solutions_and_lessons_without_outputs_and_with_stable_metadata(course_root):
     assert release(course_root).returncode == 0
-    for path in (course.solution_path("01_derivatives", course_root), course.lesson_path("01_derivatives", course_root)):
+    for path in (
+        course.solution_path("01_derivatives", course_root),
+        course.lesson_path("01_derivatives", course_root),
+    ):
         data = json.loads(path.read_text())
         assert data["metadata"] == {
-            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+            "kernelspec": {
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "name": "python3",
+            },
             "language_info": {"name": "python"},
         }
         code = [c for c in data["cells"] if c["cell_type"] == "code"]
@@ -203,7 +251,9 @@ def test_check_names_a_solution_edited_without_a_release(course_root):
 
 def test_check_names_a_lesson_folder_without_solutions(course_root):
     assert release(course_root).returncode == 0
-    shutil.copytree(course_root / "lessons" / "02_chain_rule", course_root / "lessons" / "03_gradients")
+    shutil.copytree(
+        course_root / "lessons" / "02_chain_rule", course_root / "lessons" / "03_gradients"
+    )
     done = release(course_root, "--check")
     assert done.returncode == 1
     assert "lessons/03_gradients has no solutions notebook" in done.stderr
@@ -234,14 +284,25 @@ def test_a_lesson_without_a_setup_cell_is_refused(course_root):
 
 def test_two_lessons_release_at_the_same_time_as_separate_processes(course_root):
     with ThreadPoolExecutor(2) as pool:
-        runs = list(pool.map(lambda lesson: release_process(course_root, lesson), ["01_derivatives", "02_chain_rule"]))
+        runs = list(
+            pool.map(
+                lambda lesson: release_process(course_root, lesson),
+                ["01_derivatives", "02_chain_rule"],
+            )
+        )
     assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
     done = release_process(course_root, "--check")
     assert done.returncode == 0, done.stderr
 
 
 def test_help_lists_release_and_grade():
-    done = subprocess.run([sys.executable, "-m", "autograder", "--help"], check=False, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "--help"],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0
     assert "release" in done.stdout and "grade" in done.stdout

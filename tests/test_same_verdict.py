@@ -43,7 +43,11 @@ def test_batch_grading_shows_the_message_the_notebook_shows(tmp_path):
     assert len(message.splitlines()) >= 4  # call, expected, got, relative error, mistake
 
     nb = nbformat.read(ROOT / "lessons" / LESSON / f"{LESSON}.ipynb", as_version=4)
-    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "forward_difference")
+    answer = next(
+        c
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "forward_difference"
+    )
     answer.source = WRONG
     student = tmp_path / "submissions" / "ada"
     student.mkdir(parents=True)
@@ -51,9 +55,22 @@ def test_batch_grading_shows_the_message_the_notebook_shows(tmp_path):
 
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     done = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", str(tmp_path / "submissions"),
-         "--out", str(tmp_path / "out"), "--quiet"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(tmp_path / "submissions"),
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -63,4 +80,6 @@ def test_batch_grading_shows_the_message_the_notebook_shows(tmp_path):
 
     page = (tmp_path / "out" / "feedback" / "ada" / f"{LESSON}.html").read_text()
     for line in message.splitlines():
-        assert html.escape(line.strip()) in page or line.strip() in page, f"feedback lacks: {line!r}"
+        assert html.escape(line.strip()) in page or line.strip() in page, (
+            f"feedback lacks: {line!r}"
+        )

@@ -143,11 +143,15 @@ def _call_with_dicts(fn: Callable, *args: Any, name: str) -> Any:
     for i, (before, after) in enumerate(zip(originals, passed)):
         if isinstance(before, dict):
             for k, v in before.items():
-                if k not in after or not np.array_equal(np.asarray(v), np.asarray(after[k]), equal_nan=True):
+                if k not in after or not np.array_equal(
+                    np.asarray(v), np.asarray(after[k]), equal_nan=True
+                ):
                     raise CheckFailure(
                         f"{name} modified its input dict (argument {i + 1}, entry {k!r}).",
-                        ["likely mistake : modified params in place (for example params['W1'] -= ...);",
-                         "                 build new arrays: new = {k: params[k] - lr * grads[k] for k in params}"],
+                        [
+                            "likely mistake : modified params in place (for example params['W1'] -= ...);",
+                            "                 build new arrays: new = {k: params[k] - lr * grads[k] for k in params}",
+                        ],
                     )
     return result
 
@@ -157,27 +161,43 @@ def _need_dict(name: str, got: Any, keys, what: str) -> dict:
         raise CheckFailure(f"{name} must return {what} as a dict.", [f"got {type(got).__name__}"])
     missing = [k for k in keys if k not in got]
     if missing:
-        raise CheckFailure(f"{name}: {what} lacks {', '.join(map(repr, missing))}.",
-                           [f"keys present: {sorted(got)}", f"required: {list(keys)}"])
+        raise CheckFailure(
+            f"{name}: {what} lacks {', '.join(map(repr, missing))}.",
+            [f"keys present: {sorted(got)}", f"required: {list(keys)}"],
+        )
     return got
 
 
-def _check_grads(name: str, got: dict, expected: dict, variants: dict, shown: str, rtol: float) -> None:
+def _check_grads(
+    name: str, got: dict, expected: dict, variants: dict, shown: str, rtol: float
+) -> None:
     extra = sorted(set(got) - set(expected))
     if extra:
-        raise CheckFailure(f"{name} returned extra keys {extra}.",
-                           ["return exactly the keys of params: 'W1', 'b1', 'W2', 'b2'"])
+        raise CheckFailure(
+            f"{name} returned extra keys {extra}.",
+            ["return exactly the keys of params: 'W1', 'b1', 'W2', 'b2'"],
+        )
     for k in SHAPES:
         g = np.asarray(got[k], dtype=float) if got[k] is not None else None
         if g is not None and g.shape != expected[k].shape:
-            hint = ("keep the row dimension: .sum(axis=0, keepdims=True)"
-                    if k.startswith("b") and g.size == expected[k].size else
-                    "the gradient of a parameter has the parameter's shape")
-            raise CheckFailure(f"{name}: the gradient {k!r} has the wrong shape.",
-                               [f"call           : {shown}", f"expected shape : {expected[k].shape}",
-                                f"got shape      : {g.shape}", f"hint           : {hint}"])
+            hint = (
+                "keep the row dimension: .sum(axis=0, keepdims=True)"
+                if k.startswith("b") and g.size == expected[k].size
+                else "the gradient of a parameter has the parameter's shape"
+            )
+            raise CheckFailure(
+                f"{name}: the gradient {k!r} has the wrong shape.",
+                [
+                    f"call           : {shown}",
+                    f"expected shape : {expected[k].shape}",
+                    f"got shape      : {g.shape}",
+                    f"hint           : {hint}",
+                ],
+            )
         mistakes = {desc: var[k] for desc, var in variants.items()}
-        check(f"{name}: gradient {k!r}", got[k], expected[k], call=shown, rtol=rtol, mistakes=mistakes)
+        check(
+            f"{name}: gradient {k!r}", got[k], expected[k], call=shown, rtol=rtol, mistakes=mistakes
+        )
 
 
 # --------------------------------------------------------------------------- exercises
@@ -188,17 +208,28 @@ def check_sigmoid(sigmoid: Callable) -> None:
     """``sigmoid(z) = 1 / (1 + exp(-z))`` elementwise, same shape as z."""
     got = _call_with_dicts(sigmoid, 0.0, name="sigmoid")
     check("sigmoid", got, 0.5, call="sigmoid(0.0)", rtol=1e-12)
-    for z in (np.array([-30.0, -4.0, -0.7, 0.0, 0.3, 2.5, 30.0]),
-              np.array([[-1.5, 0.2], [3.0, -8.0]])):
+    for z in (
+        np.array([-30.0, -4.0, -0.7, 0.0, 0.3, 2.5, 30.0]),
+        np.array([[-1.5, 0.2], [3.0, -8.0]]),
+    ):
         shown = f"sigmoid({_show(z)})"
         got = _call_with_dicts(sigmoid, z, name="sigmoid")
         expected = _sigmoid(z)
-        check("sigmoid", got, expected, call=shown, rtol=1e-9, mistakes={
-            "sign of the exponent: 1 / (1 + exp(z)) is sigma(-z)": _sigmoid(-z),
-            "returned the derivative sigma(z) (1 - sigma(z)), not sigma(z)": expected * (1 - expected),
-            "returned tanh(z); the sigmoid is 1 / (1 + exp(-z))": np.tanh(z),
-            "returned exp(-z) / (1 + exp(-z)), which is 1 - sigma(z)": 1 - expected,
-        }, hint="sigmoid(z) = 1 / (1 + np.exp(-z)), elementwise")
+        check(
+            "sigmoid",
+            got,
+            expected,
+            call=shown,
+            rtol=1e-9,
+            mistakes={
+                "sign of the exponent: 1 / (1 + exp(z)) is sigma(-z)": _sigmoid(-z),
+                "returned the derivative sigma(z) (1 - sigma(z)), not sigma(z)": expected
+                * (1 - expected),
+                "returned tanh(z); the sigmoid is 1 / (1 + exp(-z))": np.tanh(z),
+                "returned exp(-z) / (1 + exp(-z)), which is 1 - sigma(z)": 1 - expected,
+            },
+            hint="sigmoid(z) = 1 / (1 + np.exp(-z)), elementwise",
+        )
 
 
 def _forward_case(seed: int, m: int):
@@ -216,20 +247,43 @@ def check_forward(forward: Callable) -> None:
         shown = f"forward({_describe_params(params)}, X of shape {X.shape}) with params from seed {seed}"
         got = _call_with_dicts(forward, params, X, name="forward")
         if not isinstance(got, tuple) or len(got) != 2:
-            raise CheckFailure("forward must return a pair (a2, cache).",
-                               [f"got {type(got).__name__}" + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""),
-                                "end with: return a2, cache"])
+            raise CheckFailure(
+                "forward must return a pair (a2, cache).",
+                [
+                    f"got {type(got).__name__}"
+                    + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""),
+                    "end with: return a2, cache",
+                ],
+            )
         a2, cache = got
         expected, ref_cache = _forward(params, X)
-        check("forward: a2", a2, expected, call=shown, rtol=1e-9, mistakes={
-            "forgot the sigmoid on the output layer (a2 = sigma(z2))": _forward(params, X, out_act=False)[0],
-            "forgot the sigmoid on the hidden layer (a1 = sigma(z1))": _forward(params, X, hidden_act=False)[0],
-            "left out the biases b1 and b2": _forward(params, X, biases=False)[0],
-        }, hint="z1 = X @ W1 + b1, a1 = sigma(z1), z2 = a1 @ W2 + b2, a2 = sigma(z2)")
+        check(
+            "forward: a2",
+            a2,
+            expected,
+            call=shown,
+            rtol=1e-9,
+            mistakes={
+                "forgot the sigmoid on the output layer (a2 = sigma(z2))": _forward(
+                    params, X, out_act=False
+                )[0],
+                "forgot the sigmoid on the hidden layer (a1 = sigma(z1))": _forward(
+                    params, X, hidden_act=False
+                )[0],
+                "left out the biases b1 and b2": _forward(params, X, biases=False)[0],
+            },
+            hint="z1 = X @ W1 + b1, a1 = sigma(z1), z2 = a1 @ W2 + b2, a2 = sigma(z2)",
+        )
         cache = _need_dict("forward", cache, CACHE_KEYS, "the cache")
         for k in CACHE_KEYS:
-            check(f"forward: cache[{k!r}]", cache[k], ref_cache[k], call=shown, rtol=1e-9,
-                  hint=f"cache[{k!r}] must hold {k} of this forward pass")
+            check(
+                f"forward: cache[{k!r}]",
+                cache[k],
+                ref_cache[k],
+                call=shown,
+                rtol=1e-9,
+                hint=f"cache[{k!r}] must hold {k} of this forward pass",
+            )
 
 
 def _backward_case(seed: int, m: int):
@@ -245,43 +299,57 @@ def check_backward(backward: Callable) -> None:
     """``backward(params, cache, y)`` returns the gradients of mean((a2 - y)^2) for every parameter."""
     for seed, m in ((21, 5), (22, 7)):
         params, cache, y = _backward_case(seed, m)
-        shown = (f"backward(params, cache, y) for the forward pass of X of shape {cache['X'].shape} "
-                 f"(params from seed {seed}), y = {y.ravel()}")
+        shown = (
+            f"backward(params, cache, y) for the forward pass of X of shape {cache['X'].shape} "
+            f"(params from seed {seed}), y = {y.ravel()}"
+        )
         got = _call_with_dicts(backward, params, cache, y, name="backward")
         got = _need_dict("backward", got, SHAPES, "the gradients")
         expected = _backward(params, cache, y)
-        variants = {desc: _backward(params, cache, y, key) for key, desc in BACKWARD_MISTAKES.items()}
+        variants = {
+            desc: _backward(params, cache, y, key) for key, desc in BACKWARD_MISTAKES.items()
+        }
         _check_grads("backward", got, expected, variants, shown, rtol=1e-7)
 
 
 def _check_train_result(name, got, params, X, y, lr, epochs, shown):
     if not isinstance(got, tuple) or len(got) != 2:
-        raise CheckFailure(f"{name} must return a pair (params, losses).", [f"got {type(got).__name__}"])
+        raise CheckFailure(
+            f"{name} must return a pair (params, losses).", [f"got {type(got).__name__}"]
+        )
     new_params, losses = got
     new_params = _need_dict(name, new_params, SHAPES, "the trained params")
     for k, s in SHAPES.items():
         if np.shape(new_params[k]) != s:
-            raise CheckFailure(f"{name}: trained params[{k!r}] has shape {np.shape(new_params[k])}, not {s}.")
+            raise CheckFailure(
+                f"{name}: trained params[{k!r}] has shape {np.shape(new_params[k])}, not {s}."
+            )
     try:
         losses = np.array(losses, dtype=float).ravel()
     except (TypeError, ValueError):
         raise CheckFailure(f"{name}: losses must be a list or array of numbers.") from None
     if losses.size != epochs:
-        raise CheckFailure(f"{name}: losses has {losses.size} entries, expected one per epoch ({epochs}).",
-                           [f"call : {shown}"])
+        raise CheckFailure(
+            f"{name}: losses has {losses.size} entries, expected one per epoch ({epochs}).",
+            [f"call : {shown}"],
+        )
     a2 = _forward({k: np.asarray(v, dtype=float) for k, v in new_params.items()}, X)[0]
     wrong = np.flatnonzero((a2 > 0.5) != (y > 0.5))
     initial = float(np.mean((_forward(params, X)[0] - y) ** 2))
     if wrong.size:
-        details = [f"call            : {shown}",
-                   f"outputs         : {_show(a2.ravel())}",
-                   f"targets         : {y.ravel()}",
-                   f"wrong side of 0.5 at rows {wrong.tolist()}",
-                   f"loss            : {initial:.4g} at the start, {float(np.mean((a2 - y) ** 2)):.4g} at the end"]
+        details = [
+            f"call            : {shown}",
+            f"outputs         : {_show(a2.ravel())}",
+            f"targets         : {y.ravel()}",
+            f"wrong side of 0.5 at rows {wrong.tolist()}",
+            f"loss            : {initial:.4g} at the start, {float(np.mean((a2 - y) ** 2)):.4g} at the end",
+        ]
         if all(np.array_equal(np.asarray(new_params[k], dtype=float), params[k]) for k in SHAPES):
             details.append("likely mistake : the params never change; update them every epoch")
         elif float(np.mean((a2 - y) ** 2)) > initial:
-            details.append("likely mistake : the loss grew; subtract learning_rate * gradient, do not add it")
+            details.append(
+                "likely mistake : the loss grew; subtract learning_rate * gradient, do not add it"
+            )
         raise CheckFailure(f"{name} did not learn XOR.", details)
     return new_params, losses, initial
 
@@ -296,9 +364,19 @@ def check_train(train: Callable) -> None:
     got = _call_with_dicts(train, params, X, y, lr, epochs, name="train")
     _, losses, initial = _check_train_result("train", got, params, X, y, lr, epochs, shown)
     _, after = _train(params, X, y, lr, 1, record_after=True)
-    check("train: losses[0]", losses[0], initial, call=shown, rtol=1e-9, mistakes={
-        "recorded the loss after the update; losses[k] is the loss before the k-th update": after[0],
-    }, hint="losses[0] is the loss of the params you were given")
+    check(
+        "train: losses[0]",
+        losses[0],
+        initial,
+        call=shown,
+        rtol=1e-9,
+        mistakes={
+            "recorded the loss after the update; losses[k] is the loss before the k-th update": after[
+                0
+            ],
+        },
+        hint="losses[0] is the loss of the params you were given",
+    )
 
 
 def check_train_curve(train: Callable) -> None:
@@ -316,10 +394,18 @@ def check_train_curve(train: Callable) -> None:
         raise CheckFailure(f"train: losses has {losses.size} entries, expected {epochs}.")
     with quiet():
         mistakes = {
-            "recorded the loss after each update instead of before it": _train(params, X, y, lr, epochs, record_after=True)[1],
-            "the gradient is not averaged over the batch (steps m times too large)": _train(params, X, y, lr, epochs, grad_scale=4.0)[1],
-            "the 2 of the MSE derivative is missing (steps half as large)": _train(params, X, y, lr, epochs, grad_scale=0.5)[1],
-            "added the gradient instead of subtracting it": _train(params, X, y, lr, epochs, sign=1.0)[1],
+            "recorded the loss after each update instead of before it": _train(
+                params, X, y, lr, epochs, record_after=True
+            )[1],
+            "the gradient is not averaged over the batch (steps m times too large)": _train(
+                params, X, y, lr, epochs, grad_scale=4.0
+            )[1],
+            "the 2 of the MSE derivative is missing (steps half as large)": _train(
+                params, X, y, lr, epochs, grad_scale=0.5
+            )[1],
+            "added the gradient instead of subtracting it": _train(
+                params, X, y, lr, epochs, sign=1.0
+            )[1],
         }
     check("train: losses", losses, expected, call=shown, rtol=1e-6, mistakes=mistakes)
 
@@ -339,11 +425,22 @@ def check_predict(predict: Callable) -> None:
     expected = (a2 > 0.5).astype(int)
     shown = f"predict({_describe_params(params)}, X of shape {X.shape}) with params from seed 31"
     got = _call_with_dicts(predict, params, X, name="predict")
-    check("predict", got, expected, call=shown, rtol=0.0, atol=1e-12, mistakes={
-        "returned the probabilities a2 instead of 0/1 labels": a2,
-        "thresholded z2 at 0.5; compare a2 (the sigmoid output) with 0.5, or z2 with 0": (cache["z2"] > 0.5).astype(int),
-        "labels are flipped (1 where a2 < 0.5)": 1 - expected,
-    }, hint="return (a2 > 0.5).astype(int), shape (m, 1)")
+    check(
+        "predict",
+        got,
+        expected,
+        call=shown,
+        rtol=0.0,
+        atol=1e-12,
+        mistakes={
+            "returned the probabilities a2 instead of 0/1 labels": a2,
+            "thresholded z2 at 0.5; compare a2 (the sigmoid output) with 0.5, or z2 with 0": (
+                cache["z2"] > 0.5
+            ).astype(int),
+            "labels are flipped (1 where a2 < 0.5)": 1 - expected,
+        },
+        hint="return (a2 > 0.5).astype(int), shape (m, 1)",
+    )
 
 
 QUIZ_NAMES = (
@@ -356,4 +453,3 @@ QUIZ_NAMES = (
 
 
 check_quiz_types = quiz_exercise(LESSON, QUIZ_NAMES, "Quiz (answers are booleans)")
-

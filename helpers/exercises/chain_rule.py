@@ -90,17 +90,23 @@ def check_expression(
 
     names = ", ".join(str(v) for v in variables)
     if got is None:
-        raise CheckFailure(f"{name} is None.", ["assign a SymPy expression to it, then run the cell"])
+        raise CheckFailure(
+            f"{name} is None.", ["assign a SymPy expression to it, then run the cell"]
+        )
     if _isinstance(got, str):
         raise CheckFailure(
             f"{name} is a string, not a SymPy expression.",
-            [f"build it from the symbols {names} and sympy functions (sympy.sin, sympy.cos, ...),",
-             "or turn the text into an expression with sympy.sympify(...)"],
+            [
+                f"build it from the symbols {names} and sympy functions (sympy.sin, sympy.cos, ...),",
+                "or turn the text into an expression with sympy.sympify(...)",
+            ],
         )
     if callable(got) and not _isinstance(got, sympy.Basic):
         raise CheckFailure(
             f"{name} is a Python function, not a SymPy expression.",
-            [f"write the derivative as an expression in {names}, e.g. 3*x**2, without def or lambda"],
+            [
+                f"write the derivative as an expression in {names}, e.g. 3*x**2, without def or lambda"
+            ],
         )
     try:
         expr = sympy.sympify(got)
@@ -163,11 +169,17 @@ def check_derivative_sin_2x2(derivative_sin_2x2: Any) -> None:
         4 * x * sympy.cos(2 * x**2),
         [x],
         mistakes={
-            "forgot the inner derivative: d/dx (2x^2) = 4x multiplies cos(2x^2)": sympy.cos(2 * x**2),
-            "inner derivative 2x is that of x^2, not of 2x^2 (it is 4x)": 2 * x * sympy.cos(2 * x**2),
+            "forgot the inner derivative: d/dx (2x^2) = 4x multiplies cos(2x^2)": sympy.cos(
+                2 * x**2
+            ),
+            "inner derivative 2x is that of x^2, not of 2x^2 (it is 4x)": 2
+            * x
+            * sympy.cos(2 * x**2),
             "outer derivative of sin is cos, not sin": 4 * x * sympy.sin(2 * x**2),
             "outer derivative of sin is +cos, not -cos": -4 * x * sympy.cos(2 * x**2),
-            "differentiated the inside and then took cos of that: cos(4x) is not the chain rule": sympy.cos(4 * x),
+            "differentiated the inside and then took cos of that: cos(4x) is not the chain rule": sympy.cos(
+                4 * x
+            ),
             "this is sin(2x^2) itself, not its derivative": sympy.sin(2 * x**2),
         },
     )
@@ -186,11 +198,18 @@ def check_derivative_quotient(derivative_quotient: Any) -> None:
         sympy.cos(x) / v - 2 * x * u / v**2,
         [x],
         mistakes={
-            "divided the derivatives (u'/v'): the quotient rule is (u'v - uv')/v^2": sympy.cos(x) / (2 * x),
+            "divided the derivatives (u'/v'): the quotient rule is (u'v - uv')/v^2": sympy.cos(x)
+            / (2 * x),
             "the denominator must be squared: (u'v - uv')/v^2": (sympy.cos(x) * v - 2 * x * u) / v,
-            "the numerator's sign is flipped: it is u'v - uv', not uv' - u'v": (2 * x * u - sympy.cos(x) * v) / v**2,
-            "the chain rule on (1+x^2)^-1 gives -(1+x^2)^-2 * 2x: the factor 2x is missing":
-                sympy.cos(x) / v - u / v**2,
+            "the numerator's sign is flipped: it is u'v - uv', not uv' - u'v": (
+                2 * x * u - sympy.cos(x) * v
+            )
+            / v**2,
+            "the chain rule on (1+x^2)^-1 gives -(1+x^2)^-2 * 2x: the factor 2x is missing": sympy.cos(
+                x
+            )
+            / v
+            - u / v**2,
             "only the first term: the derivative of 1/(1+x^2) is missing": sympy.cos(x) / v,
         },
     )
@@ -233,7 +252,8 @@ def check_sigmoid_derivative(
                 "this is sigma(z), not its derivative sigma(z) * (1 - sigma(z))": s,
                 "applied s * (1 - s) to z itself: use s = sigma(z) first": zz * (1 - zz),
                 "1 - sigma(z)^2 is the pattern of tanh' (1 - tanh^2), not of sigma'": 1 - s**2,
-                "e^-z / (1 + e^-z) = 1 - sigma(z): the denominator (1 + e^-z) must be squared": 1 - s,
+                "e^-z / (1 + e^-z) = 1 - sigma(z): the denominator (1 + e^-z) must be squared": 1
+                - s,
                 "the sign is flipped: sigma'(z) is never negative": -s * (1 - s),
                 "sigma(z) * (1 + sigma(z)): the factor is (1 - sigma(z))": s * (1 + s),
             },
@@ -251,8 +271,13 @@ def _network_parts(x: float, w1: float, w2: float, y_true: float) -> dict[str, f
     dL_dpred = 2.0 * (pred - y_true)
     da1_dz1 = a1 * (1.0 - a1)
     return {
-        "z1": z1, "a1": a1, "pred": pred, "dL_dpred": dL_dpred, "da1_dz1": da1_dz1,
-        "dw1": dL_dpred * w2 * da1_dz1 * x, "dw2": dL_dpred * a1,
+        "z1": z1,
+        "a1": a1,
+        "pred": pred,
+        "dL_dpred": dL_dpred,
+        "da1_dz1": da1_dz1,
+        "dw1": dL_dpred * w2 * da1_dz1 * x,
+        "dw2": dL_dpred * a1,
     }
 
 
@@ -264,7 +289,9 @@ def mini_network_reference(x: float, w1: float, w2: float, y_true: float) -> tup
 
 def _as_pair(name: str, got: Any, shown: str) -> np.ndarray:
     if got is None:
-        raise CheckFailure(f"{name} returned None.", [f"call : {shown}", "end with `return dL_dw1, dL_dw2`"])
+        raise CheckFailure(
+            f"{name} returned None.", [f"call : {shown}", "end with `return dL_dw1, dL_dw2`"]
+        )
     if _isinstance(got, dict) or _isinstance(got, (str, bytes)):
         raise CheckFailure(
             f"{name} returned a {type(got).__name__}.",
@@ -279,7 +306,11 @@ def _as_pair(name: str, got: Any, shown: str) -> np.ndarray:
     if pair.shape != (2,):
         raise CheckFailure(
             f"{name} must return two numbers (dL/dw1, dL/dw2).",
-            [f"call      : {shown}", f"got shape : {pair.shape}", "return the tuple (dL_dw1, dL_dw2)"],
+            [
+                f"call      : {shown}",
+                f"got shape : {pair.shape}",
+                "return the tuple (dL_dw1, dL_dw2)",
+            ],
         )
     return pair
 
@@ -287,7 +318,10 @@ def _as_pair(name: str, got: Any, shown: str) -> np.ndarray:
 @exercise(LESSON, "Gradients of the mini network", "mini_network_gradients")
 def check_mini_network_gradients(
     mini_network_gradients: Callable[..., Any],
-    cases: Sequence[tuple[float, float, float, float]] = ((1.5, 0.8, -1.3, 0.5), (-0.6, 2.0, 0.7, -0.2)),
+    cases: Sequence[tuple[float, float, float, float]] = (
+        (1.5, 0.8, -1.3, 0.5),
+        (-0.6, 2.0, 0.7, -0.2),
+    ),
 ) -> None:
     """Both gradients of L = (w2 sigma(w1 x) - y)^2, in the order (dL/dw1, dL/dw2)."""
     for x, w1, w2, y in cases:
@@ -305,18 +339,28 @@ def check_mini_network_gradients(
                 "returned (dL/dw2, dL/dw1): the order is (dL/dw1, dL/dw2)": [dw2, dw1],
                 "forgot the factor x from dz1/dw1 in dL/dw1": [dw1 / x, dw2],
                 "forgot the factor w2 from dpred/da1 on the way back to w1": [dw1 / w2, dw2],
-                "used sigma(z1) where sigma'(z1) = sigma(z1)(1 - sigma(z1)) belongs in dL/dw1":
-                    [p["dL_dpred"] * w2 * p["a1"] * x, dw2],
+                "used sigma(z1) where sigma'(z1) = sigma(z1)(1 - sigma(z1)) belongs in dL/dw1": [
+                    p["dL_dpred"] * w2 * p["a1"] * x,
+                    dw2,
+                ],
                 "forgot the factor 2 from d(pred - y)^2 / dpred": [dw1 / 2, dw2 / 2],
-                "the sign is flipped: dL/dpred = 2 (pred - y_true), not 2 (y_true - pred)": [-dw1, -dw2],
-                "used z1 = w1 x where a1 = sigma(z1) belongs in dL/dw2": [dw1, p["dL_dpred"] * p["z1"]],
+                "the sign is flipped: dL/dpred = 2 (pred - y_true), not 2 (y_true - pred)": [
+                    -dw1,
+                    -dw2,
+                ],
+                "used z1 = w1 x where a1 = sigma(z1) belongs in dL/dw2": [
+                    dw1,
+                    p["dL_dpred"] * p["z1"],
+                ],
             },
             hint="multiply the local derivatives along the path: dL/dpred, dpred/da1 = w2, "
             "da1/dz1 = sigma'(z1), dz1/dw1 = x",
         )
 
 
-@exercise(LESSON, "Gradients of the mini network by central differences", "numerical_network_gradients")
+@exercise(
+    LESSON, "Gradients of the mini network by central differences", "numerical_network_gradients"
+)
 def check_numerical_network_gradients(
     numerical_network_gradients: Callable[..., Any],
     cases: Sequence[tuple[float, float, float, float, float | None]] = (
@@ -330,15 +374,19 @@ def check_numerical_network_gradients(
         step = 1e-5 if h is None else h
         shown = describe_call("numerical_network_gradients", x, w1, w2, y, **kwargs)
         got = _as_pair(
-            "numerical_network_gradients", call(numerical_network_gradients, x, w1, w2, y, **kwargs), shown
+            "numerical_network_gradients",
+            call(numerical_network_gradients, x, w1, w2, y, **kwargs),
+            shown,
         )
 
         def loss(a: float, b: float, x: float = x, y: float = y) -> float:
             return (b * float(_sigmoid(a * x)) - y) ** 2
 
         L0 = loss(w1, w2)
-        central = [(loss(w1 + step, w2) - loss(w1 - step, w2)) / (2 * step),
-                   (loss(w1, w2 + step) - loss(w1, w2 - step)) / (2 * step)]
+        central = [
+            (loss(w1 + step, w2) - loss(w1 - step, w2)) / (2 * step),
+            (loss(w1, w2 + step) - loss(w1, w2 - step)) / (2 * step),
+        ]
         forward = [(loss(w1 + step, w2) - L0) / step, (loss(w1, w2 + step) - L0) / step]
         exact = list(mini_network_reference(x, w1, w2, y))
         mistakes = {
@@ -347,7 +395,14 @@ def check_numerical_network_gradients(
         }
         if h is not None:
             mistakes["the step h passed in was not used"] = exact
-        check("numerical_network_gradients", got, _array(central), call=shown, rtol=1e-7, mistakes=mistakes)
+        check(
+            "numerical_network_gradients",
+            got,
+            _array(central),
+            call=shown,
+            rtol=1e-7,
+            mistakes=mistakes,
+        )
 
 
 # --------------------------------------------------------------------------- deep chain
@@ -387,7 +442,10 @@ def chain_gradients_reference(x: float, weights: Sequence[float]) -> np.ndarray:
 @exercise(LESSON, "Backward pass through a chain of sigmoids", "chain_gradients")
 def check_chain_gradients(
     chain_gradients: Callable[..., Any],
-    cases: Sequence[tuple[float, Sequence[float]]] = ((0.8, (1.5, -2.0, 0.7)), (-1.2, (0.9, 2.5, -1.1, 1.8))),
+    cases: Sequence[tuple[float, Sequence[float]]] = (
+        (0.8, (1.5, -2.0, 0.7)),
+        (-1.2, (0.9, 2.5, -1.1, 1.8)),
+    ),
 ) -> None:
     """The gradient of the chain's output with respect to every weight, as an array of n."""
     for x, weights in cases:
@@ -403,9 +461,13 @@ def check_chain_gradients(
             call=shown,
             rtol=1e-9,
             mistakes={
-                "the order is reversed: entry k belongs to weight w_(k+1), the first layer first": grad[::-1],
+                "the order is reversed: entry k belongs to weight w_(k+1), the first layer first": grad[
+                    ::-1
+                ],
                 "forgot the factor a_(k-1) (dz_k/dw_k is the layer's input)": parts["no_input"],
-                "forgot the factor w_k when passing the gradient back to a_(k-1)": parts["no_weight"],
+                "forgot the factor w_k when passing the gradient back to a_(k-1)": parts[
+                    "no_weight"
+                ],
             },
             hint="go backwards: grad_k = upstream * sigma'(z_k) * a_(k-1), then "
             "upstream *= sigma'(z_k) * w_k",

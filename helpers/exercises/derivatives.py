@@ -49,8 +49,11 @@ def _scalar(name: str, got: Any, shown: str) -> Any:
     if arr.size != 1:
         raise CheckFailure(
             f"{name} must return one number.",
-            [f"call : {shown}", f"got  : an array of shape {arr.shape}",
-             "x is a single number here: return the difference quotient, not a list of them"],
+            [
+                f"call : {shown}",
+                f"got  : an array of shape {arr.shape}",
+                "x is a single number here: return the difference quotient, not a list of them",
+            ],
         )
     return float(arr.ravel()[0])
 
@@ -67,21 +70,36 @@ def _one_sided(f: Callable, x: float, h: float) -> dict[str, float]:
     }
 
 
-def expect_forward_difference(forward_difference: Callable, f: Callable, x: float, h: float) -> None:
+def expect_forward_difference(
+    forward_difference: Callable, f: Callable, x: float, h: float
+) -> None:
     """Require ``forward_difference(f, x, h) == (f(x + h) - f(x)) / h``."""
     shown = describe_call("forward_difference", f, x, h)
-    got = _scalar("forward_difference", call(forward_difference, f, x, h, name="forward_difference"), shown)
+    got = _scalar(
+        "forward_difference", call(forward_difference, f, x, h, name="forward_difference"), shown
+    )
     v = _one_sided(f, x, h)
     expected = v["forward"]
     mistakes = {
-        "this looks like a central difference: the forward difference uses f(x + h) and f(x) only": v["central"],
-        "this looks like a backward difference, (f(x) - f(x - h)) / h: step forward, to x + h": v["backward"],
+        "this looks like a central difference: the forward difference uses f(x + h) and f(x) only": v[
+            "central"
+        ],
+        "this looks like a backward difference, (f(x) - f(x - h)) / h: step forward, to x + h": v[
+            "backward"
+        ],
         "divided by 2h: the two points x and x + h are h apart": expected / 2,
         "forgot to divide by h": expected * h,
         "the sign is flipped: compute f(x + h) - f(x), in that order": -expected,
     }
-    check("forward_difference", got, expected, call=shown, rtol=RTOL, mistakes=mistakes,
-          hint="use the step h you are given: (f(x + h) - f(x)) / h")
+    check(
+        "forward_difference",
+        got,
+        expected,
+        call=shown,
+        rtol=RTOL,
+        mistakes=mistakes,
+        hint="use the step h you are given: (f(x + h) - f(x)) / h",
+    )
 
 
 @exercise(LESSON, "1.2.39.1 Forward difference", "forward_difference")
@@ -103,12 +121,22 @@ def expect_cube_slope(cube_slope: Callable, h: float) -> None:
     mistakes = {
         "this is the exact derivative 3 * 2**2 = 12: the exercise asks for the forward-difference "
         "estimate with step h, which is not exact": 12.0,
-        "this looks like a central difference: use (f(2 + h) - f(2)) / h": ((2 + h) ** 3 - (2 - h) ** 3) / (2 * h),
+        "this looks like a central difference: use (f(2 + h) - f(2)) / h": (
+            (2 + h) ** 3 - (2 - h) ** 3
+        )
+        / (2 * h),
         "divided by 2h: the forward difference divides by h": expected / 2,
         "this is the slope of x**2, not x**3": ((2 + h) ** 2 - 4) / h,
     }
-    check("cube_slope", got, expected, call=shown, rtol=RTOL, mistakes=mistakes,
-          hint="f(x) = x**3 at x = 2: return (f(2 + h) - f(2)) / h")
+    check(
+        "cube_slope",
+        got,
+        expected,
+        call=shown,
+        rtol=RTOL,
+        mistakes=mistakes,
+        hint="f(x) = x**3 at x = 2: return (f(2 + h) - f(2)) / h",
+    )
 
 
 @exercise(LESSON, "1.2.39.3 A numerical derivative", "cube_slope")
@@ -121,22 +149,38 @@ def check_cube_slope(cube_slope: Callable) -> None:
 # --------------------------------------------------------------------------- central_difference
 
 
-def expect_central_difference(central_difference: Callable, f: Callable, x: float, h: float) -> None:
+def expect_central_difference(
+    central_difference: Callable, f: Callable, x: float, h: float
+) -> None:
     """Require ``central_difference(f, x, h) == (f(x + h) - f(x - h)) / (2 h)``."""
     shown = describe_call("central_difference", f, x, h)
-    got = _scalar("central_difference", call(central_difference, f, x, h, name="central_difference"), shown)
+    got = _scalar(
+        "central_difference", call(central_difference, f, x, h, name="central_difference"), shown
+    )
     v = _one_sided(f, x, h)
     expected = v["central"]
     mistakes = {
         "this looks like a forward difference: use f(x + h) and f(x - h)": v["forward"],
         "this looks like a backward difference: use f(x + h) and f(x - h)": v["backward"],
         "divided by h instead of 2h: x - h and x + h are 2h apart": 2 * expected,
-        "forgot the parentheses around 2 * h: a / 2 * h is (a / 2) * h": (f(x + h) - f(x - h)) / 2 * h,
-        "used a step of 2h on each side: evaluate f at x + h and x - h": (f(x + 2 * h) - f(x - 2 * h)) / (4 * h),
+        "forgot the parentheses around 2 * h: a / 2 * h is (a / 2) * h": (f(x + h) - f(x - h))
+        / 2
+        * h,
+        "used a step of 2h on each side: evaluate f at x + h and x - h": (
+            f(x + 2 * h) - f(x - 2 * h)
+        )
+        / (4 * h),
         "the sign is flipped: compute f(x + h) - f(x - h), in that order": -expected,
     }
-    check("central_difference", got, expected, call=shown, rtol=RTOL, mistakes=mistakes,
-          hint="(f(x + h) - f(x - h)) / (2 * h) with the h you are given")
+    check(
+        "central_difference",
+        got,
+        expected,
+        call=shown,
+        rtol=RTOL,
+        mistakes=mistakes,
+        hint="(f(x + h) - f(x - h)) / (2 * h) with the h you are given",
+    )
 
 
 @exercise(LESSON, "1.2.39.4 Central difference", "central_difference")
@@ -153,22 +197,37 @@ def check_central_difference(central_difference: Callable) -> None:
 def expect_second_derivative(second_derivative: Callable, f: Callable, x: float, h: float) -> None:
     """Require ``second_derivative(f, x, h) == (f(x + h) - 2 f(x) + f(x - h)) / h**2``."""
     shown = describe_call("second_derivative", f, x, h)
-    got = _scalar("second_derivative", call(second_derivative, f, x, h, name="second_derivative"), shown)
+    got = _scalar(
+        "second_derivative", call(second_derivative, f, x, h, name="second_derivative"), shown
+    )
     fp, f0, fm = f(x + h), f(x), f(x - h)
     expected = (fp - 2 * f0 + fm) / h**2
     mistakes = {
         "divided by h instead of h**2": expected * h,
         "divided by 2 * h**2: the stencil divides by h**2": expected / 2,
-        "forgot the factor 2 on f(x): the stencil is f(x + h) - 2 f(x) + f(x - h)": (fp - f0 + fm) / h**2,
+        "forgot the factor 2 on f(x): the stencil is f(x + h) - 2 f(x) + f(x - h)": (fp - f0 + fm)
+        / h**2,
         "this is a central first derivative, not the second derivative": (fp - fm) / (2 * h),
         "used the one-sided stencil f(x + 2h) - 2 f(x + h) + f(x): centre it on x": (
-            f(x + 2 * h) - 2 * fp + f0) / h**2,
+            f(x + 2 * h) - 2 * fp + f0
+        )
+        / h**2,
         "used steps of 2h (the central difference applied twice): evaluate at x - h, x, x + h": (
-            f(x + 2 * h) - 2 * f0 + f(x - 2 * h)) / (4 * h**2),
-        "wrote h * 2 for h**2 (or h ^ 2, which is not a power in Python)": (fp - 2 * f0 + fm) / (2 * h),
+            f(x + 2 * h) - 2 * f0 + f(x - 2 * h)
+        )
+        / (4 * h**2),
+        "wrote h * 2 for h**2 (or h ^ 2, which is not a power in Python)": (fp - 2 * f0 + fm)
+        / (2 * h),
     }
-    check("second_derivative", got, expected, call=shown, rtol=RTOL, mistakes=mistakes,
-          hint="(f(x + h) - 2 * f(x) + f(x - h)) / h**2")
+    check(
+        "second_derivative",
+        got,
+        expected,
+        call=shown,
+        rtol=RTOL,
+        mistakes=mistakes,
+        hint="(f(x + h) - 2 * f(x) + f(x - h)) / h**2",
+    )
 
 
 @exercise(LESSON, "Second derivative", "second_derivative")
@@ -181,7 +240,9 @@ def check_second_derivative(second_derivative: Callable) -> None:
 # --------------------------------------------------------------------------- make_derivative
 
 
-def expect_make_derivative(make_derivative: Callable, f: Callable, x: float, h: float | None = None) -> None:
+def expect_make_derivative(
+    make_derivative: Callable, f: Callable, x: float, h: float | None = None
+) -> None:
     """Require ``make_derivative(f[, h])`` to return a function x -> central difference of f at x.
 
     ``h=None`` calls ``make_derivative(f)`` so that its default step 1e-5 is used.
@@ -191,13 +252,18 @@ def expect_make_derivative(make_derivative: Callable, f: Callable, x: float, h: 
     made = describe_call("make_derivative", *args)
     df = call(make_derivative, *args, name="make_derivative")
     if df is None:
-        raise CheckFailure("make_derivative returned None.",
-                           [f"call : {made}", "return the inner function (return df), do not call it"])
+        raise CheckFailure(
+            "make_derivative returned None.",
+            [f"call : {made}", "return the inner function (return df), do not call it"],
+        )
     if not callable(df):
         raise CheckFailure(
             "make_derivative must return a function, not a value.",
-            [f"call : {made}", f"got  : {type(df).__name__} {df!r:.60}",
-             "define df(x) inside make_derivative and return df itself"],
+            [
+                f"call : {made}",
+                f"got  : {type(df).__name__} {df!r:.60}",
+                "define df(x) inside make_derivative and return df itself",
+            ],
         )
     shown = f"{made}({x!r})"
     got = _scalar("the returned function", call(df, x, name=f"{made}"), shown)
@@ -208,8 +274,15 @@ def expect_make_derivative(make_derivative: Callable, f: Callable, x: float, h: 
         "divided by h instead of 2h": 2 * expected,
         "ignored the step h you were given": (f(x + 1e-5) - f(x - 1e-5)) / 2e-5,
     }
-    check("make_derivative(...)(x)", got, expected, call=shown, rtol=RTOL, mistakes=mistakes,
-          hint="df(x) must return (f(x + h) - f(x - h)) / (2 * h) for the f and h given to make_derivative")
+    check(
+        "make_derivative(...)(x)",
+        got,
+        expected,
+        call=shown,
+        rtol=RTOL,
+        mistakes=mistakes,
+        hint="df(x) must return (f(x + h) - f(x - h)) / (2 * h) for the f and h given to make_derivative",
+    )
 
 
 @exercise(LESSON, "1.2.39.5 A derivative function", "make_derivative")
@@ -254,7 +327,9 @@ def _watching(f: Callable, x_given: np.ndarray) -> tuple[Callable, list[bool]]:
     return watched, seen
 
 
-def expect_numerical_gradient(numerical_gradient: Callable, f: Callable, x: Any, h: float | None = None) -> None:
+def expect_numerical_gradient(
+    numerical_gradient: Callable, f: Callable, x: Any, h: float | None = None
+) -> None:
     """Require ``numerical_gradient(f, x[, h])``: central differences, x left untouched.
 
     ``h=None`` calls the function without ``h`` so that its default 1e-5 is used.
@@ -271,7 +346,9 @@ def expect_numerical_gradient(numerical_gradient: Callable, f: Callable, x: Any,
         except NotImplementedError:
             raise CheckFailure(
                 "numerical_gradient is not written yet.",
-                ["replace `raise NotImplementedError()` in its answer cell with your code, then run that cell"],
+                [
+                    "replace `raise NotImplementedError()` in its answer cell with your code, then run that cell"
+                ],
             ) from None
         except Exception as exc:  # noqa: BLE001 - any crash of student code is the finding
             details = [f"call    : {shown}", f"message : {type(exc).__name__}: {exc}"]
@@ -281,8 +358,10 @@ def expect_numerical_gradient(numerical_gradient: Callable, f: Callable, x: Any,
     if not np.array_equal(x_given, original) or any(seen):
         raise CheckFailure(
             "numerical_gradient modified x in place.",
-            [f"call : {shown}",
-             "x must not change, not even temporarily: perturb a copy (xp = x.astype(float); xp[i] += h)"],
+            [
+                f"call : {shown}",
+                "x must not change, not even temporarily: perturb a copy (xp = x.astype(float); xp[i] += h)",
+            ],
         )
     ref = _gradients(f, x_given, step)
     expected = ref["central"]
@@ -298,20 +377,31 @@ def expect_numerical_gradient(numerical_gradient: Callable, f: Callable, x: Any,
         "ignored the step h you were given": _gradients(f, x_given, 1e-5)["central"] if h else None,
     }
     if truncated is not None:
-        mistakes["x holds integers and x + h was rounded back to an integer: use x.astype(float)"] = truncated
-    check("numerical_gradient", got, expected, call=shown, rtol=1e-7,
-          mistakes={k: v for k, v in mistakes.items() if v is not None},
-          hint="for each i: copy x, move coordinate i by +h and by -h, (f(x_plus) - f(x_minus)) / (2 * h)")
+        mistakes[
+            "x holds integers and x + h was rounded back to an integer: use x.astype(float)"
+        ] = truncated
+    check(
+        "numerical_gradient",
+        got,
+        expected,
+        call=shown,
+        rtol=1e-7,
+        mistakes={k: v for k, v in mistakes.items() if v is not None},
+        hint="for each i: copy x, move coordinate i by +h and by -h, (f(x_plus) - f(x_minus)) / (2 * h)",
+    )
 
 
 @exercise(LESSON, "1.2.39.7 Numerical gradient", "numerical_gradient")
 def check_numerical_gradient(numerical_gradient: Callable) -> None:
     """Visible test of ``numerical_gradient(f, x, h=1e-5)``."""
+
     def bowl(v):
         return v[0] ** 2 + v[1] ** 2
 
     expect_numerical_gradient(numerical_gradient, bowl, [1.0, -2.0])
-    expect_numerical_gradient(numerical_gradient, lambda v: np.sin(v[0]) * v[1] ** 3 + v[2], [0.3, 1.2, -0.5], h=0.1)
+    expect_numerical_gradient(
+        numerical_gradient, lambda v: np.sin(v[0]) * v[1] ** 3 + v[2], [0.3, 1.2, -0.5], h=0.1
+    )
 
 
 # --------------------------------------------------------------------------- gradients_agree
@@ -327,7 +417,12 @@ def _central(f: Callable, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
 
 
 def expect_gradients_agree(
-    gradients_agree: Callable, f: Callable, grad_f: Callable, x: Any, expected: bool, tol: float | None = None,
+    gradients_agree: Callable,
+    f: Callable,
+    grad_f: Callable,
+    x: Any,
+    expected: bool,
+    tol: float | None = None,
     why: str = "",
 ) -> None:
     """Require ``gradients_agree(f, grad_f, x[, tol])`` to return ``expected``.
@@ -339,22 +434,32 @@ def expect_gradients_agree(
     shown = describe_call("gradients_agree", f, grad_f, x, **kwargs)
     got = call(gradients_agree, f, grad_f, x, name="gradients_agree", **kwargs)
     if got is None:
-        raise CheckFailure("gradients_agree returned None.",
-                           [f"call : {shown}", "return True or False (did you forget `return`?)"])
+        raise CheckFailure(
+            "gradients_agree returned None.",
+            [f"call : {shown}", "return True or False (did you forget `return`?)"],
+        )
     if not isinstance(got, (bool, np.bool_)):
         raise CheckFailure(
             "gradients_agree must return True or False.",
-            [f"call : {shown}", f"got  : {type(got).__name__} {got!r:.60}",
-             "compare the relative error with tol: return error <= tol"],
+            [
+                f"call : {shown}",
+                f"got  : {type(got).__name__} {got!r:.60}",
+                "compare the relative error with tol: return error <= tol",
+            ],
         )
     if bool(got) == expected:
         return
     numeric, analytic = _central(f, x), _array(grad_f(x.copy()), dtype=_float64)
     scale = max(_norm(numeric), _norm(analytic))
     rel = _norm(numeric - analytic) / scale if scale else 0.0
-    details = [f"call           : {shown}", f"expected       : {expected}", f"got            : {bool(got)}",
-               f"numerical      : {numeric}", f"grad_f(x)      : {analytic}",
-               f"relative error : {rel:.2e} (tol {1e-6 if tol is None else tol:.0e})"]
+    details = [
+        f"call           : {shown}",
+        f"expected       : {expected}",
+        f"got            : {bool(got)}",
+        f"numerical      : {numeric}",
+        f"grad_f(x)      : {analytic}",
+        f"relative error : {rel:.2e} (tol {1e-6 if tol is None else tol:.0e})",
+    ]
     if why:
         details.append(f"likely mistake : {why}")
     raise CheckFailure("gradients_agree gave the wrong verdict.", details)
@@ -363,6 +468,7 @@ def expect_gradients_agree(
 @exercise(LESSON, "1.2.39.8 Gradient check", "gradients_agree")
 def check_gradients_agree(gradients_agree: Callable) -> None:
     """Visible test of ``gradients_agree(f, grad_f, x, tol=1e-6)``."""
+
     def f(v):
         return np.sum(v**2) + v[0] * v[1]
 
@@ -373,10 +479,22 @@ def check_gradients_agree(gradients_agree: Callable) -> None:
         return 2 * v
 
     x = [0.5, -1.5]
-    expect_gradients_agree(gradients_agree, f, right, x, True,
-                           why="a correct gradient was rejected: compare with the central-difference gradient")
-    expect_gradients_agree(gradients_agree, f, buggy, x, False,
-                           why="a wrong gradient was accepted: is the comparison the right way round (error <= tol)?")
+    expect_gradients_agree(
+        gradients_agree,
+        f,
+        right,
+        x,
+        True,
+        why="a correct gradient was rejected: compare with the central-difference gradient",
+    )
+    expect_gradients_agree(
+        gradients_agree,
+        f,
+        buggy,
+        x,
+        False,
+        why="a wrong gradient was accepted: is the comparison the right way round (error <= tol)?",
+    )
 
     def big(v):
         return 1e6 * np.sum(v**3)
@@ -384,27 +502,48 @@ def check_gradients_agree(gradients_agree: Callable) -> None:
     def big_grad(v):
         return 3e6 * v**2
 
-    expect_gradients_agree(gradients_agree, big, big_grad, [1.0, 2.0, -1.0], True,
-                           why="a correct gradient of a large function was rejected: the absolute error grows "
-                               "with the scale of f; divide by max(||numerical||, ||analytic||)")
+    expect_gradients_agree(
+        gradients_agree,
+        big,
+        big_grad,
+        [1.0, 2.0, -1.0],
+        True,
+        why="a correct gradient of a large function was rejected: the absolute error grows "
+        "with the scale of f; divide by max(||numerical||, ||analytic||)",
+    )
 
 
 # --------------------------------------------------------------------------- quiz item 8
 
 
-def expect_square_central_difference(square_central_difference: Callable, x: float, h: float) -> None:
+def expect_square_central_difference(
+    square_central_difference: Callable, x: float, h: float
+) -> None:
     """Require ``square_central_difference(x, h) == ((x + h)**2 - (x - h)**2) / (2 h)``."""
     shown = describe_call("square_central_difference", x, h)
-    got = _scalar("square_central_difference",
-                  call(square_central_difference, x, h, name="square_central_difference"), shown)
+    got = _scalar(
+        "square_central_difference",
+        call(square_central_difference, x, h, name="square_central_difference"),
+        shown,
+    )
     expected = ((x + h) ** 2 - (x - h) ** 2) / (2 * h)
     mistakes = {
-        "this looks like a forward difference ((x + h)**2 - x**2) / h = 2x + h": ((x + h) ** 2 - x**2) / h,
+        "this looks like a forward difference ((x + h)**2 - x**2) / h = 2x + h": (
+            (x + h) ** 2 - x**2
+        )
+        / h,
         "divided by h instead of 2h": 2 * expected,
         "this is the central difference of x**3, not x**2": ((x + h) ** 3 - (x - h) ** 3) / (2 * h),
     }
-    check("square_central_difference", got, expected, call=shown, rtol=RTOL, mistakes=mistakes,
-          hint="((x + h)**2 - (x - h)**2) / (2 * h)")
+    check(
+        "square_central_difference",
+        got,
+        expected,
+        call=shown,
+        rtol=RTOL,
+        mistakes=mistakes,
+        hint="((x + h)**2 - (x - h)**2) / (2 * h)",
+    )
 
 
 @exercise(LESSON, "Quiz 8 Coding challenge", "square_central_difference")

@@ -86,7 +86,9 @@ def _relative_error_variants(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
         "divided by ||a|| + ||b||: the lesson's formula divides by max(||a||, ||b||)": (
             d / (na + nb) if na + nb else math.inf
         ),
-        "divided by min(||a||, ||b||): use the larger norm": d / min(na, nb) if min(na, nb) else math.inf,
+        "divided by min(||a||, ||b||): use the larger norm": d / min(na, nb)
+        if min(na, nb)
+        else math.inf,
         "used the largest elementwise difference max|a - b| instead of the norm ||a - b||": (
             float(np.max(np.abs(a - b))) / max(na, nb) if max(na, nb) else math.inf
         ),
@@ -97,9 +99,9 @@ def _relative_error_variants(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     with np.errstate(all="ignore"):
         scale = np.maximum(np.abs(a), np.abs(b))
         per_element = np.where(scale > 0, np.abs(a - b) / np.where(scale > 0, scale, 1.0), 0.0)
-    variants["took the largest elementwise relative error: use norms of the whole vectors"] = float(
-        np.max(per_element)
-    ) if per_element.size else 0.0
+    variants["took the largest elementwise relative error: use norms of the whole vectors"] = (
+        float(np.max(per_element)) if per_element.size else 0.0
+    )
     return variants
 
 
@@ -123,18 +125,38 @@ def expect_relative_error(relative_error: Callable[..., Any], a: Any, b: Any) ->
         if _isnan(value) or math.isinf(value):
             raise CheckFailure(
                 f"relative_error returned {value} when both vectors are zero.",
-                [f"call     : {shown}", "expected : 0.0", f"got      : {value}",
-                 "likely mistake : 0 / 0 - when both norms are zero, return 0.0"],
+                [
+                    f"call     : {shown}",
+                    "expected : 0.0",
+                    f"got      : {value}",
+                    "likely mistake : 0 / 0 - when both norms are zero, return 0.0",
+                ],
             )
-        check("relative_error", value, 0.0, call=shown, atol=1e-300,
-              hint="two equal (zero) vectors have relative error 0.0")
+        check(
+            "relative_error",
+            value,
+            0.0,
+            call=shown,
+            atol=1e-300,
+            hint="two equal (zero) vectors have relative error 0.0",
+        )
         return
     d, na, nb = _norm(a - b), _norm(a), _norm(b)
     expected = d / max(na, nb)
-    variants = {k: v for k, v in _relative_error_variants(a, b).items()
-                if math.isfinite(v) and abs(v - expected) > 1e-6 * max(abs(expected), 1e-300)}
-    check("relative_error", value, expected, call=shown, rtol=1e-9, mistakes=variants,
-          hint="compute ||a - b|| / max(||a||, ||b||) with the 2-norm of the whole arrays")
+    variants = {
+        k: v
+        for k, v in _relative_error_variants(a, b).items()
+        if math.isfinite(v) and abs(v - expected) > 1e-6 * max(abs(expected), 1e-300)
+    }
+    check(
+        "relative_error",
+        value,
+        expected,
+        call=shown,
+        rtol=1e-9,
+        mistakes=variants,
+        hint="compute ||a - b|| / max(||a||, ||b||) with the 2-norm of the whole arrays",
+    )
 
 
 @exercise(LESSON, "Relative error", "relative_error")
@@ -210,29 +232,42 @@ def expect_gradient_check(
                 up[i] = x[i] + step
                 down[i] = x[i] - step
             truncated[i] = (float(f(up)) - float(f(down))) / (2 * step)
-        integer_mistake["x holds integers, so x + h was truncated back to an integer: work on x.astype(float)"] = _rel(
-            analytic, truncated
-        )
+        integer_mistake[
+            "x holds integers, so x + h was truncated back to an integer: work on x.astype(float)"
+        ] = _rel(analytic, truncated)
     mistakes = {
-        "used a forward difference (f(x + h) - f(x)) / h: use (f(x + h) - f(x - h)) / (2h)": _rel(analytic, d["forward"]),
-        "used a backward difference (f(x) - f(x - h)) / h: use (f(x + h) - f(x - h)) / (2h)": _rel(analytic, d["backward"]),
+        "used a forward difference (f(x + h) - f(x)) / h: use (f(x + h) - f(x - h)) / (2h)": _rel(
+            analytic, d["forward"]
+        ),
+        "used a backward difference (f(x) - f(x - h)) / h: use (f(x + h) - f(x - h)) / (2h)": _rel(
+            analytic, d["backward"]
+        ),
         "divided by h instead of 2h in the central difference": _rel(analytic, 2 * d["central"]),
-        "this is the absolute error ||a - b||: divide by max(||a||, ||b||)": _norm(analytic - d["central"]),
+        "this is the absolute error ||a - b||: divide by max(||a||, ||b||)": _norm(
+            analytic - d["central"]
+        ),
         "divided by the norm of the analytic gradient only: divide by max(||a||, ||b||)": (
             _norm(analytic - d["central"]) / _norm(analytic) if _norm(analytic) else math.inf
         ),
         "divided by the norm of the numerical gradient only: divide by max(||a||, ||b||)": (
-            _norm(analytic - d["central"]) / _norm(d["central"]) if _norm(d["central"]) else math.inf
+            _norm(analytic - d["central"]) / _norm(d["central"])
+            if _norm(d["central"])
+            else math.inf
         ),
-        "checked only one coordinate (x[0]): loop over every coordinate of x": _rel(analytic[:1], d["central"][:1]),
+        "checked only one coordinate (x[0]): loop over every coordinate of x": _rel(
+            analytic[:1], d["central"][:1]
+        ),
     }
     mistakes = {**integer_mistake, **mistakes}  # the most specific diagnosis first
     if h is not None and h != 1e-5:
         mistakes["ignored the h that was passed and used 1e-5: use the argument h"] = _rel(
             analytic, _differences(f, xf, 1e-5)["central"]
         )
-    mistakes = {k: v for k, v in mistakes.items()
-                if math.isfinite(v) and abs(v - expected) > 1e-4 * max(abs(expected), 1e-300)}
+    mistakes = {
+        k: v
+        for k, v in mistakes.items()
+        if math.isfinite(v) and abs(v - expected) > 1e-4 * max(abs(expected), 1e-300)
+    }
     if expected < _ROUNDING_FLOOR:
         # Both values are rounding noise here: any value in the noise is right.
         if 0.0 <= value < _ROUNDING_FLOOR:
@@ -242,21 +277,32 @@ def expect_gradient_check(
             f"expected       : a value below {_ROUNDING_FLOOR:g} (the reference gives {expected:.2e})",
             f"got            : {value:.6g}",
         ]
-        near = [k for k, v in mistakes.items() if v > 0 and value > 0 and abs(math.log10(v / value)) < 0.3]
+        near = [
+            k
+            for k, v in mistakes.items()
+            if v > 0 and value > 0 and abs(math.log10(v / value)) < 0.3
+        ]
         if near:
             details.append(f"likely mistake : {near[0]}")
         raise CheckFailure(f"{label} gave a wrong value.", details)
-    check(label, value, expected, call=shown, rtol=1e-6, mistakes=mistakes,
-          hint=f"numerical gradient: (f(x + h e_i) - f(x - h e_i)) / (2h) for every i, with h = {step:g}; "
-               "then ||a - b|| / max(||a||, ||b||)")
+    check(
+        label,
+        value,
+        expected,
+        call=shown,
+        rtol=1e-6,
+        mistakes=mistakes,
+        hint=f"numerical gradient: (f(x + h e_i) - f(x - h e_i)) / (2h) for every i, with h = {step:g}; "
+        "then ||a - b|| / max(||a||, ||b||)",
+    )
 
 
 def _wavy(x: np.ndarray) -> float:
-    return float(np.sum(np.sin(x) * x ** 2))
+    return float(np.sum(np.sin(x) * x**2))
 
 
 def _wavy_grad(x: np.ndarray) -> np.ndarray:
-    return 2 * x * np.sin(x) + x ** 2 * np.cos(x)
+    return 2 * x * np.sin(x) + x**2 * np.cos(x)
 
 
 def _wavy_grad_one_wrong(x: np.ndarray) -> np.ndarray:
@@ -299,7 +345,9 @@ def network_loss(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) ->
     return float(np.mean((a2 - y) ** 2))
 
 
-def reference_gradients(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+def reference_gradients(
+    params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray
+) -> dict[str, np.ndarray]:
     """Central-difference gradients of :func:`network_loss`, parameter by parameter (helpers.gradient)."""
     grads = {}
     for name in PARAMETER_NAMES:
@@ -310,11 +358,15 @@ def reference_gradients(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndar
             trial[name] = np.asarray(theta, dtype=_float64).reshape(shape)
             return network_loss(trial, X, y)
 
-        grads[name] = np.asarray(_reference_gradient(f, params[name].astype(_float64).ravel())).reshape(shape)
+        grads[name] = np.asarray(
+            _reference_gradient(f, params[name].astype(_float64).ravel())
+        ).reshape(shape)
     return grads
 
 
-def _mistaken_gradients(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+def _mistaken_gradients(
+    params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray
+) -> dict[str, dict[str, np.ndarray]]:
     """Per parameter, ``{mistake: gradient}`` for the planted bugs and common slips."""
     m = X.shape[0]
     z1 = X @ params["W1"] + params["b1"]
@@ -323,26 +375,45 @@ def _mistaken_gradients(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndar
     dz2 = 2.0 * (a2 - y) / m * a2 * (1 - a2)
     da1 = dz2 @ params["W2"].T
     dz1 = da1 * a1 * (1 - a1)
-    right = {"W1": X.T @ dz1, "b1": dz1.sum(axis=0, keepdims=True), "W2": a1.T @ dz2,
-             "b2": dz2.sum(axis=0, keepdims=True)}
+    right = {
+        "W1": X.T @ dz1,
+        "b1": dz1.sum(axis=0, keepdims=True),
+        "W2": a1.T @ dz2,
+        "b2": dz2.sum(axis=0, keepdims=True),
+    }
     slips: dict[str, dict[str, np.ndarray]] = {name: {} for name in PARAMETER_NAMES}
-    slips["W1"]["the hidden layer's sigma' is still missing: use dz1 = da1 * a1 * (1 - a1), not da1"] = X.T @ da1
+    slips["W1"][
+        "the hidden layer's sigma' is still missing: use dz1 = da1 * a1 * (1 - a1), not da1"
+    ] = X.T @ da1
     slips["b1"]["the hidden layer's sigma' is missing: use dz1 = da1 * a1 * (1 - a1), not da1"] = (
-        da1.sum(axis=0, keepdims=True))
+        da1.sum(axis=0, keepdims=True)
+    )
     slips["W2"]["divided by m twice: dz2 already holds the 1/m of the mean"] = a1.T @ dz2 / m
-    slips["b2"]["took the bias gradient from the first sample only: sum dz2 over the batch"] = dz2[:1]
-    slips["b1"]["took the bias gradient from the first sample only: sum dz1 over the batch"] = dz1[:1]
+    slips["b2"]["took the bias gradient from the first sample only: sum dz2 over the batch"] = dz2[
+        :1
+    ]
+    slips["b1"]["took the bias gradient from the first sample only: sum dz1 over the batch"] = dz1[
+        :1
+    ]
     for name in PARAMETER_NAMES:
         slips[name]["missing the factor 2 from the derivative of (a2 - y)^2"] = right[name] / 2
         slips[name]["missing the 1/m of the mean over the batch"] = right[name] * m
-        slips[name]["has the opposite sign: the derivative of (a2 - y)^2 is 2 (a2 - y)"] = -right[name]
-    slips["b2"]["averaged dz2 over the batch: it already holds the 1/m, so sum it"] = dz2.mean(axis=0, keepdims=True)
-    slips["b1"]["averaged dz1 over the batch: it already holds the 1/m, so sum it"] = dz1.mean(axis=0, keepdims=True)
+        slips[name]["has the opposite sign: the derivative of (a2 - y)^2 is 2 (a2 - y)"] = -right[
+            name
+        ]
+    slips["b2"]["averaged dz2 over the batch: it already holds the 1/m, so sum it"] = dz2.mean(
+        axis=0, keepdims=True
+    )
+    slips["b1"]["averaged dz1 over the batch: it already holds the 1/m, so sum it"] = dz1.mean(
+        axis=0, keepdims=True
+    )
     slips["W2"]["forgot the output layer's sigma' (a2 (1 - a2))"] = a1.T @ (2.0 * (a2 - y) / m)
     return slips
 
 
-def expect_fixed_backward(fixed_backward: Callable[..., Any], params: dict[str, Any], X: Any, y: Any) -> None:
+def expect_fixed_backward(
+    fixed_backward: Callable[..., Any], params: dict[str, Any], X: Any, y: Any
+) -> None:
     """Require ``fixed_backward(params, X, y)`` to return the gradients of mean((a2 - y)^2)."""
     params = {k: _array(v, dtype=_float64) for k, v in params.items()}
     X = _array(X, dtype=_float64)
@@ -353,28 +424,49 @@ def expect_fixed_backward(fixed_backward: Callable[..., Any], params: dict[str, 
     if not isinstance(got, dict):
         raise CheckFailure(
             "fixed_backward must return a dict of gradients.",
-            [f"call : {shown}", f"got  : {type(got).__name__}",
-             'return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}'],
+            [
+                f"call : {shown}",
+                f"got  : {type(got).__name__}",
+                'return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}',
+            ],
         )
     missing = [k for k in PARAMETER_NAMES if k not in got]
     if missing:
         raise CheckFailure(
             "fixed_backward's dict lacks some gradients.",
-            [f"call    : {shown}", f"missing : {', '.join(missing)}",
-             f"got keys: {', '.join(map(str, got))}", "use the same keys as params: W1, b1, W2, b2"],
+            [
+                f"call    : {shown}",
+                f"missing : {', '.join(missing)}",
+                f"got keys: {', '.join(map(str, got))}",
+                "use the same keys as params: W1, b1, W2, b2",
+            ],
         )
     expected = reference_gradients(params, X, y)
     slips = _mistaken_gradients(params, X, y)
     for name in PARAMETER_NAMES:
-        check(f'fixed_backward(...)["{name}"]', got[name], expected[name], call=shown, rtol=1e-6,
-              mistakes=slips[name],
-              hint=f'compare {name} with a gradient check: which line of the backward pass feeds it?')
+        check(
+            f'fixed_backward(...)["{name}"]',
+            got[name],
+            expected[name],
+            call=shown,
+            rtol=1e-6,
+            mistakes=slips[name],
+            hint=f"compare {name} with a gradient check: which line of the backward pass feeds it?",
+        )
     # A backward pass reads its parameters; it must not change them.
-    changed = [k for k in PARAMETER_NAMES
-               if not isinstance(given.get(k), np.ndarray) or not np.array_equal(given[k], params[k])]
+    changed = [
+        k
+        for k in PARAMETER_NAMES
+        if not isinstance(given.get(k), np.ndarray) or not np.array_equal(given[k], params[k])
+    ]
     if changed:
-        raise CheckFailure("fixed_backward modified params.", [f"changed : {', '.join(changed)}",
-                                                              "compute new arrays; do not update params in place"])
+        raise CheckFailure(
+            "fixed_backward modified params.",
+            [
+                f"changed : {', '.join(changed)}",
+                "compute new arrays; do not update params in place",
+            ],
+        )
 
 
 def lesson_network(seed: int = 6) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
@@ -405,21 +497,30 @@ def check_fixed_backward(fixed_backward: Callable[..., Any]) -> None:
 def check_buggy_parameters(buggy_parameters: Any) -> None:
     """Visible test: ``buggy_parameters`` is a set of parameter names (which ones is hidden)."""
     if buggy_parameters is None:
-        raise CheckFailure("buggy_parameters is None.", ['set it to a set of names, e.g. {"W1", "b2"}'])
+        raise CheckFailure(
+            "buggy_parameters is None.", ['set it to a set of names, e.g. {"W1", "b2"}']
+        )
     if not isinstance(buggy_parameters, (set, frozenset)):
         raise CheckFailure(
             "buggy_parameters must be a set of strings.",
-            [f"got {type(buggy_parameters).__name__}: {buggy_parameters!r}",
-             'write it with braces, e.g. {"W1", "b2"} (a set: order does not matter)'],
+            [
+                f"got {type(buggy_parameters).__name__}: {buggy_parameters!r}",
+                'write it with braces, e.g. {"W1", "b2"} (a set: order does not matter)',
+            ],
         )
     unknown = sorted(str(n) for n in buggy_parameters if n not in PARAMETER_NAMES)
     if unknown:
         raise CheckFailure(
             "buggy_parameters holds names that are not parameters.",
-            [f"unknown : {', '.join(unknown)}", f"the parameters are {', '.join(PARAMETER_NAMES)} (case matters)"],
+            [
+                f"unknown : {', '.join(unknown)}",
+                f"the parameters are {', '.join(PARAMETER_NAMES)} (case matters)",
+            ],
         )
     if not buggy_parameters:
-        raise CheckFailure("buggy_parameters is empty.", ["the backward pass has three planted bugs"])
+        raise CheckFailure(
+            "buggy_parameters is empty.", ["the backward pass has three planted bugs"]
+        )
 
 
 def expect_buggy_parameters(buggy_parameters: Any, truth: set[str]) -> None:
@@ -430,11 +531,17 @@ def expect_buggy_parameters(buggy_parameters: Any, truth: set[str]) -> None:
     if extra or missed:
         details = []
         if extra:
-            details.append(f"{len(extra)} of the names you listed has a correct gradient (its check passes)")
+            details.append(
+                f"{len(extra)} of the names you listed has a correct gradient (its check passes)"
+            )
         if missed:
             details.append(f"{len(missed)} buggy parameter(s) missing from your set")
-        details.append("check each parameter on its own and list those whose relative error fails (> 1e-4)")
-        raise CheckFailure("buggy_parameters is not the set of parameters whose gradients are wrong.", details)
+        details.append(
+            "check each parameter on its own and list those whose relative error fails (> 1e-4)"
+        )
+        raise CheckFailure(
+            "buggy_parameters is not the set of parameters whose gradients are wrong.", details
+        )
 
 
 # --------------------------------------------------------------------------- worst coordinate
@@ -453,44 +560,63 @@ def expect_worst_coordinate(
     if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
         raise CheckFailure(
             "worst_coordinate must return an integer index.",
-            [f"call : {shown}", f"got  : {type(got).__name__}: {got!r}",
-             "return the index i (e.g. int(np.argmax(...))), not the difference itself"],
+            [
+                f"call : {shown}",
+                f"got  : {type(got).__name__}: {got!r}",
+                "return the index i (e.g. int(np.argmax(...))), not the difference itself",
+            ],
         )
     if int(got) == expected:
         return
     guesses = {
-        int(np.argmax(np.abs(analytic))): "that is the largest analytic component, not the largest difference",
-        int(np.argmax(np.abs(numeric))): "that is the largest numerical component, not the largest difference",
-        int(np.argmax(analytic - numeric)): "took the largest signed difference: use its absolute value",
-        int(np.argmin(np.abs(analytic - numeric))): "that is the coordinate that agrees best (argmin, not argmax)",
+        int(
+            np.argmax(np.abs(analytic))
+        ): "that is the largest analytic component, not the largest difference",
+        int(
+            np.argmax(np.abs(numeric))
+        ): "that is the largest numerical component, not the largest difference",
+        int(
+            np.argmax(analytic - numeric)
+        ): "took the largest signed difference: use its absolute value",
+        int(
+            np.argmin(np.abs(analytic - numeric))
+        ): "that is the coordinate that agrees best (argmin, not argmax)",
     }
     with np.errstate(all="ignore"):
         scale = np.maximum(np.abs(analytic), np.abs(numeric))
         per_elem = np.abs(analytic - numeric) / np.where(scale > 0, scale, 1.0)
-    guesses.setdefault(int(np.argmax(per_elem)),
-                       "that is the largest elementwise relative difference: the task asks for the absolute one")
-    details = [f"call     : {shown}", f"expected : {expected}", f"got      : {int(got)}",
-               f"|analytic - numeric| : {np.abs(analytic - numeric)}"]
+    guesses.setdefault(
+        int(np.argmax(per_elem)),
+        "that is the largest elementwise relative difference: the task asks for the absolute one",
+    )
+    details = [
+        f"call     : {shown}",
+        f"expected : {expected}",
+        f"got      : {int(got)}",
+        f"|analytic - numeric| : {np.abs(analytic - numeric)}",
+    ]
     if int(got) in guesses and int(got) != expected:
         details.append(f"likely mistake : {guesses[int(got)]}")
     raise CheckFailure("worst_coordinate picked the wrong coordinate.", details)
 
 
 def _bumpy(x: np.ndarray) -> float:
-    return float(np.sum(np.cos(x) + 0.5 * x ** 3))
+    return float(np.sum(np.cos(x) + 0.5 * x**3))
 
 
 def _bumpy_grad_buggy(x: np.ndarray) -> np.ndarray:
-    g = -np.sin(x) + 1.5 * x ** 2
-    g[1] -= 0.4          # the largest absolute discrepancy, in a large component
-    g[3] *= -1           # a sign error on a tiny component: large relative, small absolute
+    g = -np.sin(x) + 1.5 * x**2
+    g[1] -= 0.4  # the largest absolute discrepancy, in a large component
+    g[3] *= -1  # a sign error on a tiny component: large relative, small absolute
     return g
 
 
 @exercise(LESSON, "Coding challenge: worst coordinate", "worst_coordinate")
 def check_worst_coordinate(worst_coordinate: Callable[..., Any]) -> None:
     """Visible test of ``worst_coordinate(f, grad_f, x, h=1e-5)``."""
-    expect_worst_coordinate(worst_coordinate, _bumpy, _bumpy_grad_buggy, _array([2.0, -1.5, 0.5, 0.01, 1.0]))
+    expect_worst_coordinate(
+        worst_coordinate, _bumpy, _bumpy_grad_buggy, _array([2.0, -1.5, 0.5, 0.01, 1.0])
+    )
 
 
 # --------------------------------------------------------------------------- quiz

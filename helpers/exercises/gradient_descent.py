@@ -134,13 +134,19 @@ def _steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps, measure="gra
 
 def _as_path(name: str, got: Any, shown: str) -> np.ndarray:
     if got is None:
-        raise CheckFailure(f"{name} returned None.", [f"call : {shown}", "did you forget `return`?"])
+        raise CheckFailure(
+            f"{name} returned None.", [f"call : {shown}", "did you forget `return`?"]
+        )
     try:
         arr = np.array(got, dtype=float)
     except (TypeError, ValueError):
         raise CheckFailure(
             f"{name} did not return an array of numbers.",
-            [f"call : {shown}", f"got  : {type(got).__name__}", "return np.array(path) with one row per iterate"],
+            [
+                f"call : {shown}",
+                f"got  : {type(got).__name__}",
+                "return np.array(path) with one row per iterate",
+            ],
         ) from None
     return arr
 
@@ -156,14 +162,20 @@ def _check_path_shape(name: str, got: np.ndarray, expected: np.ndarray, shown: s
         f"got shape      : {got.shape}",
     ]
     if got.shape == (n,):
-        details.append("likely mistake : returned only the final point; return the whole path, w0 first")
+        details.append(
+            "likely mistake : returned only the final point; return the whole path, w0 first"
+        )
     elif got.shape == (n, steps + 1) and n != steps + 1:
         details.append("likely mistake : the path is transposed; each row must be one iterate")
     elif got.shape == (steps, n):
         if np.allclose(got, expected[1:], rtol=1e-7):
-            details.append("likely mistake : the path does not start with w0; put w0 in the first row")
+            details.append(
+                "likely mistake : the path does not start with w0; put w0 in the first row"
+            )
         else:
-            details.append("likely mistake : one row too few; num_steps steps give num_steps + 1 points")
+            details.append(
+                "likely mistake : one row too few; num_steps steps give num_steps + 1 points"
+            )
     elif got.shape == (steps + 2, n):
         details.append("likely mistake : one step too many; take exactly num_steps steps")
     raise CheckFailure(f"{name} returned the wrong shape.", details)
@@ -197,18 +209,31 @@ def check_gradient_descent(gradient_descent: Callable, cases=None) -> None:
                 "in place (w -= ...); append a copy, or write w = w - learning_rate * g": np.tile(
                     expected[-1], (steps + 1, 1)
                 ),
-                "the rows after the first are all w0: w is never updated": np.tile(w0, (steps + 1, 1)),
+                "the rows after the first are all w0: w is never updated": np.tile(
+                    w0, (steps + 1, 1)
+                ),
                 "the learning rate is not applied (w - g)": _descend(grad_fn, w0, 1.0, steps),
             }
         aliased = np.allclose(got, expected[-1], rtol=1e-9) and steps > 0
         if not aliased and not np.allclose(got[0], w0, rtol=1e-12, atol=0):
             raise CheckFailure(
                 "gradient_descent: the path does not start with w0.",
-                [f"call      : {shown}", f"w0        : {w0}", f"got[0]    : {got[0]}",
-                 "the first row must be w0 itself, before any step"],
+                [
+                    f"call      : {shown}",
+                    f"w0        : {w0}",
+                    f"got[0]    : {got[0]}",
+                    "the first row must be w0 itself, before any step",
+                ],
             )
-        check("gradient_descent", got, expected, call=shown, rtol=1e-9, mistakes=mistakes,
-              hint="each step is w_next = w - learning_rate * grad_fn(w)")
+        check(
+            "gradient_descent",
+            got,
+            expected,
+            call=shown,
+            rtol=1e-9,
+            mistakes=mistakes,
+            hint="each step is w_next = w - learning_rate * grad_fn(w)",
+        )
 
 
 def run_goal(learning_rate: float) -> np.ndarray:
@@ -227,14 +252,21 @@ def check_chosen_learning_rate(chosen_learning_rate: Any) -> None:
             "chosen_learning_rate is not set yet.",
             ["replace None with a positive number in the answer cell and run that cell"],
         )
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
         raise CheckFailure(
             "chosen_learning_rate must be a number.",
-            [f"got {type(value).__name__}: {value!r}", "assign a float, e.g. chosen_learning_rate = 0.05"],
+            [
+                f"got {type(value).__name__}: {value!r}",
+                "assign a float, e.g. chosen_learning_rate = 0.05",
+            ],
         )
     lr = float(value)
     if not math.isfinite(lr) or lr <= 0:
-        raise CheckFailure("chosen_learning_rate must be a positive, finite number.", [f"got {lr!r}"])
+        raise CheckFailure(
+            "chosen_learning_rate must be a positive, finite number.", [f"got {lr!r}"]
+        )
     losses = run_goal(lr)
     final = losses[-1]
     if math.isfinite(final) and final < GOAL_LOSS:
@@ -243,8 +275,10 @@ def check_chosen_learning_rate(chosen_learning_rate: Any) -> None:
     details = [
         f"learning rate      : {lr:g}",
         f"loss after {GOAL_STEPS} steps : {final:.3e}  (goal: below {GOAL_LOSS:.0e})",
-        (f"per-step factors   : |1 - lr*1| = {rate_flat:.4f} (flat direction), "
-        f"|1 - lr*25| = {rate_steep:.4f} (steep direction)"),
+        (
+            f"per-step factors   : |1 - lr*1| = {rate_flat:.4f} (flat direction), "
+            f"|1 - lr*25| = {rate_steep:.4f} (steep direction)"
+        ),
     ]
     if lr >= 2 / ILL_CURVATURES.max():
         details.append(
@@ -273,23 +307,40 @@ def check_momentum_descent(momentum_descent: Callable, cases=None) -> None:
     """Heavy-ball momentum: v <- momentum * v - lr * grad(w); w <- w + v; v starts at 0."""
     for grad_fn, w0, lr, beta, steps in cases or _momentum_cases():
         shown = describe_call("momentum_descent", grad_fn, w0, lr, beta, steps)
-        got = _as_path("momentum_descent", call(momentum_descent, grad_fn, w0, lr, beta, steps), shown)
+        got = _as_path(
+            "momentum_descent", call(momentum_descent, grad_fn, w0, lr, beta, steps), shown
+        )
         expected = _heavy_ball(grad_fn, w0, lr, beta, steps)
         _check_path_shape("momentum_descent", got, expected, shown)
         with quiet():
             mistakes = {
-                "the momentum term is missing: this is plain gradient descent": _descend(grad_fn, w0, lr, steps),
-                "added the gradient instead of subtracting it": _heavy_ball(grad_fn, w0, lr, beta, steps, "ascent"),
+                "the momentum term is missing: this is plain gradient descent": _descend(
+                    grad_fn, w0, lr, steps
+                ),
+                "added the gradient instead of subtracting it": _heavy_ball(
+                    grad_fn, w0, lr, beta, steps, "ascent"
+                ),
                 "used the damped average v = momentum*v + (1 - momentum)*g; this exercise asks for "
-                "v = momentum*v - learning_rate*g": _heavy_ball(grad_fn, w0, lr, beta, steps, "damped"),
+                "v = momentum*v - learning_rate*g": _heavy_ball(
+                    grad_fn, w0, lr, beta, steps, "damped"
+                ),
                 "evaluated the gradient at the look-ahead point w + momentum*v (that is Nesterov's "
-                "method, not heavy-ball momentum)": _heavy_ball(grad_fn, w0, lr, beta, steps, "nesterov"),
+                "method, not heavy-ball momentum)": _heavy_ball(
+                    grad_fn, w0, lr, beta, steps, "nesterov"
+                ),
                 "moved w with the old velocity before updating v; update v first, then w = w + v": _late_velocity(
                     grad_fn, w0, lr, beta, steps
                 ),
             }
-        check("momentum_descent", got, expected, call=shown, rtol=1e-9, mistakes=mistakes,
-              hint="v starts at zero; each step: v = momentum * v - learning_rate * grad_fn(w), then w = w + v")
+        check(
+            "momentum_descent",
+            got,
+            expected,
+            call=shown,
+            rtol=1e-9,
+            mistakes=mistakes,
+            hint="v starts at zero; each step: v = momentum * v - learning_rate * grad_fn(w), then w = w + v",
+        )
 
 
 def _tolerance_cases():
@@ -314,32 +365,49 @@ def check_steps_to_tolerance(steps_to_tolerance: Callable, cases=None) -> None:
                 continue
             raise CheckFailure(
                 "steps_to_tolerance should return None here.",
-                [f"call     : {shown}", ("expected : None (the gradient norm never falls below tol "
-                 f"within max_steps = {max_steps} steps)"), f"got      : {got!r}"],
+                [
+                    f"call     : {shown}",
+                    (
+                        "expected : None (the gradient norm never falls below tol "
+                        f"within max_steps = {max_steps} steps)"
+                    ),
+                    f"got      : {got!r}",
+                ],
             )
         if got is None:
             raise CheckFailure(
                 "steps_to_tolerance returned None.",
-                [f"call     : {shown}", f"expected : {expected}",
-                 "the tolerance is reached here; did you forget `return`?"],
+                [
+                    f"call     : {shown}",
+                    f"expected : {expected}",
+                    "the tolerance is reached here; did you forget `return`?",
+                ],
             )
         if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
             raise CheckFailure(
                 "steps_to_tolerance must return an int (a number of steps).",
-                [f"call : {shown}", f"got  : {type(got).__name__} {got!r}", f"expected : {expected}"],
+                [
+                    f"call : {shown}",
+                    f"got  : {type(got).__name__} {got!r}",
+                    f"expected : {expected}",
+                ],
             )
         if int(got) == expected:
             continue
         details = [f"call     : {shown}", f"expected : {expected}", f"got      : {int(got)}"]
         by_step = _steps_to_tolerance(grad_fn, w0, lr, tol, max_steps, measure="step")
         if int(got) == expected + 1:
-            details.append("likely mistake : counted one step too many; test the gradient at w before "
-                           "taking a step (w0 itself counts as 0 steps)")
+            details.append(
+                "likely mistake : counted one step too many; test the gradient at w before "
+                "taking a step (w0 itself counts as 0 steps)"
+            )
         elif int(got) == expected - 1:
             details.append("likely mistake : counted one step too few")
         elif by_step is not None and int(got) == by_step:
-            details.append("likely mistake : compared the step length learning_rate*||g|| with tol; "
-                           "the criterion is the gradient norm ||g|| itself")
+            details.append(
+                "likely mistake : compared the step length learning_rate*||g|| with tol; "
+                "the criterion is the gradient norm ||g|| itself"
+            )
         raise CheckFailure("steps_to_tolerance gave a wrong number of steps.", details)
 
 

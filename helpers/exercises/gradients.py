@@ -65,14 +65,19 @@ def check_gradient_f(
             mistakes={
                 "the cross term 2xy is missing: d(2xy)/dx = 2y and d(2xy)/dy = 2x": [2 * x, 2 * y],
                 "d(2xy)/dx is 2y (not y), and d(2xy)/dy is 2x (not x)": [2 * x + y, x + 2 * y],
-                "differentiated 2xy as 2x with respect to x: y is the constant there, so it gives 2y":
-                    [4 * x, 4 * y],
-                "the sign is flipped: that is the negative gradient (the descent direction)":
-                    [-(2 * x + 2 * y), -(2 * x + 2 * y)],
+                "differentiated 2xy as 2x with respect to x: y is the constant there, so it gives 2y": [
+                    4 * x,
+                    4 * y,
+                ],
+                "the sign is flipped: that is the negative gradient (the descent direction)": [
+                    -(2 * x + 2 * y),
+                    -(2 * x + 2 * y),
+                ],
             },
             hint="close, but not exact: this looks like a finite-difference approximation; the exercise "
-            "asks for the exact partial derivatives" if approximate else
-            "return np.array([df/dx, df/dy]); treat the other variable as a constant",
+            "asks for the exact partial derivatives"
+            if approximate
+            else "return np.array([df/dx, df/dy]); treat the other variable as a constant",
         )
 
 
@@ -89,7 +94,8 @@ def check_dg_dy(dg_dy: Any) -> None:
         [x, y],
         mistakes={
             "this is dg/dx, not dg/dy": 2 * x * y + y * sympy.cos(x * y),
-            "the inner derivative d(xy)/dy = x is missing from the cosine term": x**2 + sympy.cos(x * y),
+            "the inner derivative d(xy)/dy = x is missing from the cosine term": x**2
+            + sympy.cos(x * y),
             "the sin(xy) term is missing": x**2,
             "the derivative of sin is cos, not -cos": x**2 - x * sympy.cos(x * y),
         },
@@ -115,7 +121,9 @@ def _F_jacobian(x: Any) -> np.ndarray:
     )
 
 
-def _difference_jacobian(F: Callable[[Any], Any], x: np.ndarray, h: float, scheme: str) -> np.ndarray:
+def _difference_jacobian(
+    F: Callable[[Any], Any], x: np.ndarray, h: float, scheme: str
+) -> np.ndarray:
     x = _asarray(x, dtype=float)
     f0 = _asarray(F(x), dtype=float)
     cols = []
@@ -141,8 +149,10 @@ def _check_jacobian_shape(got: Any, m: int, n: int, shown: str) -> None:
                 f"call           : {shown}",
                 f"expected shape : ({m}, {n})  (m outputs by n inputs)",
                 f"got shape      : {shape}",
-                ("likely mistake : returned the transpose (n, m): row i holds the partials of output "
-                "F_i, column j the derivatives with respect to x_j"),
+                (
+                    "likely mistake : returned the transpose (n, m): row i holds the partials of output "
+                    "F_i, column j the derivatives with respect to x_j"
+                ),
             ],
         )
 
@@ -168,8 +178,9 @@ def check_numerical_jacobian(
         call=shown,
         rtol=1e-7,
         mistakes={
-            "used a forward difference (F(x + h e_j) - F(x)) / h; use (F(x + h e_j) - F(x - h e_j)) / (2h)":
-                _difference_jacobian(_F, x, 1e-5, "forward"),
+            "used a forward difference (F(x + h e_j) - F(x)) / h; use (F(x + h e_j) - F(x - h e_j)) / (2h)": _difference_jacobian(
+                _F, x, 1e-5, "forward"
+            ),
             "divided by h instead of 2h": 2 * exact,
             "divided by 4h instead of 2h": exact / 2,
         },
@@ -187,8 +198,9 @@ def check_numerical_jacobian(
         rtol=1e-9,
         mistakes={
             "the step h passed in was not used (the result is as accurate as a tiny step gives)": exact,
-            "used a forward difference (F(x + h e_j) - F(x)) / h; use (F(x + h e_j) - F(x - h e_j)) / (2h)":
-                _difference_jacobian(_F, x, h, "forward"),
+            "used a forward difference (F(x + h e_j) - F(x)) / h; use (F(x + h e_j) - F(x - h e_j)) / (2h)": _difference_jacobian(
+                _F, x, h, "forward"
+            ),
         },
     )
     # 3. Integer input: x + h must not be rounded back to x.
@@ -252,7 +264,9 @@ def _hessian_stencil(f: Callable[[Any], Any], x: np.ndarray, h: float, diagonal:
             H[i, i] = (f(x + 2 * ei) - 2 * f0 + f(x - 2 * ei)) / (4 * h**2)
         for j in range(i + 1, n):
             ej = _unit(n, j, h)
-            H[i, j] = H[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h**2)
+            H[i, j] = H[j, i] = (
+                f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)
+            ) / (4 * h**2)
     return H
 
 
@@ -277,12 +291,22 @@ def _as_hessian(got: Any, n: int, shown: str) -> np.ndarray:
     try:
         H = _array(got, dtype=float)
     except (TypeError, ValueError):
-        raise CheckFailure("numerical_hessian must return an (n, n) array of numbers.", [f"call : {shown}"]) from None
+        raise CheckFailure(
+            "numerical_hessian must return an (n, n) array of numbers.", [f"call : {shown}"]
+        ) from None
     if H.shape != (n, n):
         raise CheckFailure(
             "numerical_hessian returned the wrong shape.",
-            [f"call           : {shown}", f"expected shape : ({n}, {n})", f"got shape      : {H.shape}"]
-            + (["likely mistake : this looks like a gradient (n,), not a Hessian (n, n)"] if H.shape == (n,) else []),
+            [
+                f"call           : {shown}",
+                f"expected shape : ({n}, {n})",
+                f"got shape      : {H.shape}",
+            ]
+            + (
+                ["likely mistake : this looks like a gradient (n,), not a Hessian (n, n)"]
+                if H.shape == (n,)
+                else []
+            ),
         )
     return H
 
@@ -290,8 +314,10 @@ def _as_hessian(got: Any, n: int, shown: str) -> np.ndarray:
 def _symmetry_note(H: np.ndarray) -> str:
     asym = relative_error(H, H.T)
     if asym > 1e-6:
-        return (f"the result is not symmetric (relative error between H and H.T: {asym:.1e}): "
-                "mixed partials d2f/dxidxj and d2f/dxjdxi must both be filled in and equal")
+        return (
+            f"the result is not symmetric (relative error between H and H.T: {asym:.1e}): "
+            "mixed partials d2f/dxidxj and d2f/dxjdxi must both be filled in and equal"
+        )
     return "H[i, i] = (f(x + h e_i) - 2 f(x) + f(x - h e_i)) / h^2; off the diagonal use the 4-point stencil / (4 h^2)"
 
 
@@ -320,9 +346,11 @@ def check_numerical_hessian(
         mistakes={
             "mixed partials missing: only the diagonal d2f/dxi2 is filled in": diagonal_only,
             "Hessian not symmetric: only the upper triangle is filled in, H[j, i] must equal H[i, j]": upper_only,
-            "used forward differences (error O(h)); use central stencils (error O(h^2))":
-                _forward_hessian(_f, x, 1e-4),
-            "off-diagonal stencil divided by h^2 instead of 4h^2": exact + 3 * (exact - diagonal_only),
+            "used forward differences (error O(h)); use central stencils (error O(h^2))": _forward_hessian(
+                _f, x, 1e-4
+            ),
+            "off-diagonal stencil divided by h^2 instead of 4h^2": exact
+            + 3 * (exact - diagonal_only),
         },
         hint=_symmetry_note(H),
     )
@@ -339,7 +367,10 @@ def check_numerical_hessian(
         three_point,
         call=shown,
         rtol=1e-7,
-        mistakes={"the step h passed in was not used": exact, "used forward differences": _forward_hessian(_f, x, h)},
+        mistakes={
+            "the step h passed in was not used": exact,
+            "used forward differences": _forward_hessian(_f, x, h),
+        },
         hint=_symmetry_note(H),
     )
 
@@ -350,7 +381,10 @@ def check_numerical_hessian(
 @exercise(LESSON, "Directional derivative", "directional_derivative")
 def check_directional_derivative(
     directional_derivative: Callable[..., Any],
-    cases: Sequence[tuple[Sequence[float], Sequence[float]]] = (((3.0, -1.0), (2.0, 1.0)), ((0.5, 2.0, -1.5), (-1.0, 0.0, 3.0))),
+    cases: Sequence[tuple[Sequence[float], Sequence[float]]] = (
+        ((3.0, -1.0), (2.0, 1.0)),
+        ((0.5, 2.0, -1.5), (-1.0, 0.0, 3.0)),
+    ),
 ) -> None:
     """D_u f = grad . u / ||u||: the slope along the direction of u, whatever u's length."""
     for g, u in cases:
@@ -368,7 +402,9 @@ def check_directional_derivative(
             mistakes={
                 "u was not normalised: divide by its length ||u||": dot,
                 "divided by ||u||^2 instead of ||u||": dot / norm**2,
-                "this is ||grad||, the largest slope, not the slope along u": float(np.sqrt(np.sum(g * g))),
+                "this is ||grad||, the largest slope, not the slope along u": float(
+                    np.sqrt(np.sum(g * g))
+                ),
             },
             hint="return np.dot(grad, u) / np.linalg.norm(u), a single number",
         )
