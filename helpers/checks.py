@@ -178,6 +178,19 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     return result
 
 
+def require_returned(name: str, got: Any, call: str | None = None, hint: str | None = None) -> Any:
+    """``got`` unchanged, or a :class:`CheckFailure` saying that ``name`` returned None.
+
+    The one "did you forget `return`?" guard of every checker: ``hint`` replaces the default
+    advice when the exercise knows what should have been returned.
+    """
+    if got is None:
+        where = [f"call : {call}"] if call else []
+        advice = hint or "did you forget `return`? (printing a value does not return it)"
+        raise CheckFailure(f"{name} returned None.", where + [advice])
+    return got
+
+
 # --------------------------------------------------------------------------- comparing
 
 
