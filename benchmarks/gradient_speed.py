@@ -1,39 +1,76 @@
-"""Batched vs textbook-loop central gradient on a cheap vectorised function."""
+"""Batched vs textbook-loop central gradient: the chunk-size sweep and the chosen rule.
+
+The batched gradient sends its 2n perturbed points to f in chunks of at most
+``helpers.differentiate._CHUNK_BYTES`` bytes. The sweep measures the speed-up over the
+textbook loop for several chunk caps, each in a fresh Python process (``python -m
+benchmarks.gradient_speed --cap BYTES``): how fast a chunk is depends on whether the memory
+allocator hands f fresh pages, and a process that once freed a big array behaves differently
+from a new one, so the caps must not share a process. Times are CPU time of the process
+(``time.process_time``; the machine is shared) and each ratio is median loop time / median
+batched time over interleaved rounds.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
 import numpy as np
 
-from helpers import default_step, gradient
+from helpers import default_step, differentiate, gradient
 
-from .timing import interleaved_best_of, verdict
+from .timing import verdict
 
-SIZES = (10, 100, 1000)
-# Targets from the specification: speed-up of helpers' batched gradient over the loop.
-TARGETS = {100: 10.0, 1000: 2.0}
+SIZES = (10, 100, 1000, 10000)
+TARGETS = {100: 15.0, 1000: 3.0}  # speed-up of the batched gradient over the loop
+OLD_RULE = 2**20  # the 1 MiB rule this sweep replaced
+CAPS = (2**14, 2**15, 2**16, None, 2**18, 2**19, OLD_RULE, 0)  # None: the rule; 0: one call
+WIDTH = 8  # samples of the least-squares loss
+
+
+def sine_sum(X):
+    """sum(sin(x)): elementwise, compute-bound (a sine costs more than the call around it)."""
+    return np.sum(np.sin(X), axis=-1)
 
 
 def quadratic(X):
-    """0.5 * ||x||^2, vectorised over the last axis: the cheapest f, so the figures measure
-    what a gradient routine adds around the calls of f."""
+    """0.5 ||x||^2: elementwise and the cheapest f, so it measures what the gradient adds."""
     return 0.5 * np.sum(X * X, axis=-1)
 
 
-def rosenbrock(X):
-    """Rosenbrock, vectorised over the last axis: cheap arithmetic, no transcendentals."""
-    return np.sum(100.0 * (X[..., 1:] - X[..., :-1] ** 2) ** 2 + (1.0 - X[..., :-1]) ** 2, axis=-1)
+def log_sum_exp(X):
+    """log(sum(exp(x))) shifted by the max: a reduction with three temporaries per call."""
+    top = np.max(X, axis=-1, keepdims=True)
+    return top[..., 0] + np.log(np.sum(np.exp(X - top), axis=-1))
 
 
-def trigonometric(X):
-    """sum(cos(x) + x^2 / 2): the cos makes each evaluation compute-bound at large n."""
-    return np.sum(np.cos(X) + 0.5 * X * X, axis=-1)
+def least_squares(X):
+    """0.5 * mean((x @ A - y)^2) over 8 samples: a small matrix product per call."""
+    A, y = _least_squares_data(X.shape[-1])
+    residual = X @ A - y
+    return 0.5 * np.mean(residual * residual, axis=-1)
 
 
-CASES = [
-    ("f = 0.5 ||x||^2 (cheap, vectorised): the specification's targets", quadratic, True),
-    ("f = Rosenbrock (informative: more arithmetic per point)", rosenbrock, False),
-    ("f = sum(cos(x) + x^2/2) (informative: compute-bound at large n)", trigonometric, False),
+def _least_squares_data(n, cache={}):  # noqa: B006 - one fixed A and y per n, made once
+    if n not in cache:
+        rng = np.random.default_rng(n)
+        cache[n] = rng.standard_normal((n, WIDTH)) / np.sqrt(n), rng.standard_normal(WIDTH)
+    return cache[n]
+
+
+# (kind, f, whether the targets apply): the sine sum cannot reach them whatever the chunks,
+# since its loop already spends most of its time computing sines.
+KINDS = [
+    ("elementwise", sine_sum, False),
+    ("elementwise", quadratic, True),
+    ("reduction", log_sum_exp, True),
+    ("matrix product", least_squares, True),
 ]
+LARGE_N_FUNCTIONS = (quadratic,)  # n = 10000 only with a cheap f: its loop takes 0.2-0.3 s
 
 
 def textbook_gradient(f, x, h):
@@ -46,48 +83,123 @@ def textbook_gradient(f, x, h):
     return grad
 
 
+def cases():
+    """Every (f, n) the sweep measures, n ascending (see ``measure_all``)."""
+    for n in SIZES:
+        for _, f, _ in KINDS:
+            if n < 10000 or f in LARGE_N_FUNCTIONS:
+                yield f, n
+
+
+def measure_all(repeat: int) -> list[dict]:
+    """Loop and batched CPU times for every case, in this process and its chunk cap.
+
+    n ascends, so each batch is the largest the allocator has seen so far, as in a fresh
+    process.
+    """
+    rows = []
+    for f, n in cases():
+        x = np.random.default_rng(n).uniform(-2.0, 2.0, n)
+        h = default_step(x, "central")
+        loop = lambda: textbook_gradient(f, x, h)  # noqa: E731
+        batched = lambda: gradient(f, x, batched=True)  # noqa: E731
+        assert np.allclose(loop(), batched(), rtol=1e-6, atol=1e-6)
+        number = max(1, round(2e-3 / max(_cpu_time(loop, 1), 1e-6)))
+        loops, batches = [], []
+        for _ in range(repeat):  # interleaved: a slow phase of the machine hits both
+            loops.append(_cpu_time(loop, number))
+            batches.append(_cpu_time(batched, number))
+        loop_s, batched_s = statistics.median(loops), statistics.median(batches)
+        rows.append({"f": f.__name__, "n": n, "loop": loop_s, "batched": batched_s})
+    return rows
+
+
+def _cpu_time(fn, number: int) -> float:
+    start = time.process_time()
+    for _ in range(number):
+        fn()
+    return (time.process_time() - start) / number
+
+
+def sweep(repeat: int) -> dict:
+    """Run ``measure_all`` once per chunk cap, each in a fresh process: {cap: rows}."""
+    results = {}
+    for cap in CAPS:
+        command = [sys.executable, "-m", "benchmarks.gradient_speed", "--repeat", str(repeat)]
+        if cap is not None:
+            command += ["--cap", str(cap)]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        results[cap] = json.loads(done.stdout)
+    return results
+
+
+def cap_label(cap) -> str:
+    if cap is None:
+        return f"{differentiate._CHUNK_BYTES // 1024}K*"
+    if cap == 0:
+        return "1 call"
+    return f"{cap // 2**20}M" if cap >= 2**20 else f"{cap // 1024}K"
+
+
+def rule_text() -> str:
+    parts = []
+    for n in SIZES:
+        rows = differentiate._chunk_rows(n)
+        calls = -(-2 * n // rows)
+        parts.append(f"n = {n}: {min(rows, 2 * n)} rows, {calls} call{'s' * (calls > 1)}")
+    cap = differentiate._CHUNK_BYTES // 1024
+    return f"rows per call of f = max(1, {cap} KiB // (8 n bytes)): " + "; ".join(parts)
+
+
 def run(quick: bool = False) -> dict:
-    repeat = 1 if quick else 7
-    print("1. Central gradient: helpers' batched gradient vs the textbook Python loop")
-    print("   (all do 2n evaluations; 'one call' = f on the whole (2n, n) batch at once)")
+    repeat = 1 if quick else 5
+    print("1. Central gradient: helpers' batched gradient vs the textbook Python loop (2n calls)")
+    print(
+        "   Sweep: speed-up over the loop for each cap on the bytes per call of f (* = the rule,\n"
+        "   1M = the old 1 MiB rule, 1 call = all 2n rows at once). Each cap in a fresh process;\n"
+        f"   CPU time, median of {repeat} interleaved rounds; the machine is shared: noisy."
+    )
+    results = sweep(repeat)
+    print(f"   {'f':<14}{'n':>6} " + "".join(f"{cap_label(cap):>8}" for cap in CAPS))
+    for i, (f, n) in enumerate(cases()):
+        ratios = [results[cap][i]["loop"] / results[cap][i]["batched"] for cap in CAPS]
+        print(f"   {f.__name__:<14}{n:>6} " + "".join(f"{r:>7.1f}x" for r in ratios))
+    print(f"   Chosen rule: {rule_text()}")
+    print("   With the rule, against the targets:")
+    print(
+        f"   {'f':<14}{'n':>6} {'loop ms':>9} {'batched ms':>11} {'speed-up':>9} {'target':>7}"
+        "  result"
+    )
     figures = {}
-    rng = np.random.default_rng(0)
-    for title, f, with_targets in CASES:
-        print(f"   {title}")
+    with_targets = {f.__name__ for _, f, applies in KINDS if applies}
+    for row in results[None]:
+        speedup = row["loop"] / row["batched"]
+        figures[row["f"], row["n"]] = speedup
+        target = TARGETS.get(row["n"]) if row["f"] in with_targets else None
+        result = "-" if target is None else f"{verdict(speedup >= target)} ({speedup:.1f}x)"
+        target_text = "-" if target is None else f">= {target:g}x"
         print(
-            f"   {'n':>5} {'loop ms':>9} {'helpers loop ms':>16} {'batched ms':>11} "
-            f"{'one call ms':>12} {'speed-up':>9} {'target':>7}  result"
+            f"   {row['f']:<14}{row['n']:>6} {row['loop'] * 1e3:>9.3f} "
+            f"{row['batched'] * 1e3:>11.3f} {speedup:>8.1f}x {target_text:>7}  {result}"
         )
-        for n in SIZES:
-            x = rng.uniform(-2.0, 2.0, n)
-            figures[f.__name__, n] = _measure(f, x, repeat, with_targets)
+    print("   (sine_sum carries no target: computing its sines is most of its loop's time)")
     print()
     return figures
 
 
-def _measure(f, x, repeat, with_targets):
-    n = x.size
-    h = default_step(x, "central")
-    everything = np.repeat(x[None, :], 2 * n, axis=0)
-    batched = gradient(f, x, batched=True)
-    assert np.allclose(textbook_gradient(f, x, h), batched, rtol=1e-6, atol=1e-6)
-    times = interleaved_best_of(
-        {
-            "loop": lambda: textbook_gradient(f, x, h),
-            "helpers_loop": lambda: gradient(f, x),
-            "batched": lambda: gradient(f, x, batched=True),
-            "one_call": lambda: f(everything),
-        },
-        repeat=repeat,
-        number=3 if n < 1000 else 1,
+def main(argv: list[str] | None = None) -> int:
+    """One column of the sweep: measure every case under one chunk cap, print JSON."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.gradient_speed")
+    parser.add_argument(
+        "--cap", type=int, help="bytes per call of f (0: one call); default: the rule"
     )
-    speedup = times["loop"] / times["batched"]
-    target = TARGETS.get(n) if with_targets else None
-    result = "-" if target is None else verdict(speedup >= target)
-    target_text = "-" if target is None else f">= {target:g}x"
-    print(
-        f"   {n:>5} {times['loop'] * 1e3:>9.3f} {times['helpers_loop'] * 1e3:>16.3f} "
-        f"{times['batched'] * 1e3:>11.3f} {times['one_call'] * 1e3:>12.3f} "
-        f"{speedup:>8.1f}x {target_text:>7}  {result}"
-    )
-    return speedup
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    if args.cap is not None:
+        differentiate._CHUNK_BYTES = args.cap or 2**62
+    print(json.dumps(measure_all(args.repeat)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
