@@ -28,8 +28,9 @@ from .timing import verdict
 SIZES = (10, 100, 1000, 10000)
 TARGETS = {100: 15.0, 1000: 3.0}  # speed-up of the batched gradient over the loop
 OLD_RULE = 2**20  # the 1 MiB rule this sweep replaced
-CAPS = (2**14, 2**15, 2**16, None, 2**18, 2**19, OLD_RULE, 0)  # None: the rule; 0: one call
+CAPS = (2**15, 2**16, None, 2**18, 2**19, OLD_RULE, 0)  # None: the rule; 0: one call
 WIDTH = 8  # samples of the least-squares loss
+LARGEST_BATCH = 2**26  # bytes; "1 call" skips n = 10000, whose (2n, n) batch is 1.6 GB
 
 
 def sine_sum(X):
@@ -95,23 +96,30 @@ def measure_all(repeat: int) -> list[dict]:
     """Loop and batched CPU times for every case, in this process and its chunk cap.
 
     n ascends, so each batch is the largest the allocator has seen so far, as in a fresh
-    process.
+    process. Rounds: ``repeat`` up to n = 100, fewer above (the loop takes 10-300 ms).
     """
     rows = []
     for f, n in cases():
         x = np.random.default_rng(n).uniform(-2.0, 2.0, n)
         h = default_step(x, "central")
+        if min(differentiate._CHUNK_BYTES, 16 * n * n) > LARGEST_BATCH:
+            rows.append({"f": f.__name__, "n": n, "loop": None, "batched": None})
+            continue
         loop = lambda: textbook_gradient(f, x, h)  # noqa: E731
         batched = lambda: gradient(f, x, batched=True)  # noqa: E731
         assert np.allclose(loop(), batched(), rtol=1e-6, atol=1e-6)
-        number = max(1, round(2e-3 / max(_cpu_time(loop, 1), 1e-6)))
+        number = max(1, round(1e-3 / max(_cpu_time(loop, 1), 1e-6)))
         loops, batches = [], []
-        for _ in range(repeat):  # interleaved: a slow phase of the machine hits both
+        for _ in range(_rounds(repeat, n)):  # interleaved: a slow phase hits both
             loops.append(_cpu_time(loop, number))
             batches.append(_cpu_time(batched, number))
         loop_s, batched_s = statistics.median(loops), statistics.median(batches)
         rows.append({"f": f.__name__, "n": n, "loop": loop_s, "batched": batched_s})
     return rows
+
+
+def _rounds(repeat: int, n: int) -> int:
+    return repeat if n <= 100 else (repeat + 1) // 2 if n <= 1000 else 1
 
 
 def _cpu_time(fn, number: int) -> float:
@@ -133,6 +141,10 @@ def sweep(repeat: int) -> dict:
     return results
 
 
+def _ratio_text(row: dict) -> str:
+    return "-" if row["batched"] is None else f"{row['loop'] / row['batched']:.1f}x"
+
+
 def cap_label(cap) -> str:
     if cap is None:
         return f"{differentiate._CHUNK_BYTES // 1024}K*"
@@ -144,9 +156,9 @@ def cap_label(cap) -> str:
 def rule_text() -> str:
     parts = []
     for n in SIZES:
-        rows = differentiate._chunk_rows(n)
+        rows = min(differentiate._chunk_rows(n), 2 * n)
         calls = -(-2 * n // rows)
-        parts.append(f"n = {n}: {min(rows, 2 * n)} rows, {calls} call{'s' * (calls > 1)}")
+        parts.append(f"n = {n}: {rows} row{'s' * (rows > 1)}, {calls} call{'s' * (calls > 1)}")
     cap = differentiate._CHUNK_BYTES // 1024
     return f"rows per call of f = max(1, {cap} KiB // (8 n bytes)): " + "; ".join(parts)
 
@@ -157,13 +169,14 @@ def run(quick: bool = False) -> dict:
     print(
         "   Sweep: speed-up over the loop for each cap on the bytes per call of f (* = the rule,\n"
         "   1M = the old 1 MiB rule, 1 call = all 2n rows at once). Each cap in a fresh process;\n"
-        f"   CPU time, median of {repeat} interleaved rounds; the machine is shared: noisy."
+        f"   CPU time, median of {repeat} interleaved rounds ({_rounds(repeat, 1000)} at n = 1000, "
+        f"{_rounds(repeat, 10000)} at 10000);\n   the machine is shared: noisy."
     )
     results = sweep(repeat)
     print(f"   {'f':<14}{'n':>6} " + "".join(f"{cap_label(cap):>8}" for cap in CAPS))
     for i, (f, n) in enumerate(cases()):
-        ratios = [results[cap][i]["loop"] / results[cap][i]["batched"] for cap in CAPS]
-        print(f"   {f.__name__:<14}{n:>6} " + "".join(f"{r:>7.1f}x" for r in ratios))
+        cells = [_ratio_text(results[cap][i]) for cap in CAPS]
+        print(f"   {f.__name__:<14}{n:>6} " + "".join(f"{cell:>8}" for cell in cells))
     print(f"   Chosen rule: {rule_text()}")
     print("   With the rule, against the targets:")
     print(
