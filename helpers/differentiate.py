@@ -600,12 +600,13 @@ def gradient(
         Evaluate the perturbed points as stacked rows, a few calls of ``f`` instead of 2n:
         each call gets as many rows as fit in 128 KiB, ``max(1, 2**17 // (8 * n))`` rows
         (one call for all 2n points up to n = 90; 2 calls at n = 100, 125 calls of 16 rows
-        at n = 1000; one row per call above n = 16384), so memory stays bounded whatever n
-        is. Results agree with ``batched=False`` to rounding. The chunks themselves change
-        no bit when f computes each row on its own (elementwise work, reductions along the
-        row); a matrix product may be rounded differently by BLAS for a different number of
-        rows (at n = 1000 a least-squares gradient moved by 3e-11, below the ~1e-10 error
-        of the central difference itself).
+        at n = 1000; one row per call above n = 8192), so memory stays bounded whatever n
+        is: 128 KiB per call, or one row when a row is larger. Results agree with
+        ``batched=False`` to rounding. The chunks themselves change no bit when f computes
+        each row on its own (elementwise work, reductions along the row); a matrix product
+        may be rounded differently by BLAS for a different number of rows (at n = 1000 a
+        least-squares gradient moved by 3e-11, below the ~1e-10 error of the central
+        difference itself). See Notes for why 128 KiB.
 
     Returns
     -------
@@ -626,13 +627,15 @@ def gradient(
     machine): glibc serves allocations up to its default mmap threshold, 128 KiB, from
     memory the process keeps; above it, the batch and each temporary ``f`` makes from it
     can come from fresh pages, and the page faults cost more than ``f``. For a log-sum-exp
-    at n = 1000 the batched gradient is 3.5-3.9x faster than the textbook loop in 16-row
+    at n = 1000 the batched gradient is 3.0-3.9x faster than the textbook loop in 16-row
     (128 KiB) chunks with no page faults, but 0.8-1.3x in 32-131-row chunks (256 KiB -
-    1 MiB, the previous rule), with about 6000 page faults per gradient. Cheap functions
+    1 MiB, the previous rule), with 5900-7200 page faults per gradient. Cheap functions
     gain little from larger chunks (0.5 ||x||^2 at n = 1000: 3.7-4.4x at 128 KiB, 4.0-5.5x
     at 256-512 KiB), and smaller chunks pay the cost of a call per few rows (1.4-2.0x at
-    32 KiB). Above n = 16384 a row alone exceeds the cap and the batched gradient is no
-    faster than the loop.
+    32 KiB). At n = 100 the cap means 2 calls instead of one: 0.5 ||x||^2 runs 10.9x faster
+    than the loop in 128 KiB chunks, 4.0x in one 156 KiB call. Above n = 8192 each call
+    gets one row (above n = 16384 that row alone exceeds the cap) and the batched gradient
+    is slower than the loop for a cheap f (0.6-0.7x at n = 10000).
 
     See Also
     --------
