@@ -5,7 +5,7 @@ travel), with the target from the course specification and whether it was met. N
 is a test: CI must not fail on machine noise. ``tests/test_benchmarks.py`` only runs the
 ``--quick`` mode to keep this code from rotting.
 
-Sections: :mod:`benchmarks.gradient_speed` (batched vs loop central gradient),
+Sections: :mod:`benchmarks.gradient_speed` (batched vs loop central gradient: chunk sweep),
 :mod:`benchmarks.training_speed` (MLP training vs a plain numpy loop),
 :mod:`benchmarks.accuracy` (default steps against the float64 floors). Grading throughput
 against plain nbgrader is its own command, ``python -m benchmarks.grading``.

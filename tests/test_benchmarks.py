@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS = ("sine_sum", "quadratic", "log_sum_exp", "least_squares")
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +31,35 @@ def quick_output() -> str:
     return done.stdout
 
 
-def test_quick_benchmark_prints_batched_vs_loop_ratios_for_every_n(quick_output):
-    section = quick_output.split("1. Central gradient")[1].split("2. XOR")[0]
-    for n, target in [(10, "-"), (100, ">= 10x"), (1000, ">= 2x")]:
-        assert re.search(rf"^\s+{n}\s.*\d\.\dx\s+{re.escape(target)}\s", section, re.MULTILINE), n
-    assert re.search(r">= 10x\s+(met|NOT met)", section)
+def _gradient_section(output: str) -> str:
+    return output.split("1. Central gradient")[1].split("2. XOR")[0]
+
+
+def test_quick_benchmark_prints_the_chunk_sweep_for_every_kind_of_f_and_n(quick_output):
+    section = _gradient_section(quick_output)
+    header = re.search(
+        r"^\s+f\s+n\s+32K\s+64K\s+128K\*\s+256K\s+512K\s+1M\s+1 call$", section, re.M
+    )
+    assert header, section
+    cases = [(f, n) for n in (10, 100, 1000) for f in FUNCTIONS] + [("quadratic", 10000)]
+    for f, n in cases:
+        # n = 10000 has no "1 call" figure: that batch would be 1.6 GB
+        figures = r"(\s+\d+\.\dx){7}" if n < 10000 else r"(\s+\d+\.\dx){6}\s+-"
+        assert re.search(rf"^\s+{f}\s+{n}{figures}$", section, re.M), (f, n)
+
+
+def test_quick_benchmark_prints_the_chosen_chunk_rule(quick_output):
+    rule = re.search(r"Chosen rule: (.*)", _gradient_section(quick_output))
+    assert rule and "128 KiB" in rule[1] and "n = 1000: 16 rows, 125 calls" in rule[1]
+
+
+def test_quick_benchmark_prints_the_speed_up_against_each_target(quick_output):
+    section = _gradient_section(quick_output)
+    for f in ("quadratic", "log_sum_exp", "least_squares"):
+        for n, target in [(100, ">= 15x"), (1000, ">= 3x")]:
+            verdict = rf"{re.escape(target)}\s+(met|NOT met) \(\d+\.\dx\)$"
+            assert re.search(rf"^\s+{f}\s+{n}\s.*\d\.\dx\s+{verdict}", section, re.M), (f, n)
+    assert re.search(r"^\s+sine_sum\s+100\s.*\d\.\dx\s+-\s+-$", section, re.M)
 
 
 def test_quick_benchmark_prints_the_training_ratio_against_its_target(quick_output):

@@ -22,6 +22,7 @@ from helpers import (
     backward_difference,
     central_difference,
     default_step,
+    differentiate,
     forward_difference,
     gradient,
     hessian,
@@ -83,13 +84,14 @@ class Counter:
     """Wrap f and count its calls (and the rows it saw, for batched f)."""
 
     def __init__(self, f):
-        self.f, self.calls, self.rows, self.largest = f, 0, 0, 0
+        self.f, self.calls, self.rows, self.largest, self.largest_bytes = f, 0, 0, 0, 0
 
     def __call__(self, x):
         self.calls += 1
         rows = x.shape[0] if np.ndim(x) == 2 else 1
         self.rows += rows
         self.largest = max(self.largest, rows)
+        self.largest_bytes = max(self.largest_bytes, np.asarray(x).nbytes)
         return self.f(x)
 
 
@@ -475,11 +477,12 @@ def test_batched_gradient_is_within_5e_10_of_the_exact_gradient():
     assert relative_error(gradient(logsumexp_rows, x, batched=True), grad(x)) <= 5e-10
 
 
-def test_batched_central_gradient_needs_one_call_at_n_100():
+def test_batched_central_gradient_needs_one_call_while_2n_rows_fit_in_the_chunk():
+    n = 90  # 2n rows of 8n bytes: 129,600 bytes, within the 128 KiB chunk
     f = Counter(logsumexp_rows)
-    gradient(f, np.linspace(-1, 1, 100), batched=True)
+    gradient(f, np.linspace(-1, 1, n), batched=True)
     assert f.calls == 1
-    assert f.rows == 200
+    assert f.rows == 2 * n
 
 
 def test_batched_forward_gradient_evaluates_n_plus_1_points():
@@ -488,14 +491,49 @@ def test_batched_forward_gradient_evaluates_n_plus_1_points():
     assert f.rows == 51
 
 
-@pytest.mark.parametrize("n", [1000, 3000])
-def test_batched_gradient_bounds_the_memory_of_each_call(n):
+def test_chunk_rows_are_as_many_rows_as_fit_in_128_kib():
+    for n, itemsize in [(1, 8), (10, 8), (100, 8), (1000, 8), (1000, 4), (3000, 8), (16384, 8)]:
+        rows = differentiate._chunk_rows(n, itemsize)
+        assert rows * n * itemsize <= 2**17 < (rows + 1) * n * itemsize, (n, itemsize)
+    assert differentiate._chunk_rows(1000) == 16  # the default itemsize is float64's
+
+
+def test_chunk_rows_send_a_row_larger_than_the_chunk_alone():
+    assert differentiate._chunk_rows(16385) == 1
+    assert differentiate._chunk_rows(10**7) == 1
+
+
+@pytest.mark.parametrize("method", ["central", "forward"])
+@pytest.mark.parametrize("n", [91, 100, 1000, 3000])
+def test_batched_gradient_never_passes_f_more_than_the_chunk_bytes(method, n):
     f = Counter(logsumexp_rows)
-    gradient(f, np.linspace(-1, 1, n), batched=True)
-    assert f.rows == 2 * n  # every perturbed point exactly once
-    assert f.largest <= 256  # rows per call
-    assert f.largest * n <= 2**17  # float64 entries per call: 1 MiB
-    assert f.calls <= math.ceil(2 * n / min(256, 2**17 // n))  # and still few calls
+    gradient(f, np.linspace(-1, 1, n), method=method, batched=True)
+    total = 2 * n if method == "central" else n + 1
+    assert f.rows == total  # every perturbed point exactly once
+    assert f.largest_bytes <= 2**17
+    assert f.calls == math.ceil(total / differentiate._chunk_rows(n))  # and no more calls
+
+
+def test_batched_gradient_above_16384_coordinates_passes_one_row_per_call():
+    n = 16385  # one row of 131,080 bytes: over the 128 KiB chunk on its own
+    f = Counter(lambda X: 0.5 * np.sum(X * X, axis=-1))
+    gradient(f, np.zeros(n), batched=True)
+    assert (f.calls, f.largest) == (2 * n, 1)
+
+
+@pytest.mark.parametrize("method", ["central", "forward"])
+@pytest.mark.parametrize("n", [200, 1000])
+def test_chunked_gradient_is_bitwise_equal_to_one_call_of_f(method, n, monkeypatch):
+    def f(X):  # rowwise arithmetic: a row's value does not depend on the rows beside it
+        return np.sum(np.sin(X) * X, axis=-1)
+
+    x = np.random.default_rng(n).uniform(-2.0, 2.0, n)
+    in_chunks, at_once = Counter(f), Counter(f)
+    chunked = gradient(in_chunks, x, method=method, batched=True)
+    monkeypatch.setattr(differentiate, "_CHUNK_BYTES", 2**62)
+    whole = gradient(at_once, x, method=method, batched=True)
+    assert in_chunks.calls > 1 and at_once.calls == 1
+    np.testing.assert_array_equal(chunked, whole)
 
 
 def test_batched_gradient_rejects_f_that_does_not_return_one_value_per_row():
