@@ -113,13 +113,16 @@ def measure_all(repeat: int) -> list[dict]:
             continue
         loop = lambda: textbook_gradient(f, x, h)  # noqa: E731
         batched = lambda: gradient(f, x, batched=True)  # noqa: E731
-        loop_once = _cpu_time(lambda: np.testing.assert_allclose(loop(), batched(), 1e-6, 1e-6), 1)
-        number = max(1, round(1e-3 / max(loop_once, 1e-6)))  # about 1 ms per timing
+        np.testing.assert_allclose(loop(), batched(), 1e-6, 1e-6)
+        # Each timing repeats its own function for about TIMING_SECONDS: a single call of the
+        # batched gradient (tens of microseconds) would measure the cold caches the loop
+        # before it left behind, not the gradient.
+        loop_number, batched_number = _number(loop), _number(batched)
         loops, batches, faults = [], [], 0
         for _ in range(_rounds(repeat, n)):  # interleaved: a slow phase hits both
-            loops.append(_cpu_time(loop, number))
+            loops.append(_cpu_time(loop, loop_number))
             before = _page_faults()
-            batches.append(_cpu_time(batched, number))
+            batches.append(_cpu_time(batched, batched_number))
             faults += _page_faults() - before
         rows.append(
             {
@@ -127,10 +130,19 @@ def measure_all(repeat: int) -> list[dict]:
                 "n": n,
                 "loop": statistics.median(loops),
                 "batched": statistics.median(batches),
-                "faults": faults / (len(batches) * number),  # per batched gradient
+                "faults": faults / (len(batches) * batched_number),  # per batched gradient
             }
         )
     return rows
+
+
+TIMING_SECONDS = 0.01  # CPU time one timing spans (at least one call)
+
+
+def _number(fn) -> int:
+    """How many calls of ``fn`` take about TIMING_SECONDS (timed once, warm)."""
+    fn()
+    return max(1, round(TIMING_SECONDS / max(_cpu_time(fn, 1), 1e-7)))
 
 
 def _rounds(repeat: int, n: int) -> int:
