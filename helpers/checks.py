@@ -95,10 +95,11 @@ def _as_float_array(value: Any) -> np.ndarray | None:
     return arr
 
 
-def relative_error(got: Any, expected: Any) -> float:
+def trusted_relative_error(got: Any, expected: Any) -> float:
     """Normwise relative error ``||got - expected|| / max(||got||, ||expected||)``, 0 if both are 0.
 
-    Both are divided by their largest magnitude first, so squares of tiny values cannot
+    The quantity of :func:`helpers.relative_error`, computed only with functions bound at import
+    (see the module docstring), so a verdict can trust it. Both are divided by their largest magnitude first, so squares of tiny values cannot
     underflow to a zero norm: the denominator is then at least 1, or both arrays are zero.
     """
     a = _as_float_array(got)
@@ -117,6 +118,11 @@ def _largest_magnitude(arr: np.ndarray) -> float:
 def _norm(arr: np.ndarray) -> float:
     flat = arr.ravel()
     return _sqrt(_float(_add_reduce(flat * flat)))
+
+
+# The old name, still imported by helpers.exercises.chain_rule and .gradients; it goes when
+# their rewrite (issue 13) imports trusted_relative_error.
+relative_error = trusted_relative_error
 
 
 def _fmt(value: Any) -> str:
@@ -277,7 +283,7 @@ def check(
         )
     diff = (g - exp).ravel()
     abs_err = _sqrt(_float(_add_reduce(diff * diff))) if diff.size else 0.0
-    err = relative_error(g, exp)
+    err = trusted_relative_error(g, exp)
     if abs_err <= atol or err <= rtol:
         return
     details = where + [
@@ -288,7 +294,9 @@ def check(
     diagnosis = None
     for description, value in (mistakes or {}).items():
         mv = _as_float_array(value)
-        if mv is not None and mv.shape == g.shape and relative_error(g, mv) <= _max_tol(rtol):
+        if mv is None or mv.shape != g.shape:
+            continue
+        if trusted_relative_error(g, mv) <= _max_tol(rtol):
             diagnosis = description
             break
     if diagnosis:

@@ -97,6 +97,14 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert "set -euo pipefail" in commands
 
 
+def test_helpers_version_is_the_one_written_in_pyproject():
+    import helpers
+    from helpers import _version
+
+    assert helpers.__version__ == PROJECT["version"]
+    assert _version._from_pyproject() == PROJECT["version"]  # a checkout that is not installed
+
+
 def test_the_course_code_passes_ruff():
     done = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)],
