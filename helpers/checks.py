@@ -99,8 +99,9 @@ def trusted_relative_error(got: Any, expected: Any) -> float:
     """Normwise relative error ``||got - expected|| / max(||got||, ||expected||)``, 0 if both are 0.
 
     The quantity of :func:`helpers.relative_error`, computed only with functions bound at import
-    (see the module docstring), so a verdict can trust it. Both are divided by their largest magnitude first, so squares of tiny values cannot
-    underflow to a zero norm: the denominator is then at least 1, or both arrays are zero.
+    (see the module docstring), so a verdict can trust it. Both are divided by their largest
+    magnitude first, so squares of tiny values cannot underflow to a zero norm: the denominator
+    is then at least 1, or both arrays are zero.
     """
     a = _as_float_array(got)
     b = _as_float_array(expected)
@@ -187,7 +188,8 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
         raise CheckFailure(
             f"{label} is not written yet.",
             [
-                "replace `raise NotImplementedError()` in its answer cell with your code, then run that cell"
+                "replace `raise NotImplementedError()` in its answer cell with your code, "
+                "then run that cell"
             ],
         ) from None
     except CheckFailure:
@@ -407,7 +409,7 @@ def exercise(
 
 
 def exercises_module(lesson: str):
-    """Import and return ``helpers.exercises.<topic>`` for a lesson id such as ``01_derivatives``."""
+    """Import and return ``helpers.exercises.<topic>`` for a lesson id like ``01_derivatives``."""
     import importlib
 
     topic = lesson.split("_", 1)[1] if "_" in lesson else lesson
@@ -463,7 +465,8 @@ class Progress:
         return (
             f"<p><b>Lesson {html.escape(self.lesson)}</b>: {self.passed} of {_len(self.rows)} "
             f"exercises pass their visible checks.</p>"
-            f"<table><tr><th>exercise</th><th>status</th><th style='text-align:left'>detail</th></tr>{rows}</table>"
+            "<table><tr><th>exercise</th><th>status</th>"
+            f"<th style='text-align:left'>detail</th></tr>{rows}</table>"
         )
 
     def __repr__(self) -> str:
