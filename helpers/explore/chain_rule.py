@@ -39,7 +39,25 @@ def _chain_loss(x: float, w1: float, w2: float, y: float) -> float:
 
 def _draw_chain(ax, x: float, w1: float, w2: float, y: float) -> dict:
     v = _chain_values(x, w1, w2, y)
-    local, back = v["local"], v["back"]
+    nodes = _draw_nodes(ax, v, x, w1, w2, y)
+    _draw_local_derivatives(ax, nodes, v["local"])
+    _draw_backward_products(ax, nodes, v["back"])
+    from matplotlib.patches import Patch
+
+    key = [
+        Patch(fc="white", ec=BLACK, label="node: forward value"),
+        Patch(fc=BLUE, ec=BLUE, label="edge: local derivative"),
+        Patch(fc=VERMILLION, ec=VERMILLION, label="∂L/∂node: backward product"),
+    ]
+    add_legend(ax, handles=key, loc="lower center", ncol=3)
+    ax.set_xlim(-1.1, 10.7)
+    ax.set_ylim(-2.55, 2.0)
+    ax.set_axis_off()
+    return v
+
+
+def _draw_nodes(ax, v: dict, x: float, w1: float, w2: float, y: float) -> dict:
+    """The boxes with the forward values; returns ``{node: (x, y, text)}`` for the arrows."""
     nodes = {
         "x": (0.0, 0.0, f"x\n= {x:.3g}"),
         "z1": (2.4, 0.0, f"z₁ = w₁·x\n= {v['z1']:.4g}"),
@@ -65,6 +83,11 @@ def _draw_chain(ax, x: float, w1: float, w2: float, y: float) -> dict:
                 "ec": BLUE if param else BLACK,
             },
         )
+    return nodes
+
+
+def _draw_local_derivatives(ax, nodes: dict, local: dict) -> None:
+    """The arrows of the forward pass, each labelled with its local derivative (blue)."""
     edges = [
         ("x", "z1", f"∂z₁/∂x = w₁\n= {local['dz1/dx']:.3g}"),
         ("z1", "a1", f"∂a₁/∂z₁ = σ(1−σ)\n= {local['da1/dz1']:.3g}"),
@@ -94,6 +117,10 @@ def _draw_chain(ax, x: float, w1: float, w2: float, y: float) -> dict:
         )
         if text:
             ax.text(xa + 0.12, 0.95, text, ha="left", va="center", fontsize=7.5, color=BLUE)
+
+
+def _draw_backward_products(ax, nodes: dict, back: dict) -> None:
+    """∂L/∂node under every node and beside the weights (vermillion)."""
     for key in ("x", "z1", "a1", "pred", "L"):
         px, _, _ = nodes[key]
         ax.text(
@@ -133,18 +160,6 @@ def _draw_chain(ax, x: float, w1: float, w2: float, y: float) -> dict:
             color=VERMILLION,
             fontweight="bold",
         )
-    from matplotlib.patches import Patch
-
-    key = [
-        Patch(fc="white", ec=BLACK, label="node: forward value"),
-        Patch(fc=BLUE, ec=BLUE, label="edge: local derivative"),
-        Patch(fc=VERMILLION, ec=VERMILLION, label="∂L/∂node: backward product"),
-    ]
-    add_legend(ax, handles=key, loc="lower center", ncol=3)
-    ax.set_xlim(-1.1, 10.7)
-    ax.set_ylim(-2.55, 2.0)
-    ax.set_axis_off()
-    return v
 
 
 def _pretty(key: str) -> str:
