@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import partial
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -118,62 +119,49 @@ def _draw_descent(
     return path, losses
 
 
-def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), static: bool = False):
-    """Gradient descent on a quadratic loss: the path on the contours and the loss per step.
+def _draw_live(fig: Figure, loss: str, lr: float, w1: float, w2: float, steps: int) -> str:
+    """The path on the contours and the loss per step, for the controls' settings."""
+    ax_path, ax_loss = fig.subplots(1, 2)
+    path, losses = _draw_descent(ax_path, ax_loss, loss, lr, (w1, w2), steps)
+    fig.suptitle(
+        "Gradient descent: too small crawls, too large oscillates or diverges",
+        fontweight="bold",
+    )
+    keep = np.isfinite(losses)
+    stopped = (
+        ""
+        if keep.all() and len(losses) == steps + 1
+        else f" (stopped after {int(keep.sum()) - 1} steps: values overflowed)"
+    )
+    w_end, loss_end = path[keep][-1], losses[keep][-1]
+    return (
+        f"{_verdict(lr, loss)}\nafter {steps} steps: w = ({w_end[0]:.4g}, {w_end[1]:.4g}), "
+        f"loss {loss_end:.3e}{stopped}"
+    )
 
-    ``helpers.gradient_descent`` runs w ← w − lr·∇L(w) on L(w₁, w₂) = (w₁ − 1)² + (w₂ + 0.5)²
-    (round) or (w₁ − 1)² + 10(w₂ + 0.5)² (narrow, ill-conditioned). With largest curvature L
-    (2 and 20), the steps converge only for lr < 2/L: the slider reaches beyond that limit.
 
-    Parameters
-    ----------
-    lr : the learning rate.
-    start : the starting point (w₁, w₂).
-    static : return the fallback grid (lr = 0.01 crawls, 0.1 converges, 0.9 oscillates, 1.05
-        diverges, on the round loss) as a Figure.
-    """
-    w0 = tuple(float(c) for c in start)
+def _grid(w0: tuple[float, float]) -> Figure:
+    """The static fallback: four learning rates on the round loss, from ``w0``."""
+    rates = (0.01, 0.1, 0.9, 1.05)
+    # A fixed layout: constrained layout costs half the render time of these eight panels.
+    fig = Figure(figsize=(13, 6.6))
+    fig.subplots_adjust(left=0.065, right=0.99, bottom=0.08, top=0.9, wspace=0.38, hspace=0.38)
+    axes = fig.subplots(2, 4)
+    stories = ("too small: crawls", "converges", "zig-zags, converges", "above 2/L: diverges")
+    for i, (r, story) in enumerate(zip(rates, stories)):
+        _draw_descent(axes[0, i], axes[1, i], "round", r, w0, 30, legend=(i == 0))
+        axes[0, i].set_title(f"lr = {r:g}: {story}", fontsize=10)
+    fig.suptitle(
+        "Gradient descent on (w₁ − 1)² + (w₂ + 0.5)² for four learning rates (2/L = 1)",
+        fontweight="bold",
+    )
+    return fig
 
-    def draw(fig: Figure, loss: str, lr: float, w1: float, w2: float, steps: int) -> str:
-        ax_path, ax_loss = fig.subplots(1, 2)
-        path, losses = _draw_descent(ax_path, ax_loss, loss, lr, (w1, w2), steps)
-        fig.suptitle(
-            "Gradient descent: too small crawls, too large oscillates or diverges",
-            fontweight="bold",
-        )
-        keep = np.isfinite(losses)
-        stopped = (
-            ""
-            if keep.all() and len(losses) == steps + 1
-            else f" (stopped after {int(keep.sum()) - 1} steps: values overflowed)"
-        )
-        w_end, loss_end = path[keep][-1], losses[keep][-1]
-        return (
-            f"{_verdict(lr, loss)}\nafter {steps} steps: w = ({w_end[0]:.4g}, {w_end[1]:.4g}), "
-            f"loss {loss_end:.3e}{stopped}"
-        )
 
-    def grid() -> Figure:
-        rates = (0.01, 0.1, 0.9, 1.05)
-        # A fixed layout: constrained layout costs half the render time of these eight panels.
-        fig = Figure(figsize=(13, 6.6))
-        fig.subplots_adjust(left=0.065, right=0.99, bottom=0.08, top=0.9, wspace=0.38, hspace=0.38)
-        axes = fig.subplots(2, 4)
-        stories = ("too small: crawls", "converges", "zig-zags, converges", "above 2/L: diverges")
-        for i, (r, story) in enumerate(zip(rates, stories)):
-            _draw_descent(axes[0, i], axes[1, i], "round", r, w0, 30, legend=(i == 0))
-            axes[0, i].set_title(f"lr = {r:g}: {story}", fontsize=10)
-        fig.suptitle(
-            "Gradient descent on (w₁ − 1)² + (w₂ + 0.5)² for four learning rates (2/L = 1)",
-            fontweight="bold",
-        )
-        return fig
-
-    if static:
-        return grid()
+def _controls(lr: float, w0: tuple[float, float]) -> dict:
     import ipywidgets as widgets
 
-    controls = {
+    return {
         "loss": widgets.Dropdown(
             options=[
                 (f"round: {_LOSSES['round'][0]}", "round"),
@@ -197,4 +185,24 @@ def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), sta
         "w1": slider("float", "start w₁", w0[0], min=-2, max=2.5, step=0.1),
         "w2": slider("float", "start w₂", w0[1], min=-2, max=2.5, step=0.1),
     }
-    return Explorer("learning_rate", controls, draw, grid, size=(10.5, 4.8))
+
+
+def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), static: bool = False):
+    """Gradient descent on a quadratic loss: the path on the contours and the loss per step.
+
+    ``helpers.gradient_descent`` runs w ← w − lr·∇L(w) on L(w₁, w₂) = (w₁ − 1)² + (w₂ + 0.5)²
+    (round) or (w₁ − 1)² + 10(w₂ + 0.5)² (narrow, ill-conditioned). With largest curvature L
+    (2 and 20), the steps converge only for lr < 2/L: the slider reaches beyond that limit.
+
+    Parameters
+    ----------
+    lr : the learning rate.
+    start : the starting point (w₁, w₂).
+    static : return the fallback grid (lr = 0.01 crawls, 0.1 converges, 0.9 oscillates, 1.05
+        diverges, on the round loss) as a Figure.
+    """
+    w0 = tuple(float(c) for c in start)
+    if static:
+        return _grid(w0)
+    controls = _controls(lr, w0)
+    return Explorer("learning_rate", controls, _draw_live, partial(_grid, w0), size=(10.5, 4.8))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -59,6 +60,78 @@ def _draw_field(
     return g, slope
 
 
+def _draw_live(fig: Figure, surface: str, x: float, y: float, angle: float) -> str:
+    """The field at the chosen point, and the directional derivative for every angle."""
+    ax, ax2 = fig.subplots(1, 2, width_ratios=(1.15, 1))
+    g, slope = _draw_field(ax, surface, x, y, angle)
+    thetas = np.linspace(0, 360, 361)
+    dirs = np.stack([np.cos(np.radians(thetas)), np.sin(np.radians(thetas))], axis=1)
+    ax2.plot(thetas, dirs @ g, color=BLACK, lw=1.8, label="∇f·u for direction u at angle θ")
+    ax2.axhline(np.hypot(*g), color=VERMILLION, ls="--", lw=1, label=f"|∇f| = {np.hypot(*g):.3f}")
+    ax2.axhline(-np.hypot(*g), color=BLUE, ls="--", lw=1, label="−|∇f|")
+    ax2.plot(
+        [angle],
+        [slope],
+        "D",
+        color=GREEN,
+        mec=BLACK,
+        ms=8,
+        zorder=5,
+        label=f"your u: {slope:.3f}",
+    )
+    ax2.set_xlim(0, 360)
+    ax2.set_xticks(range(0, 361, 60))
+    ax2.set_xlabel("direction angle θ (degrees)")
+    ax2.set_ylabel("directional derivative ∇f·u")
+    ax2.set_title("Slope in every direction", fontsize=10)
+    add_legend(ax2, loc="lower left")
+    fig.suptitle("Gradient: the direction of steepest ascent", fontweight="bold")
+    best = math.degrees(math.atan2(g[1], g[0])) % 360 if np.any(g) else float("nan")
+    return (
+        f"∇f({x:.2f}, {y:.2f}) = ({g[0]:.4f}, {g[1]:.4f}), |∇f| = {np.hypot(*g):.4f}, "
+        f"steepest at θ = {best:.0f}°\n"
+        f"u = (cos {angle:.0f}°, sin {angle:.0f}°): directional derivative ∇f·u = {slope:.4f}"
+    )
+
+
+def _grid(px0: float, py0: float) -> Figure:
+    """The static fallback: each surface at two points."""
+    fig = Figure(figsize=(9, 9), layout="constrained")
+    axes = fig.subplots(2, 2)
+    settings = [
+        ("valley", px0, py0, 0.0),
+        ("valley", -1.0, -1.0, 90.0),
+        ("bowl", px0, py0, 0.0),
+        ("bowl", -1.5, 1.0, 45.0),
+    ]
+    for ax, (surface, x, y, angle) in zip(axes.ravel(), settings):
+        _draw_field(ax, surface, x, y, angle)
+    fig.suptitle(
+        "Gradient (vermillion), steepest descent (blue) and a direction u (green)",
+        fontweight="bold",
+    )
+    return fig
+
+
+def _controls(px0: float, py0: float) -> dict:
+    import ipywidgets as widgets
+
+    return {
+        "surface": widgets.Dropdown(
+            options=[
+                (f"valley: {_SURFACES['valley'][0]}", "valley"),
+                (f"bowl: {_SURFACES['bowl'][0]}", "bowl"),
+            ],
+            value="valley",
+            description="surface",
+            style={"description_width": "initial"},
+        ),
+        "x": slider("float", "point x", px0, min=-2, max=2, step=0.1),
+        "y": slider("float", "point y", py0, min=-2, max=2, step=0.1),
+        "angle": slider("float", "direction θ (°)", 0.0, min=0, max=360, step=5),
+    }
+
+
 def gradient_field(point: tuple[float, float] = (1.0, -0.5), static: bool = False):
     """The gradient and its negative at a point on a contour plot, and directional derivatives.
 
@@ -73,74 +146,8 @@ def gradient_field(point: tuple[float, float] = (1.0, -0.5), static: bool = Fals
     static : return the fallback grid (each surface at two points) as a Figure.
     """
     px0, py0 = (float(c) for c in point)
-
-    def draw(fig: Figure, surface: str, x: float, y: float, angle: float) -> str:
-        ax, ax2 = fig.subplots(1, 2, width_ratios=(1.15, 1))
-        g, slope = _draw_field(ax, surface, x, y, angle)
-        thetas = np.linspace(0, 360, 361)
-        dirs = np.stack([np.cos(np.radians(thetas)), np.sin(np.radians(thetas))], axis=1)
-        ax2.plot(thetas, dirs @ g, color=BLACK, lw=1.8, label="∇f·u for direction u at angle θ")
-        ax2.axhline(
-            np.hypot(*g), color=VERMILLION, ls="--", lw=1, label=f"|∇f| = {np.hypot(*g):.3f}"
-        )
-        ax2.axhline(-np.hypot(*g), color=BLUE, ls="--", lw=1, label="−|∇f|")
-        ax2.plot(
-            [angle],
-            [slope],
-            "D",
-            color=GREEN,
-            mec=BLACK,
-            ms=8,
-            zorder=5,
-            label=f"your u: {slope:.3f}",
-        )
-        ax2.set_xlim(0, 360)
-        ax2.set_xticks(range(0, 361, 60))
-        ax2.set_xlabel("direction angle θ (degrees)")
-        ax2.set_ylabel("directional derivative ∇f·u")
-        ax2.set_title("Slope in every direction", fontsize=10)
-        add_legend(ax2, loc="lower left")
-        fig.suptitle("Gradient: the direction of steepest ascent", fontweight="bold")
-        best = math.degrees(math.atan2(g[1], g[0])) % 360 if np.any(g) else float("nan")
-        return (
-            f"∇f({x:.2f}, {y:.2f}) = ({g[0]:.4f}, {g[1]:.4f}), |∇f| = {np.hypot(*g):.4f}, "
-            f"steepest at θ = {best:.0f}°\n"
-            f"u = (cos {angle:.0f}°, sin {angle:.0f}°): directional derivative ∇f·u = {slope:.4f}"
-        )
-
-    def grid() -> Figure:
-        fig = Figure(figsize=(9, 9), layout="constrained")
-        axes = fig.subplots(2, 2)
-        settings = [
-            ("valley", px0, py0, 0.0),
-            ("valley", -1.0, -1.0, 90.0),
-            ("bowl", px0, py0, 0.0),
-            ("bowl", -1.5, 1.0, 45.0),
-        ]
-        for ax, (surface, x, y, angle) in zip(axes.ravel(), settings):
-            _draw_field(ax, surface, x, y, angle)
-        fig.suptitle(
-            "Gradient (vermillion), steepest descent (blue) and a direction u (green)",
-            fontweight="bold",
-        )
-        return fig
-
     if static:
-        return grid()
-    import ipywidgets as widgets
-
-    controls = {
-        "surface": widgets.Dropdown(
-            options=[
-                (f"valley: {_SURFACES['valley'][0]}", "valley"),
-                (f"bowl: {_SURFACES['bowl'][0]}", "bowl"),
-            ],
-            value="valley",
-            description="surface",
-            style={"description_width": "initial"},
-        ),
-        "x": slider("float", "point x", px0, min=-2, max=2, step=0.1),
-        "y": slider("float", "point y", py0, min=-2, max=2, step=0.1),
-        "angle": slider("float", "direction θ (°)", 0.0, min=0, max=360, step=5),
-    }
-    return Explorer("gradient_field", controls, draw, grid, size=(10.5, 4.8))
+        return _grid(px0, py0)
+    controls = _controls(px0, py0)
+    grid = partial(_grid, px0, py0)
+    return Explorer("gradient_field", controls, _draw_live, grid, size=(10.5, 4.8))
