@@ -49,7 +49,8 @@ def run(quick: bool = False) -> dict:
     print(f"   plain numpy loop : {times['plain'] * 1e3:8.1f} ms")
     print(f"   helpers MLP.train: {times['helpers'] * 1e3:8.1f} ms")
     print(
-        f"   ratio helpers / plain: {ratio:.2f}x (target <= {TARGET}x: {verdict(ratio <= TARGET)}); "
+        f"   ratio helpers / plain: {ratio:.2f}x "
+        f"(target <= {TARGET}x: {verdict(ratio <= TARGET)}); "
         f"same loss history: {'yes' if same else 'NO'}"
     )
     net = MLP(seed=0)

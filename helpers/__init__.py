@@ -7,7 +7,8 @@ Finite differences (:mod:`helpers.differentiate`), gradient checking
 demand because it pulls in ipywidgets).
 """
 
-from .checks import CheckFailure, check, progress, setup
+from . import _version
+from .checks import CheckFailure, progress, setup
 from .descent import DescentResult, gradient_descent
 from .differentiate import (
     backward_difference,
@@ -22,7 +23,7 @@ from .differentiate import (
 from .gradcheck import GradientCheckResult, gradient_check, relative_error
 from .mlp import MLP, ManyRuns, sigmoid, train_many, xor_data
 
-__version__ = "0.1.0"
+__version__ = _version.version  # pyproject.toml's, through the installed metadata
 
 __all__ = [
     "MLP",
@@ -32,7 +33,6 @@ __all__ = [
     "ManyRuns",
     "backward_difference",
     "central_difference",
-    "check",
     "default_step",
     "forward_difference",
     "gradient",

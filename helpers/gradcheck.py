@@ -41,7 +41,10 @@ _MAX_ROWS = 20
 def relative_error(a, b) -> float:
     r"""Normwise relative error between two arrays (or scalars).
 
-    .. math:: \mathrm{err}(a, b) = \frac{\lVert a - b \rVert_2}{\max(\lVert a \rVert_2, \lVert b \rVert_2)}
+    .. math::
+
+        \mathrm{err}(a, b)
+        = \frac{\lVert a - b \rVert_2}{\max(\lVert a \rVert_2, \lVert b \rVert_2)}
 
     and 0 when both are zero. Symmetric in ``a`` and ``b``, between 0 and 2, and independent
     of a common scale factor.

@@ -16,7 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import colab_support as cs
 from conftest import execute
 
-PROBE = 'p = helpers.progress()\nrow = next(r for r in p.rows if r.title == "Sigmoid")\nprint(row.status, "|", p.passed)'
+PROBE = (
+    "p = helpers.progress()\n"
+    'row = next(r for r in p.rows if r.title == "Sigmoid")\n'
+    'print(row.status, "|", p.passed)'
+)
 
 
 def test_progress_follows_the_current_answer_each_time_it_is_called(tmp_path):
