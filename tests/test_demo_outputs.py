@@ -19,7 +19,10 @@ When the outputs change on purpose (a feedback page reworded, a lesson changed),
 
     .venv/bin/python tests/test_demo_outputs.py --write
 
-and review the diff of tests/fixtures/demo_golden/ before committing it.
+and review the diff of tests/fixtures/demo_golden/ before committing it. When a lesson's answer
+fixtures change, first refresh the demo's copy of their mistakes (autograder/sample_mistakes.py):
+
+    .venv/bin/python tests/test_demo_outputs.py --mistakes
 """
 
 from __future__ import annotations
@@ -131,6 +134,17 @@ def test_run_settings_and_outcome_records_are_identical(graded):
         assert graded.get(record) == golden()[record], f"{record} differs from the golden copy"
 
 
+def test_every_sample_mistake_answers_an_exercise_of_its_lesson():
+    from autograder.course import SOLUTIONS
+    from autograder.grading.lessons import ANSWER, load_lesson
+    from autograder.sample_mistakes import MISTAKES
+
+    for lesson, mistakes in MISTAKES.items():
+        model = load_lesson(lesson, SOLUTIONS / lesson / f"{lesson}.ipynb")
+        answers = {c.grade_id for c in model.cells if c.role == ANSWER}
+        assert set(mistakes) <= answers, f"{lesson}: {sorted(set(mistakes) - answers)}"
+
+
 def write_golden() -> None:
     """Grade the demo class with the code as it is and make the result the golden files."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,7 +157,30 @@ def write_golden() -> None:
     print(f"wrote {len(texts)} golden files to {GOLDEN}")
 
 
+def write_mistakes() -> None:
+    """Copy the first wrong answer of each exercise from the fixtures to sample_mistakes.py."""
+    import runpy
+
+    target = ROOT / "autograder" / "sample_mistakes.py"
+    text = target.read_text()
+    head = text[: text.index("MISTAKES: ")]
+    lines = ["MISTAKES: dict[str, dict[str, str]] = {"]
+    for path in sorted((ROOT / "tests" / "fixtures" / "answers").glob("*.py")):
+        answers = runpy.run_path(str(path)).get("ANSWERS", {})
+        lines.append(f"    {path.stem!r}: {{")
+        for gid, v in answers.items():
+            if v.get("wrong"):
+                lines.append(f"        {gid!r}: {next(iter(v['wrong'].values()))!r},")
+        lines.append("    },")
+    target.write_text(head + "\n".join(lines) + "\n}\n")
+    subprocess.run([str(Path(sys.executable).parent / "ruff"), "format", str(target)], check=False)
+    print(f"wrote {target}")
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] != ["--write"]:
-        sys.exit(f"usage: {sys.argv[0]} --write   (regenerates {GOLDEN})")
-    write_golden()
+    if sys.argv[1:] == ["--write"]:
+        write_golden()
+    elif sys.argv[1:] == ["--mistakes"]:
+        write_mistakes()
+    else:
+        sys.exit(f"usage: {sys.argv[0]} --write | --mistakes")

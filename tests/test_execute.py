@@ -12,6 +12,7 @@ import pytest
 
 from autograder.grading import execute
 from autograder.grading.limits import Limits
+from autograder.grading.status import Status
 
 LIMITS = Limits(cell_seconds=30, submission_seconds=120)
 
@@ -53,7 +54,7 @@ def test_a_kernel_booted_ahead_that_died_is_replaced_and_the_notebook_still_runs
     )
     assert not result.booted_ahead
     assert _printed(result) == "42\n"
-    assert [c.status for c in result.cells] == [execute.OK, execute.OK]
+    assert [c.status for c in result.cells] == [Status.OK, Status.OK]
 
 
 def test_without_spare_no_kernel_is_left_booted_for_later(tmp_path, no_spare):

@@ -135,7 +135,8 @@ def read_notebook(path: Path) -> tuple[dict[str, Any] | None, str]:
     except json.JSONDecodeError as exc:
         return (
             None,
-            f"unreadable notebook: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})",
+            f"unreadable notebook: invalid JSON at line {exc.lineno}, "
+            f"column {exc.colno} ({exc.msg})",
         )
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return None, "not a Jupyter notebook: the JSON has no list of cells"
