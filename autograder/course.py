@@ -66,8 +66,6 @@ def badge_url(lesson: str, s: CourseSettings) -> str:
     return f"https://colab.research.google.com/github/{s.repository}/blob/{s.branch}/lessons/{lesson}/{lesson}.ipynb"
 
 
-BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
-
 # Matches any Colab badge link to a lesson, whatever repository or branch it names.
 BADGE_LINK = re.compile(
     r"https://colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/[^/\s)]+/lessons/(?P<lesson>[0-9a-z_]+)/(?P=lesson)\.ipynb"

@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> str:
     # Only light imports until the workers are started: nbgrader and nbformat take seconds to
     # import, which the workers' own start-up can overlap.
     from .grading import batch, course_dir, workers
-    from .grading.progress import Progress, one_line
+    from .grading.progress import Progress
 
     _venv_on_path()
     limits = Limits(
@@ -202,16 +202,7 @@ def run(args: argparse.Namespace) -> str:
         batch.prepare(collected, course, solutions, lessons, progress.log)
         grader = SerialAutograde(course, lessons, found.students)
         progress.restart_clock()
-        to_run = [
-            workers.Job(key, t.notebook, preload_lines(lessons[t.lesson]))
-            for key, t in collected.tasks.items()
-        ]
-        for finished in pool.execute(to_run) if pool is not None else ():
-            t = collected.tasks[finished.key]
-            outcome = grader.outcome(t, finished)
-            collected.outcomes[t.student].append(outcome)
-            progress.step(one_line(outcome))
-        grader.close()
+        _execute_and_autograde(pool, collected, lessons, grader, progress)
         if pool is not None:
             pool.close()  # the workers' spare kernels go with them
         progress.finish()
@@ -222,6 +213,22 @@ def run(args: argparse.Namespace) -> str:
         if pool is not None:  # before the kernels' scratch folders (in work) are removed
             pool.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _execute_and_autograde(pool, collected, lessons, grader, progress) -> None:
+    """Execute every task in the pool; autograde each as it finishes, in this process."""
+    from .grading.progress import one_line
+    from .grading.workers import Job
+
+    jobs = [
+        Job(key, t.notebook, preload_lines(lessons[t.lesson])) for key, t in collected.tasks.items()
+    ]
+    for finished in pool.execute(jobs) if pool is not None else ():
+        task = collected.tasks[finished.key]
+        outcome = grader.outcome(task, finished)
+        collected.outcomes[task.student].append(outcome)
+        progress.step(one_line(outcome))
+    grader.close()
 
 
 def _venv_on_path() -> None:

@@ -84,3 +84,15 @@ def test_a_kernel_starts_under_a_folder_too_deep_for_a_socket_path(tmp_path, no_
     assert _printed(result) == "42\n"
     assert made and all(deep not in folder.parents for folder in made)
     assert not any(folder.exists() for folder in made)  # its socket folder was removed
+
+
+def test_a_result_crosses_from_a_worker_to_the_grader_as_it_is(tmp_path, no_spare):
+    import pickle
+
+    result = execute.execute_notebook(
+        _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path
+    )
+    back = pickle.loads(pickle.dumps(result))
+    assert back == result
+    assert _printed(back) == "42\n"
+    assert back.cells[0].status is Status.OK

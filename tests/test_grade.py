@@ -360,3 +360,17 @@ def test_the_default_cell_time_limit_is_stated_alike_everywhere(tmp_path):
     assert repository.Execute.timeout == default
     assert out.Execute.timeout == default
     assert f"| `--timeout S` | {default:g} |" in guide
+
+
+def test_the_guide_states_each_default_limit_the_grader_uses():
+    from autograder.grading.limits import Limits
+
+    d = Limits()
+    guide = (ROOT / "docs" / "GRADING.md").read_text()
+    for option, value in (
+        ("--timeout S", d.cell_seconds),
+        ("--notebook-timeout S", d.submission_seconds),
+        ("--memory MB", d.memory_mb),
+        ("--max-output BYTES", d.output_bytes),
+    ):
+        assert f"| `{option}` | {value:.10g} |" in guide, option

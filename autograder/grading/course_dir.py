@@ -57,8 +57,12 @@ class CoursePaths:
     def release_notebook(self, lesson: str) -> Path:
         return self.root / "release" / lesson / f"{lesson}.ipynb"
 
+    @property
+    def submitted_root(self) -> Path:
+        return self.root / "submitted"
+
     def submitted_dir(self, student: str, lesson: str) -> Path:
-        return self.root / "submitted" / student / lesson
+        return self.submitted_root / student / lesson
 
     def submitted_notebook(self, student: str, lesson: str) -> Path:
         return self.submitted_dir(student, lesson) / f"{lesson}.ipynb"

@@ -244,10 +244,18 @@ class _Kernel:
         return self.run(probe, -1, 3, record=False) == Status.OK
 
     def shutdown(self) -> None:
-        """Stop the kernel, then close our connection to it (jupyter_client's public API)."""
-        kc, self.client.kc = self.client.kc, None
+        """Stop the kernel and close our connection to it, with jupyter_client's public API.
+
+        The same steps as nbclient's own clean-up: kill the kernel if it is alive, release its
+        resources even if that failed, then stop the client's channels.
+        """
+        km, kc = self.boot.km, self.client.kc
+        self.client.kc = None
         with contextlib.suppress(Exception):  # a kernel that is already gone is fine
-            run_sync(self.boot.km.shutdown_kernel)(now=True)
+            if run_sync(km.is_alive)():
+                run_sync(km.shutdown_kernel)(now=True)
+        with contextlib.suppress(Exception):
+            run_sync(km.cleanup_resources)()
         with contextlib.suppress(Exception):
             if kc is not None:
                 kc.stop_channels()
