@@ -41,9 +41,7 @@ def _attempt(what: str, action: Callable[[], Any]) -> Any:
     except NotImplementedError:
         raise CheckFailure(
             f"{what} is not written yet.",
-            [
-                "replace `raise NotImplementedError()` in the answer cell with your code, then run it"
-            ],
+            ["replace `raise NotImplementedError()` in the answer cell with your code; run it"],
         ) from None
     except CheckFailure:
         raise

@@ -113,8 +113,9 @@ def _draw_graph(ax, x: float, y: float, step: int) -> str:
     if current is None:
         return "step 0: the seed f.grad = 1; every other grad is still 0"
     node = nodes[current]
+    name_of = {id(v): k for k, v in nodes.items()}
     pushed = ", ".join(
-        f"{next(k for k, v in nodes.items() if v is inp)}.grad += {local:.3g} × {grads[current]:.4g}"
+        f"{name_of[id(inp)]}.grad += {local:.3g} × {grads[current]:.4g}"
         for inp, local in zip(node.inputs, node.local_grads)
     )
     return f"step {step}: node {current} passes its grad on: {pushed}"
