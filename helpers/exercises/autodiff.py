@@ -315,8 +315,12 @@ OPERATIONS = {
 # The cases the visible check runs: (operation, x, y or the number c or the exponent k).
 OPERATION_CASES = (
     ("x + y", 1.5, -0.75),
-    ("x - y", 1.5, -0.75),
     ("x * y", 1.5, -0.75),
+    ("-x", 0.8, None),
+    ("x ** k", 1.3, 3),
+    ("x ** k", 2.0, -1),
+    ("x ** k", 1.7, 0.5),
+    ("x - y", 1.5, -0.75),
     ("x / y", 1.5, -0.75),
     ("x + c", 0.8, 3.0),
     ("c + x", 0.8, 3.0),
@@ -326,10 +330,6 @@ OPERATION_CASES = (
     ("c * x", 0.8, 3.0),
     ("x / c", 0.8, 4.0),
     ("c / x", 0.8, 4.0),
-    ("-x", 0.8, None),
-    ("x ** k", 1.3, 3),
-    ("x ** k", 2.0, -1),
-    ("x ** k", 1.7, 0.5),
     ("x.exp()", 0.7, None),
     ("x.log()", 1.9, None),
     ("x.tanh()", 0.6, None),
@@ -454,8 +454,8 @@ def _fork_deep(x, y):  # a fork over a long stretch
 FORKS = {
     "x * x + y": _fork_product,
     "(x * y) * (x + 2)": _fork_diamond,
-    "a = (x * y).tanh(); a * 3 + a.exp() * (a - x)": _fork_shared,
-    "h = x; 5 times h = (h * y).sigmoid() + h; h * x": _fork_deep,
+    "a * 3 + a.exp() * (a - x) with a = (x * y).tanh()": _fork_shared,
+    "h * x, where h = x and then 5 times h = (h * y).sigmoid() + h": _fork_deep,
 }
 
 
