@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from ..autodiff import Value, topological_order
-from .shell import BLACK, BLUE, GREY, VERMILLION, Explorer, slider
+from .shell import BLACK, BLUE, GREY, VERMILLION, Explorer, add_legend, slider
 
 # Where each node sits (x, y in axes units) and its name in the picture.
 _LAYOUT = {"x": (0.0, 1.0), "y": (0.0, -1.0), "a": (2.2, 0.6), "b": (4.4, 0.0), "f": (6.6, 0.0)}
@@ -107,6 +107,14 @@ def _draw_graph(ax, x: float, y: float, step: int) -> str:
             color=VERMILLION if grads[name] else GREY,
             fontweight="bold",
         )
+    from matplotlib.patches import Patch
+
+    key = [
+        Patch(fc="white", ec=BLACK, label="node: its data and grad so far"),
+        Patch(fc="#fdf1e6", ec=VERMILLION, label="this step: grad passed to the inputs"),
+        Patch(fc=BLUE, ec=BLUE, label="edge: local derivative"),
+    ]
+    add_legend(ax, handles=key, loc="upper right")
     ax.set_xlim(-0.8, 7.4)
     ax.set_ylim(-1.55, 1.55)
     ax.set_axis_off()
