@@ -41,6 +41,7 @@ EXPLORERS = {
     "gradient_field": ("angle", 120.0, 4),
     "learning_rate": ("lr", 1.05, 8),
     "xor_training": ("epochs", 3000, 5),
+    "backward_pass": ("step", 2, 4),
 }
 
 every_explorer = pytest.mark.parametrize("name", sorted(EXPLORERS))

@@ -31,6 +31,9 @@ Lesson 04 (:mod:`helpers.explore.gradient_descent`)
 Lesson 05 (:mod:`helpers.explore.backprop_xor`)
     ``xor_training(seed=0, hidden=4, lr=0.5)``: a 2-hidden-1 sigmoid MLP learning XOR, its
     decision boundary and loss curve (seed, hidden units, lr, epochs, a "train 100 more" button).
+Lesson 07 (:mod:`helpers.explore.autodiff`)
+    ``backward_pass(x=0.5, y=-1.5, step=0)``: the graph of tanh(x·y + y) with data and grad on
+    every node, the backward sweep one node at a time (sliders: step, x, y).
 
 The returned :class:`Explorer` exposes ``controls`` (``{parameter: widget}``; setting a
 widget's ``value`` redraws), ``widget``, ``output``, ``last_png``, ``last_text`` and
@@ -38,6 +41,7 @@ widget's ``value`` redraws), ``widget``, ``output``, ``last_png``, ``last_text``
 is :mod:`helpers.explore.shell`.
 """
 
+from .autodiff import backward_pass
 from .backprop_xor import xor_training
 from .chain_rule import chain_rule_graph
 from .derivatives import secant_to_tangent, step_size_error
@@ -47,6 +51,7 @@ from .shell import Explorer
 
 __all__ = [
     "Explorer",
+    "backward_pass",
     "chain_rule_graph",
     "gradient_field",
     "learning_rate",
