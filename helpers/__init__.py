@@ -3,9 +3,9 @@
 Finite differences (:mod:`helpers.differentiate`), gradient checking
 (:mod:`helpers.gradcheck`), gradient descent (:mod:`helpers.descent`), a small sigmoid MLP
 (:mod:`helpers.mlp`), a scalar reverse-mode autodiff engine and dual numbers
-(:mod:`helpers.autodiff`, Lesson 07's reference), the checks behind the lessons' visible tests (:mod:`helpers.checks`,
-:mod:`helpers.exercises`) and the interactive explorers (:mod:`helpers.explore`, imported on
-demand because it pulls in ipywidgets).
+(:mod:`helpers.autodiff`, Lesson 07's reference), the checks behind the lessons' visible
+tests (:mod:`helpers.checks`, :mod:`helpers.exercises`) and the interactive explorers
+(:mod:`helpers.explore`, imported on demand because it pulls in ipywidgets).
 """
 
 from . import _version
