@@ -22,6 +22,7 @@ LESSONS = (
     "04_gradient_descent",
     "05_backprop_xor",
     "06_gradient_checker",
+    "07_autodiff",
 )
 
 DISTRIBUTION = "calculus-for-deep-learning"
