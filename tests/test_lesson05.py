@@ -238,3 +238,10 @@ def test_the_bce_delta_is_the_gradient_of_bce_loss_with_respect_to_z2():
 def test_quiz_has_five_named_items_and_rejects_strings():
     assert len(ex.QUIZ) == 5
     assert "True or False" in failure(ex.check_quiz, *(["False"] * 5))
+
+
+def test_checker_titles_follow_the_heading_convention():
+    titles = [e.title for e in helpers.checks._REGISTRY[ex.LESSON]]
+    assert "Quiz 05" in titles and "Challenge 05 · Predict labels" in titles
+    assert all(t.startswith(("Exercise 05.", "Quiz 05", "Challenge 05")) for t in titles), titles
+    assert len(titles) == 8  # six exercises, the challenge and the quiz
