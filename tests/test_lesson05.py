@@ -52,10 +52,23 @@ def train(params, X, y, learning_rate, epochs, in_place=False, sign=-1.0):
     return p, losses
 
 
-def failure(checker, fn) -> str:
+def failure(checker, fn, *inputs) -> str:
     with pytest.raises(CheckFailure) as info:
-        checker(fn)
+        checker(fn, *inputs)
     return str(info.value)
+
+
+def curve_case():
+    X, y = helpers.xor_data()
+    return ex.initial_params(ex.TRAIN_SEED + 1), X, y, 1.5, 400
+
+
+def bce_loss(a, y):
+    return float(-np.mean(y * np.log(a) + (1 - y) * np.log(1 - a)))
+
+
+def bce_delta(a, y):
+    return (a - y) / len(a)
 
 
 def test_reference_answers_pass_every_check():
@@ -63,7 +76,7 @@ def test_reference_answers_pass_every_check():
     ex.check_forward(forward)
     ex.check_backward(backward)
     ex.check_train(train)
-    ex.check_train_curve(train)
+    ex.expect_train_curve(train, *curve_case())
     ex.check_predict(lambda params, X: (forward(params, X)[0] > 0.5).astype(int))
 
 
@@ -125,9 +138,7 @@ def test_train_names_modified_params():
 
 
 def test_train_names_an_added_gradient():
-    assert "subtract learning_rate * gradient" in failure(
-        ex.check_train, lambda *a: train(*a, sign=1.0)
-    )
+    assert "moves against the gradient" in failure(ex.check_train, lambda *a: train(*a, sign=1.0))
 
 
 def test_train_curve_names_a_summed_gradient():
@@ -136,7 +147,7 @@ def test_train_curve_names_a_summed_gradient():
 
     ex.check_train(summed)  # it still learns XOR ...
     assert "not averaged over the batch" in failure(
-        ex.check_train_curve, summed
+        ex.expect_train_curve, summed, *curve_case()
     )  # ... but too fast
 
 
@@ -148,12 +159,89 @@ def test_predict_names_thresholding_z2_at_one_half():
 
 
 def test_the_training_check_starts_from_a_point_that_converges_with_a_margin():
+    X, y = helpers.xor_data()
     params, _losses = ex._train(
-        ex.initial_params(ex.TRAIN_SEED),
-        ex.XOR_X,
-        ex.XOR_Y,
-        ex.TRAIN_LEARNING_RATE,
-        ex.TRAIN_EPOCHS // 3,
+        ex.initial_params(ex.TRAIN_SEED), X, y, ex.TRAIN_LEARNING_RATE, ex.TRAIN_EPOCHS // 3
     )
-    a2 = ex._forward(params, ex.XOR_X)[0]
-    assert np.array_equal(a2 > 0.5, ex.XOR_Y > 0.5)
+    a2 = ex._forward(params, X)[0]
+    assert np.array_equal(a2 > 0.5, y > 0.5)
+
+
+# --------------------------------------------------------------------------- cross-entropy
+
+
+def test_cross_entropy_reference_answers_pass():
+    ex.check_bce_loss(bce_loss)
+    ex.check_bce_delta(bce_delta)
+    a = np.array([[0.9], [0.2], [0.6]])
+    y = np.array([[1.0], [0.0], [0.0]])
+    ex.expect_bce_loss(lambda a, y: np.mean(-np.log(np.where(y == 1, a, 1 - a))), a, y)
+    ex.expect_bce_delta(lambda a, y: np.subtract(a, y) / a.shape[0], a, y)
+
+
+@pytest.mark.parametrize(
+    "wrong, diagnosis",
+    [
+        (lambda a, y: len(a) * bce_loss(a, y), "summed over the examples"),
+        (lambda a, y: -bce_loss(a, y), "the minus sign is missing"),
+        (lambda a, y: bce_loss(a, 1 - y), "swapped y and 1 - y"),
+        (
+            lambda a, y: float(-np.mean(y * np.log(a) + (1 - y) * (1 - np.log(a)))),
+            "1 - log(a) where log(1 - a)",
+        ),
+        (lambda a, y: float(-np.mean(y * np.log(a))), "left out the (1 - y) log(1 - a) term"),
+    ],
+)
+def test_bce_loss_names_the_mistake(wrong, diagnosis):
+    assert diagnosis in failure(ex.check_bce_loss, wrong)
+
+
+def test_bce_loss_must_return_one_number():
+    message = failure(ex.check_bce_loss, lambda a, y: -(y * np.log(a) + (1 - y) * np.log(1 - a)))
+    assert "must return one number" in message
+
+
+@pytest.mark.parametrize(
+    "wrong, diagnosis",
+    [
+        (lambda a, y: a - y, "not divided by m"),
+        (lambda a, y: (a - y) / len(a) * a * (1 - a), "kept sigma'(z2)"),
+        (lambda a, y: (y - a) / len(a), "the sign is flipped"),
+        (lambda a, y: 2 * (a - y) / len(a) * a * (1 - a), "mean-squared-error delta"),
+    ],
+)
+def test_bce_delta_names_the_mistake(wrong, diagnosis):
+    assert diagnosis in failure(ex.check_bce_delta, wrong)
+
+
+def test_bce_delta_must_keep_the_shape_of_a():
+    assert "wrong shape" in failure(ex.check_bce_delta, lambda a, y: ((a - y) / len(a)).ravel())
+
+
+def test_a_missing_return_is_named_for_every_exercise():
+    def nothing(*args):
+        return None
+
+    for checker in (ex.check_sigmoid, ex.check_bce_loss, ex.check_bce_delta, ex.check_predict):
+        assert "returned None" in failure(checker, nothing)
+
+
+def test_the_bce_delta_is_the_gradient_of_bce_loss_with_respect_to_z2():
+    # The identity the lesson derives, checked with finite differences in z2.
+    rng = np.random.default_rng(0)
+    z2 = rng.normal(size=(6, 1))
+    y = rng.integers(0, 2, size=(6, 1)).astype(float)
+    numeric = helpers.gradient(lambda z: bce_loss(helpers.sigmoid(z.reshape(6, 1)), y), z2.ravel())
+    assert helpers.relative_error(numeric, bce_delta(helpers.sigmoid(z2), y).ravel()) < 1e-8
+
+
+def test_quiz_has_five_named_items_and_rejects_strings():
+    assert len(ex.QUIZ) == 5
+    assert "True or False" in failure(ex.check_quiz, *(["False"] * 5))
+
+
+def test_checker_titles_follow_the_heading_convention():
+    titles = [e.title for e in helpers.checks._REGISTRY[ex.LESSON]]
+    assert "Quiz 05" in titles and "Challenge 05 · Predict labels" in titles
+    assert all(t.startswith(("Exercise 05.", "Quiz 05", "Challenge 05")) for t in titles), titles
+    assert len(titles) == 8  # six exercises, the challenge and the quiz

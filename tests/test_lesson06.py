@@ -378,3 +378,21 @@ def test_worst_coordinate_returning_the_difference_is_named():
 
 def test_quiz_strings_are_rejected():
     assert "True or False" in failure(ex.check_quiz, *(["True"] * len(ex.QUIZ)))
+
+
+def test_a_missing_return_is_named_by_the_one_guard():
+    message = failure(ex.check_relative_error, lambda a, b: None)
+    assert "relative_error returned None" in message
+    assert "forget `return`" in message
+
+
+def test_the_lesson_network_uses_the_course_xor_data():
+    _, X, y = ex.lesson_network()
+    X_ref, y_ref = helpers.xor_data()
+    assert np.array_equal(X, X_ref) and np.array_equal(y, y_ref)
+
+
+def test_checker_titles_follow_the_heading_convention():
+    titles = [e.title for e in helpers.checks._REGISTRY[LESSON]]
+    assert "Quiz 06" in titles and "Challenge 06 · Worst coordinate" in titles
+    assert all(t.startswith(("Exercise 06.", "Quiz 06", "Challenge 06")) for t in titles), titles

@@ -298,3 +298,81 @@ def test_train_many_rejects_an_empty_seed_list_and_bad_epochs():
         helpers.train_many((2, 4, 1), [], X, y, lr=0.5, epochs=10)
     with pytest.raises(ValueError, match="epochs"):
         helpers.train_many((2, 4, 1), [0], X, y, lr=0.5, epochs=-1)
+
+
+# --------------------------------------------------------------------------- the cross-entropy loss
+
+
+def test_cross_entropy_loss_is_the_mean_binary_cross_entropy():
+    X, y = xor_data()
+    net = MLP(seed=4, loss="bce")
+    a = net.forward(X)
+    expected = -np.mean(y * np.log(a) + (1 - y) * np.log(1 - a))
+    assert net.loss(X, y) == pytest.approx(expected, rel=1e-12)
+
+
+def test_cross_entropy_loss_stays_finite_when_the_output_saturates():
+    X, y = xor_data()
+    net = MLP(seed=0, loss="bce")
+    net.b2[...] = 800.0  # sigmoid(z2) rounds to exactly 1: log(1 - a) would be -inf
+    assert net.loss(X, y) == pytest.approx(800.0 / 2, rel=0.05)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cross_entropy_backward_matches_a_central_difference_gradient(seed):
+    X, y = xor_data()
+    net = MLP(seed=seed, loss="bce")
+
+    def loss_of(theta):
+        probe = MLP(seed=seed, loss="bce")
+        set_flat(probe, theta)
+        return probe.loss(X, y)
+
+    analytic = np.concatenate([net.backward(X, y)[k].ravel() for k in NAMES])
+    result = gradient_check(loss_of, lambda theta: analytic, flat(net))
+    assert result.verdict == "pass", str(result)
+
+
+def test_cross_entropy_output_delta_has_no_sigmoid_derivative():
+    X, y = xor_data()
+    net = MLP(seed=3, loss="bce")
+    a = net.forward(X)
+    # b2's gradient is the sum of the output deltas over the batch: sum((a - y) / m).
+    assert net.backward(X, y)["b2"][0, 0] == pytest.approx(np.sum(a - y) / len(y), rel=1e-12)
+
+
+def test_the_two_losses_give_different_gradients_from_the_same_start():
+    X, y = xor_data()
+    mse, bce = MLP(seed=1).backward(X, y), MLP(seed=1, loss="bce").backward(X, y)
+    assert not np.allclose(mse["W2"], bce["W2"])
+
+
+def test_an_unknown_loss_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="mse"):
+        MLP(loss="hinge")
+    X, y = xor_data()
+    with pytest.raises(ValueError, match="bce"):
+        helpers.train_many((2, 4, 1), [0], X, y, lr=1.0, epochs=1, loss="cross-entropy")
+
+
+def test_train_many_with_cross_entropy_follows_mlp_train_for_every_seed():
+    X, y = helpers.xor_data()
+    runs = helpers.train_many((2, 3, 1), [0, 5], X, y, lr=2.0, epochs=300, loss="bce")
+    for seed, out, loss in zip(runs.seeds, runs.outputs, runs.losses):
+        net = helpers.MLP((2, 3, 1), seed=int(seed), loss="bce")
+        net.train(X, y, lr=2.0, epochs=300)
+        assert np.allclose(out, net.forward(X), rtol=1e-10, atol=1e-13)
+        assert loss == pytest.approx(net.loss(X, y), rel=1e-10)
+
+
+def test_train_many_curves_are_the_mean_squared_error_before_each_update():
+    X, y = helpers.xor_data()
+    runs = helpers.train_many((2, 2, 1), [3, 8], X, y, lr=1.0, epochs=40, loss="bce", curves=True)
+    assert runs.curves.shape == (2, 40)
+    for seed, curve in zip(runs.seeds, runs.curves):
+        net = helpers.MLP((2, 2, 1), seed=int(seed), loss="bce")
+        for epoch in (0, 17):
+            net_mse = np.mean((net.forward(X) - y) ** 2)
+            assert curve[epoch] == pytest.approx(net_mse, rel=1e-10)
+            net.train(X, y, lr=1.0, epochs=17)
+    assert helpers.train_many((2, 2, 1), [3], X, y, lr=1.0, epochs=5).curves is None

@@ -1,13 +1,16 @@
-"""Visible checks of Lesson 05 (backpropagation on XOR).
+"""Checks of Lesson 05 (backpropagation on XOR, and the cross-entropy loss).
 
 The network is the lesson's 2-4-1 sigmoid MLP with parameters in a dict ``{"W1": (2, 4),
 "b1": (1, 4), "W2": (4, 1), "b2": (1, 1)}``, inputs ``X`` of shape (m, 2), targets ``y`` of
 shape (m, 1) and the loss ``mean((a2 - y)**2)``. The references below are written out here on
 purpose (a check must not depend on the code it judges), together with the usual wrong
-variants so that a failing check can name the likely mistake.
+variants so that a failing check can name the likely mistake. The sigmoid and the XOR data
+are :mod:`helpers.mlp`'s.
 
-Each check deep-copies the parameter and cache dicts it passes and compares them afterwards:
-a function that changes its inputs in place is caught.
+Per exercise, ``expect_<name>(student_fn, *inputs)`` checks one input (the hidden tests call
+these with inputs of their own) and ``check_<name>(student_fn)``, the visible test, makes a few
+``expect_`` calls. Each check deep-copies the parameter and cache dicts it passes and compares
+them afterwards: a function that changes its inputs in place is caught.
 """
 
 from __future__ import annotations
@@ -18,15 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import CheckFailure, call, check, exercise, quiet, quiz_exercise
+from ..checks import CheckFailure, call, check, exercise, quiet, quiz_exercise, require_returned
+from ..mlp import sigmoid as _sigmoid
+from ..mlp import xor_data
 
 LESSON = "05_backprop_xor"
 
 SHAPES = {"W1": (2, 4), "b1": (1, 4), "W2": (4, 1), "b2": (1, 1)}
 CACHE_KEYS = ("X", "z1", "a1", "z2", "a2")
-
-XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
 
 # The training exercise: this start, rate and budget converge with a wide margin (the reference
 # puts all four points on the right side of 0.5 long before the last epoch).
@@ -36,16 +38,12 @@ TRAIN_EPOCHS = 1500
 
 
 def initial_params(seed: int, scale: float = 1.0) -> dict[str, np.ndarray]:
-    """A fresh parameter dict with entries uniform in [-scale, scale] (numpy's default_rng(seed))."""
+    """A fresh parameter dict, entries uniform in [-scale, scale] (numpy's default_rng(seed))."""
     rng = np.random.default_rng(seed)
     return {k: rng.uniform(-scale, scale, size=s) for k, s in SHAPES.items()}
 
 
 # --------------------------------------------------------------------------- references
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _forward(params, X, hidden_act=True, out_act=True, biases=True):
@@ -94,17 +92,17 @@ def _backward(params, cache, y, mistake=None):
 
 BACKWARD_MISTAKES = {
     "no_two": "dropped the 2 from the MSE derivative: d/da2 mean((a2 - y)^2) = 2 (a2 - y) / m",
-    "no_mean": "gradient not averaged over the batch: divide by m = X.shape[0] (the loss is a mean)",
+    "no_mean": "gradient not averaged over the batch: divide by m = X.shape[0] (a mean loss)",
     "no_two_no_mean": "dropped the 2 and the 1/m of the MSE derivative: it is 2 (a2 - y) / m",
     "sign": "the sign is flipped: the derivative of (a2 - y)^2 is 2 (a2 - y), not 2 (y - a2)",
-    "out_sigma_not_prime": "used sigma(z2) = a2 where sigma'(z2) = a2 (1 - a2) belongs (output layer)",
-    "hidden_sigma_not_prime": "used sigma(z1) = a1 where sigma'(z1) = a1 (1 - a1) belongs (hidden layer)",
-    "out_prime_of_z": "computed z2 (1 - z2); the sigmoid's derivative is a2 (1 - a2), with a2 = sigma(z2)",
-    "hidden_prime_of_z": "computed z1 (1 - z1); the sigmoid's derivative is a1 (1 - a1), with a1 = sigma(z1)",
+    "out_sigma_not_prime": "used sigma(z2) = a2 where sigma'(z2) = a2 (1 - a2) belongs (output)",
+    "hidden_sigma_not_prime": "used sigma(z1) = a1 where sigma'(z1) = a1 (1 - a1) belongs (hidden)",
+    "out_prime_of_z": "computed z2 (1 - z2); sigma'(z2) is a2 (1 - a2), with a2 = sigma(z2)",
+    "hidden_prime_of_z": "computed z1 (1 - z1); sigma'(z1) is a1 (1 - a1), with a1 = sigma(z1)",
     "no_out_prime": "left out sigma'(z2) = a2 (1 - a2) at the output",
     "no_hidden_prime": "left out sigma'(z1) = a1 (1 - a1) in the hidden layer",
     "one_sample_bias": "the bias gradient uses one sample only; sum the deltas over all rows",
-    "mean_bias": "averaged the deltas for the bias a second time; the 1/m is already in dL/da2, so sum over rows",
+    "mean_bias": "averaged the bias deltas a second time; the 1/m is already in dL/da2: sum rows",
 }
 
 
@@ -149,8 +147,8 @@ def _call_with_dicts(fn: Callable, *args: Any, name: str) -> Any:
                     raise CheckFailure(
                         f"{name} modified its input dict (argument {i + 1}, entry {k!r}).",
                         [
-                            "likely mistake : modified params in place (for example params['W1'] -= ...);",
-                            "                 build new arrays: new = {k: params[k] - lr * grads[k] for k in params}",
+                            "likely mistake : modified params in place (e.g. params['W1'] -= ...);",
+                            "                 build new arrays for the new parameters instead",
                         ],
                     )
     return result
@@ -203,33 +201,38 @@ def _check_grads(
 # --------------------------------------------------------------------------- exercises
 
 
-@exercise(LESSON, "Sigmoid", "sigmoid")
+def _titled(k: str, title: str) -> str:
+    return f"Exercise 05.{k} · {title}"
+
+
+def expect_sigmoid(sigmoid: Callable, z: Any) -> None:
+    """``sigmoid(z)`` must be ``1 / (1 + exp(-z))`` elementwise, with the shape of ``z``."""
+    shown = f"sigmoid({_show(z)})"
+    got = require_returned("sigmoid", _call_with_dicts(sigmoid, z, name="sigmoid"), shown)
+    expected = _sigmoid(z)
+    check(
+        "sigmoid",
+        got,
+        expected,
+        call=shown,
+        rtol=1e-9,
+        mistakes={
+            "sign of the exponent: 1 / (1 + exp(z)) is sigma(-z)": _sigmoid(-np.asarray(z)),
+            "returned the derivative sigma(z) (1 - sigma(z)), not sigma(z)": expected
+            * (1 - expected),
+            "returned tanh(z); the sigmoid is 1 / (1 + exp(-z))": np.tanh(z),
+            "returned exp(-z) / (1 + exp(-z)), which is 1 - sigma(z)": 1 - expected,
+        },
+        hint="the sigmoid squashes any real number into (0, 1); sigma(0) = 1/2",
+    )
+
+
+@exercise(LESSON, _titled("1", "Sigmoid"), "sigmoid")
 def check_sigmoid(sigmoid: Callable) -> None:
-    """``sigmoid(z) = 1 / (1 + exp(-z))`` elementwise, same shape as z."""
-    got = _call_with_dicts(sigmoid, 0.0, name="sigmoid")
-    check("sigmoid", got, 0.5, call="sigmoid(0.0)", rtol=1e-12)
-    for z in (
-        np.array([-30.0, -4.0, -0.7, 0.0, 0.3, 2.5, 30.0]),
-        np.array([[-1.5, 0.2], [3.0, -8.0]]),
-    ):
-        shown = f"sigmoid({_show(z)})"
-        got = _call_with_dicts(sigmoid, z, name="sigmoid")
-        expected = _sigmoid(z)
-        check(
-            "sigmoid",
-            got,
-            expected,
-            call=shown,
-            rtol=1e-9,
-            mistakes={
-                "sign of the exponent: 1 / (1 + exp(z)) is sigma(-z)": _sigmoid(-z),
-                "returned the derivative sigma(z) (1 - sigma(z)), not sigma(z)": expected
-                * (1 - expected),
-                "returned tanh(z); the sigmoid is 1 / (1 + exp(-z))": np.tanh(z),
-                "returned exp(-z) / (1 + exp(-z)), which is 1 - sigma(z)": 1 - expected,
-            },
-            hint="sigmoid(z) = 1 / (1 + np.exp(-z)), elementwise",
-        )
+    """Visible test of ``sigmoid(z)``: a number, a vector and a matrix."""
+    expect_sigmoid(sigmoid, 0.0)
+    expect_sigmoid(sigmoid, np.array([-30.0, -4.0, -0.7, 0.0, 0.3, 2.5, 30.0]))
+    expect_sigmoid(sigmoid, np.array([[-1.5, 0.2], [3.0, -8.0]]))
 
 
 def _forward_case(seed: int, m: int):
@@ -239,77 +242,203 @@ def _forward_case(seed: int, m: int):
     return params, X
 
 
-@exercise(LESSON, "Forward pass", "forward")
-def check_forward(forward: Callable) -> None:
-    """``forward(params, X)`` returns ``(a2, cache)`` with cache["X"], ["z1"], ["a1"], ["z2"], ["a2"]."""
-    for seed, m in ((11, 5), (12, 3)):
-        params, X = _forward_case(seed, m)
-        shown = f"forward({_describe_params(params)}, X of shape {X.shape}) with params from seed {seed}"
-        got = _call_with_dicts(forward, params, X, name="forward")
-        if not isinstance(got, tuple) or len(got) != 2:
-            raise CheckFailure(
-                "forward must return a pair (a2, cache).",
-                [
-                    f"got {type(got).__name__}"
-                    + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""),
-                    "end with: return a2, cache",
-                ],
-            )
-        a2, cache = got
-        expected, ref_cache = _forward(params, X)
+def expect_forward(forward: Callable, params: dict, X: Any) -> None:
+    """``forward(params, X)`` must return ``(a2, cache)`` with the five values of the pass."""
+    params = {k: np.array(v, dtype=float) for k, v in params.items()}
+    X = np.array(X, dtype=float)
+    shown = f"forward({_describe_params(params)}, X of shape {X.shape})"
+    got = require_returned("forward", _call_with_dicts(forward, params, X, name="forward"), shown)
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise CheckFailure(
+            "forward must return a pair (a2, cache).",
+            [
+                f"got {type(got).__name__}"
+                + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""),
+                "return the output and the dict of stored values, in that order",
+            ],
+        )
+    a2, cache = got
+    expected, ref_cache = _forward(params, X)
+    check(
+        "forward: a2",
+        a2,
+        expected,
+        call=shown,
+        rtol=1e-9,
+        mistakes={
+            "forgot the sigmoid on the output layer (a2 = sigma(z2))": _forward(
+                params, X, out_act=False
+            )[0],
+            "forgot the sigmoid on the hidden layer (a1 = sigma(z1))": _forward(
+                params, X, hidden_act=False
+            )[0],
+            "left out the biases b1 and b2": _forward(params, X, biases=False)[0],
+        },
+        hint="two layers, each an affine map (rows: X W + b) followed by the sigmoid",
+    )
+    cache = _need_dict("forward", cache, CACHE_KEYS, "the cache")
+    for k in CACHE_KEYS:
         check(
-            "forward: a2",
-            a2,
-            expected,
+            f"forward: cache[{k!r}]",
+            cache[k],
+            ref_cache[k],
             call=shown,
             rtol=1e-9,
-            mistakes={
-                "forgot the sigmoid on the output layer (a2 = sigma(z2))": _forward(
-                    params, X, out_act=False
-                )[0],
-                "forgot the sigmoid on the hidden layer (a1 = sigma(z1))": _forward(
-                    params, X, hidden_act=False
-                )[0],
-                "left out the biases b1 and b2": _forward(params, X, biases=False)[0],
-            },
-            hint="z1 = X @ W1 + b1, a1 = sigma(z1), z2 = a1 @ W2 + b2, a2 = sigma(z2)",
+            hint=f"cache[{k!r}] must hold {k} of this forward pass",
         )
-        cache = _need_dict("forward", cache, CACHE_KEYS, "the cache")
-        for k in CACHE_KEYS:
-            check(
-                f"forward: cache[{k!r}]",
-                cache[k],
-                ref_cache[k],
-                call=shown,
-                rtol=1e-9,
-                hint=f"cache[{k!r}] must hold {k} of this forward pass",
-            )
+
+
+@exercise(LESSON, _titled("2", "Forward pass"), "forward")
+def check_forward(forward: Callable) -> None:
+    """Visible test of ``forward(params, X)``: two random networks and batches."""
+    for seed, m in ((11, 5), (12, 3)):
+        expect_forward(forward, *_forward_case(seed, m))
+
+
+# --------------------------------------------------------------------------- cross-entropy
+
+
+def _bce(a, y):
+    return float(-np.mean(y * np.log(a) + (1 - y) * np.log(1 - a)))
+
+
+def _bce_case(seed: int, m: int):
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.05, 0.95, size=(m, 1))
+    y = rng.integers(0, 2, size=(m, 1)).astype(float)
+    y[0, 0], y[1, 0] = 0.0, 1.0  # both classes present, so every neighbouring formula differs
+    return a, y
+
+
+def expect_bce_loss(bce_loss: Callable, a: Any, y: Any) -> None:
+    """``bce_loss(a, y)`` must be ``-mean(y log a + (1 - y) log(1 - a))``, one float."""
+    a, y = np.array(a, dtype=float), np.array(y, dtype=float)
+    m = a.shape[0]
+    shown = f"bce_loss(a, y) with a = {_show(a.ravel())}, y = {y.ravel()} (shape {a.shape})"
+    got = require_returned("bce_loss", _call_with_dicts(bce_loss, a, y, name="bce_loss"), shown)
+    if np.ndim(got) != 0:
+        raise CheckFailure(
+            "bce_loss must return one number.",
+            [
+                f"call : {shown}",
+                f"got  : an array of shape {np.shape(got)}",
+                "the loss is the mean over the m examples of the per-example losses",
+            ],
+        )
+    with quiet():
+        mistakes = {
+            "summed over the examples: the loss is the mean, divide by m": m * _bce(a, y),
+            "the minus sign is missing: log a and log(1 - a) are negative, the loss is not": -_bce(
+                a, y
+            ),
+            "swapped y and 1 - y: y goes with log a, (1 - y) with log(1 - a)": _bce(a, 1 - y),
+            "wrote 1 - log(a) where log(1 - a) belongs": float(
+                -np.mean(y * np.log(a) + (1 - y) * (1 - np.log(a)))
+            ),
+            "left out the (1 - y) log(1 - a) term: the examples with y = 0 cost nothing": float(
+                -np.mean(y * np.log(a))
+            ),
+            "used log base 10: the cross-entropy uses the natural log, np.log": _bce(a, y)
+            / np.log(10),
+        }
+    check(
+        "bce_loss",
+        got,
+        _bce(a, y),
+        call=shown,
+        rtol=1e-9,
+        mistakes=mistakes,
+        hint="per example -(y log a + (1 - y) log(1 - a)), then the mean over the examples",
+    )
+
+
+@exercise(LESSON, _titled("3", "Binary cross-entropy"), "bce_loss")
+def check_bce_loss(bce_loss: Callable) -> None:
+    """Visible test of ``bce_loss(a, y)``: two batches of outputs and 0/1 targets."""
+    for seed, m in ((41, 5), (42, 8)):
+        expect_bce_loss(bce_loss, *_bce_case(seed, m))
+
+
+def expect_bce_delta(bce_delta: Callable, a: Any, y: Any) -> None:
+    """``bce_delta(a, y)`` must be dL/dz2 = (a - y) / m, with the shape of ``a``."""
+    a, y = np.array(a, dtype=float), np.array(y, dtype=float)
+    m = a.shape[0]
+    shown = f"bce_delta(a, y) with a = {_show(a.ravel())}, y = {y.ravel()} (shape {a.shape})"
+    got = require_returned("bce_delta", _call_with_dicts(bce_delta, a, y, name="bce_delta"), shown)
+    expected = (a - y) / m
+    if np.shape(got) != a.shape:
+        raise CheckFailure(
+            "bce_delta returned the wrong shape.",
+            [
+                f"call           : {shown}",
+                f"expected shape : {a.shape} (one delta per example, like a)",
+                f"got shape      : {np.shape(got)}",
+            ],
+        )
+    check(
+        "bce_delta",
+        got,
+        expected,
+        call=shown,
+        rtol=1e-9,
+        mistakes={
+            "not divided by m: the loss is a mean over the m examples": a - y,
+            "kept sigma'(z2) = a (1 - a): with cross-entropy it cancels": expected * a * (1 - a),
+            "the sign is flipped: dL/dz2 is positive where a is above y": -expected,
+            "this is the mean-squared-error delta 2 (a - y) a (1 - a) / m": 2
+            * expected
+            * a
+            * (1 - a),
+            "this is dL/da = (a - y) / (m a (1 - a)), before the chain rule through the sigmoid": (
+                expected / (a * (1 - a))
+            ),
+            "divided by m twice": expected / m,
+        },
+        hint="chain rule: dL/da times da/dz2 = a (1 - a); see what cancels",
+    )
+
+
+@exercise(LESSON, _titled("4", "Cross-entropy output delta"), "bce_delta")
+def check_bce_delta(bce_delta: Callable) -> None:
+    """Visible test of ``bce_delta(a, y)``: two batches of outputs and 0/1 targets."""
+    for seed, m in ((43, 5), (44, 7)):
+        expect_bce_delta(bce_delta, *_bce_case(seed, m))
+
+
+# --------------------------------------------------------------------------- backward and training
+
+
+def _cache_of(params, X):
+    return _forward(params, X)[1]
+
+
+def expect_backward(backward: Callable, params: dict, X: Any, y: Any) -> None:
+    """``backward(params, cache, y)`` for the forward pass of ``X`` must return every gradient."""
+    params = {k: np.array(v, dtype=float) for k, v in params.items()}
+    X, y = np.array(X, dtype=float), np.array(y, dtype=float)
+    cache = _cache_of(params, X)
+    shown = (
+        f"backward(params, cache, y) for the forward pass of X of shape {X.shape}, y = {y.ravel()}"
+    )
+    got = _call_with_dicts(backward, params, cache, y, name="backward")
+    got = _need_dict("backward", require_returned("backward", got, shown), SHAPES, "the gradients")
+    expected = _backward(params, cache, y)
+    variants = {desc: _backward(params, cache, y, key) for key, desc in BACKWARD_MISTAKES.items()}
+    _check_grads("backward", got, expected, variants, shown, rtol=1e-7)
 
 
 def _backward_case(seed: int, m: int):
     params, X = _forward_case(seed, m)
     rng = np.random.default_rng(seed + 100)
     y = rng.integers(0, 2, size=(m, 1)).astype(float)
-    _, cache = _forward(params, X)
-    return params, cache, y
+    return params, X, y
 
 
-@exercise(LESSON, "Backward pass", "backward")
+@exercise(LESSON, _titled("5", "Backward pass"), "backward")
 def check_backward(backward: Callable) -> None:
-    """``backward(params, cache, y)`` returns the gradients of mean((a2 - y)^2) for every parameter."""
+    """Visible test of ``backward(params, cache, y)``: two random networks and batches."""
     for seed, m in ((21, 5), (22, 7)):
-        params, cache, y = _backward_case(seed, m)
-        shown = (
-            f"backward(params, cache, y) for the forward pass of X of shape {cache['X'].shape} "
-            f"(params from seed {seed}), y = {y.ravel()}"
-        )
-        got = _call_with_dicts(backward, params, cache, y, name="backward")
-        got = _need_dict("backward", got, SHAPES, "the gradients")
-        expected = _backward(params, cache, y)
-        variants = {
-            desc: _backward(params, cache, y, key) for key, desc in BACKWARD_MISTAKES.items()
-        }
-        _check_grads("backward", got, expected, variants, shown, rtol=1e-7)
+        expect_backward(backward, *_backward_case(seed, m))
 
 
 def _check_train_result(name, got, params, X, y, lr, epochs, shown):
@@ -342,28 +471,30 @@ def _check_train_result(name, got, params, X, y, lr, epochs, shown):
             f"outputs         : {_show(a2.ravel())}",
             f"targets         : {y.ravel()}",
             f"wrong side of 0.5 at rows {wrong.tolist()}",
-            f"loss            : {initial:.4g} at the start, {float(np.mean((a2 - y) ** 2)):.4g} at the end",
+            f"loss            : {initial:.4g} at the start, "
+            f"{float(np.mean((a2 - y) ** 2)):.4g} at the end",
         ]
         if all(np.array_equal(np.asarray(new_params[k], dtype=float), params[k]) for k in SHAPES):
             details.append("likely mistake : the params never change; update them every epoch")
         elif float(np.mean((a2 - y) ** 2)) > initial:
             details.append(
-                "likely mistake : the loss grew; subtract learning_rate * gradient, do not add it"
+                "likely mistake : the loss grew; a descent step moves against the gradient"
             )
         raise CheckFailure(f"{name} did not learn XOR.", details)
     return new_params, losses, initial
 
 
-@exercise(LESSON, "Training loop", "train")
-def check_train(train: Callable) -> None:
-    """``train(params, X, y, learning_rate, epochs)`` learns XOR from a fixed start."""
-    params = initial_params(TRAIN_SEED)
-    X, y = XOR_X.copy(), XOR_Y.copy()
-    lr, epochs = TRAIN_LEARNING_RATE, TRAIN_EPOCHS
-    shown = f"train(initial_params({TRAIN_SEED}), X_xor, y_xor, {lr}, {epochs})"
-    got = _call_with_dicts(train, params, X, y, lr, epochs, name="train")
-    _, losses, initial = _check_train_result("train", got, params, X, y, lr, epochs, shown)
-    _, after = _train(params, X, y, lr, 1, record_after=True)
+def expect_train(train: Callable, params: dict, X: Any, y: Any, learning_rate, epochs) -> None:
+    """``train(params, X, y, learning_rate, epochs)`` must learn XOR and record losses[0] first."""
+    params = {k: np.array(v, dtype=float) for k, v in params.items()}
+    X, y = np.array(X, dtype=float), np.array(y, dtype=float)
+    shown = f"train(params, X_xor, y_xor, {learning_rate}, {epochs})"
+    got = _call_with_dicts(train, params, X, y, learning_rate, epochs, name="train")
+    got = require_returned("train", got, shown)
+    _, losses, initial = _check_train_result(
+        "train", got, params, X, y, learning_rate, epochs, shown
+    )
+    _, after = _train(params, X, y, learning_rate, 1, record_after=True)
     check(
         "train: losses[0]",
         losses[0],
@@ -371,34 +502,42 @@ def check_train(train: Callable) -> None:
         call=shown,
         rtol=1e-9,
         mistakes={
-            "recorded the loss after the update; losses[k] is the loss before the k-th update": after[
-                0
-            ],
+            "recorded the loss after the update; losses[k] is the loss before update k": after[0],
         },
         hint="losses[0] is the loss of the params you were given",
     )
 
 
-def check_train_curve(train: Callable) -> None:
-    """Hidden part of the training check: the whole loss curve matches the reference."""
-    params = initial_params(TRAIN_SEED + 1)
-    X, y = XOR_X.copy(), XOR_Y.copy()
-    lr, epochs = 1.5, 400
-    shown = f"train(initial_params({TRAIN_SEED + 1}), X_xor, y_xor, {lr}, {epochs})"
-    got = _call_with_dicts(train, params, X, y, lr, epochs, name="train")
+@exercise(LESSON, _titled("6", "Training loop"), "train")
+def check_train(train: Callable) -> None:
+    """Visible test of ``train``: it learns XOR from a fixed start."""
+    X, y = xor_data()
+    expect_train(train, initial_params(TRAIN_SEED), X, y, TRAIN_LEARNING_RATE, TRAIN_EPOCHS)
+
+
+def expect_train_curve(train: Callable, params: dict, X: Any, y: Any, learning_rate, epochs):
+    """The whole loss curve of ``train(params, X, y, learning_rate, epochs)`` is the reference's."""
+    params = {k: np.array(v, dtype=float) for k, v in params.items()}
+    X, y = np.array(X, dtype=float), np.array(y, dtype=float)
+    lr = learning_rate
+    shown = f"train(params, X_xor, y_xor, {lr}, {epochs})"
+    got = require_returned(
+        "train", _call_with_dicts(train, params, X, y, lr, epochs, name="train"), shown
+    )
     if not isinstance(got, tuple) or len(got) != 2:
         raise CheckFailure("train must return a pair (params, losses).")
     losses = np.array(got[1], dtype=float).ravel()
     _, expected = _train(params, X, y, lr, epochs)
     if losses.shape != expected.shape:
         raise CheckFailure(f"train: losses has {losses.size} entries, expected {epochs}.")
+    m = X.shape[0]
     with quiet():
         mistakes = {
             "recorded the loss after each update instead of before it": _train(
                 params, X, y, lr, epochs, record_after=True
             )[1],
             "the gradient is not averaged over the batch (steps m times too large)": _train(
-                params, X, y, lr, epochs, grad_scale=4.0
+                params, X, y, lr, epochs, grad_scale=float(m)
             )[1],
             "the 2 of the MSE derivative is missing (steps half as large)": _train(
                 params, X, y, lr, epochs, grad_scale=0.5
@@ -417,14 +556,14 @@ def _predict_case():
     return params, X
 
 
-@exercise(LESSON, "Coding challenge: predict", "predict")
-def check_predict(predict: Callable) -> None:
-    """``predict(params, X)`` returns an (m, 1) array of 0s and 1s: 1 where a2 > 0.5."""
-    params, X = _predict_case()
+def expect_predict(predict: Callable, params: dict, X: Any) -> None:
+    """``predict(params, X)`` must be an (m, 1) array of 0s and 1s: 1 where a2 > 0.5."""
+    params = {k: np.array(v, dtype=float) for k, v in params.items()}
+    X = np.array(X, dtype=float)
     a2, cache = _forward(params, X)
     expected = (a2 > 0.5).astype(int)
-    shown = f"predict({_describe_params(params)}, X of shape {X.shape}) with params from seed 31"
-    got = _call_with_dicts(predict, params, X, name="predict")
+    shown = f"predict({_describe_params(params)}, X of shape {X.shape})"
+    got = require_returned("predict", _call_with_dicts(predict, params, X, name="predict"), shown)
     check(
         "predict",
         got,
@@ -439,17 +578,23 @@ def check_predict(predict: Callable) -> None:
             ).astype(int),
             "labels are flipped (1 where a2 < 0.5)": 1 - expected,
         },
-        hint="return (a2 > 0.5).astype(int), shape (m, 1)",
+        hint="one label per row, in a column like y: compare the network's output with 1/2",
     )
 
 
-QUIZ_NAMES = (
+@exercise(LESSON, "Challenge 05 · Predict labels", "predict")
+def check_predict(predict: Callable) -> None:
+    """Visible test of ``predict(params, X)``: 60 random points."""
+    expect_predict(predict, *_predict_case())
+
+
+QUIZ = (
     "q1_xor_linearly_separable",
     "q2_backward_reuses_forward_values",
-    "q3_backprop_costs_2n_forward_passes",
+    "q3_bce_delta_keeps_sigma_prime",
     "q4_randn_half_is_xavier",
     "q5_zero_init_is_fine",
 )
 
 
-check_quiz_types = quiz_exercise(LESSON, QUIZ_NAMES, "Quiz (answers are booleans)")
+check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz 05")

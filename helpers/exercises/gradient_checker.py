@@ -28,8 +28,12 @@ from ..checks import (
     describe_call,
     exercise,
     quiz_exercise,
+    require_returned,
 )
 from ..differentiate import gradient as _reference_gradient
+from ..gradcheck import FAIL_ABOVE
+from ..mlp import sigmoid as _sigmoid
+from ..mlp import xor_data
 
 LESSON = "06_gradient_checker"
 PARAMETER_NAMES = ("W1", "b1", "W2", "b2")
@@ -51,11 +55,7 @@ def _norm(v: Any) -> float:
 
 def _as_scalar(name: str, got: Any, shown: str) -> float:
     """``got`` as a Python float, or a CheckFailure saying it is not a single number."""
-    if got is None:
-        raise CheckFailure(
-            f"{name} returned None.",
-            [f"call : {shown}", "did you forget `return`? (printing a value does not return it)"],
-        )
+    require_returned(name, got, shown)
     try:
         arr = _array(got, dtype=_float64)
     except (TypeError, ValueError):
@@ -106,7 +106,7 @@ def _relative_error_variants(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
 
 
 def expect_relative_error(relative_error: Callable[..., Any], a: Any, b: Any) -> None:
-    """Require ``relative_error(a, b)`` to be ||a - b|| / max(||a||, ||b||) (0.0 when both are 0)."""
+    """Require ``relative_error(a, b)`` = ||a - b|| / max(||a||, ||b||) (0.0 when both are 0)."""
     a = _array(a, dtype=_float64)
     b = _array(b, dtype=_float64)
     shown = describe_call("relative_error", a, b)
@@ -155,11 +155,11 @@ def expect_relative_error(relative_error: Callable[..., Any], a: Any, b: Any) ->
         call=shown,
         rtol=1e-9,
         mistakes=variants,
-        hint="compute ||a - b|| / max(||a||, ||b||) with the 2-norm of the whole arrays",
+        hint="one number for the whole arrays: a norm over all entries, scaled by the larger norm",
     )
 
 
-@exercise(LESSON, "Relative error", "relative_error")
+@exercise(LESSON, "Exercise 06.1 · Relative error", "relative_error")
 def check_relative_error(relative_error: Callable[..., Any]) -> None:
     """Visible test of ``relative_error(a, b)``."""
     a = _array([3.0, -1.0, 2.0])
@@ -205,7 +205,7 @@ def expect_gradient_check(
     x: Any,
     h: float | None = None,
 ) -> None:
-    """Require ``gradient_check(f, grad_f, x[, h])`` to return the central-difference relative error.
+    """Require ``gradient_check(f, grad_f, x[, h])`` to return the central-difference error.
 
     ``h=None`` calls the student's function without ``h``, so its default (1e-5) is used.
     """
@@ -274,7 +274,8 @@ def expect_gradient_check(
             return
         details = [
             f"call           : {shown}",
-            f"expected       : a value below {_ROUNDING_FLOOR:g} (the reference gives {expected:.2e})",
+            f"expected       : a value below {_ROUNDING_FLOOR:g} "
+            f"(the reference gives {expected:.2e})",
             f"got            : {value:.6g}",
         ]
         near = [
@@ -292,8 +293,8 @@ def expect_gradient_check(
         call=shown,
         rtol=1e-6,
         mistakes=mistakes,
-        hint=f"numerical gradient: (f(x + h e_i) - f(x - h e_i)) / (2h) for every i, with h = {step:g}; "
-        "then ||a - b|| / max(||a||, ||b||)",
+        hint=f"move one coordinate at a time by +h and -h (h = {step:g}) on a float copy of x, "
+        "then compare the two whole vectors with your relative_error",
     )
 
 
@@ -319,7 +320,7 @@ def _scaled_wavy_grad(x: np.ndarray) -> np.ndarray:
     return 1e6 * _wavy_grad(x)
 
 
-@exercise(LESSON, "Gradient check", "gradient_check")
+@exercise(LESSON, "Exercise 06.2 · The checker", "gradient_check")
 def check_gradient_check(gradient_check: Callable[..., Any]) -> None:
     """Visible test of ``gradient_check(f, grad_f, x, h=1e-5)``."""
     x = _array([0.7, -1.2, 2.0, 0.3])
@@ -334,10 +335,6 @@ def check_gradient_check(gradient_check: Callable[..., Any]) -> None:
 # --------------------------------------------------------------------------- the network
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
 def network_loss(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> float:
     """mean((a2 - y)^2) of the 2-4-1 sigmoid network of the lesson (the reference)."""
     a1 = _sigmoid(X @ params["W1"] + params["b1"])
@@ -348,7 +345,7 @@ def network_loss(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) ->
 def reference_gradients(
     params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Central-difference gradients of :func:`network_loss`, parameter by parameter (helpers.gradient)."""
+    """Central-difference gradients of :func:`network_loss`, parameter by parameter."""
     grads = {}
     for name in PARAMETER_NAMES:
         shape = params[name].shape
@@ -470,7 +467,7 @@ def expect_fixed_backward(
 
 
 def lesson_network(seed: int = 6) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """The parameters and XOR data the lesson's bug hunt starts from (same recipe as the notebook)."""
+    """The parameters and XOR data the lesson's bug hunt starts from (the notebook's recipe)."""
     rng = np.random.default_rng(seed)
     params = {
         "W1": rng.uniform(-1, 1, (2, 4)),
@@ -478,12 +475,11 @@ def lesson_network(seed: int = 6) -> tuple[dict[str, np.ndarray], np.ndarray, np
         "W2": rng.uniform(-1, 1, (4, 1)),
         "b2": rng.uniform(-1, 1, (1, 1)),
     }
-    X = _array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    y = _array([[0.0], [1.0], [1.0], [0.0]])
+    X, y = xor_data()
     return params, X, y
 
 
-@exercise(LESSON, "Fixed backward pass", "fixed_backward")
+@exercise(LESSON, "Exercise 06.4 · The fix", "fixed_backward")
 def check_fixed_backward(fixed_backward: Callable[..., Any]) -> None:
     """Visible test of ``fixed_backward(params, X, y)``: the lesson's network and XOR data."""
     params, X, y = lesson_network()
@@ -493,7 +489,7 @@ def check_fixed_backward(fixed_backward: Callable[..., Any]) -> None:
 # --------------------------------------------------------------------------- bug hunt
 
 
-@exercise(LESSON, "Bug hunt: the buggy parameters", "buggy_parameters")
+@exercise(LESSON, "Exercise 06.3 · The bug hunt", "buggy_parameters")
 def check_buggy_parameters(buggy_parameters: Any) -> None:
     """Visible test: ``buggy_parameters`` is a set of parameter names (which ones is hidden)."""
     if buggy_parameters is None:
@@ -537,7 +533,8 @@ def expect_buggy_parameters(buggy_parameters: Any, truth: set[str]) -> None:
         if missed:
             details.append(f"{len(missed)} buggy parameter(s) missing from your set")
         details.append(
-            "check each parameter on its own and list those whose relative error fails (> 1e-4)"
+            "check each parameter on its own and list those whose relative error fails "
+            f"(> {FAIL_ABOVE:g})"
         )
         raise CheckFailure(
             "buggy_parameters is not the set of parameters whose gradients are wrong.", details
@@ -550,7 +547,7 @@ def expect_buggy_parameters(buggy_parameters: Any, truth: set[str]) -> None:
 def expect_worst_coordinate(
     worst_coordinate: Callable[..., Any], f: Callable[..., Any], grad_f: Callable[..., Any], x: Any
 ) -> None:
-    """Require ``worst_coordinate(f, grad_f, x)`` to return argmax_i |grad_f(x)_i - numeric_i| (h = 1e-5)."""
+    """Require ``worst_coordinate(f, grad_f, x)`` = argmax_i |grad_f(x)_i - numeric_i|, h = 1e-5."""
     x = _array(x, dtype=_float64)
     shown = describe_call("worst_coordinate", f, grad_f, x)
     got = call(worst_coordinate, f, grad_f, x, name="worst_coordinate")
@@ -563,7 +560,7 @@ def expect_worst_coordinate(
             [
                 f"call : {shown}",
                 f"got  : {type(got).__name__}: {got!r}",
-                "return the index i (e.g. int(np.argmax(...))), not the difference itself",
+                "return the index i of the coordinate (a Python int), not the difference itself",
             ],
         )
     if int(got) == expected:
@@ -611,7 +608,7 @@ def _bumpy_grad_buggy(x: np.ndarray) -> np.ndarray:
     return g
 
 
-@exercise(LESSON, "Coding challenge: worst coordinate", "worst_coordinate")
+@exercise(LESSON, "Challenge 06 · Worst coordinate", "worst_coordinate")
 def check_worst_coordinate(worst_coordinate: Callable[..., Any]) -> None:
     """Visible test of ``worst_coordinate(f, grad_f, x, h=1e-5)``."""
     expect_worst_coordinate(
@@ -624,14 +621,14 @@ def check_worst_coordinate(worst_coordinate: Callable[..., Any]) -> None:
 QUIZ = (
     "q1_absolute_error_is_scale_free",
     "q2_forward_reports_larger_error",
-    "q3_smaller_h_is_always_better",
+    "q3_one_direction_needs_two_evaluations",
     "q4_kink_failure_proves_a_bug",
     "q5_float32_can_raise_false_alarms",
     "q6_per_parameter_checks_localise_bugs",
 )
 
 
-check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz")
+check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz 06")
 
 
 __all__ = [
