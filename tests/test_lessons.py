@@ -52,8 +52,6 @@ lessons = pytest.mark.parametrize("lesson", LESSONS)
 # course-wide unique ids). Their cases of the tests marked @converted are expected to fail;
 # delete an entry when its branch is merged.
 NOT_CONVERTED = {
-    "01_derivatives",
-    "02_chain_rule",
     "03_gradients",
     "04_gradient_descent",
     "05_backprop_xor",
