@@ -89,8 +89,9 @@ def run(quick: bool = False, lessons: list[str] | None = None) -> list[LessonRun
         print(f"  {lesson:<22} {r.cells:7.1f}s {r.kernel_start:12.1f}s  {r.errors}")
     total = sum(r.cells for r in runs)
     every = len(chosen) == len(course.present_lessons())
+    met = verdict(total <= TOTAL_LIMIT_SECONDS)
     target = (
-        f"(limit <= {TOTAL_LIMIT_SECONDS:.0f} s for all lessons: {verdict(total <= TOTAL_LIMIT_SECONDS)})"
+        f"(limit <= {TOTAL_LIMIT_SECONDS:.0f} s for all lessons: {met})"
         if every
         else f"({len(chosen)} of {len(course.present_lessons())} lessons: no limit applies)"
     )

@@ -224,7 +224,7 @@ TIERS = ("Starter", "Intermediate", "Advanced")
 
 
 def graded_items(lesson):
-    """``(heading, match, [graded cells' (grade_id, points)])`` per graded-item heading, and problems.
+    """``(heading, match, [(grade_id, points)])`` per graded-item heading, and the problems found.
 
     A graded cell belongs to the nearest item heading above it; any other heading of level 1-3
     ends the item.
