@@ -3,7 +3,8 @@
 For each lesson the release
 
 1. rewrites the standard cells of the SOLUTION notebook from ``[tool.course]`` in
-   pyproject.toml - every Colab badge link and the source of the cell tagged ``setup`` - and
+   pyproject.toml - every Colab badge link, the source of the cell tagged ``setup`` and the
+   quiz feedback cell after each ``test_quiz_NN`` cell (:mod:`autograder.quiz_feedback`) - and
    stores it in normal form (:mod:`autograder.notebooks`: no outputs, stable metadata);
 2. copies that lesson into a temporary course directory with the course's
    ``nbgrader_config.py`` and runs nbgrader's own ``GenerateAssignment`` converter there, in
@@ -27,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import course
+from . import course, quiz_feedback
 from .notebooks import dumps, normalise, reads
 
 
@@ -111,6 +112,7 @@ def prepared_solution(lesson: str, root: Path = course.ROOT) -> str:
     path = course.solution_path(lesson, root)
     nb = reads(path.read_text(encoding="utf-8"), where=str(path.relative_to(root)))
     apply_standard_cells(nb, lesson, course.settings(root))
+    quiz_feedback.apply(nb, lesson, quiz_feedback.enabled(root))
     return dumps(normalise(nb))
 
 

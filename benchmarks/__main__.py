@@ -2,7 +2,8 @@
 
 ``--quick`` runs every section with fewer repeats and epochs, so it finishes in seconds; its
 timings are not meaningful, but every figure is printed (``tests/test_benchmarks.py`` checks
-that). The full run takes well under a minute on a 2-core machine.
+that). The "lessons" section runs every lesson's solutions notebook in a fresh kernel (only
+the first lesson with ``--quick``). The full run takes about a minute on a 2-core machine.
 
 Grading throughput is a separate command, ``python -m benchmarks.grading``: it runs real
 nbgrader and takes minutes.
@@ -17,12 +18,13 @@ import time
 
 import numpy as np
 
-from . import accuracy, gradient_speed, training_speed
+from . import accuracy, gradient_speed, lessons, training_speed
 
 SECTIONS = {
     "gradient": gradient_speed.run,
     "training": training_speed.run,
     "accuracy": accuracy.run,
+    "lessons": lessons.run,
 }
 
 

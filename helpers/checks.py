@@ -549,3 +549,113 @@ def _in_colab() -> bool:
     import sys
 
     return "google.colab" in sys.modules
+
+
+# --------------------------------------------------------------------------- quiz feedback
+
+
+@dataclass(frozen=True)
+class QuizItem:
+    """One true/false item as the feedback cell shows it."""
+
+    name: str
+    status: str  # "right", "wrong" or "not answered"
+    reason: str  # empty while the item is not answered: the reason would give the key away
+
+
+@dataclass(frozen=True)
+class QuizFeedback:
+    """What :func:`quiz_feedback` found: one row per quiz item, shown as text or HTML."""
+
+    title: str
+    items: tuple[QuizItem, ...]
+
+    @property
+    def right(self) -> int:
+        return sum(i.status == "right" for i in self.items)
+
+    @property
+    def answered(self) -> int:
+        return sum(i.status != "not answered" for i in self.items)
+
+    def _summary(self) -> str:
+        if not self.answered:
+            return (
+                f"{self.title}: no answer yet. Replace each None above with True or False, "
+                "run the quiz cells, then run this cell again."
+            )
+        return f"{self.title}: {self.right} of {len(self.items)} right ({self.answered} answered)"
+
+    def __str__(self) -> str:
+        mark = {"right": "✔", "wrong": "✘", "not answered": "·"}
+        lines = [self._summary()]
+        for i in self.items:
+            reason = f" - {i.reason}" if i.reason else ""
+            lines.append(f"  {mark[i.status]} {i.status:<12} {i.name}{reason}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        # Colour is never the only cue: every row says right/wrong and carries a symbol.
+        style = {
+            "right": ("✔", "#1a7f37"),
+            "wrong": ("✘", "#cf222e"),
+            "not answered": ("·", "#6e7781"),
+        }
+        rows = "".join(
+            f"<tr><td style='color:{style[i.status][1]};font-weight:bold'>"
+            f"{style[i.status][0]} {i.status}</td><td><code>{html.escape(i.name)}</code></td>"
+            f"<td style='text-align:left'>{html.escape(i.reason)}</td></tr>"
+            for i in self.items
+        )
+        return (
+            f"<p>{html.escape(self._summary())}</p><table><tr><th>verdict</th><th>item</th>"
+            f"<th style='text-align:left'>why</th></tr>{rows}</table>"
+        )
+
+
+def encode_quiz_key(title: str, items: list[tuple[str, bool, str]]) -> str:
+    """The text a feedback cell carries: base64 of JSON, so the key is not read at a glance.
+
+    Self-study feedback, not security: anyone can decode it.
+    """
+    import base64
+    import json
+
+    data = {"title": title, "items": [[n, _bool(a), r] for n, a, r in items]}
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def decode_quiz_key(key: str) -> tuple[str, list[tuple[str, bool, str]]]:
+    """The title and ``(name, answer, reason)`` items of :func:`encode_quiz_key`'s text."""
+    import base64
+    import json
+
+    data = json.loads(base64.b64decode(key.encode("ascii")).decode("utf-8"))
+    return data["title"], [(n, _bool(a), r) for n, a, r in data["items"]]
+
+
+def quiz_feedback(namespace: dict[str, Any], key: str) -> QuizFeedback:
+    """Right or wrong, and why, for each quiz answer defined in ``namespace``.
+
+    The cell the release writes after a quiz's test cell calls this with ``globals()`` and the
+    encoded key (:func:`encode_quiz_key`). An item still ``None`` (or anything but a bool) is
+    "not answered" and its reason stays hidden. Plain display (text and HTML, no widgets), so
+    it shows the same in JupyterLab, Colab and exported HTML.
+    """
+    title, items = decode_quiz_key(key)
+    rows = []
+    for name, answer, reason in items:
+        value = namespace.get(name)
+        if not _isinstance(value, (bool, np.bool_)):
+            rows.append(QuizItem(name, "not answered", ""))
+        elif _bool(value) is answer:
+            rows.append(QuizItem(name, "right", reason))
+        else:
+            rows.append(QuizItem(name, "wrong", reason))
+    return QuizFeedback(title, tuple(rows))

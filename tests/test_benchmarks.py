@@ -70,6 +70,14 @@ def test_quick_benchmark_prints_the_training_ratio_against_its_target(quick_outp
     assert "XOR solved from seed 0 within 5000 epochs: yes" in quick_output
 
 
+def test_quick_benchmark_runs_the_first_lesson_in_a_fresh_kernel_and_prints_its_time(
+    quick_output,
+):
+    section = quick_output.split("Lessons: each solutions notebook")[1]
+    assert re.search(r"^\s+01_derivatives\s+\d+\.\ds\s+\d+\.\ds\s+0$", section, re.MULTILINE)
+    assert re.search(r"total of the lessons' cells: \d+\.\d s \(1 of \d lessons", section)
+
+
 @pytest.mark.parametrize(
     "quantity",
     [

@@ -37,10 +37,20 @@ def failure(checker, *args, **kwargs) -> str:
 @pytest.mark.parametrize(
     "case", [(1.5, 0.8, -1.3, 0.5), (-0.6, 2.0, 0.7, -0.2), (3.0, -0.4, 1.7, 2.0)]
 )
-def test_mini_network_reference_agrees_with_central_differences(case):
+def test_tanh_network_reference_agrees_with_central_differences(case):
     x0, w1, w2, y = case
-    numeric = helpers.gradient(lambda w: (w[1] * sig(w[0] * x0) - y) ** 2, np.array([w1, w2]))
-    assert helpers.relative_error(np.array(ex.mini_network_reference(*case)), numeric) < 1e-8
+    numeric = helpers.gradient(lambda w: (w[1] * np.tanh(w[0] * x0) - y) ** 2, np.array([w1, w2]))
+    assert helpers.relative_error(np.array(ex.tanh_network_reference(*case)), numeric) < 1e-8
+
+
+@pytest.mark.parametrize("x0", [0.9, -0.4, 1.7, -1.1])
+def test_fork_reference_agrees_with_central_differences(x0):
+    def loss(t):
+        u = 3 * t - 1
+        return u**2 * np.sin(u)
+
+    assert helpers.relative_error(right_fork(x0), helpers.central_difference(loss, x0)) < 1e-8
+    ex.expect_fork_gradient(right_fork, x0)
 
 
 @pytest.mark.parametrize("weights", [(1.5, -2.0, 0.7), (0.9, 2.5, -1.1, 1.8), (-0.5,)])
@@ -56,59 +66,59 @@ def test_chain_reference_agrees_with_central_differences(weights):
 @pytest.mark.parametrize(
     "answer",
     [
-        4 * x * sympy.cos(2 * x**2),
-        sympy.cos(2 * x**2) * 2 * (2 * x),
-        4 * x * (1 - 2 * sympy.sin(x**2) ** 2),
-        sympy.Derivative(sympy.sin(2 * x**2), x),
+        3 * sympy.cos(3 * x) * sympy.exp(sympy.sin(3 * x)),
+        sympy.exp(sympy.sin(3 * x)) * sympy.cos(3 * x) * 3,
+        3 * (4 * sympy.cos(x) ** 3 - 3 * sympy.cos(x)) * sympy.exp(sympy.sin(3 * x)),
+        sympy.Derivative(sympy.exp(sympy.sin(3 * x)), x),
     ],
     ids=["textbook", "unsimplified", "trig identity", "unevaluated Derivative"],
 )
 def test_symbolic_answer_accepts_every_equivalent_form(answer):
-    ex.check_derivative_sin_2x2(answer)
+    ex.check_derivative_exp_sin(answer)
 
 
 def test_symbolic_answer_matches_symbols_by_name_not_by_assumptions():
     t = sympy.Symbol("x", real=True)
-    ex.check_derivative_sin_2x2(sympy.diff(sympy.sin(2 * t**2), t))
+    ex.check_derivative_exp_sin(sympy.diff(sympy.exp(sympy.sin(3 * t)), t))
 
 
 @pytest.mark.parametrize(
     "answer, diagnosis",
     [
-        (sympy.cos(2 * x**2), "forgot the inner derivative"),
-        (2 * x * sympy.cos(2 * x**2), "that of x^2"),
-        (4 * x * sympy.sin(2 * x**2), "not sin"),
-        (sympy.cos(4 * x), "cos(4x)"),
+        (sympy.cos(3 * x) * sympy.exp(sympy.sin(3 * x)), "innermost factor"),
+        (3 * sympy.exp(sympy.sin(3 * x)), "middle factor"),
+        (sympy.exp(sympy.sin(3 * x)), "itself"),
+        (3 * sympy.cos(3 * x) * sympy.exp(sympy.cos(3 * x)), "keeps its inside"),
     ],
 )
 def test_symbolic_answer_names_the_likely_mistake(answer, diagnosis):
-    message = failure(ex.check_derivative_sin_2x2, answer)
+    message = failure(ex.check_derivative_exp_sin, answer)
     assert "likely mistake" in message and diagnosis in message
     assert "expected value" in message and "relative error" in message
 
 
 def test_symbolic_answer_never_shows_the_expected_formula():
-    message = failure(ex.check_derivative_sin_2x2, sympy.cos(2 * x**2))
-    assert "4*x*cos" not in message
+    message = failure(ex.check_derivative_exp_sin, sympy.exp(sympy.sin(3 * x)))
+    assert str(3 * sympy.cos(3 * x) * sympy.exp(sympy.sin(3 * x))) not in message
 
 
 @pytest.mark.parametrize(
     "answer, summary",
     [
-        ("4*x*cos(2*x**2)", "is a string"),
+        ("3*cos(3*x)*exp(sin(3*x))", "is a string"),
         (None, "is None"),
         (lambda v: 4 * v, "is a Python function"),
         ((4 * x, sympy.cos(x)), "not a single expression"),
-        (4 * sympy.Symbol("t") * sympy.cos(2 * x**2), "symbols the exercise does not have"),
+        (3 * sympy.Symbol("t") * sympy.cos(3 * x), "symbols the exercise does not have"),
     ],
     ids=["string", "None", "lambda", "tuple", "stranger symbol"],
 )
 def test_symbolic_answer_of_the_wrong_kind_gets_a_clear_summary(answer, summary):
-    assert summary in failure(ex.check_derivative_sin_2x2, answer).splitlines()[0]
+    assert summary in failure(ex.check_derivative_exp_sin, answer).splitlines()[0]
 
 
 def test_symbolic_answer_without_a_real_value_fails_with_a_message():
-    message = failure(ex.check_derivative_sin_2x2, sympy.sqrt(x - 5))
+    message = failure(ex.check_derivative_exp_sin, sympy.sqrt(x - 5))
     assert "not a real number" in message
 
 
@@ -142,7 +152,8 @@ def test_quotient_answer_names_the_unsquared_denominator():
 )
 def test_sigmoid_derivative_accepts_every_correct_formula(fn):
     ex.check_sigmoid_derivative(fn)
-    ex.check_sigmoid_derivative(fn, points=(-0.7, 2.6, 5.0), array=[[-2.5, 0.2], [1.1, -6.0]])
+    for z in (-0.7, 2.6, 5.0, [[-2.5, 0.2], [1.1, -6.0]]):
+        ex.expect_sigmoid_derivative(fn, z)
 
 
 @pytest.mark.parametrize(
@@ -182,42 +193,67 @@ def test_unwritten_answer_says_it_is_not_written_yet():
     assert "not written yet" in failure(ex.check_sigmoid_derivative, sigmoid_derivative)
 
 
-# --------------------------------------------------------------------------- mini network
+# --------------------------------------------------------------------------- tanh network
 
 
-def right_mini_network(x0, w1, w2, y):
-    a = sig(w1 * x0)
+def right_tanh_network(x0, w1, w2, y):
+    a = np.tanh(w1 * x0)
     d = 2 * (w2 * a - y)
-    return d * w2 * a * (1 - a) * x0, d * a
+    return d * w2 * (1 - a**2) * x0, d * a
 
 
 @pytest.mark.parametrize("wrap", [tuple, list, np.array], ids=["tuple", "list", "array"])
-def test_mini_network_accepts_any_pair_container(wrap):
-    ex.check_mini_network_gradients(lambda *a: wrap(right_mini_network(*a)))
+def test_tanh_network_accepts_any_pair_container(wrap):
+    ex.check_tanh_network_gradients(lambda *a: wrap(right_tanh_network(*a)))
 
 
 @pytest.mark.parametrize(
     "wrong, diagnosis",
     [
-        (lambda *a: right_mini_network(*a)[::-1], "order is (dL/dw1, dL/dw2)"),
+        (lambda *a: right_tanh_network(*a)[::-1], "order is (dL/dw1, dL/dw2)"),
         (
-            lambda *a: (right_mini_network(*a)[0] / a[0], right_mini_network(*a)[1]),
+            lambda *a: (right_tanh_network(*a)[0] / a[0], right_tanh_network(*a)[1]),
             "factor x from dz1/dw1",
         ),
-        (lambda *a: (right_mini_network(*a)[0] / a[2], right_mini_network(*a)[1]), "factor w2"),
-        (lambda *a: tuple(g / 2 for g in right_mini_network(*a)), "factor 2"),
-        (lambda *a: tuple(-g for g in right_mini_network(*a)), "sign is flipped"),
+        (lambda *a: (right_tanh_network(*a)[0] / a[2], right_tanh_network(*a)[1]), "factor w2"),
+        (lambda *a: tuple(g / 2 for g in right_tanh_network(*a)), "factor 2"),
+        (lambda *a: tuple(-g for g in right_tanh_network(*a)), "sign is flipped"),
     ],
     ids=["swapped", "no x", "no w2", "no 2", "sign"],
 )
-def test_mini_network_names_the_likely_mistake(wrong, diagnosis):
-    assert diagnosis in failure(ex.check_mini_network_gradients, wrong)
+def test_tanh_network_names_the_likely_mistake(wrong, diagnosis):
+    assert diagnosis in failure(ex.check_tanh_network_gradients, wrong)
 
 
-def test_mini_network_returning_one_number_is_told_to_return_two():
+def test_tanh_network_returning_one_number_is_told_to_return_two():
     assert "two numbers" in failure(
-        ex.check_mini_network_gradients, lambda *a: right_mini_network(*a)[0]
+        ex.check_tanh_network_gradients, lambda *a: right_tanh_network(*a)[0]
     )
+
+
+# --------------------------------------------------------------------------- a value used twice
+
+
+def right_fork(t):
+    u = 3 * t - 1
+    return 3 * (2 * u * np.sin(u) + u**2 * np.cos(u))
+
+
+@pytest.mark.parametrize(
+    "wrong, diagnosis",
+    [
+        (lambda t: 3 * 2 * (3 * t - 1) * np.sin(3 * t - 1), "only the path through p"),
+        (lambda t: 3 * (3 * t - 1) ** 2 * np.cos(3 * t - 1), "only the path through q"),
+        (lambda t: right_fork(t) / 3, "forgot du/dx"),
+    ],
+    ids=["path p only", "path q only", "no du/dx"],
+)
+def test_fork_gradient_names_the_likely_mistake(wrong, diagnosis):
+    assert diagnosis in failure(ex.check_fork_gradient, wrong)
+
+
+def test_fork_gradient_returning_none_is_told_so():
+    assert "returned None" in failure(ex.check_fork_gradient, lambda t: None)
 
 
 # --------------------------------------------------------------------------- numerical gradients and the chain
@@ -225,20 +261,20 @@ def test_mini_network_returning_one_number_is_told_to_return_two():
 
 def central_network(x0, w1, w2, y, h=1e-5):
     def L(a, b):
-        return (b * sig(a * x0) - y) ** 2
+        return (b * np.tanh(a * x0) - y) ** 2
 
     return (L(w1 + h, w2) - L(w1 - h, w2)) / (2 * h), (L(w1, w2 + h) - L(w1, w2 - h)) / (2 * h)
 
 
 def forward_network(x0, w1, w2, y, h=1e-5):
     def L(a, b):
-        return (b * sig(a * x0) - y) ** 2
+        return (b * np.tanh(a * x0) - y) ** 2
 
     return (L(w1 + h, w2) - L(w1, w2)) / h, (L(w1, w2 + h) - L(w1, w2)) / h
 
 
-def test_numerical_network_gradients_accepts_central_differences_with_the_given_step():
-    ex.check_numerical_network_gradients(central_network)
+def test_numerical_tanh_gradients_accepts_central_differences_with_the_given_step():
+    ex.check_numerical_tanh_gradients(central_network)
 
 
 @pytest.mark.parametrize(
@@ -256,8 +292,8 @@ def test_numerical_network_gradients_accepts_central_differences_with_the_given_
     ],
     ids=["forward", "h ignored", "divided by h"],
 )
-def test_numerical_network_gradients_names_the_likely_mistake(wrong, diagnosis):
-    assert diagnosis in failure(ex.check_numerical_network_gradients, wrong)
+def test_numerical_tanh_gradients_names_the_likely_mistake(wrong, diagnosis):
+    assert diagnosis in failure(ex.check_numerical_tanh_gradients, wrong)
 
 
 def test_chain_gradients_accepts_finite_differences_of_the_forward_pass():

@@ -1,10 +1,11 @@
-"""Visible checks of Lesson 02 (the chain rule).
+"""Checks for Lesson 02, the chain rule.
 
-Each checker calls the student's answer on inputs chosen so that the typical wrong formulas
-land far from the right one, and names the likely mistake when a wrong value matches one.
-Symbolic answers are compared by equivalence (``sympy.simplify(got - expected) == 0``, then
-numerically at a few points), never by their string: ``4*x*cos(2*x**2)`` and
-``2*x*2*cos(2*x**2)`` are the same answer.
+Per exercise, ``expect_<name>(student, *inputs)`` checks one input (hidden tests call these
+with inputs of their own) and ``check_<name>(student)`` is the visible test, a few ``expect_``
+calls registered for :func:`helpers.progress`. Inputs are chosen so that the typical wrong
+formulas land far from the right one, and the likely mistake is named when a wrong value
+matches one. Symbolic answers are compared by equivalence (:mod:`.symbolic`), never by their
+string. Expected values come from the textbook formulas here, never from student code.
 """
 
 from __future__ import annotations
@@ -22,175 +23,59 @@ from ..checks import (
     describe_call,
     exercise,
     quiz_exercise,
-    relative_error,
+    require_returned,
 )
+from ..mlp import sigmoid as _sigmoid
+from .symbolic import check_expression, symbol_x
 
 LESSON = "02_chain_rule"
 
 # Bound at import time, before student code can rebind them (see helpers.checks).
-_exp = np.exp
 _asarray = np.asarray
 _array = np.array
 _isinstance = isinstance
-
-
-def _sigmoid(z: Any) -> Any:
-    """The logistic function 1 / (1 + e^-z), written so that no |z| overflows."""
-    z = _asarray(z, dtype=float)
-    ez = _exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
+_tanh = math.tanh
+_sin = math.sin
+_cos = math.cos
 
 
 # --------------------------------------------------------------------------- symbolic answers
 
 
-def _sample_points(n_vars: int) -> list[tuple[float, ...]]:
-    # Irregular values away from 0 and 1, where many wrong formulas happen to agree.
-    base = (0.7, -1.3, 1.9, 0.45, -0.35)
-    return [tuple(base[(i + k) % len(base)] for k in range(n_vars)) for i in range(3)]
-
-
-def _numeric(expr: Any, variables: Sequence[Any], point: tuple[float, ...]) -> float:
-    """The real value of ``expr`` at ``point``; nan when it has none (complex, undefined, unknown function)."""
-    try:
-        value = complex(expr.subs(dict(zip(variables, point))).evalf())
-    except (TypeError, ValueError, ArithmeticError):
-        return math.nan
-    if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
-        return math.nan
-    return value.real
-
-
-def _close(a: float, b: float) -> bool:
-    # nan (no real value) never counts as close: written so that nan compares False
-    return relative_error(a, b) <= 1e-10
-
-
-def _rel(a: float, b: float) -> str:
-    err = relative_error(a, b)
-    return "not a real number" if math.isnan(err) else f"{err:.2e}"
-
-
-def check_expression(
-    name: str,
-    got: Any,
-    expected: Any,
-    variables: Sequence[Any],
-    *,
-    mistakes: dict[str, Any] | None = None,
-) -> None:
-    """Require a SymPy expression equivalent to ``expected``.
-
-    Equivalent means ``sympy.simplify(got - expected) == 0``; when SymPy cannot decide, the
-    two are compared at three points (relative error <= 1e-10). Symbols are matched by name,
-    so ``Symbol('x', real=True)`` counts as ``x``. The message never shows the expected
-    formula, only its values at a point.
-    """
+def expect_derivative_exp_sin(derivative_exp_sin: Any) -> None:
+    """Require a SymPy expression equivalent to d/dx e^(sin 3x) = 3 cos(3x) e^(sin 3x)."""
     import sympy
 
-    names = ", ".join(str(v) for v in variables)
-    if got is None:
-        raise CheckFailure(
-            f"{name} is None.", ["assign a SymPy expression to it, then run the cell"]
-        )
-    if _isinstance(got, str):
-        raise CheckFailure(
-            f"{name} is a string, not a SymPy expression.",
-            [
-                f"build it from the symbols {names} and sympy functions (sympy.sin, sympy.cos, ...),",
-                "or turn the text into an expression with sympy.sympify(...)",
-            ],
-        )
-    if callable(got) and not _isinstance(got, sympy.Basic):
-        raise CheckFailure(
-            f"{name} is a Python function, not a SymPy expression.",
-            [
-                f"write the derivative as an expression in {names}, e.g. 3*x**2, without def or lambda"
-            ],
-        )
-    try:
-        expr = sympy.sympify(got)
-    except (sympy.SympifyError, TypeError):
-        raise CheckFailure(f"{name} is a {type(got).__name__}, not a SymPy expression.") from None
-    if not _isinstance(expr, sympy.Expr):
-        raise CheckFailure(
-            f"{name} is a {type(expr).__name__}, not a single expression.",
-            ["give the derivative itself (for example 2*x), not an equation, list or tuple"],
-        )
-    expr = expr.doit()
-    by_name = {str(v): v for v in variables}
-    strangers = sorted(str(s) for s in expr.free_symbols if str(s) not in by_name)
-    if strangers:
-        raise CheckFailure(
-            f"{name} uses symbols the exercise does not have.",
-            [f"unexpected : {', '.join(strangers)}", f"use only    : {names}"],
-        )
-    expr = expr.subs({s: by_name[str(s)] for s in expr.free_symbols}, simultaneous=True)
-    if sympy.simplify(expr - expected) == 0:
-        return
-    points = _sample_points(len(variables))
-    got_values = [_numeric(expr, variables, p) for p in points]
-    exp_values = [_numeric(expected, variables, p) for p in points]
-    agree = [_close(g, e) for g, e in zip(got_values, exp_values)]
-    if all(agree):
-        return  # equal where it matters; SymPy's simplify just could not prove it
-    where = agree.index(False)
-    at = ", ".join(f"{v} = {p}" for v, p in zip(variables, points[where]))
-    details = [
-        f"at             : {at}",
-        f"expected value : {exp_values[where]:.12g}",
-        f"your value     : {got_values[where]:.12g}",
-        f"relative error : {_rel(got_values[where], exp_values[where])}",
-        f"your answer    : {expr}",
-    ]
-    for description, wrong in (mistakes or {}).items():
-        wrong_values = [_numeric(wrong, variables, p) for p in points]
-        if all(_close(g, w) for g, w in zip(got_values, wrong_values)):
-            details.append(f"likely mistake : {description}")
-            break
-    raise CheckFailure(f"{name} is not equivalent to the derivative asked for.", details)
-
-
-def _x():
-    import sympy
-
-    return sympy.Symbol("x")
-
-
-@exercise(LESSON, "Chain rule in SymPy: d/dx sin(2x^2)", "derivative_sin_2x2")
-def check_derivative_sin_2x2(derivative_sin_2x2: Any) -> None:
-    """d/dx sin(2x^2) = cos(2x^2) * 4x."""
-    import sympy
-
-    x = _x()
+    x = symbol_x()
+    outer = sympy.exp(sympy.sin(3 * x))
     check_expression(
-        "derivative_sin_2x2",
-        derivative_sin_2x2,
-        4 * x * sympy.cos(2 * x**2),
+        "derivative_exp_sin",
+        derivative_exp_sin,
+        3 * sympy.cos(3 * x) * outer,
         [x],
         mistakes={
-            "forgot the inner derivative: d/dx (2x^2) = 4x multiplies cos(2x^2)": sympy.cos(
-                2 * x**2
-            ),
-            "inner derivative 2x is that of x^2, not of 2x^2 (it is 4x)": 2
-            * x
-            * sympy.cos(2 * x**2),
-            "outer derivative of sin is cos, not sin": 4 * x * sympy.sin(2 * x**2),
-            "outer derivative of sin is +cos, not -cos": -4 * x * sympy.cos(2 * x**2),
-            "differentiated the inside and then took cos of that: cos(4x) is not the chain rule": sympy.cos(
-                4 * x
-            ),
-            "this is sin(2x^2) itself, not its derivative": sympy.sin(2 * x**2),
+            "forgot the innermost factor: d/dx (3x) = 3": sympy.cos(3 * x) * outer,
+            "forgot the middle factor: d/dx sin(3x) = 3 cos(3x) multiplies e^(sin 3x)": 3 * outer,
+            "this is e^(sin 3x) itself, not its derivative": outer,
+            "the outer function e^u keeps its inside: e^(sin 3x), not e^(cos 3x)": 3
+            * sympy.cos(3 * x)
+            * sympy.exp(sympy.cos(3 * x)),
+            "the derivative of sin is +cos": -3 * sympy.cos(3 * x) * outer,
         },
     )
 
 
-@exercise(LESSON, "Quotient rule as a chain rule: d/dx sin(x)/(1+x^2)", "derivative_quotient")
-def check_derivative_quotient(derivative_quotient: Any) -> None:
-    """d/dx [sin(x) (1+x^2)^-1] = cos(x)/(1+x^2) - 2x sin(x)/(1+x^2)^2."""
+@exercise(LESSON, "Exercise 02.1 · The chain rule in SymPy", "derivative_exp_sin")
+def check_derivative_exp_sin(derivative_exp_sin: Any) -> None:
+    """Visible test of ``derivative_exp_sin``."""
+    expect_derivative_exp_sin(derivative_exp_sin)
+
+
+def expect_derivative_quotient(derivative_quotient: Any) -> None:
+    """Require d/dx [sin(x) (1+x^2)^-1] = cos(x)/(1+x^2) - 2x sin(x)/(1+x^2)^2."""
     import sympy
 
-    x = _x()
+    x = symbol_x()
     u, v = sympy.sin(x), 1 + x**2
     check_expression(
         "derivative_quotient",
@@ -205,21 +90,24 @@ def check_derivative_quotient(derivative_quotient: Any) -> None:
                 2 * x * u - sympy.cos(x) * v
             )
             / v**2,
-            "the chain rule on (1+x^2)^-1 gives -(1+x^2)^-2 * 2x: the factor 2x is missing": sympy.cos(
-                x
-            )
-            / v
+            "the chain rule on (1+x^2)^-1 also needs the inner derivative 2x": sympy.cos(x) / v
             - u / v**2,
             "only the first term: the derivative of 1/(1+x^2) is missing": sympy.cos(x) / v,
         },
     )
 
 
+@exercise(LESSON, "Exercise 02.3 · The quotient rule as a chain rule", "derivative_quotient")
+def check_derivative_quotient(derivative_quotient: Any) -> None:
+    """Visible test of ``derivative_quotient``."""
+    expect_derivative_quotient(derivative_quotient)
+
+
 # --------------------------------------------------------------------------- sigmoid derivative
 
 
 def _with_array_hint(failure: CheckFailure) -> CheckFailure:
-    if "TypeError" in failure.summary:
+    if "TypeError" in failure.summary or "TypeError" in str(failure):
         return CheckFailure(
             failure.summary,
             list(failure.details)
@@ -228,71 +116,46 @@ def _with_array_hint(failure: CheckFailure) -> CheckFailure:
     return failure
 
 
-@exercise(LESSON, "Sigmoid derivative", "sigmoid_derivative")
-def check_sigmoid_derivative(
-    sigmoid_derivative: Callable[..., Any],
-    points: Sequence[float] = (1.5, -2.0, 0.0),
-    array: Sequence[float] = (-4.0, -1.0, 0.0, 0.5, 3.0),
-) -> None:
-    """sigma'(z) = sigma(z) (1 - sigma(z)), for single numbers and element-wise on arrays."""
-    for z in list(points) + [_array(array, dtype=float)]:
-        try:
-            got = call(sigmoid_derivative, z)
-        except CheckFailure as failure:
-            raise _with_array_hint(failure) from None
-        s = _sigmoid(z)
-        zz = _asarray(z, dtype=float)
-        check(
-            "sigmoid_derivative",
-            got,
-            s * (1 - s),
-            call=describe_call("sigmoid_derivative", z),
-            rtol=1e-9,
-            mistakes={
-                "this is sigma(z), not its derivative sigma(z) * (1 - sigma(z))": s,
-                "applied s * (1 - s) to z itself: use s = sigma(z) first": zz * (1 - zz),
-                "1 - sigma(z)^2 is the pattern of tanh' (1 - tanh^2), not of sigma'": 1 - s**2,
-                "e^-z / (1 + e^-z) = 1 - sigma(z): the denominator (1 + e^-z) must be squared": 1
-                - s,
-                "the sign is flipped: sigma'(z) is never negative": -s * (1 - s),
-                "sigma(z) * (1 + sigma(z)): the factor is (1 - sigma(z))": s * (1 + s),
-            },
-            hint="sigma'(z) = sigma(z) * (1 - sigma(z)); it peaks at 0.25 when z = 0",
-        )
+def expect_sigmoid_derivative(sigmoid_derivative: Callable[..., Any], z: Any) -> None:
+    """Require ``sigmoid_derivative(z) == sigma(z) (1 - sigma(z))``, element-wise for arrays."""
+    z = _array(z, dtype=float) if not _isinstance(z, (int, float)) else z
+    try:
+        got = call(sigmoid_derivative, z)
+    except CheckFailure as failure:
+        raise _with_array_hint(failure) from None
+    s = _sigmoid(z)
+    zz = _asarray(z, dtype=float)
+    check(
+        "sigmoid_derivative",
+        got,
+        s * (1 - s),
+        call=describe_call("sigmoid_derivative", z),
+        rtol=1e-9,
+        mistakes={
+            "this is sigma(z), not its derivative": s,
+            "applied s * (1 - s) to z itself: compute s = sigma(z) first": zz * (1 - zz),
+            "1 - sigma(z)^2 is the pattern of tanh' (1 - tanh^2), not of sigma'": 1 - s**2,
+            "e^-z / (1 + e^-z) = 1 - sigma(z): the denominator must be squared": 1 - s,
+            "the sign is flipped: sigma'(z) is never negative": -s * (1 - s),
+            "sigma(z) * (1 + sigma(z)): the factor is (1 - sigma(z))": s * (1 + s),
+        },
+        hint="write sigma' in terms of sigma itself; it peaks at 0.25 when z = 0",
+    )
 
 
-# --------------------------------------------------------------------------- mini network
+@exercise(LESSON, "Exercise 02.2 · The sigmoid's derivative", "sigmoid_derivative")
+def check_sigmoid_derivative(sigmoid_derivative: Callable[..., Any]) -> None:
+    """Visible test: single numbers and an array, element-wise."""
+    for z in (1.5, -2.0, 0.0, [-4.0, -1.0, 0.0, 0.5, 3.0]):
+        expect_sigmoid_derivative(sigmoid_derivative, z)
 
 
-def _network_parts(x: float, w1: float, w2: float, y_true: float) -> dict[str, float]:
-    z1 = w1 * x
-    a1 = float(_sigmoid(z1))
-    pred = w2 * a1
-    dL_dpred = 2.0 * (pred - y_true)
-    da1_dz1 = a1 * (1.0 - a1)
-    return {
-        "z1": z1,
-        "a1": a1,
-        "pred": pred,
-        "dL_dpred": dL_dpred,
-        "da1_dz1": da1_dz1,
-        "dw1": dL_dpred * w2 * da1_dz1 * x,
-        "dw2": dL_dpred * a1,
-    }
-
-
-def mini_network_reference(x: float, w1: float, w2: float, y_true: float) -> tuple[float, float]:
-    """(dL/dw1, dL/dw2) for L = (w2 * sigma(w1 * x) - y_true)^2, by the chain rule."""
-    p = _network_parts(x, w1, w2, y_true)
-    return p["dw1"], p["dw2"]
+# --------------------------------------------------------------------------- tanh network
 
 
 def _as_pair(name: str, got: Any, shown: str) -> np.ndarray:
-    if got is None:
-        raise CheckFailure(
-            f"{name} returned None.", [f"call : {shown}", "end with `return dL_dw1, dL_dw2`"]
-        )
-    if _isinstance(got, dict) or _isinstance(got, (str, bytes)):
+    require_returned(name, got, shown, "end with `return dL_dw1, dL_dw2`")
+    if _isinstance(got, (dict, str, bytes)):
         raise CheckFailure(
             f"{name} returned a {type(got).__name__}.",
             [f"call : {shown}", "return the tuple (dL_dw1, dL_dw2)"],
@@ -306,103 +169,164 @@ def _as_pair(name: str, got: Any, shown: str) -> np.ndarray:
     if pair.shape != (2,):
         raise CheckFailure(
             f"{name} must return two numbers (dL/dw1, dL/dw2).",
-            [
-                f"call      : {shown}",
-                f"got shape : {pair.shape}",
-                "return the tuple (dL_dw1, dL_dw2)",
-            ],
+            [f"call      : {shown}", f"got shape : {pair.shape}"],
         )
     return pair
 
 
-@exercise(LESSON, "Gradients of the mini network", "mini_network_gradients")
-def check_mini_network_gradients(
-    mini_network_gradients: Callable[..., Any],
-    cases: Sequence[tuple[float, float, float, float]] = (
-        (1.5, 0.8, -1.3, 0.5),
-        (-0.6, 2.0, 0.7, -0.2),
-    ),
+def _tanh_parts(x: float, w1: float, w2: float, y_true: float) -> dict[str, float]:
+    a1 = _tanh(w1 * x)
+    dL_dpred = 2.0 * (w2 * a1 - y_true)
+    return {
+        "z1": w1 * x,
+        "a1": a1,
+        "dL_dpred": dL_dpred,
+        "dw1": dL_dpred * w2 * (1.0 - a1 * a1) * x,
+        "dw2": dL_dpred * a1,
+    }
+
+
+def tanh_network_reference(x: float, w1: float, w2: float, y_true: float) -> tuple[float, float]:
+    """(dL/dw1, dL/dw2) for L = (w2 tanh(w1 x) - y_true)^2, by the chain rule."""
+    p = _tanh_parts(x, w1, w2, y_true)
+    return p["dw1"], p["dw2"]
+
+
+def expect_tanh_network_gradients(
+    tanh_network_gradients: Callable[..., Any], x: float, w1: float, w2: float, y_true: float
 ) -> None:
-    """Both gradients of L = (w2 sigma(w1 x) - y)^2, in the order (dL/dw1, dL/dw2)."""
-    for x, w1, w2, y in cases:
-        shown = describe_call("mini_network_gradients", x, w1, w2, y)
-        got = _as_pair("mini_network_gradients", call(mini_network_gradients, x, w1, w2, y), shown)
-        p = _network_parts(x, w1, w2, y)
-        dw1, dw2 = p["dw1"], p["dw2"]
-        check(
-            "mini_network_gradients",
-            got,
-            _array([dw1, dw2]),
-            call=shown,
-            rtol=1e-9,
-            mistakes={
-                "returned (dL/dw2, dL/dw1): the order is (dL/dw1, dL/dw2)": [dw2, dw1],
-                "forgot the factor x from dz1/dw1 in dL/dw1": [dw1 / x, dw2],
-                "forgot the factor w2 from dpred/da1 on the way back to w1": [dw1 / w2, dw2],
-                "used sigma(z1) where sigma'(z1) = sigma(z1)(1 - sigma(z1)) belongs in dL/dw1": [
-                    p["dL_dpred"] * w2 * p["a1"] * x,
-                    dw2,
-                ],
-                "forgot the factor 2 from d(pred - y)^2 / dpred": [dw1 / 2, dw2 / 2],
-                "the sign is flipped: dL/dpred = 2 (pred - y_true), not 2 (y_true - pred)": [
-                    -dw1,
-                    -dw2,
-                ],
-                "used z1 = w1 x where a1 = sigma(z1) belongs in dL/dw2": [
-                    dw1,
-                    p["dL_dpred"] * p["z1"],
-                ],
-            },
-            hint="multiply the local derivatives along the path: dL/dpred, dpred/da1 = w2, "
-            "da1/dz1 = sigma'(z1), dz1/dw1 = x",
-        )
+    """Require both gradients of L = (w2 tanh(w1 x) - y)^2, in the order (dL/dw1, dL/dw2)."""
+    shown = describe_call("tanh_network_gradients", x, w1, w2, y_true)
+    got = _as_pair("tanh_network_gradients", call(tanh_network_gradients, x, w1, w2, y_true), shown)
+    p = _tanh_parts(x, w1, w2, y_true)
+    dw1, dw2 = p["dw1"], p["dw2"]
+    check(
+        "tanh_network_gradients",
+        got,
+        _array([dw1, dw2]),
+        call=shown,
+        rtol=1e-9,
+        mistakes={
+            "returned (dL/dw2, dL/dw1): the order is (dL/dw1, dL/dw2)": [dw2, dw1],
+            "forgot the factor x from dz1/dw1 in dL/dw1": [dw1 / x, dw2],
+            "forgot the factor w2 on the way back to w1": [dw1 / w2, dw2],
+            "used the sigmoid's derivative a(1 - a): tanh' = 1 - tanh^2": [
+                p["dL_dpred"] * w2 * p["a1"] * (1 - p["a1"]) * x,
+                dw2,
+            ],
+            "used tanh(z1) where tanh'(z1) = 1 - tanh(z1)^2 belongs in dL/dw1": [
+                p["dL_dpred"] * w2 * p["a1"] * x,
+                dw2,
+            ],
+            "forgot the factor 2 from d(pred - y)^2 / dpred": [dw1 / 2, dw2 / 2],
+            "the sign is flipped: dL/dpred = 2 (pred - y_true)": [-dw1, -dw2],
+        },
+        hint="multiply the local derivatives along each weight's path back from the loss",
+    )
 
 
-@exercise(
-    LESSON, "Gradients of the mini network by central differences", "numerical_network_gradients"
-)
-def check_numerical_network_gradients(
-    numerical_network_gradients: Callable[..., Any],
-    cases: Sequence[tuple[float, float, float, float, float | None]] = (
-        (1.5, 0.8, -1.3, 0.5, None),
-        (1.5, 0.8, -1.3, 0.5, 1e-2),
-    ),
+@exercise(LESSON, "Exercise 02.4 · Gradients of a tanh unit", "tanh_network_gradients")
+def check_tanh_network_gradients(tanh_network_gradients: Callable[..., Any]) -> None:
+    """Visible test of ``tanh_network_gradients(x, w1, w2, y_true)``."""
+    expect_tanh_network_gradients(tanh_network_gradients, 1.5, 0.8, -1.3, 0.5)
+    expect_tanh_network_gradients(tanh_network_gradients, -0.6, 0.4, 0.7, -0.2)
+
+
+def expect_numerical_tanh_gradients(
+    numerical_tanh_gradients: Callable[..., Any],
+    x: float,
+    w1: float,
+    w2: float,
+    y_true: float,
+    h: float | None = None,
 ) -> None:
-    """Central differences of the loss in w1 and in w2, with the step h given (default 1e-5)."""
-    for x, w1, w2, y, h in cases:
-        kwargs = {} if h is None else {"h": h}
-        step = 1e-5 if h is None else h
-        shown = describe_call("numerical_network_gradients", x, w1, w2, y, **kwargs)
-        got = _as_pair(
-            "numerical_network_gradients",
-            call(numerical_network_gradients, x, w1, w2, y, **kwargs),
-            shown,
-        )
+    """Require central differences of the tanh unit's loss in w1 and in w2 with step h.
 
-        def loss(a: float, b: float, x: float = x, y: float = y) -> float:
-            return (b * float(_sigmoid(a * x)) - y) ** 2
+    ``h=None`` calls the function without ``h`` so that its default 1e-5 is used.
+    """
+    kwargs = {} if h is None else {"h": h}
+    step = 1e-5 if h is None else h
+    shown = describe_call("numerical_tanh_gradients", x, w1, w2, y_true, **kwargs)
+    got = _as_pair(
+        "numerical_tanh_gradients",
+        call(numerical_tanh_gradients, x, w1, w2, y_true, **kwargs),
+        shown,
+    )
 
-        L0 = loss(w1, w2)
-        central = [
-            (loss(w1 + step, w2) - loss(w1 - step, w2)) / (2 * step),
-            (loss(w1, w2 + step) - loss(w1, w2 - step)) / (2 * step),
-        ]
-        forward = [(loss(w1 + step, w2) - L0) / step, (loss(w1, w2 + step) - L0) / step]
-        exact = list(mini_network_reference(x, w1, w2, y))
-        mistakes = {
-            "this is a forward difference (f(w + h) - f(w)) / h; use (f(w + h) - f(w - h)) / (2h)": forward,
-            "divided by h instead of 2h": [2 * c for c in central],
-        }
-        if h is not None:
-            mistakes["the step h passed in was not used"] = exact
-        check(
-            "numerical_network_gradients",
-            got,
-            _array(central),
-            call=shown,
-            rtol=1e-7,
-            mistakes=mistakes,
+    def loss(a: float, b: float) -> float:
+        return (b * _tanh(a * x) - y_true) ** 2
+
+    L0 = loss(w1, w2)
+    central = [
+        (loss(w1 + step, w2) - loss(w1 - step, w2)) / (2 * step),
+        (loss(w1, w2 + step) - loss(w1, w2 - step)) / (2 * step),
+    ]
+    forward = [(loss(w1 + step, w2) - L0) / step, (loss(w1, w2 + step) - L0) / step]
+    mistakes = {
+        "this is a forward difference; step to both sides of each weight": forward,
+        "divided by h instead of 2h": [2 * c for c in central],
+    }
+    if h is not None:
+        mistakes["the step h passed in was not used"] = list(
+            tanh_network_reference(x, w1, w2, y_true)
         )
+    check(
+        "numerical_tanh_gradients",
+        got,
+        _array(central),
+        call=shown,
+        rtol=1e-7,
+        mistakes=mistakes,
+        hint="nudge one weight at a time by +h and -h, the other held fixed",
+    )
+
+
+@exercise(LESSON, "Challenge 02 · The tanh unit by central differences", "numerical_tanh_gradients")
+def check_numerical_tanh_gradients(numerical_tanh_gradients: Callable[..., Any]) -> None:
+    """Visible test of ``numerical_tanh_gradients(x, w1, w2, y_true, h=1e-5)``."""
+    expect_numerical_tanh_gradients(numerical_tanh_gradients, 1.5, 0.8, -1.3, 0.5)
+    expect_numerical_tanh_gradients(numerical_tanh_gradients, 1.5, 0.8, -1.3, 0.5, 1e-2)
+
+
+# --------------------------------------------------------------------------- a value used twice
+
+
+def _fork_parts(x: float) -> dict[str, float]:
+    u = 3.0 * x - 1.0
+    via_square = 2.0 * u * _sin(u)  # dL/dp * dp/du with L = p q, p = u^2, q = sin u
+    via_sine = u * u * _cos(u)  # dL/dq * dq/du
+    return {"u": u, "via_square": via_square, "via_sine": via_sine}
+
+
+def expect_fork_gradient(fork_gradient: Callable[..., Any], x: float) -> None:
+    """Require ``fork_gradient(x)`` = dL/dx for u = 3x - 1, L = u^2 sin(u): both paths added."""
+    shown = describe_call("fork_gradient", x)
+    got = require_returned("fork_gradient", call(fork_gradient, x, name="fork_gradient"), shown)
+    p = _fork_parts(x)
+    a, b = p["via_square"], p["via_sine"]
+    check(
+        "fork_gradient",
+        got,
+        3.0 * (a + b),
+        call=shown,
+        rtol=1e-9,
+        mistakes={
+            "only the path through p = u^2: the path through q = sin(u) adds to it": 3.0 * a,
+            "only the path through q = sin(u): the path through p = u^2 adds to it": 3.0 * b,
+            "forgot du/dx = 3": a + b,
+            "multiplied the two paths' contributions: where a value fans out, they add": 3.0
+            * a
+            * b,
+        },
+        hint="u feeds two nodes: add the contribution of each path to dL/du, then use du/dx",
+    )
+
+
+@exercise(LESSON, "Exercise 02.5 · A value used twice", "fork_gradient")
+def check_fork_gradient(fork_gradient: Callable[..., Any]) -> None:
+    """Visible test of ``fork_gradient(x)``."""
+    expect_fork_gradient(fork_gradient, 0.9)
+    expect_fork_gradient(fork_gradient, -0.4)
 
 
 # --------------------------------------------------------------------------- deep chain
@@ -439,39 +363,37 @@ def chain_gradients_reference(x: float, weights: Sequence[float]) -> np.ndarray:
     return _chain_parts(x, weights)["grad"]
 
 
-@exercise(LESSON, "Backward pass through a chain of sigmoids", "chain_gradients")
-def check_chain_gradients(
-    chain_gradients: Callable[..., Any],
-    cases: Sequence[tuple[float, Sequence[float]]] = (
-        (0.8, (1.5, -2.0, 0.7)),
-        (-1.2, (0.9, 2.5, -1.1, 1.8)),
-    ),
+def expect_chain_gradients(
+    chain_gradients: Callable[..., Any], x: float, weights: Sequence[float]
 ) -> None:
-    """The gradient of the chain's output with respect to every weight, as an array of n."""
-    for x, weights in cases:
-        w = _array(weights, dtype=float)
-        shown = describe_call("chain_gradients", x, w)
-        got = call(chain_gradients, x, w)
-        parts = _chain_parts(x, w)
-        grad = parts["grad"]
-        check(
-            "chain_gradients",
-            got,
-            grad,
-            call=shown,
-            rtol=1e-9,
-            mistakes={
-                "the order is reversed: entry k belongs to weight w_(k+1), the first layer first": grad[
-                    ::-1
-                ],
-                "forgot the factor a_(k-1) (dz_k/dw_k is the layer's input)": parts["no_input"],
-                "forgot the factor w_k when passing the gradient back to a_(k-1)": parts[
-                    "no_weight"
-                ],
-            },
-            hint="go backwards: grad_k = upstream * sigma'(z_k) * a_(k-1), then "
-            "upstream *= sigma'(z_k) * w_k",
-        )
+    """Require d a_n / d w_k for every weight of the chain, as an array of n, first layer first."""
+    w = _array(weights, dtype=float)
+    shown = describe_call("chain_gradients", x, w)
+    got = call(chain_gradients, x, w)
+    parts = _chain_parts(x, w)
+    grad = parts["grad"]
+    check(
+        "chain_gradients",
+        got,
+        grad,
+        call=shown,
+        rtol=1e-9,
+        mistakes={
+            "the order is reversed: entry k belongs to weight w_(k+1), the first layer first": (
+                grad[::-1]
+            ),
+            "forgot the factor a_(k-1) (dz_k/dw_k is the layer's input)": parts["no_input"],
+            "forgot the factor w_k when passing the gradient back to a_(k-1)": parts["no_weight"],
+        },
+        hint="go backwards, carrying the upstream gradient d a_n / d a_k from layer to layer",
+    )
+
+
+@exercise(LESSON, "Exercise 02.6 · A backward pass through a chain", "chain_gradients")
+def check_chain_gradients(chain_gradients: Callable[..., Any]) -> None:
+    """Visible test of ``chain_gradients(x, weights)``."""
+    expect_chain_gradients(chain_gradients, 0.8, (1.5, -2.0, 0.7))
+    expect_chain_gradients(chain_gradients, -1.2, (0.9, 2.5, -1.1, 1.8))
 
 
 # --------------------------------------------------------------------------- quiz
@@ -479,11 +401,11 @@ def check_chain_gradients(
 
 # The quiz's answer names, in order (the notebook defines them; progress() looks them up).
 QUIZ = (
-    "q1_derivative_of_sin_x2_is_cos_x2",
-    "q2_sigmoid_slope_at_most_a_quarter",
-    "q3_backprop_uses_finite_differences",
-    "q4_simplify_decides_equivalence",
+    "q1_outer_derivative_alone_suffices",
+    "q2_sigmoid_slope_peaks_at_zero",
+    "q3_fanout_contributions_add",
+    "q4_different_text_different_derivative",
 )
 
 
-check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz answers are True/False")
+check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz 02")

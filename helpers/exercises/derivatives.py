@@ -28,7 +28,10 @@ from ..checks import (
     exercise,
     quiet,
     quiz_exercise,
+    require_returned,
 )
+from ..gradcheck import PASS_BELOW
+from .symbolic import check_expression, symbol_x
 
 LESSON = "01_derivatives"
 RTOL = 1e-8
@@ -81,9 +84,9 @@ def expect_forward_difference(
     v = _one_sided(f, x, h)
     expected = v["forward"]
     mistakes = {
-        "this looks like a central difference: the forward difference uses f(x + h) and f(x) only": v[
-            "central"
-        ],
+        "this looks like a central difference: the forward difference uses f(x + h) and f(x)": (
+            v["central"]
+        ),
         "this looks like a backward difference, (f(x) - f(x - h)) / h: step forward, to x + h": v[
             "backward"
         ],
@@ -98,11 +101,11 @@ def expect_forward_difference(
         call=shown,
         rtol=RTOL,
         mistakes=mistakes,
-        hint="use the step h you are given: (f(x + h) - f(x)) / h",
+        hint="step forward from x by the h you are given, and divide the change in f by that step",
     )
 
 
-@exercise(LESSON, "1.2.39.1 Forward difference", "forward_difference")
+@exercise(LESSON, "Exercise 01.1 · Forward difference", "forward_difference")
 def check_forward_difference(forward_difference: Callable) -> None:
     """Visible test of ``forward_difference(f, x, h)``."""
     expect_forward_difference(forward_difference, np.sin, 0.7, 0.1)
@@ -135,15 +138,74 @@ def expect_cube_slope(cube_slope: Callable, h: float) -> None:
         call=shown,
         rtol=RTOL,
         mistakes=mistakes,
-        hint="f(x) = x**3 at x = 2: return (f(2 + h) - f(2)) / h",
+        hint="apply the forward difference to f(x) = x**3 at the point x = 2",
     )
 
 
-@exercise(LESSON, "1.2.39.3 A numerical derivative", "cube_slope")
+@exercise(LESSON, "Exercise 01.3 · A numerical derivative by hand", "cube_slope")
 def check_cube_slope(cube_slope: Callable) -> None:
     """Visible test of ``cube_slope(h)``."""
     expect_cube_slope(cube_slope, 0.5)
     expect_cube_slope(cube_slope, 0.1)
+
+
+# --------------------------------------------------------------------------- x**2 + 3x + 5
+
+
+def expect_quadratic_derivative(quadratic_derivative: Callable, x: float) -> None:
+    """Require ``quadratic_derivative(x) == 2x + 3``, the derivative of x**2 + 3x + 5."""
+    shown = describe_call("quadratic_derivative", x)
+    got = _scalar(
+        "quadratic_derivative", call(quadratic_derivative, x, name="quadratic_derivative"), shown
+    )
+    got = require_returned("quadratic_derivative", got, shown)
+    mistakes = {
+        "this is f(x) = x**2 + 3x + 5 itself, not its derivative": x**2 + 3 * x + 5,
+        "the constant 5 does not survive differentiation: its derivative is 0": 2 * x + 8,
+        "the derivative of 3x is 3, not 0": 2 * x,
+        "the power rule brings the exponent down: d/dx x**2 = 2x, not x": x + 3,
+        "the derivative of 3x is 3, not 3x": 5 * x,
+    }
+    check(
+        "quadratic_derivative",
+        got,
+        2 * x + 3,
+        call=shown,
+        rtol=RTOL,
+        mistakes=mistakes,
+        hint="differentiate term by term: the power rule for x**2, then 3x, then the constant",
+    )
+
+
+@exercise(LESSON, "Exercise 01.4 · x² + 3x + 5 by hand", "quadratic_derivative")
+def check_quadratic_derivative(quadratic_derivative: Callable) -> None:
+    """Visible test of ``quadratic_derivative(x)``."""
+    expect_quadratic_derivative(quadratic_derivative, 2.0)
+    expect_quadratic_derivative(quadratic_derivative, -0.75)
+
+
+def expect_quadratic_derivative_sympy(quadratic_derivative_sympy: Any) -> None:
+    """Require a SymPy expression equivalent to 2x + 3."""
+    x = symbol_x()
+    check_expression(
+        "quadratic_derivative_sympy",
+        quadratic_derivative_sympy,
+        2 * x + 3,
+        [x],
+        mistakes={
+            "this is x**2 + 3x + 5 itself: pass it to sympy.diff with the symbol x": x**2
+            + 3 * x
+            + 5,
+            "the constant 5 has derivative 0": 2 * x + 8,
+            "the derivative of 3x is 3": 2 * x,
+        },
+    )
+
+
+@exercise(LESSON, "Exercise 01.4 · x² + 3x + 5 with SymPy", "quadratic_derivative_sympy")
+def check_quadratic_derivative_sympy(quadratic_derivative_sympy: Any) -> None:
+    """Visible test of ``quadratic_derivative_sympy`` (an expression, compared by equivalence)."""
+    expect_quadratic_derivative_sympy(quadratic_derivative_sympy)
 
 
 # --------------------------------------------------------------------------- central_difference
@@ -179,16 +241,78 @@ def expect_central_difference(
         call=shown,
         rtol=RTOL,
         mistakes=mistakes,
-        hint="(f(x + h) - f(x - h)) / (2 * h) with the h you are given",
+        hint="look both ways: one step h to each side of x, so the two points are 2h apart",
     )
 
 
-@exercise(LESSON, "1.2.39.4 Central difference", "central_difference")
+@exercise(LESSON, "Exercise 01.5 · Central difference", "central_difference")
 def check_central_difference(central_difference: Callable) -> None:
     """Visible test of ``central_difference(f, x, h)``."""
     expect_central_difference(central_difference, np.sin, 0.7, 0.1)
     expect_central_difference(central_difference, lambda x: x**3 - 2 * x, 1.5, 0.25)
     expect_central_difference(central_difference, np.exp, -1.0, 1e-3)
+
+
+# --------------------------------------------------------------------------- difference_errors
+
+
+def _pair(name: str, got: Any, shown: str) -> np.ndarray:
+    """``got`` as two floats, or a CheckFailure saying what was returned instead."""
+    require_returned(name, got, shown, "return the tuple (forward_error, central_error)")
+    try:
+        pair = _array(got, dtype=_float64)
+    except (TypeError, ValueError):
+        pair = None
+    if pair is None or pair.shape != (2,):
+        raise CheckFailure(
+            f"{name} must return two numbers, (forward_error, central_error).",
+            [f"call : {shown}", f"got  : {got!r:.80}"],
+        )
+    return pair
+
+
+def expect_difference_errors(
+    difference_errors: Callable, f: Callable, df: Callable, x: float, h: float
+) -> None:
+    """Require ``difference_errors(f, df, x, h)`` = (|forward - df(x)|, |central - df(x)|)."""
+    shown = describe_call("difference_errors", f, df, x, h)
+    got = _pair(
+        "difference_errors", call(difference_errors, f, df, x, h, name="difference_errors"), shown
+    )
+    v, exact = _one_sided(f, x, h), df(x)
+    fwd, cen = abs(v["forward"] - exact), abs(v["central"] - exact)
+    mistakes = {
+        "the order is (forward_error, central_error)": [cen, fwd],
+        "these are the estimates themselves: subtract df(x) and take the absolute value": [
+            v["forward"],
+            v["central"],
+        ],
+        "these are relative errors: the exercise asks for absolute errors |estimate - df(x)|": [
+            fwd / abs(exact),
+            cen / abs(exact),
+        ],
+        "the central difference divides by 2h": [fwd, abs(2 * v["central"] - exact)],
+        "an error is never negative: take the absolute value": [
+            v["forward"] - exact,
+            v["central"] - exact,
+        ],
+    }
+    check(
+        "difference_errors",
+        got,
+        _array([fwd, cen]),
+        call=shown,
+        rtol=1e-7,
+        mistakes=mistakes,
+        hint="estimate f'(x) both ways with the step h, then compare each estimate with df(x)",
+    )
+
+
+@exercise(LESSON, "Exercise 01.6 · Forward against central", "difference_errors")
+def check_difference_errors(difference_errors: Callable) -> None:
+    """Visible test of ``difference_errors(f, df, x, h)``."""
+    expect_difference_errors(difference_errors, np.sin, np.cos, 1.0, 0.1)
+    expect_difference_errors(difference_errors, np.exp, np.exp, -0.5, 0.25)
 
 
 # --------------------------------------------------------------------------- second_derivative
@@ -226,11 +350,11 @@ def expect_second_derivative(second_derivative: Callable, f: Callable, x: float,
         call=shown,
         rtol=RTOL,
         mistakes=mistakes,
-        hint="(f(x + h) - 2 * f(x) + f(x - h)) / h**2",
+        hint="the three-point stencil weighs f(x - h), f(x), f(x + h) as 1, -2, 1 over h squared",
     )
 
 
-@exercise(LESSON, "Second derivative", "second_derivative")
+@exercise(LESSON, "Exercise 01.7 · Second derivative", "second_derivative")
 def check_second_derivative(second_derivative: Callable) -> None:
     """Visible test of ``second_derivative(f, x, h)``."""
     expect_second_derivative(second_derivative, np.sin, 0.7, 0.1)
@@ -251,11 +375,9 @@ def expect_make_derivative(
     step = 1e-5 if h is None else h
     made = describe_call("make_derivative", *args)
     df = call(make_derivative, *args, name="make_derivative")
-    if df is None:
-        raise CheckFailure(
-            "make_derivative returned None.",
-            [f"call : {made}", "return the inner function (return df), do not call it"],
-        )
+    require_returned(
+        "make_derivative", df, made, "return the inner function (return df), do not call it"
+    )
     if not callable(df):
         raise CheckFailure(
             "make_derivative must return a function, not a value.",
@@ -281,11 +403,11 @@ def expect_make_derivative(
         call=shown,
         rtol=RTOL,
         mistakes=mistakes,
-        hint="df(x) must return (f(x + h) - f(x - h)) / (2 * h) for the f and h given to make_derivative",
+        hint="the inner df(x) is a central difference using the f and h given to make_derivative",
     )
 
 
-@exercise(LESSON, "1.2.39.5 A derivative function", "make_derivative")
+@exercise(LESSON, "Exercise 01.8 · A derivative you can call", "make_derivative")
 def check_make_derivative(make_derivative: Callable) -> None:
     """Visible test of ``make_derivative(f, h=1e-5)``."""
     expect_make_derivative(make_derivative, lambda x: x**2, 3.0)
@@ -347,7 +469,8 @@ def expect_numerical_gradient(
             raise CheckFailure(
                 "numerical_gradient is not written yet.",
                 [
-                    "replace `raise NotImplementedError()` in its answer cell with your code, then run that cell"
+                    "replace `raise NotImplementedError()` in its answer cell with your code, "
+                    "then run that cell"
                 ],
             ) from None
         except Exception as exc:  # noqa: BLE001 - any crash of student code is the finding
@@ -360,7 +483,8 @@ def expect_numerical_gradient(
             "numerical_gradient modified x in place.",
             [
                 f"call : {shown}",
-                "x must not change, not even temporarily: perturb a copy (xp = x.astype(float); xp[i] += h)",
+                "x must not change, not even temporarily: perturb a float copy of x, "
+                "one coordinate at a time",
             ],
         )
     ref = _gradients(f, x_given, step)
@@ -387,11 +511,11 @@ def expect_numerical_gradient(
         call=shown,
         rtol=1e-7,
         mistakes={k: v for k, v in mistakes.items() if v is not None},
-        hint="for each i: copy x, move coordinate i by +h and by -h, (f(x_plus) - f(x_minus)) / (2 * h)",
+        hint="one central difference per coordinate, moving only that coordinate of a float copy",
     )
 
 
-@exercise(LESSON, "1.2.39.7 Numerical gradient", "numerical_gradient")
+@exercise(LESSON, "Exercise 01.10 · Numerical gradient", "numerical_gradient")
 def check_numerical_gradient(numerical_gradient: Callable) -> None:
     """Visible test of ``numerical_gradient(f, x, h=1e-5)``."""
 
@@ -433,11 +557,9 @@ def expect_gradients_agree(
     kwargs = {} if tol is None else {"tol": tol}
     shown = describe_call("gradients_agree", f, grad_f, x, **kwargs)
     got = call(gradients_agree, f, grad_f, x, name="gradients_agree", **kwargs)
-    if got is None:
-        raise CheckFailure(
-            "gradients_agree returned None.",
-            [f"call : {shown}", "return True or False (did you forget `return`?)"],
-        )
+    require_returned(
+        "gradients_agree", got, shown, "return True or False (did you forget `return`?)"
+    )
     if not isinstance(got, (bool, np.bool_)):
         raise CheckFailure(
             "gradients_agree must return True or False.",
@@ -458,16 +580,16 @@ def expect_gradients_agree(
         f"got            : {bool(got)}",
         f"numerical      : {numeric}",
         f"grad_f(x)      : {analytic}",
-        f"relative error : {rel:.2e} (tol {1e-6 if tol is None else tol:.0e})",
+        f"relative error : {rel:.2e} (tol {PASS_BELOW if tol is None else tol:.0e})",
     ]
     if why:
         details.append(f"likely mistake : {why}")
     raise CheckFailure("gradients_agree gave the wrong verdict.", details)
 
 
-@exercise(LESSON, "1.2.39.8 Gradient check", "gradients_agree")
+@exercise(LESSON, "Exercise 01.11 · Use a gradient check", "gradients_agree")
 def check_gradients_agree(gradients_agree: Callable) -> None:
-    """Visible test of ``gradients_agree(f, grad_f, x, tol=1e-6)``."""
+    """Visible test of ``gradients_agree(f, grad_f, x, tol=PASS_BELOW)`` (PASS_BELOW = 1e-7)."""
 
     def f(v):
         return np.sum(v**2) + v[0] * v[1]
@@ -542,11 +664,11 @@ def expect_square_central_difference(
         call=shown,
         rtol=RTOL,
         mistakes=mistakes,
-        hint="((x + h)**2 - (x - h)**2) / (2 * h)",
+        hint="write the central difference out for f(x) = x**2",
     )
 
 
-@exercise(LESSON, "Quiz 8 Coding challenge", "square_central_difference")
+@exercise(LESSON, "Challenge 01 · The central difference of a square", "square_central_difference")
 def check_square_central_difference(square_central_difference: Callable) -> None:
     """Visible test of ``square_central_difference(x, h)``."""
     expect_square_central_difference(square_central_difference, 3.0, 0.5)
@@ -557,14 +679,14 @@ def check_square_central_difference(square_central_difference: Callable) -> None
 
 
 QUIZ = (
-    "q1_numerical_gradients_are_exact",
-    "q2_central_more_accurate_than_forward",
-    "q3_smaller_step_always_more_accurate",
-    "q4_numerical_gradients_debug_analytic_ones",
+    "q1_float64_difference_is_exact",
+    "q2_central_closer_at_equal_step",
+    "q3_shrinking_h_always_helps",
+    "q4_differences_catch_gradient_bugs",
 )
 
 
-check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz true/false")
+check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz 01")
 
 
 __all__ = [
@@ -572,19 +694,25 @@ __all__ = [
     "QUIZ",
     "check_central_difference",
     "check_cube_slope",
+    "check_difference_errors",
     "check_forward_difference",
     "check_gradients_agree",
     "check_make_derivative",
     "check_numerical_gradient",
+    "check_quadratic_derivative",
+    "check_quadratic_derivative_sympy",
     "check_quiz",
     "check_second_derivative",
     "check_square_central_difference",
     "expect_central_difference",
     "expect_cube_slope",
+    "expect_difference_errors",
     "expect_forward_difference",
     "expect_gradients_agree",
     "expect_make_derivative",
     "expect_numerical_gradient",
+    "expect_quadratic_derivative",
+    "expect_quadratic_derivative_sympy",
     "expect_second_derivative",
     "expect_square_central_difference",
 ]
