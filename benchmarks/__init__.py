@@ -8,6 +8,7 @@ is a test: CI must not fail on machine noise. ``tests/test_benchmarks.py`` only 
 Sections: :mod:`benchmarks.gradient_speed` (batched vs loop central gradient: chunk sweep),
 :mod:`benchmarks.training_speed` (MLP training vs a plain numpy loop),
 :mod:`benchmarks.accuracy` (default steps against the float64 floors),
-:mod:`benchmarks.lessons` (each lesson's solutions run time in a fresh kernel, and the total). Grading throughput
-against plain nbgrader is its own command, ``python -m benchmarks.grading``.
+:mod:`benchmarks.lessons` (each lesson's solutions run time in a fresh kernel, and the
+total). Grading throughput against plain nbgrader is its own command,
+``python -m benchmarks.grading``.
 """

@@ -54,8 +54,6 @@ lessons = pytest.mark.parametrize("lesson", LESSONS)
 NOT_CONVERTED = {
     "03_gradients",
     "04_gradient_descent",
-    "05_backprop_xor",
-    "06_gradient_checker",
 }
 _PENDING = pytest.mark.xfail(strict=False, reason="converted by the issue-13 branches")
 converted = pytest.mark.parametrize(
