@@ -8,7 +8,8 @@ the wrong value matches a typical mistake - what the mistake probably was.
 The checks must not trust objects a student can replace. ``helpers`` is imported by the
 setup cell, before any student code runs, so every function used to reach a verdict is bound
 here at import time: a student who later rebinds ``numpy.allclose``, ``math.isclose`` or
-``builtins.abs`` changes nothing here.
+``builtins.max`` changes nothing here. No function below looks a builtin up by name when it runs
+(tests/test_checks.py reads this module to make sure).
 
 :func:`progress` re-runs the visible checks of the open lesson against the student's current
 functions and shows which exercises pass (computed, never remembered).
@@ -46,11 +47,27 @@ _repr = builtins.repr
 _type = builtins.type
 _len = builtins.len
 _callable = builtins.callable
+_getattr = builtins.getattr
+_max = builtins.max
+_min = builtins.min
+_sum = builtins.sum
+_zip = builtins.zip
+_tuple = builtins.tuple
+_print = builtins.print
+_AssertionError = builtins.AssertionError
+_Exception = builtins.Exception
+_NotImplementedError = builtins.NotImplementedError
+_ImportError = builtins.ImportError
+_ValueError = builtins.ValueError
+_NOT_NUMERIC = (builtins.str, builtins.bytes, builtins.dict, builtins.set)
+_BAD_NUMBER = (builtins.TypeError, builtins.ValueError)
+_BOOL_TYPES = (builtins.bool, np.bool_)
+_FLOAT_TYPES = (builtins.float, np.floating)
 _Integral_types = (builtins.int, np.integer)
 _Real_types = (builtins.int, builtins.float, np.integer, np.floating)
 
 
-class CheckFailure(AssertionError):
+class CheckFailure(_AssertionError):
     """A check failed. ``summary`` is one line; the message adds the details.
 
     ``summary`` never contains input values, so a grader may show it for a hidden test
@@ -59,9 +76,9 @@ class CheckFailure(AssertionError):
 
     def __init__(self, summary: str, details: tuple[str, ...] | list[str] = ()):
         self.summary = summary
-        self.details = tuple(details)
+        self.details = _tuple(details)
         lines = [summary] + ["  " + line for line in self.details]
-        super().__init__("\n".join(lines))
+        _AssertionError.__init__(self, "\n".join(lines))
 
 
 # --------------------------------------------------------------------------- values
@@ -69,27 +86,37 @@ class CheckFailure(AssertionError):
 
 def _as_float_array(value: Any) -> np.ndarray | None:
     """``value`` as a float64 array, or None when it is not numeric."""
-    if value is None or _isinstance(value, (str, bytes, dict, set)):
+    if value is None or _isinstance(value, _NOT_NUMERIC):
         return None
     try:
         arr = _array(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    except _BAD_NUMBER:
         return None
     return arr
 
 
 def relative_error(got: Any, expected: Any) -> float:
-    """Normwise relative error ``||got - expected|| / max(||got||, ||expected||)``, 0 if both are 0."""
+    """Normwise relative error ``||got - expected|| / max(||got||, ||expected||)``, 0 if both are 0.
+
+    Both are divided by their largest magnitude first, so squares of tiny values cannot
+    underflow to a zero norm: the denominator is then at least 1, or both arrays are zero.
+    """
     a = _as_float_array(got)
     b = _as_float_array(expected)
-    diff = (a - b).ravel()
-    num = _sqrt(_float(_add_reduce(diff * diff))) if diff.size else 0.0
-    na = _sqrt(_float(_add_reduce(a.ravel() * a.ravel()))) if a.size else 0.0
-    nb = _sqrt(_float(_add_reduce(b.ravel() * b.ravel()))) if b.size else 0.0
-    scale = max(nb, na)
-    if scale == 0.0:
-        return 0.0 if num == 0.0 else math.inf
-    return num / scale
+    largest = _max(_largest_magnitude(a), _largest_magnitude(b))
+    if largest == 0.0:
+        return 0.0
+    a, b = a / largest, b / largest
+    return _norm(a - b) / _max(_norm(a), _norm(b))
+
+
+def _largest_magnitude(arr: np.ndarray) -> float:
+    return _float(_maximum_reduce(_absolute(arr), axis=None, initial=0.0))
+
+
+def _norm(arr: np.ndarray) -> float:
+    flat = arr.ravel()
+    return _sqrt(_float(_add_reduce(flat * flat)))
 
 
 def _fmt(value: Any) -> str:
@@ -98,10 +125,10 @@ def _fmt(value: Any) -> str:
         with np.printoptions(precision=10, threshold=12, edgeitems=3, linewidth=90):
             text = np.array2string(value, separator=", ")
         return text if value.ndim <= 1 else f"array of shape {value.shape}:\n{text}"
-    if _isinstance(value, (float, np.floating)):
+    if _isinstance(value, _FLOAT_TYPES):
         return f"{_float(value):.12g}"
     if _callable(value):
-        return getattr(value, "__name__", None) or _repr(value)
+        return _getattr(value, "__name__", None) or _repr(value)
     text = _repr(value)
     return text if _len(text) <= 200 else text[:200] + "..."
 
@@ -135,7 +162,7 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     modifies its input is caught; ``NotImplementedError`` and crashes become a
     :class:`CheckFailure` that names the call; warnings are silenced (see :func:`quiet`).
     """
-    label = name or getattr(fn, "__name__", "your function")
+    label = name or _getattr(fn, "__name__", "your function")
     shown = describe_call(label, *args, **kwargs)
     if not _callable(fn):
         raise CheckFailure(
@@ -150,7 +177,7 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     try:
         with quiet():
             result = fn(*passed, **kwargs)
-    except NotImplementedError:
+    except _NotImplementedError:
         raise CheckFailure(
             f"{label} is not written yet.",
             [
@@ -159,12 +186,12 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
         ) from None
     except CheckFailure:
         raise
-    except Exception as exc:  # noqa: BLE001 - any crash of student code is the finding
+    except _Exception as exc:  # noqa: BLE001 - any crash of student code is the finding
         raise CheckFailure(
             f"{label} raised {_type(exc).__name__}.",
             [f"call    : {shown}", f"message : {exc}"],
         ) from None
-    for original, given in zip(originals, passed):
+    for original, given in _zip(originals, passed):
         if original is not None and not _array_equal(original, given, equal_nan=True):
             raise CheckFailure(
                 f"{label} modified its input array.",
@@ -274,12 +301,12 @@ def check(
 def _max_tol(rtol: float) -> float:
     # A mistake is recognised a little more loosely than a right answer is accepted: the
     # student's wrong formula may round differently from ours.
-    return min(0.001, rtol * 100)
+    return _min(0.001, rtol * 100)
 
 
 def check_bool(name: str, value: Any) -> None:
     """Require a quiz answer to be ``True`` or ``False`` (not None, not a string)."""
-    if not _isinstance(value, (bool, np.bool_)):
+    if not _isinstance(value, _BOOL_TYPES):
         raise CheckFailure(
             f"{name} must be True or False.",
             [
@@ -301,7 +328,7 @@ def check_quiz_answers(
         raise CheckFailure(
             f"the quiz check takes the {_len(names)} quiz answers, got {_len(answers)}."
         )
-    for name, value in zip(names, answers):
+    for name, value in _zip(names, answers):
         check_bool(name, value)
 
 
@@ -311,7 +338,7 @@ def quiz_exercise(lesson: str, names: tuple[str, ...], title: str = "Quiz") -> C
     The returned function takes the answers in the order of ``names`` and requires each to be
     ``True`` or ``False`` (:func:`check_quiz_answers`).
     """
-    names = tuple(names)
+    names = _tuple(names)
 
     def check_quiz(*answers: Any) -> None:
         check_quiz_answers(names, answers)
@@ -329,10 +356,10 @@ def quiz_score(answers: tuple[Any, ...] | list[Any], key: tuple[bool, ...] | lis
     real bool counts as an answer, so an object that claims to equal everything scores nothing.
     """
     right = 0
-    for answer, expected in zip(answers, key):
-        if _isinstance(answer, (bool, np.bool_)) and _bool(answer) is _bool(expected):
+    for answer, expected in _zip(answers, key):
+        if _isinstance(answer, _BOOL_TYPES) and _bool(answer) is _bool(expected):
             right += 1
-    print(f"{right} of {_len(key)} quiz answers are right")
+    _print(f"{right} of {_len(key)} quiz answers are right")
     return _float(right)
 
 
@@ -365,7 +392,7 @@ def exercise(
     def register(checker: Callable[..., Any]) -> Callable[..., Any]:
         entries = _REGISTRY.setdefault(lesson, [])
         entries[:] = [e for e in entries if e.title != title]
-        entries.append(Exercise(lesson, title, tuple(names), checker))
+        entries.append(Exercise(lesson, title, _tuple(names), checker))
         return checker
 
     return register
@@ -395,12 +422,13 @@ class Progress:
 
     @property
     def passed(self) -> int:
-        return sum(r.status == "passed" for r in self.rows)
+        return _sum(r.status == "passed" for r in self.rows)
 
     def __str__(self) -> str:
-        width = max([len(r.title) for r in self.rows] + [8])
+        width = _max([_len(r.title) for r in self.rows] + [8])
         lines = [
-            f"Lesson {self.lesson}: {self.passed} of {len(self.rows)} exercises pass their visible checks"
+            f"Lesson {self.lesson}: {self.passed} of {_len(self.rows)} exercises pass "
+            "their visible checks"
         ]
         for r in self.rows:
             mark = {"passed": "✔", "failing": "✘", "not started": "·", "not run": "?"}[r.status]
@@ -425,13 +453,13 @@ class Progress:
             for r in self.rows
         )
         return (
-            f"<p><b>Lesson {html.escape(self.lesson)}</b>: {self.passed} of {len(self.rows)} "
+            f"<p><b>Lesson {html.escape(self.lesson)}</b>: {self.passed} of {_len(self.rows)} "
             f"exercises pass their visible checks.</p>"
             f"<table><tr><th>exercise</th><th>status</th><th style='text-align:left'>detail</th></tr>{rows}</table>"
         )
 
     def __repr__(self) -> str:
-        return str(self)
+        return self.__str__()
 
 
 def progress(lesson: str | None = None, namespace: dict[str, Any] | None = None) -> Progress:
@@ -442,17 +470,17 @@ def progress(lesson: str | None = None, namespace: dict[str, Any] | None = None)
     """
     lesson = lesson or _STATE["lesson"]
     if lesson is None:
-        raise ValueError(
+        raise _ValueError(
             "no lesson given: run the setup cell first, or call progress('01_derivatives')"
         )
     if namespace is None:
         try:
             from IPython import get_ipython
-        except ImportError:  # pragma: no cover - IPython is always there in a notebook
+        except _ImportError:  # pragma: no cover - IPython is always there in a notebook
             get_ipython = None
         shell = get_ipython() if get_ipython else None
         if shell is None:
-            raise ValueError("progress() needs a notebook; outside one pass namespace=globals()")
+            raise _ValueError("progress() needs a notebook; outside one pass namespace=globals()")
         namespace = shell.user_ns
     exercises_module(lesson)
     rows = []
@@ -470,11 +498,11 @@ def progress(lesson: str | None = None, namespace: dict[str, Any] | None = None)
             rows.append(
                 ProgressRow(ex.title, status, "" if status == "not started" else failure.summary)
             )
-        except Exception as exc:  # noqa: BLE001 - a broken answer is a finding, not a crash
-            rows.append(ProgressRow(ex.title, "failing", f"{type(exc).__name__}: {exc}"))
+        except _Exception as exc:  # noqa: BLE001 - a broken answer is a finding, not a crash
+            rows.append(ProgressRow(ex.title, "failing", f"{_type(exc).__name__}: {exc}"))
         else:
             rows.append(ProgressRow(ex.title, "passed", ""))
-    return Progress(lesson, tuple(rows))
+    return Progress(lesson, _tuple(rows))
 
 
 # --------------------------------------------------------------------------- setup
@@ -487,7 +515,7 @@ def setup(lesson: str | None = None, *, quiet: bool = False) -> None:
         from IPython import get_ipython
 
         shell = get_ipython()
-    except ImportError:  # pragma: no cover
+    except _ImportError:  # pragma: no cover
         shell = None
     if shell is not None:
         shell.run_line_magic("matplotlib", "inline")
@@ -500,8 +528,9 @@ def setup(lesson: str | None = None, *, quiet: bool = False) -> None:
         from . import __version__
 
         where = "Colab" if _in_colab() else "local"
-        print(
-            f"Calculus for Deep Learning · lesson {lesson or '?'} · helpers {__version__} · numpy {np.__version__} · {where}"
+        _print(
+            f"Calculus for Deep Learning · lesson {lesson or '?'} · helpers {__version__} · "
+            f"numpy {np.__version__} · {where}"
         )
 
 

@@ -13,18 +13,22 @@ __all__ = ["DescentResult", "gradient_descent"]
 
 
 class DescentResult(NamedTuple):
-    """Path and losses of a gradient-descent run (unpacks as ``path, losses``).
+    r"""What :func:`gradient_descent` returns, whatever its arguments.
+
+    It unpacks as ``path, losses = gradient_descent(...)``.
 
     Attributes
     ----------
-    path : ndarray, shape (k + 1, n)
-        Iterates ``w_0, ..., w_k``; ``k = num_steps`` unless the run stopped early.
-    losses : ndarray, shape (k + 1,)
-        ``loss_fn`` at each iterate.
+    path : ndarray of float64, shape (k + 1, n)
+        The iterates :math:`w_0, \dots, w_k` of :math:`w_{k+1} = w_k - \eta \nabla L(w_k)`,
+        ``w0`` first; ``k = num_steps`` unless descent diverged and stopped early.
+    losses : ndarray of float64, shape (k + 1,), or None
+        ``loss_fn`` at each iterate, row for row with ``path``; None when no ``loss_fn`` was
+        given.
     """
 
     path: np.ndarray
-    losses: np.ndarray
+    losses: np.ndarray | None = None
 
 
 def _loss_value(loss_fn: Callable, w: np.ndarray, step: int) -> float:
@@ -49,8 +53,8 @@ def gradient_descent(
     learning_rate: float,
     num_steps: int,
     loss_fn: Callable[[np.ndarray], float] | None = None,
-):
-    r"""Run gradient descent :math:`w_{k+1} = w_k - \eta \nabla L(w_k)` and return the path.
+) -> DescentResult:
+    r"""Run gradient descent :math:`w_{k+1} = w_k - \eta \nabla L(w_k)` and record its path.
 
     Parameters
     ----------
@@ -68,11 +72,9 @@ def gradient_descent(
 
     Returns
     -------
-    path : ndarray of float64, shape (num_steps + 1, n)
-        When ``loss_fn`` is None: the iterates, ``w0`` first.
     DescentResult
-        When ``loss_fn`` is given: ``(path, losses)`` with ``losses`` of shape
-        (num_steps + 1,); unpack it as ``path, losses = gradient_descent(...)``.
+        ``path``, shape (num_steps + 1, n), the iterates with ``w0`` first; ``losses``, shape
+        (num_steps + 1,), the loss at each iterate when ``loss_fn`` is given, else None.
 
     Warns
     -----
@@ -92,12 +94,17 @@ def gradient_descent(
     Examples
     --------
     >>> import numpy as np
-    >>> path = gradient_descent(lambda w: 2 * w, [1.0, -2.0], learning_rate=0.25, num_steps=3)
-    >>> path
+    >>> run = gradient_descent(lambda w: 2 * w, [1.0, -2.0], learning_rate=0.25, num_steps=3)
+    >>> run.path
     array([[ 1.   , -2.   ],
            [ 0.5  , -1.   ],
            [ 0.25 , -0.5  ],
            [ 0.125, -0.25 ]])
+    >>> run.losses is None
+    True
+    >>> path, losses = gradient_descent(lambda w: 2 * w, [1.0], 0.25, 2, loss_fn=lambda w: w @ w)
+    >>> losses
+    array([1.    , 0.25  , 0.0625])
     """
     if not callable(grad_fn):
         raise TypeError(f"grad_fn must be callable; got {type(grad_fn).__name__}")
@@ -174,6 +181,4 @@ def gradient_descent(
     if last < num_steps:  # copy, so the unused rows of the buffer are freed
         path = path[: last + 1].copy()
         losses = None if losses is None else losses[: last + 1].copy()
-    if losses is None:
-        return path
     return DescentResult(path=path, losses=losses)

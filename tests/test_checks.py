@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
-import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +14,8 @@ import pytest
 from helpers import checks
 from helpers.checks import CheckFailure, call, check, check_bool, describe_call, exercise, progress
 from helpers.exercises import derivatives as ex
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # --------------------------------------------------------------------------- check
 
@@ -64,12 +69,97 @@ def test_check_summary_reveals_no_input_values():
     assert "0.123456" not in info.value.summary and "3.25" not in info.value.summary
 
 
-def test_check_is_not_fooled_by_rebound_builtins(monkeypatch):
-    monkeypatch.setattr(builtins, "abs", lambda v: 0.0)
-    monkeypatch.setattr(math, "sqrt", lambda v: 0.0)
-    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
-    with pytest.raises(CheckFailure):
-        check("f", 3.0, 1.0)
+# What a student could run after the setup cell to make every answer "pass": each liar, if
+# check() used it, would turn the error of a wrong value into 0 or the tolerance into infinity.
+REBIND_EVERYTHING_CHECK_USES = """
+import builtins, math
+import numpy as np
+from helpers.checks import CheckFailure, check
+
+builtins.max = lambda *a, **k: math.inf
+builtins.min = lambda *a, **k: math.inf
+builtins.abs = lambda v: 0.0
+builtins.sum = lambda *a, **k: 0.0
+builtins.len = lambda v: 0
+builtins.zip = lambda *a: iter(())
+math.sqrt = lambda v: 0.0
+np.sqrt = lambda v: 0.0
+np.allclose = lambda *a, **k: True
+np.linalg.norm = lambda *a, **k: 0.0
+
+check("f", 1.0, 1.0)
+try:
+    check("f", 3.0, 1.0, mistakes={"tripled it": 3.0})
+except CheckFailure as failure:
+    print(failure)
+else:
+    print("PASSED A WRONG VALUE")
+"""
+
+
+def test_check_is_not_fooled_by_rebound_builtins():
+    run = subprocess.run(
+        [sys.executable, "-c", REBIND_EVERYTHING_CHECK_USES],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "f gave a wrong value" in run.stdout, run.stdout
+    assert "relative error : 6.67e-01" in run.stdout
+    assert "likely mistake : tripled it" in run.stdout
+
+
+def test_relative_error_of_tiny_values_does_not_underflow_to_a_zero_norm():
+    # 1.5e-162 squared underflows to 0: unscaled norms would make this 0/0 or x/0.
+    assert checks.relative_error([1.5e-162], [-1.5e-162]) == 2.0
+    assert checks.relative_error([0.0, 0.0], [0.0, 0.0]) == 0.0
+
+
+def _builtins_looked_up_at_run_time(source: str) -> dict[str, list[int]]:
+    """Builtin names read inside function bodies (annotations aside): {name: line numbers}."""
+    tree = ast.parse(source)
+    defined = {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    found: dict[str, list[int]] = {}
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        body = function.body if isinstance(function.body, list) else [function.body]
+        for statement in body:
+            for node in ast.walk(statement):
+                if (
+                    isinstance(node, ast.Name)
+                    and isinstance(node.ctx, ast.Load)
+                    and hasattr(builtins, node.id)
+                    and not node.id.startswith("__")
+                    and node.id not in defined
+                    and not _inside_annotation(node, statement)
+                ):
+                    found.setdefault(node.id, []).append(node.lineno)
+    return found
+
+
+def _inside_annotation(node: ast.AST, root: ast.AST) -> bool:
+    for parent in ast.walk(root):
+        annotations = []
+        if isinstance(parent, ast.AnnAssign):
+            annotations = [parent.annotation]
+        elif isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = parent.args.args + parent.args.kwonlyargs + parent.args.posonlyargs
+            annotations = [a.annotation for a in arguments if a.annotation] + [parent.returns]
+        if any(node in ast.walk(a) for a in annotations if a is not None):
+            return True
+    return False
+
+
+def test_checks_bind_every_builtin_they_use_at_import():
+    source = (ROOT / "helpers" / "checks.py").read_text(encoding="utf-8")
+    assert _builtins_looked_up_at_run_time(source) == {}
 
 
 # --------------------------------------------------------------------------- call

@@ -24,7 +24,7 @@ def quadratic_loss(w):
 
 
 def test_path_has_num_steps_plus_one_rows_with_w0_first():
-    path = gradient_descent(quadratic_grad, [1.0, -2.0], learning_rate=0.1, num_steps=7)
+    path = gradient_descent(quadratic_grad, [1.0, -2.0], learning_rate=0.1, num_steps=7).path
     assert path.shape == (8, 2)
     assert path.dtype == np.float64
     np.testing.assert_array_equal(path[0], [1.0, -2.0])
@@ -33,14 +33,21 @@ def test_path_has_num_steps_plus_one_rows_with_w0_first():
 def test_path_follows_the_update_rule():
     # w_k = (1 - 2 lr)^k w0 for the gradient 2 w.
     w0 = np.array([1.0, -2.0, 0.5])
-    path = gradient_descent(quadratic_grad, w0, learning_rate=0.1, num_steps=5)
+    path = gradient_descent(quadratic_grad, w0, learning_rate=0.1, num_steps=5).path
     expected = np.array([(0.8**k) * w0 for k in range(6)])
     np.testing.assert_allclose(path, expected, rtol=1e-15)
 
 
 def test_zero_steps_returns_only_w0():
-    path = gradient_descent(quadratic_grad, [3.0], learning_rate=0.1, num_steps=0)
+    path = gradient_descent(quadratic_grad, [3.0], learning_rate=0.1, num_steps=0).path
     np.testing.assert_array_equal(path, [[3.0]])
+
+
+def test_without_loss_fn_the_result_is_a_descent_result_with_no_losses():
+    result = gradient_descent(quadratic_grad, [1.0, 1.0], learning_rate=0.25, num_steps=4)
+    assert isinstance(result, DescentResult)
+    assert result.path.shape == (5, 2)
+    assert result.losses is None
 
 
 def test_loss_fn_gives_a_descent_result_that_unpacks_as_path_and_losses():
@@ -61,13 +68,13 @@ def test_w0_is_copied_and_never_modified():
         w += 1.0  # modifies its argument: must not reach the caller or the path
         return np.zeros_like(w)
 
-    path = gradient_descent(careless_grad, w0, learning_rate=0.1, num_steps=3)
+    path = gradient_descent(careless_grad, w0, learning_rate=0.1, num_steps=3).path
     np.testing.assert_array_equal(w0, [1.0, 2.0])
     np.testing.assert_array_equal(path, np.tile([1.0, 2.0], (4, 1)))
 
 
 def test_integer_and_list_w0_are_upcast_to_float64():
-    path = gradient_descent(quadratic_grad, [1, 3], learning_rate=0.25, num_steps=1)
+    path = gradient_descent(quadratic_grad, [1, 3], learning_rate=0.25, num_steps=1).path
     np.testing.assert_array_equal(path, [[1.0, 3.0], [0.5, 1.5]])
 
 
@@ -76,7 +83,7 @@ def test_converges_on_an_ill_conditioned_quadratic_within_the_textbook_bound():
     # so 1e-8 needs at most 92 steps (the notes measure 84).
     curvatures = np.linspace(1.0, 10.0, 50)
     w0 = np.ones(50)
-    path = gradient_descent(lambda w: curvatures * w, w0, 2 / (1.0 + 10.0), 92)
+    path = gradient_descent(lambda w: curvatures * w, w0, 2 / (1.0 + 10.0), 92).path
     assert np.linalg.norm(path[-1]) <= 1e-8 * np.linalg.norm(w0)
 
 
@@ -93,7 +100,7 @@ def test_divergence_stops_with_a_warning_naming_the_step_and_a_smaller_learning_
 def test_divergence_returns_the_path_up_to_the_last_finite_iterate():
     # lr = 1.5 on ||w||^2 gives w_k = (-2)^k: (-2)^1023 is finite, (-2)^1024 overflows.
     with pytest.warns(RuntimeWarning, match="stopped at step 1024 of 5000"):
-        path = gradient_descent(quadratic_grad, [1.0], learning_rate=1.5, num_steps=5000)
+        path = gradient_descent(quadratic_grad, [1.0], learning_rate=1.5, num_steps=5000).path
     assert path.shape == (1024, 1)
     assert path[-1, 0] == (-2.0) ** 1023
 
@@ -114,7 +121,7 @@ def test_non_finite_gradient_stops_descent():
         return np.array([math.nan]) if w[0] < 0.5 else np.array([1.0])
 
     with pytest.warns(RuntimeWarning, match="the gradient became non-finite"):
-        path = gradient_descent(grad, [1.0], learning_rate=0.3, num_steps=10)
+        path = gradient_descent(grad, [1.0], learning_rate=0.3, num_steps=10).path
     np.testing.assert_allclose(path.ravel(), [1.0, 0.7, 0.4])
 
 
@@ -153,7 +160,7 @@ def test_rejects_num_steps_that_is_not_an_integer(steps):
 
 
 def test_accepts_numpy_integer_num_steps():
-    path = gradient_descent(quadratic_grad, [1.0], learning_rate=0.1, num_steps=np.int64(2))
+    path = gradient_descent(quadratic_grad, [1.0], learning_rate=0.1, num_steps=np.int64(2)).path
     assert path.shape == (3, 1)
 
 

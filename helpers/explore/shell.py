@@ -1,0 +1,187 @@
+"""The shell every explorer shares: the frame of controls and picture, sliders, the static fallback.
+
+An :class:`Explorer` holds the controls, redraws its picture into an ``ipywidgets.Output`` on
+every change, and carries a static grid of the same plot as ``image/png`` in its display bundle
+for front ends that cannot render widgets. Figures are :class:`matplotlib.figure.Figure` objects
+made directly, never through ``pyplot``, so no figure is registered anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from typing import Any
+
+from matplotlib.figure import Figure
+
+__all__ = [
+    "BLACK",
+    "BLUE",
+    "GREEN",
+    "GREY",
+    "ORANGE",
+    "SKY",
+    "VERMILLION",
+    "Explorer",
+    "add_legend",
+    "slider",
+]
+
+# Okabe-Ito: distinguishable with every common colour-vision deficiency.
+BLACK = "#000000"
+ORANGE = "#E69F00"
+SKY = "#56B4E9"
+GREEN = "#009E73"
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+GREY = "#7f7f7f"
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+LIVE_DPI = 90
+STATIC_DPI = 80
+PLAIN_TEXT = "<{name} explorer: run the cell in Jupyter or Colab to use the sliders>"
+
+
+def _png(fig: Figure, dpi: int) -> bytes:
+    buffer = io.BytesIO()
+    # No bbox_inches="tight": it draws the figure twice; constrained layout already fits it.
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+    return buffer.getvalue()
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - ipywidgets needs IPython
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+class Explorer:
+    """A live explorer: controls, a picture redrawn on every change, and a static fallback.
+
+    Attributes
+    ----------
+    name : the explorer's function name, e.g. ``"secant_to_tangent"``.
+    controls : ``{parameter: widget}``; changing a widget's ``value`` redraws.
+    widget : the ipywidgets box that is displayed.
+    output : the ``ipywidgets.Output`` holding the current picture and readout.
+    last_png, last_text : the picture and readout of the latest redraw.
+    redraws : how many times the picture has been drawn.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        controls: dict[str, Any],
+        draw: Callable[..., str],
+        static: Callable[[], Figure],
+        size: tuple[float, float],
+        extra: tuple[Any, ...] = (),
+    ):
+        import ipywidgets as widgets
+
+        self.name = name
+        self.controls = controls
+        self._draw = draw
+        self._static = static
+        self._size = size
+        self._static_png: bytes | None = None
+        self.last_png = b""
+        self.last_text = ""
+        self.redraws = 0
+        self.output = widgets.Output()
+        boxes = [
+            widgets.HBox(list(controls.values())[i : i + 3]) for i in range(0, len(controls), 3)
+        ]
+        self.widget = widgets.VBox(boxes + list(extra) + [self.output])
+        for control in controls.values():
+            control.observe(self._on_change, names="value")
+        self.redraw()
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return {key: control.value for key, control in self.controls.items()}
+
+    def _on_change(self, change: dict) -> None:
+        # An exception in a widget callback would only reach the kernel's log; say it where
+        # the student is looking instead.
+        try:
+            self.redraw()
+        except Exception as exc:  # noqa: BLE001 - any failure of a redraw is reported, not raised
+            self.last_text = f"could not redraw with {self.values}: {type(exc).__name__}: {exc}"
+            if _in_kernel():
+                self.output.clear_output(wait=True)
+                with self.output:
+                    print(self.last_text)
+
+    def redraw(self) -> None:
+        """Draw the picture for the controls' current values and show it in :attr:`output`."""
+        fig = Figure(figsize=self._size, layout="constrained")
+        try:
+            self.last_text = self._draw(fig, **self.values)
+            self.last_png = _png(fig, LIVE_DPI)
+        finally:
+            fig.clear()
+        self.redraws += 1
+        if _in_kernel():
+            from IPython.display import Image, display
+
+            self.output.clear_output(wait=True)
+            with self.output:
+                display(Image(data=self.last_png, format="png"))
+                if self.last_text:
+                    print(self.last_text)
+
+    def static_figure(self) -> Figure:
+        """The fallback grid: the same plot at a few settings."""
+        return self._static()
+
+    def static_png(self) -> bytes:
+        if self._static_png is None:
+            fig = self._static()
+            self._static_png = _png(fig, STATIC_DPI)
+            fig.clear()
+        return self._static_png
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+        # The widget view first (a live front end renders it), then the static grid, which
+        # nbconvert and widget-less front ends fall back to. No text/html: nbconvert would
+        # prefer it to the picture.
+        bundle = {
+            "text/plain": PLAIN_TEXT.format(name=self.name),
+            "image/png": base64.b64encode(self.static_png()).decode("ascii"),
+            WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id},
+        }
+        handle_displayed = getattr(self.widget, "_handle_displayed", None)
+        if handle_displayed is not None:  # ipywidgets 7 runs its on_displayed callbacks here
+            handle_displayed()
+        return bundle
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
+        return f"<{self.name} explorer ({settings})>"
+
+
+def slider(kind: str, description: str, value: float, **kwargs: Any):
+    """A slider of ``kind`` "float", "int" or "log" that redraws on release, not while dragged."""
+    import ipywidgets as widgets
+
+    cls = {"float": widgets.FloatSlider, "int": widgets.IntSlider, "log": widgets.FloatLogSlider}[
+        kind
+    ]
+    return cls(
+        value=value,
+        description=description,
+        continuous_update=False,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="300px"),
+        **kwargs,
+    )
+
+
+def add_legend(ax, **kwargs: Any) -> None:
+    """The legend style every explorer uses: small and nearly opaque."""
+    ax.legend(fontsize=8, framealpha=0.9, **kwargs)
