@@ -541,13 +541,24 @@ def _in_colab() -> bool:
 
 
 # --------------------------------------------------------------------------- symbolic answers
-# Shared by the lessons whose answers are SymPy expressions (02 and 03).
+# Shared by the lessons whose answers are SymPy expressions (02 and 03). The builtins these
+# use are bound here, at import time, like the ones at the top of the module.
+
+_str = builtins.str
+_complex = builtins.complex
+_abs = builtins.abs
+_sorted = builtins.sorted
+_every = builtins.all
+_range = builtins.range
+_dict = builtins.dict
+_NO_REAL_VALUE = (builtins.TypeError, builtins.ValueError, builtins.ArithmeticError)
+_TypeError = builtins.TypeError
 
 
 def _symbolic_points(n_vars: int) -> list[tuple[float, ...]]:
     # Irregular values away from 0 and 1, where many wrong formulas happen to agree.
     base = (0.7, -1.3, 1.9, 0.45, -0.35)
-    return [tuple(base[(i + k) % len(base)] for k in range(n_vars)) for i in range(3)]
+    return [_tuple(base[(i + k) % _len(base)] for k in _range(n_vars)) for i in _range(3)]
 
 
 def _symbolic_value(expr: Any, variables: Any, point: tuple[float, ...]) -> float:
@@ -556,10 +567,10 @@ def _symbolic_value(expr: Any, variables: Any, point: tuple[float, ...]) -> floa
     nan when it has none (complex, undefined, an unknown function).
     """
     try:
-        value = complex(expr.subs(dict(zip(variables, point))).evalf())
-    except (TypeError, ValueError, ArithmeticError):
+        value = _complex(expr.subs(_dict(_zip(variables, point))).evalf())
+    except _NO_REAL_VALUE:
         return math.nan
-    if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
+    if _abs(value.imag) > 1e-12 * _max(1.0, _abs(value.real)):
         return math.nan
     return value.real
 
@@ -591,12 +602,12 @@ def check_expression(
     """
     import sympy
 
-    names = ", ".join(str(v) for v in variables)
+    names = ", ".join(_str(v) for v in variables)
     if got is None:
         raise CheckFailure(
             f"{name} is None.", ["assign a SymPy expression to it, then run the cell"]
         )
-    if _isinstance(got, str):
+    if _isinstance(got, _str):
         raise CheckFailure(
             f"{name} is a string, not a SymPy expression.",
             [
@@ -605,7 +616,7 @@ def check_expression(
                 "or turn the text into an expression with sympy.sympify(...)",
             ],
         )
-    if callable(got) and not _isinstance(got, sympy.Basic):
+    if _callable(got) and not _isinstance(got, sympy.Basic):
         raise CheckFailure(
             f"{name} is a Python function, not a SymPy expression.",
             [
@@ -615,32 +626,32 @@ def check_expression(
         )
     try:
         expr = sympy.sympify(got)
-    except (sympy.SympifyError, TypeError):
-        raise CheckFailure(f"{name} is a {type(got).__name__}, not a SymPy expression.") from None
+    except (sympy.SympifyError, _TypeError):
+        raise CheckFailure(f"{name} is a {_type(got).__name__}, not a SymPy expression.") from None
     if not _isinstance(expr, sympy.Expr):
         raise CheckFailure(
-            f"{name} is a {type(expr).__name__}, not a single expression.",
+            f"{name} is a {_type(expr).__name__}, not a single expression.",
             ["give the derivative itself (for example 2*x), not an equation, list or tuple"],
         )
     expr = expr.doit()
-    by_name = {str(v): v for v in variables}
-    strangers = sorted(str(s) for s in expr.free_symbols if str(s) not in by_name)
+    by_name = {_str(v): v for v in variables}
+    strangers = _sorted(_str(s) for s in expr.free_symbols if _str(s) not in by_name)
     if strangers:
         raise CheckFailure(
             f"{name} uses symbols the exercise does not have.",
             [f"unexpected : {', '.join(strangers)}", f"use only    : {names}"],
         )
-    expr = expr.subs({s: by_name[str(s)] for s in expr.free_symbols}, simultaneous=True)
+    expr = expr.subs({s: by_name[_str(s)] for s in expr.free_symbols}, simultaneous=True)
     if sympy.simplify(expr - expected) == 0:
         return
-    points = _symbolic_points(len(variables))
+    points = _symbolic_points(_len(variables))
     got_values = [_symbolic_value(expr, variables, p) for p in points]
     exp_values = [_symbolic_value(expected, variables, p) for p in points]
-    agree = [_values_close(g, e) for g, e in zip(got_values, exp_values)]
-    if all(agree):
+    agree = [_values_close(g, e) for g, e in _zip(got_values, exp_values)]
+    if _every(agree):
         return  # equal where it matters; SymPy's simplify just could not prove it
     where = agree.index(False)
-    at = ", ".join(f"{v} = {p}" for v, p in zip(variables, points[where]))
+    at = ", ".join(f"{v} = {p}" for v, p in _zip(variables, points[where]))
     details = [
         f"at             : {at}",
         f"expected value : {exp_values[where]:.12g}",
@@ -650,7 +661,7 @@ def check_expression(
     ]
     for description, wrong in (mistakes or {}).items():
         wrong_values = [_symbolic_value(wrong, variables, p) for p in points]
-        if all(_values_close(g, w) for g, w in zip(got_values, wrong_values)):
+        if _every(_values_close(g, w) for g, w in _zip(got_values, wrong_values)):
             details.append(f"likely mistake : {description}")
             break
     raise CheckFailure(f"{name} is not equivalent to the derivative asked for.", details)
