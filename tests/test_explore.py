@@ -40,6 +40,7 @@ EXPLORERS = {
     "chain_rule_graph": ("w1", 2.0, 3),
     "gradient_field": ("angle", 120.0, 4),
     "learning_rate": ("lr", 1.05, 8),
+    "minibatch_sgd": ("batch_size", 50, 6),
     "xor_training": ("epochs", 3000, 5),
     "backward_pass": ("step", 2, 4),
 }
@@ -118,6 +119,31 @@ def test_learning_rate_beyond_two_over_l_is_called_divergent(built):
     finally:
         ex.controls["lr"].value = old
     assert "converges" in ex.last_text
+
+
+def _last_epoch_excess(ex) -> float:
+    return float(ex.last_text.split("over the last epoch ")[1].split(";")[0])
+
+
+def test_minibatch_sgd_says_how_many_steps_an_epoch_takes():
+    ex = explore.minibatch_sgd(batch_size=20)
+    assert "batch size 20: 10 steps per epoch, 100 steps in 10 epochs" in ex.last_text
+
+
+def test_minibatch_sgd_noise_floor_falls_with_a_larger_batch_and_with_decay():
+    ex = explore.minibatch_sgd(batch_size=1, lr=0.05)
+    noisy = _last_epoch_excess(ex)
+    ex.controls["decay"].value = True
+    decayed = _last_epoch_excess(ex)
+    ex.controls["decay"].value = False
+    ex.controls["batch_size"].value = 10  # 200 steps in 10 epochs: it has reached its floor
+    assert decayed < noisy / 10
+    assert _last_epoch_excess(ex) < noisy / 5
+
+
+def test_minibatch_sgd_refuses_a_batch_size_it_cannot_show():
+    with pytest.raises(ValueError, match="batch_size must be one of"):
+        explore.minibatch_sgd(batch_size=3)
 
 
 def test_a_function_without_a_derivative_gets_a_reference_slope():

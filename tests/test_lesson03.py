@@ -22,7 +22,7 @@ def failure(checker, *args, **kwargs) -> str:
     return str(caught.value)
 
 
-# --------------------------------------------------------------------------- references against SymPy
+# ------------------------------------------------------------------ references against SymPy
 
 X = sympy.symbols("x0:3")
 
@@ -48,44 +48,62 @@ def test_hessian_reference_agrees_with_sympy(point):
     assert helpers.relative_error(ex._f_hessian(point), exact) < 1e-14
 
 
-# --------------------------------------------------------------------------- gradient_f and dg_dy
+# --------------------------------------------------------------------------- gradient_p and dg_dy
+
+
+def p_gradient(x, y):
+    return np.array([3 * x**2 * y - 4 * y**2, x**3 - 8 * x * y + 3])
 
 
 @pytest.mark.parametrize(
     "fn",
     [
-        lambda x, y: np.array([2 * x + 2 * y, 2 * y + 2 * x]),
-        lambda x, y: [2 * (x + y)] * 2,
-        lambda x, y: np.full(2, 2.0) * (x + y),
+        p_gradient,
+        lambda x, y: [x * (3 * x * y) - 4 * y * y, x * x * x - 8 * y * x + 3],
+        lambda x, y: np.array([y * (3 * x**2 - 4 * y), x**3 + 3 - 8 * x * y]),
     ],
     ids=["array", "list", "factored"],
 )
-def test_gradient_f_accepts_every_exact_form(fn):
-    ex.check_gradient_f(fn)
+def test_gradient_p_accepts_every_exact_form(fn):
+    ex.check_gradient_p(fn)
 
 
-def test_gradient_f_by_finite_differences_is_told_the_exercise_wants_exact_partials():
+def test_gradient_p_by_finite_differences_is_told_the_exercise_wants_exact_partials():
     def approximate(x, y):
-        return helpers.gradient(lambda p: p[0] ** 2 + 2 * p[0] * p[1] + p[1] ** 2, np.array([x, y]))
+        return helpers.gradient(
+            lambda q: q[0] ** 3 * q[1] - 4 * q[0] * q[1] ** 2 + 3 * q[1], np.array([x, y])
+        )
 
-    assert "finite-difference approximation" in failure(ex.check_gradient_f, approximate)
+    assert "finite-difference approximation" in failure(ex.check_gradient_p, approximate)
 
 
 @pytest.mark.parametrize(
     "fn, diagnosis",
     [
-        (lambda x, y: np.array([2 * x, 2 * y]), "cross term 2xy is missing"),
-        (lambda x, y: np.array([2 * x + y, x + 2 * y]), "is 2y (not y)"),
-        (lambda x, y: np.array([4 * x, 4 * y]), "y is the constant there"),
-        (lambda x, y: -np.array([2 * x + 2 * y] * 2), "negative gradient"),
+        (lambda x, y: p_gradient(x, y)[::-1], "partials are swapped"),
+        (lambda x, y: -p_gradient(x, y), "negative gradient"),
+        (lambda x, y: p_gradient(x, y) + [0, 4 * x * y], "not 4xy"),
+        (lambda x, y: p_gradient(x, y) - [0, 3], "term 3y is missing"),
+        (lambda x, y: [3 * x**2 - 4 * y**2, p_gradient(x, y)[1]], "y is a constant"),
     ],
 )
-def test_gradient_f_names_the_likely_mistake(fn, diagnosis):
-    assert diagnosis in failure(ex.check_gradient_f, fn)
+def test_gradient_p_names_the_likely_mistake(fn, diagnosis):
+    assert diagnosis in failure(ex.check_gradient_p, fn)
 
 
-def test_gradient_f_returning_a_number_is_a_shape_error():
-    assert "wrong shape" in failure(ex.check_gradient_f, lambda x, y: 2 * x + 2 * y)
+def test_gradient_p_returning_a_number_is_a_shape_error():
+    assert "wrong shape" in failure(ex.check_gradient_p, lambda x, y: 3 * x**2 * y)
+
+
+def test_gradient_p_returning_none_is_asked_about_return():
+    assert "gradient_p returned None" in failure(ex.check_gradient_p, lambda x, y: None)
+
+
+def test_expect_gradient_p_checks_the_point_it_is_given():
+    ex.expect_gradient_p(p_gradient, 0.25, 0.6)
+    assert "gradient_p(0.25, 0.6)" in failure(
+        ex.expect_gradient_p, lambda x, y: p_gradient(1.0, 1.0), 0.25, 0.6
+    )
 
 
 def test_dg_dy_accepts_a_factored_form():
@@ -122,7 +140,7 @@ def forward_jacobian(F, x, h=1e-5):
 )
 def test_numerical_jacobian_accepts_central_differences(fn):
     ex.check_numerical_jacobian(fn)
-    ex.check_numerical_jacobian(fn, x=(-0.3, 0.9, 1.4), h=3e-2)
+    ex.expect_numerical_jacobian(fn, (-0.3, 0.9, 1.4), h=3e-2)
 
 
 @pytest.mark.parametrize(
@@ -149,7 +167,7 @@ def test_numerical_jacobian_that_perturbs_an_integer_copy_is_told_to_convert():
             cols.append((F(xp) - F(xm)) / (2 * h))
         return np.column_stack(cols)
 
-    assert "np.asarray(x, dtype=float)" in failure(ex.check_numerical_jacobian, in_place)
+    assert "truncated back to whole numbers" in failure(ex.check_numerical_jacobian, in_place)
 
 
 def test_numerical_jacobian_that_modifies_x_is_caught():
@@ -184,7 +202,7 @@ def nested(f, x, h=1e-4):
 )
 def test_numerical_hessian_accepts_both_usual_central_forms(fn):
     ex.check_numerical_hessian(fn)
-    ex.check_numerical_hessian(fn, x=(-0.6, 0.2, 1.3), h=5e-2)
+    ex.expect_numerical_hessian(fn, (-0.6, 0.2, 1.3), h=5e-2)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +232,7 @@ def test_numerical_hessian_that_is_not_symmetric_is_told_so_even_without_a_liste
     assert "not symmetric" in failure(ex.check_numerical_hessian, lopsided)
 
 
-# --------------------------------------------------------------------------- directional derivative and quiz
+# ------------------------------------------------------------ directional derivative and quiz
 
 
 def test_directional_derivative_accepts_a_unit_vector_built_by_hand():
@@ -236,7 +254,7 @@ def test_directional_derivative_names_the_likely_mistake(fn, diagnosis):
 
 
 def test_quiz_check_rejects_none():
-    assert "q3_smooth_hessian_is_symmetric must be True or False" in failure(
+    assert "q3_mixed_partials_commute must be True or False" in failure(
         ex.check_quiz, True, True, None, False
     )
 
@@ -248,4 +266,19 @@ def test_quiz_check_wants_every_answer():
 def test_numerical_hessian_returning_none_is_asked_about_return():
     assert "did you forget `return H`" in failure(
         ex.check_numerical_hessian, lambda f, x, h=1e-4: None
+    )
+
+
+def test_numerical_jacobian_returning_none_is_asked_about_return():
+    assert "numerical_jacobian returned None" in failure(
+        ex.check_numerical_jacobian, lambda F, x, h=1e-5: None
+    )
+
+
+def test_quiz_names_are_the_notebook_answer_names():
+    assert ex.QUIZ == (
+        "q1_gradient_is_steepest_descent",
+        "q2_layer_jacobian_is_W_transposed",
+        "q3_mixed_partials_commute",
+        "q4_jacobian_rows_are_inputs",
     )

@@ -51,10 +51,7 @@ lessons = pytest.mark.parametrize("lesson", LESSONS)
 # Lessons still waiting for the issue-13 conventions (docs/AUTHORING.md: headings, quiz_NN ids,
 # course-wide unique ids). Their cases of the tests marked @converted are expected to fail;
 # delete an entry when its branch is merged.
-NOT_CONVERTED = {
-    "03_gradients",
-    "04_gradient_descent",
-}
+NOT_CONVERTED: set[str] = set()
 _PENDING = pytest.mark.xfail(strict=False, reason="converted by the issue-13 branches")
 converted = pytest.mark.parametrize(
     "lesson",

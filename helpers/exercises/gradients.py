@@ -1,4 +1,9 @@
-"""Visible checks of Lesson 03 (partial derivatives, gradients, Jacobian, Hessian).
+"""Checks for Lesson 03: partial derivatives, gradients, Jacobians and Hessians.
+
+Each ``check_*`` function is the visible test of one exercise (registered for
+:func:`helpers.progress`); each ``expect_*`` function compares a student's answer on one given
+input with the textbook formula and names the likely mistake. Hidden tests call the
+``expect_*`` functions with inputs of their own.
 
 The test functions are chosen so that the neighbouring wrong answers - a forward difference for
 a central one, a Jacobian handed back transposed, a Hessian without its mixed partials - land
@@ -8,7 +13,7 @@ for) lands well inside it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,8 +26,9 @@ from ..checks import (
     exercise,
     quiz_exercise,
     relative_error,
+    require_returned,
 )
-from .chain_rule import check_expression
+from .symbolic import check_expression
 
 LESSON = "03_gradients"
 
@@ -31,6 +37,8 @@ _array = np.array
 _asarray = np.asarray
 _sin, _cos, _exp = np.sin, np.cos, np.exp
 _shape = np.shape
+
+FORWARD = "used a forward difference (F(x + h e_j) - F(x)) / h; the central one is needed"
 
 
 def _near(got: Any, expected: np.ndarray, rtol: float) -> bool:
@@ -42,48 +50,60 @@ def _near(got: Any, expected: np.ndarray, rtol: float) -> bool:
     return value.shape == expected.shape and relative_error(value, expected) < rtol
 
 
-# --------------------------------------------------------------------------- gradient of f
+# --------------------------------------------------------------------------- gradient_p
 
 
-@exercise(LESSON, "Gradient of f(x, y) = x^2 + 2xy + y^2", "gradient_f")
-def check_gradient_f(
-    gradient_f: Callable[..., Any],
-    points: Sequence[tuple[float, float]] = ((1.5, -0.5), (-0.8, 2.1)),
-) -> None:
-    """grad f = (2x + 2y, 2x + 2y) as an array of two numbers."""
-    for x, y in points:
-        shown = describe_call("gradient_f", x, y)
-        got = call(gradient_f, x, y)
-        expected = _array([2 * x + 2 * y, 2 * x + 2 * y])
-        approximate = _near(got, expected, 1e-6)
-        check(
-            "gradient_f",
-            got,
-            expected,
-            call=shown,
-            rtol=1e-12,
-            mistakes={
-                "the cross term 2xy is missing: d(2xy)/dx = 2y and d(2xy)/dy = 2x": [2 * x, 2 * y],
-                "d(2xy)/dx is 2y (not y), and d(2xy)/dy is 2x (not x)": [2 * x + y, x + 2 * y],
-                "differentiated 2xy as 2x with respect to x: y is the constant there, so it gives 2y": [
-                    4 * x,
-                    4 * y,
-                ],
-                "the sign is flipped: that is the negative gradient (the descent direction)": [
-                    -(2 * x + 2 * y),
-                    -(2 * x + 2 * y),
-                ],
-            },
-            hint="close, but not exact: this looks like a finite-difference approximation; the exercise "
-            "asks for the exact partial derivatives"
-            if approximate
-            else "return np.array([df/dx, df/dy]); treat the other variable as a constant",
-        )
+def _p_partials(x: float, y: float) -> tuple[float, float]:
+    """The partials of p(x, y) = x^3 y - 4 x y^2 + 3 y."""
+    return 3 * x * x * y - 4 * y * y, x**3 - 8 * x * y + 3
 
 
-@exercise(LESSON, "Partial derivative in SymPy: dg/dy of x^2 y + sin(xy)", "dg_dy")
+def expect_gradient_p(gradient_p: Callable[..., Any], x: float, y: float) -> None:
+    """Require ``gradient_p(x, y) == [3x^2 y - 4y^2, x^3 - 8xy + 3]``."""
+    shown = describe_call("gradient_p", x, y)
+    got = require_returned("gradient_p", call(gradient_p, x, y, name="gradient_p"), shown)
+    px, py = _p_partials(x, y)
+    expected = _array([px, py])
+    approximate = _near(got, expected, 1e-6)
+    check(
+        "gradient_p",
+        got,
+        expected,
+        call=shown,
+        rtol=1e-12,
+        mistakes={
+            "the two partials are swapped: the first entry is dp/dx, the second dp/dy": [py, px],
+            "the sign is flipped: that is the negative gradient (the descent direction)": [
+                -px,
+                -py,
+            ],
+            "d(y^2)/dy is 2y, so d(4xy^2)/dy = 8xy, not 4xy": [px, x**3 - 4 * x * y + 3],
+            "the term 3y is missing from dp/dy (its derivative is 3)": [px, py - 3],
+            "in dp/dx, y is a constant: d(x^3 y)/dx = 3x^2 y, not 3x^2": [
+                3 * x * x - 4 * y * y,
+                py,
+            ],
+        },
+        hint="close, but not exact: this looks like a finite-difference approximation; the "
+        "exercise asks for the exact partial derivatives"
+        if approximate
+        else "differentiate with respect to one variable and treat the other as a constant",
+    )
+
+
+@exercise(LESSON, "Exercise 03.1 · A gradient by hand", "gradient_p")
+def check_gradient_p(gradient_p: Callable[..., Any]) -> None:
+    """Visible test of ``gradient_p(x, y)``."""
+    expect_gradient_p(gradient_p, 1.5, 0.5)
+    expect_gradient_p(gradient_p, -0.8, 2.1)
+
+
+# --------------------------------------------------------------------------- dg_dy
+
+
+@exercise(LESSON, "Exercise 03.2 · A partial derivative in SymPy", "dg_dy")
 def check_dg_dy(dg_dy: Any) -> None:
-    """d/dy [x^2 y + sin(x y)] = x^2 + x cos(x y)."""
+    """d/dy [x^2 y + sin(x y)] = x^2 + x cos(x y), in any equivalent form."""
     import sympy
 
     x, y = sympy.symbols("x y")
@@ -139,7 +159,7 @@ def _difference_jacobian(
 
 def _check_jacobian_shape(got: Any, m: int, n: int, shown: str) -> None:
     try:
-        shape = _shape(got) if got is not None else None
+        shape = _shape(got)
     except (TypeError, ValueError):  # ragged nested lists: check() reports them
         return
     if shape == (n, m) and m != n:
@@ -149,74 +169,66 @@ def _check_jacobian_shape(got: Any, m: int, n: int, shown: str) -> None:
                 f"call           : {shown}",
                 f"expected shape : ({m}, {n})  (m outputs by n inputs)",
                 f"got shape      : {shape}",
-                (
-                    "likely mistake : returned the transpose (n, m): row i holds the partials of output "
-                    "F_i, column j the derivatives with respect to x_j"
-                ),
+                "likely mistake : returned the transpose (n, m): row i holds the partials of "
+                "output F_i, column j the derivatives with respect to x_j",
             ],
         )
 
 
-@exercise(LESSON, "Numerical Jacobian (central differences)", "numerical_jacobian")
-def check_numerical_jacobian(
-    numerical_jacobian: Callable[..., Any],
-    x: Sequence[float] = (0.7, -1.2, 0.4),
-    h: float = 1e-2,
+def expect_numerical_jacobian(
+    numerical_jacobian: Callable[..., Any], x: Any, h: float | None = None
 ) -> None:
-    """Central differences, shape (m, n); default step 1e-5, and the step h when one is given."""
-    x = _array(x, dtype=float)
+    """Require central differences of the test map at ``x``, with step ``h`` when given.
+
+    Without ``h`` the default step (1e-5) must land within 1e-7 of the exact Jacobian; with
+    ``h`` the result must be the central stencil at that step (rtol 1e-9).
+    """
+    x = _asarray(x)
     m, n = 2, x.size
-    # 1. Default step: accurate to O(h^2), so within 1e-7 of the exact Jacobian.
-    shown = describe_call("numerical_jacobian", _F, x)
-    got = call(numerical_jacobian, _F, x)
+    kwargs = {} if h is None else {"h": h}
+    shown = describe_call("numerical_jacobian", _F, x, **kwargs)
+    got = require_returned(
+        "numerical_jacobian",
+        call(numerical_jacobian, _F, x, name="numerical_jacobian", **kwargs),
+        shown,
+    )
     _check_jacobian_shape(got, m, n, shown)
     exact = _F_jacobian(x)
-    check(
-        "numerical_jacobian",
-        got,
-        exact,
-        call=shown,
-        rtol=1e-7,
-        mistakes={
-            "used a forward difference (F(x + h e_j) - F(x)) / h; use (F(x + h e_j) - F(x - h e_j)) / (2h)": _difference_jacobian(
-                _F, x, 1e-5, "forward"
-            ),
+    if h is None:
+        expected, rtol = exact, 1e-7
+        mistakes = {
+            FORWARD: _difference_jacobian(_F, x, 1e-5, "forward"),
             "divided by h instead of 2h": 2 * exact,
             "divided by 4h instead of 2h": exact / 2,
-        },
-        hint="column j is (F(x + h e_j) - F(x - h e_j)) / (2h), with e_j the j-th unit vector",
-    )
-    # 2. The step passed in is the one used.
-    shown = describe_call("numerical_jacobian", _F, x, h=h)
-    got = call(numerical_jacobian, _F, x, h=h)
-    _check_jacobian_shape(got, m, n, shown)
+        }
+    else:
+        expected, rtol = _difference_jacobian(_F, x, h, "central"), 1e-9
+        mistakes = {
+            "the step h passed in was not used (the result is as accurate as a tiny step "
+            "gives)": exact,
+            FORWARD: _difference_jacobian(_F, x, h, "forward"),
+        }
+    integer = np.issubdtype(x.dtype, np.integer)
     check(
         "numerical_jacobian",
         got,
-        _difference_jacobian(_F, x, h, "central"),
+        expected,
         call=shown,
-        rtol=1e-9,
-        mistakes={
-            "the step h passed in was not used (the result is as accurate as a tiny step gives)": exact,
-            "used a forward difference (F(x + h e_j) - F(x)) / h; use (F(x + h e_j) - F(x - h e_j)) / (2h)": _difference_jacobian(
-                _F, x, h, "forward"
-            ),
-        },
+        rtol=rtol,
+        mistakes=mistakes,
+        hint="x is an integer array here, so a copy of it stepped in place (xp[j] += h) is "
+        "truncated back to whole numbers: work on a float copy of x"
+        if integer
+        else "column j is (F(x + h e_j) - F(x - h e_j)) / (2h), with e_j the j-th unit vector",
     )
-    # 3. Integer input: x + h must not be rounded back to x.
-    xi = _array([1, 2, 0])
-    shown = describe_call("numerical_jacobian", _F, xi)
-    got = call(numerical_jacobian, _F, xi)
-    _check_jacobian_shape(got, m, n, shown)
-    check(
-        "numerical_jacobian",
-        got,
-        _F_jacobian(xi),
-        call=shown,
-        rtol=1e-7,
-        hint="x is an integer array here, so a copy of it perturbed in place (xp[j] += h) is "
-        "rounded back to whole numbers: start from x = np.asarray(x, dtype=float)",
-    )
+
+
+@exercise(LESSON, "Exercise 03.3 · A numerical Jacobian", "numerical_jacobian")
+def check_numerical_jacobian(numerical_jacobian: Callable[..., Any]) -> None:
+    """Visible test: the default step, a given step, and an integer input."""
+    expect_numerical_jacobian(numerical_jacobian, (0.7, -1.2, 0.4))
+    expect_numerical_jacobian(numerical_jacobian, (0.7, -1.2, 0.4), h=1e-2)
+    expect_numerical_jacobian(numerical_jacobian, _array([1, 2, 0]))
 
 
 # --------------------------------------------------------------------------- Hessian
@@ -283,11 +295,7 @@ def _forward_hessian(f: Callable[[Any], Any], x: np.ndarray, h: float) -> np.nda
 
 def _as_hessian(got: Any, n: int, shown: str) -> np.ndarray:
     """``got`` as an (n, n) float array, or a CheckFailure saying what it is instead."""
-    if got is None:
-        raise CheckFailure(
-            "numerical_hessian returned None.",
-            [f"call : {shown}", "did you forget `return H`? (printing a value does not return it)"],
-        )
+    require_returned("numerical_hessian", got, shown, "did you forget `return H`?")
     try:
         H = _array(got, dtype=float)
     except (TypeError, ValueError):
@@ -318,96 +326,102 @@ def _symmetry_note(H: np.ndarray) -> str:
             f"the result is not symmetric (relative error between H and H.T: {asym:.1e}): "
             "mixed partials d2f/dxidxj and d2f/dxjdxi must both be filled in and equal"
         )
-    return "H[i, i] = (f(x + h e_i) - 2 f(x) + f(x - h e_i)) / h^2; off the diagonal use the 4-point stencil / (4 h^2)"
+    return "the diagonal needs the 3-point stencil, the entries off it the 4-point one"
 
 
-@exercise(LESSON, "Numerical Hessian (mixed partials included)", "numerical_hessian")
-def check_numerical_hessian(
-    numerical_hessian: Callable[..., Any],
-    x: Sequence[float] = (0.5, -0.3, 0.8),
-    h: float = 2e-2,
+def expect_numerical_hessian(
+    numerical_hessian: Callable[..., Any], x: Any, h: float | None = None
 ) -> None:
-    """Shape (n, n), symmetric, O(h^2) accurate at the default step, and using the step given."""
+    """Require a central Hessian of the test function at ``x``, with step ``h`` when given.
+
+    Without ``h`` the default step (1e-4) must land within 1e-6 of the exact Hessian (central
+    stencils are about 1e-8 away, forward ones about 1e-4); with ``h`` either usual central
+    form at that step is accepted (rtol 1e-7).
+    """
     x = _array(x, dtype=float)
     n = x.size
+    kwargs = {} if h is None else {"h": h}
+    shown = describe_call("numerical_hessian", _f, x, **kwargs)
+    got = call(numerical_hessian, _f, x, name="numerical_hessian", **kwargs)
+    H = _as_hessian(got, n, shown)
     exact = _f_hessian(x)
-    diagonal_only = np.diag(np.diag(exact))
-    upper_only = np.triu(exact)
-    # 1. Default step (1e-4): central stencils land within about 1e-8 of the exact Hessian,
-    #    forward ones about 1e-4 away (their error is O(h)); 1e-6 sits between the two.
-    shown = describe_call("numerical_hessian", _f, x)
-    H = _as_hessian(call(numerical_hessian, _f, x), n, shown)
-    check(
-        "numerical_hessian",
-        H,
-        exact,
-        call=shown,
-        rtol=1e-6,
-        mistakes={
+    if h is None:
+        diagonal_only = np.diag(np.diag(exact))
+        expected, rtol = exact, 1e-6
+        mistakes = {
             "mixed partials missing: only the diagonal d2f/dxi2 is filled in": diagonal_only,
-            "Hessian not symmetric: only the upper triangle is filled in, H[j, i] must equal H[i, j]": upper_only,
-            "used forward differences (error O(h)); use central stencils (error O(h^2))": _forward_hessian(
-                _f, x, 1e-4
+            "Hessian not symmetric: only the upper triangle is filled in, H[j, i] must equal "
+            "H[i, j]": np.triu(exact),
+            "used forward differences (error O(h)); use central stencils (error O(h^2))": (
+                _forward_hessian(_f, x, 1e-4)
             ),
             "off-diagonal stencil divided by h^2 instead of 4h^2": exact
             + 3 * (exact - diagonal_only),
-        },
-        hint=_symmetry_note(H),
-    )
-    # 2. The step passed in is the one used (either of the usual central forms is right).
-    shown = describe_call("numerical_hessian", _f, x, h=h)
-    H = _as_hessian(call(numerical_hessian, _f, x, h=h), n, shown)
-    three_point = _hessian_stencil(_f, x, h, "three_point")
-    nested = _hessian_stencil(_f, x, h, "nested")
-    if relative_error(H, nested) <= 1e-7:
-        return
+        }
+    else:
+        if relative_error(H, _hessian_stencil(_f, x, h, "nested")) <= 1e-7:
+            return
+        expected, rtol = _hessian_stencil(_f, x, h, "three_point"), 1e-7
+        mistakes = {
+            "the step h passed in was not used": exact,
+            "used forward differences": _forward_hessian(_f, x, h),
+        }
     check(
         "numerical_hessian",
         H,
-        three_point,
+        expected,
         call=shown,
-        rtol=1e-7,
-        mistakes={
-            "the step h passed in was not used": exact,
-            "used forward differences": _forward_hessian(_f, x, h),
-        },
+        rtol=rtol,
+        mistakes=mistakes,
         hint=_symmetry_note(H),
     )
+
+
+@exercise(LESSON, "Exercise 03.4 · A numerical Hessian", "numerical_hessian")
+def check_numerical_hessian(numerical_hessian: Callable[..., Any]) -> None:
+    """Visible test: the default step and a given step."""
+    expect_numerical_hessian(numerical_hessian, (0.5, -0.3, 0.8))
+    expect_numerical_hessian(numerical_hessian, (0.5, -0.3, 0.8), h=2e-2)
 
 
 # --------------------------------------------------------------------------- directional derivative
 
 
-@exercise(LESSON, "Directional derivative", "directional_derivative")
-def check_directional_derivative(
-    directional_derivative: Callable[..., Any],
-    cases: Sequence[tuple[Sequence[float], Sequence[float]]] = (
-        ((3.0, -1.0), (2.0, 1.0)),
-        ((0.5, 2.0, -1.5), (-1.0, 0.0, 3.0)),
-    ),
+def expect_directional_derivative(
+    directional_derivative: Callable[..., Any], grad: Any, u: Any
 ) -> None:
-    """D_u f = grad . u / ||u||: the slope along the direction of u, whatever u's length."""
-    for g, u in cases:
-        g, u = _array(g, dtype=float), _array(u, dtype=float)
-        shown = describe_call("directional_derivative", g, u)
-        got = call(directional_derivative, g, u)
-        norm = float(np.sqrt(np.sum(u * u)))
-        dot = float(np.sum(g * u))
-        check(
-            "directional_derivative",
-            got,
-            dot / norm,
-            call=shown,
-            rtol=1e-12,
-            mistakes={
-                "u was not normalised: divide by its length ||u||": dot,
-                "divided by ||u||^2 instead of ||u||": dot / norm**2,
-                "this is ||grad||, the largest slope, not the slope along u": float(
-                    np.sqrt(np.sum(g * g))
-                ),
-            },
-            hint="return np.dot(grad, u) / np.linalg.norm(u), a single number",
-        )
+    """Require ``directional_derivative(grad, u) == grad . u / ||u||``."""
+    g, u = _array(grad, dtype=float), _array(u, dtype=float)
+    shown = describe_call("directional_derivative", g, u)
+    got = require_returned(
+        "directional_derivative",
+        call(directional_derivative, g, u, name="directional_derivative"),
+        shown,
+    )
+    norm = float(np.sqrt(np.sum(u * u)))
+    dot = float(np.sum(g * u))
+    check(
+        "directional_derivative",
+        got,
+        dot / norm,
+        call=shown,
+        rtol=1e-12,
+        mistakes={
+            "u was not normalised: divide by its length ||u||": dot,
+            "divided by ||u||^2 instead of ||u||": dot / norm**2,
+            "this is ||grad||, the largest slope, not the slope along u": float(
+                np.sqrt(np.sum(g * g))
+            ),
+        },
+        hint="the slope along u is the gradient dotted with the unit vector of u: one number",
+    )
+
+
+@exercise(LESSON, "Challenge 03 · Slope along a direction", "directional_derivative")
+def check_directional_derivative(directional_derivative: Callable[..., Any]) -> None:
+    """Visible test of ``directional_derivative(grad, u)``."""
+    expect_directional_derivative(directional_derivative, (3.0, -1.0), (2.0, 1.0))
+    expect_directional_derivative(directional_derivative, (0.5, 2.0, -1.5), (-1.0, 0.0, 3.0))
 
 
 # --------------------------------------------------------------------------- quiz
@@ -415,11 +429,10 @@ def check_directional_derivative(
 
 # The quiz's answer names, in order (the notebook defines them; progress() looks them up).
 QUIZ = (
-    "q1_gradient_points_downhill",
-    "q2_linear_layer_jacobian_is_W",
-    "q3_smooth_hessian_is_symmetric",
-    "q4_jacobian_of_R3_to_R2_is_3_by_2",
+    "q1_gradient_is_steepest_descent",
+    "q2_layer_jacobian_is_W_transposed",
+    "q3_mixed_partials_commute",
+    "q4_jacobian_rows_are_inputs",
 )
 
-
-check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz answers are True/False")
+check_quiz = quiz_exercise(LESSON, QUIZ, "Quiz 03")

@@ -1,6 +1,6 @@
 """Symbolic answers: a SymPy expression checked by equivalence, never by its string.
 
-Shared by the checker modules whose exercises ask for a SymPy expression (Lessons 01 and 02):
+Shared by the checker modules whose exercises ask for a SymPy expression (Lessons 01, 02 and 03):
 ``4*x*cos(2*x**2)`` and ``2*x*2*cos(2*x**2)`` are the same answer.
 """
 

@@ -27,7 +27,9 @@ Lesson 03 (:mod:`helpers.explore.gradients`)
     derivative in every direction (surface, point and angle).
 Lesson 04 (:mod:`helpers.explore.gradient_descent`)
     ``learning_rate(lr=0.1, start=(-1.5, 1.5))``: descent on a round or narrow quadratic, its
-    path and loss per step, and whether lr is below 2/L (loss, lr, steps, start).
+    path and loss per step, and whether lr is below 2/λ_max (loss, lr, steps, start).
+    ``minibatch_sgd(batch_size=10, lr=0.05)``: mini-batch SGD on a line fit, its path and
+    excess loss against epochs (batch size, lr, epochs, a decaying lr).
 Lesson 05 (:mod:`helpers.explore.backprop_xor`)
     ``xor_training(seed=0, hidden=4, lr=0.5)``: a 2-hidden-1 sigmoid MLP learning XOR, its
     decision boundary and loss curve (seed, hidden units, lr, epochs, a "train 100 more" button).
@@ -45,7 +47,7 @@ from .autodiff import backward_pass
 from .backprop_xor import xor_training
 from .chain_rule import chain_rule_graph
 from .derivatives import secant_to_tangent, step_size_error
-from .gradient_descent import learning_rate
+from .gradient_descent import learning_rate, minibatch_sgd
 from .gradients import gradient_field
 from .shell import Explorer
 
@@ -55,6 +57,7 @@ __all__ = [
     "chain_rule_graph",
     "gradient_field",
     "learning_rate",
+    "minibatch_sgd",
     "secant_to_tangent",
     "step_size_error",
     "xor_training",

@@ -1,4 +1,4 @@
-"""Lesson 04's explorer: gradient descent on a quadratic loss for a learning rate you choose."""
+"""Lesson 04's explorers: gradient descent for a learning rate you choose, and mini-batch SGD."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from functools import partial
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from ..descent import gradient_descent
+from ..stochastic import line_data, mean_squared_error, mean_squared_error_grad, sgd
 from .shell import BLACK, BLUE, ORANGE, VERMILLION, Explorer, add_legend, slider
 
-__all__ = ["learning_rate"]
+__all__ = ["learning_rate", "minibatch_sgd"]
 
 
 _LOSSES = {
@@ -42,7 +44,7 @@ def _descent(kind: str, lr: float, start: tuple[float, float], steps: int):
 
 
 def _verdict(lr: float, kind: str) -> str:
-    smooth = 2.0 * _LOSSES[kind][1]  # the largest curvature L
+    smooth = 2.0 * _LOSSES[kind][1]  # the largest curvature, lambda_max
     limit = 2.0 / smooth
     if lr < limit * 0.999:
         word = "converges"
@@ -51,7 +53,8 @@ def _verdict(lr: float, kind: str) -> str:
     else:
         word = "diverges"
     return (
-        f"largest curvature L = {smooth:g}, so steps converge only for lr < 2/L = {limit:g}: "
+        f"largest curvature λ_max = {smooth:g}, so steps converge only for "
+        f"lr < 2/λ_max = {limit:g}: "
         f"lr = {lr:.3g} {word}"
     )
 
@@ -147,12 +150,12 @@ def _grid(w0: tuple[float, float]) -> Figure:
     fig = Figure(figsize=(13, 6.6))
     fig.subplots_adjust(left=0.065, right=0.99, bottom=0.08, top=0.9, wspace=0.38, hspace=0.38)
     axes = fig.subplots(2, 4)
-    stories = ("too small: crawls", "converges", "zig-zags, converges", "above 2/L: diverges")
+    stories = ("too small: crawls", "converges", "zig-zags, converges", "above 2/λ_max: diverges")
     for i, (r, story) in enumerate(zip(rates, stories)):
         _draw_descent(axes[0, i], axes[1, i], "round", r, w0, 30, legend=(i == 0))
         axes[0, i].set_title(f"lr = {r:g}: {story}", fontsize=10)
     fig.suptitle(
-        "Gradient descent on (w₁ − 1)² + (w₂ + 0.5)² for four learning rates (2/L = 1)",
+        "Gradient descent on (w₁ − 1)² + (w₂ + 0.5)² for four learning rates (2/λ_max = 1)",
         fontweight="bold",
     )
     return fig
@@ -191,8 +194,8 @@ def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), sta
     """Gradient descent on a quadratic loss: the path on the contours and the loss per step.
 
     ``helpers.gradient_descent`` runs w ← w − lr·∇L(w) on L(w₁, w₂) = (w₁ − 1)² + (w₂ + 0.5)²
-    (round) or (w₁ − 1)² + 10(w₂ + 0.5)² (narrow, ill-conditioned). With largest curvature L
-    (2 and 20), the steps converge only for lr < 2/L: the slider reaches beyond that limit.
+    (round) or (w₁ − 1)² + 10(w₂ + 0.5)² (narrow, ill-conditioned). With largest curvature
+    λ_max (2 and 20), the steps converge only for lr < 2/λ_max: the slider reaches beyond.
 
     Parameters
     ----------
@@ -206,3 +209,123 @@ def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), sta
         return _grid(w0)
     controls = _controls(lr, w0)
     return Explorer("learning_rate", controls, _draw_live, partial(_grid, w0), size=(10.5, 4.8))
+
+
+# --------------------------------------------------------------------------- mini-batch SGD
+
+_SGD_START = (-1.0, -1.0)
+_BATCH_SIZES = (1, 2, 5, 10, 20, 50, 100, 200)
+
+
+def _line_problem():
+    X, y = line_data(n=200, seed=0)
+    w_hat = np.linalg.lstsq(X, y, rcond=None)[0]
+    return X, y, w_hat, mean_squared_error(w_hat, X, y)
+
+
+def _per_epoch(steps: int) -> str:
+    return f"{steps} step{'' if steps == 1 else 's'} per epoch"
+
+
+def _draw_sgd(ax_path, ax_loss, problem, batch_size, lr, epochs, decay, legend=True):
+    """One SGD run: its path on the contours of L and its excess loss against epochs."""
+    X, y, w_hat, loss_hat = problem
+    rate = (lambda k: lr / (1.0 + k / len(X))) if decay else lr
+    run = sgd(mean_squared_error_grad, _SGD_START, X, y, rate, batch_size, epochs, seed=0)
+    a, b = np.meshgrid(np.linspace(-1.5, 2.0, 60), np.linspace(-1.5, 3.0, 60))
+    grid = np.stack([a.ravel(), b.ravel()], axis=1)
+    Z = np.mean((grid @ X.T - y) ** 2, axis=1).reshape(a.shape) - loss_hat
+    ax_path.contour(
+        a, b, Z, levels=np.geomspace(1e-2, Z.max(), 10), colors="#555555", linewidths=0.5
+    )
+    ax_path.plot(run.path[:, 0], run.path[:, 1], "-", color=ORANGE, lw=0.8, label="SGD path")
+    ax_path.plot(*_SGD_START, "s", color=BLUE, mec=BLACK, ms=7, zorder=5, label="start")
+    ax_path.plot(*w_hat, "*", color=VERMILLION, mec=BLACK, ms=12, zorder=5, label="least squares")
+    ax_path.set_xlabel("w₁ (intercept)")
+    ax_path.set_ylabel("w₂ (slope)")
+    ax_path.set_title(
+        f"batch size {batch_size}, lr = {lr:.3g}" + (", decaying" if decay else ""), fontsize=9
+    )
+    epoch = np.arange(len(run.path)) / run.steps_per_epoch
+    # the loss at every row of the path at once: the mean squared error, vectorised
+    excess = np.maximum(np.mean((run.path @ X.T - y) ** 2, axis=1) - loss_hat, 1e-12)
+    ax_loss.semilogy(epoch, excess, color=BLUE, lw=0.8, label="L(w) − L(ŵ) after each step")
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("excess loss (log scale)")
+    ax_loss.set_ylim(1e-6, 20)  # a few decades: dips below are single lucky steps
+    ax_loss.yaxis.set_minor_locator(NullLocator())  # minor log ticks: half the drawing time
+    ax_loss.set_title(_per_epoch(run.steps_per_epoch), fontsize=9)
+    if legend:
+        add_legend(ax_path, loc="upper left")
+        add_legend(ax_loss, loc="upper right")
+    return run, excess
+
+
+def minibatch_sgd(batch_size: int = 10, lr: float = 0.05, static: bool = False):
+    """Mini-batch SGD on a line fit: the path on the contours and the loss against epochs.
+
+    ``helpers.stochastic.sgd`` fits ``w = (intercept, slope)`` to the 200 points of
+    ``helpers.stochastic.line_data()`` by mean squared error, from (−1, −1). A small batch
+    takes many noisy steps per epoch; the full batch (200) one exact step; a larger lr or a
+    smaller batch raises the noise floor, and a decaying lr, lr / (1 + k/200), lowers it.
+
+    Parameters
+    ----------
+    batch_size : examples per step, one of 1, 2, 5, 10, 20, 50, 100, 200.
+    lr : the (initial) learning rate.
+    static : return the fallback grid (batch sizes 1, 10 and 200 at lr = 0.05, 10 epochs) as
+        a Figure.
+    """
+    problem = _line_problem()
+
+    def draw(fig: Figure, batch_size: int, lr: float, epochs: int, decay: bool) -> str:
+        ax_path, ax_loss = fig.subplots(1, 2)
+        run, excess = _draw_sgd(ax_path, ax_loss, problem, batch_size, lr, epochs, decay)
+        fig.suptitle("Mini-batch SGD: more steps per epoch, more noise per step", fontweight="bold")
+        last = excess[-run.steps_per_epoch :]
+        return (
+            f"batch size {batch_size}: {_per_epoch(run.steps_per_epoch)}, "
+            f"{len(run.path) - 1} steps in {epochs} epochs; mean excess loss over the last "
+            f"epoch {last.mean():.2e}; final w = ({run.w[0]:.4f}, {run.w[1]:.4f})"
+        )
+
+    def grid() -> Figure:
+        fig = Figure(figsize=(12, 6.6))
+        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.08, top=0.9, wspace=0.3, hspace=0.4)
+        axes = fig.subplots(2, 3)
+        for i, size in enumerate((1, 10, 200)):
+            _draw_sgd(axes[0, i], axes[1, i], problem, size, 0.05, 10, False, legend=(i == 0))
+        fig.suptitle(
+            "Mini-batch SGD on a line fit, lr = 0.05, 10 epochs: batch sizes 1, 10, 200",
+            fontweight="bold",
+        )
+        return fig
+
+    if static:
+        return grid()
+    import ipywidgets as widgets
+
+    if batch_size not in _BATCH_SIZES:
+        raise ValueError(f"batch_size must be one of {_BATCH_SIZES}; got {batch_size!r}")
+    controls = {
+        "batch_size": widgets.SelectionSlider(
+            options=list(_BATCH_SIZES),
+            value=batch_size,
+            description="batch size",
+            continuous_update=False,
+            style={"description_width": "initial"},
+        ),
+        "lr": slider(
+            "log",
+            "learning rate",
+            float(lr),
+            base=10,
+            min=-3,
+            max=math.log10(0.4),
+            step=0.05,
+            readout_format=".3f",
+        ),
+        "epochs": slider("int", "epochs", 10, min=1, max=40, step=1),
+        "decay": widgets.Checkbox(value=False, description="decay lr / (1 + k/200)"),
+    }
+    return Explorer("minibatch_sgd", controls, draw, grid, size=(10.5, 4.8))
