@@ -48,15 +48,6 @@ def both(lesson):
 
 lessons = pytest.mark.parametrize("lesson", LESSONS)
 
-# Lessons still waiting for the issue-13 conventions (docs/AUTHORING.md: headings, quiz_NN ids,
-# course-wide unique ids). Their cases of the tests marked @converted are expected to fail;
-# delete an entry when its branch is merged.
-NOT_CONVERTED: set[str] = set()
-_PENDING = pytest.mark.xfail(strict=False, reason="converted by the issue-13 branches")
-converted = pytest.mark.parametrize(
-    "lesson",
-    [pytest.param(x, marks=_PENDING) if x in NOT_CONVERTED else x for x in LESSONS],
-)
 stored = pytest.mark.parametrize("folder", ["solutions", "lessons"])
 
 
@@ -175,7 +166,7 @@ def quiz_id(lesson):
     return f"quiz_{lesson[:2]}"
 
 
-@converted
+@lessons
 def test_lesson_has_an_autograded_quiz(lesson):
     ids = {m["grade_id"]: c for _, c, m in graded_cells(course.solution_path(lesson))}
     quiz = quiz_id(lesson)
@@ -185,7 +176,7 @@ def test_lesson_has_an_autograded_quiz(lesson):
     )
 
 
-@converted
+@lessons
 def test_quiz_key_in_the_hidden_test_equals_the_solution_block(lesson):
     cells = {m["grade_id"]: (i, c) for i, c, m in graded_cells(course.solution_path(lesson))}
     quiz = quiz_id(lesson)
@@ -246,7 +237,7 @@ def graded_items(lesson):
     return items, problems
 
 
-@converted
+@lessons
 def test_every_graded_item_has_a_heading_whose_points_are_its_cells_points(lesson):
     items, problems = graded_items(lesson)
     for heading, match, cells in items:
@@ -265,7 +256,7 @@ def test_every_graded_item_has_a_heading_whose_points_are_its_cells_points(lesso
     assert not problems, "\n".join(problems)
 
 
-@converted
+@lessons
 def test_exercises_are_numbered_in_order_and_in_tier_order(lesson):
     items, _ = graded_items(lesson)
     exercises = [m for h, m, _ in items if h.startswith("### Exercise")]
@@ -293,7 +284,6 @@ def _answer_functions(cell):
     return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
 
 
-@pytest.mark.xfail(bool(NOT_CONVERTED), strict=False, reason="converted by the issue-13 branches")
 def test_no_grade_id_or_graded_function_is_used_in_two_lessons():
     grade_ids, functions = defaultdict(set), defaultdict(set)
     for lesson in LESSONS:
