@@ -256,7 +256,7 @@ def test_fork_gradient_returning_none_is_told_so():
     assert "returned None" in failure(ex.check_fork_gradient, lambda t: None)
 
 
-# --------------------------------------------------------------------------- numerical gradients and the chain
+# ---------------------------------------------------------------- numerical gradients and the chain
 
 
 def central_network(x0, w1, w2, y, h=1e-5):

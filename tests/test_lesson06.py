@@ -25,7 +25,10 @@ ANSWERS = answer_sources(SOLUTION)
 
 
 def notebook_namespace() -> dict:
-    """The solutions notebook's definitions (every code cell before the exercises, then the answers)."""
+    """The solutions notebook's definitions.
+
+    Every code cell before the exercises, then the answers.
+    """
     ns: dict = {"np": np, "helpers": helpers}
     for cell in SOLUTION.cells:
         if cell.cell_type != "code" or "setup" in cell.metadata.get("tags", []):
@@ -361,7 +364,7 @@ def test_fixed_backward_missing_key_is_named(nb):
     assert "missing : b1" in failure(ex.check_fixed_backward, partial)
 
 
-# --------------------------------------------------------------------------- worst coordinate and quiz
+# ------------------------------------------------------------------------ worst coordinate and quiz
 
 
 def test_worst_coordinate_signed_difference_is_named():

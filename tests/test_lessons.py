@@ -88,7 +88,8 @@ def test_notebook_is_stored_without_outputs_or_execution_counts(lesson, folder):
 def test_notebook_is_in_normal_form(lesson, folder):
     path = both(lesson)[folder]
     assert is_normal(path.read_text(encoding="utf-8")), (
-        f"{path.relative_to(ROOT)} is not in the release's normal form: run `python -m autograder release {lesson}`"
+        f"{path.relative_to(ROOT)} is not in the release's normal form: "
+        f"run `python -m autograder release {lesson}`"
     )
 
 
@@ -369,7 +370,7 @@ def test_student_version_fails_only_in_answer_cells_and_their_tests(lesson, tmp_
     assert not untested, f"test cells that pass on the untouched student version: {untested}"
 
 
-# --------------------------------------------------------------------------- real nbgrader autograde
+# -------------------------------------------------------------------------- real nbgrader autograde
 
 
 def autograded_points(grades):
@@ -441,7 +442,8 @@ ALL_VARIANTS = [
 def test_right_answer_keeps_full_marks(lesson, variant, autograded):
     row = autograded(lesson).of(variant.student)[f"test_{variant.grade_id}"]
     assert row.auto_score == row.max_score, (
-        f"a right answer for {variant.grade_id} got {row.auto_score} of {row.max_score}:\n{variant.source}"
+        f"a right answer for {variant.grade_id} got {row.auto_score} of {row.max_score}:\n"
+        f"{variant.source}"
     )
 
 
@@ -451,5 +453,6 @@ def test_right_answer_keeps_full_marks(lesson, variant, autograded):
 def test_wrong_answer_loses_points(lesson, variant, autograded):
     row = autograded(lesson).of(variant.student)[f"test_{variant.grade_id}"]
     assert row.auto_score is not None and row.auto_score < row.max_score, (
-        f"wrong answer ({variant.label}) for {variant.grade_id} kept {row.auto_score} of {row.max_score}"
+        f"wrong answer ({variant.label}) for {variant.grade_id} "
+        f"kept {row.auto_score} of {row.max_score}"
     )
