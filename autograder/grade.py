@@ -203,26 +203,30 @@ class Progress:
 
 def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
     """Run in a worker process: execute one repaired notebook in a sandboxed kernel."""
+    from .grading import trusted
     from .grading.execute import execute_notebook
     from .grading.sandbox import SandboxSpec
 
     spec = SandboxSpec(**task["sandbox"]) if task["sandbox"] else None
+    tests, nonces = task.get("tests") or {}, {}
     try:
         result = execute_notebook(
             task["notebook"],
             limits=Limits(**task["limits"]),
             sandbox=spec,
             preload=task["preload"],
-            before_tests=RESTORE_CALL,
             font_cache=Path(task["font_cache"]) if task.get("font_cache") else None,
             scratch_root=Path(task["scratch_root"]),
             spare=True,
+            test_code=trusted.recording_run(tests, nonces),  # hook (h12): record, not judge
         )
+        # hook (h12): the points are decided here, in this process, from the kernel's records.
+        notes, seconds = trusted.judge_notebook(result.notebook, result.cells, tests, nonces)
     except Exception as exc:  # noqa: BLE001 - reported as this submission's failure, the batch goes on
         return {"key": task["key"], "error": f"{type(exc).__name__}: {exc}"}
     data = result.to_dict()
     data["notebook"] = json.loads(json.dumps(result.notebook))
-    return {"key": task["key"], "result": data}
+    return {"key": task["key"], "result": data, "trusted": {"notes": notes, "seconds": seconds}}
 
 
 def _keep_socket_paths_short() -> None:
@@ -247,6 +251,9 @@ def _warm_worker(warm: dict[str, Any]) -> None:
     # A worker exits with a spare kernel booted for a notebook that never came: shut it down
     # (atexit does not run in pool workers; multiprocessing's exit finalizers do).
     Finalize(None, discard_spare, exitpriority=10)
+    from .grading.trusted import warm
+
+    warm()  # hook (h12): the course modules the trusted side judges with, imported once
     boot_spare(
         limits=Limits(**warm["limits"]),
         sandbox=SandboxSpec(**warm["sandbox"]) if warm["sandbox"] else None,
@@ -508,6 +515,7 @@ def run(args: argparse.Namespace) -> str:
                 "limits": limits_dict,
                 "sandbox": sandbox_dict,
                 "preload": _preload_lines(models[t.lesson]),
+                "tests": _test_sources(models[t.lesson]),
                 "font_cache": str(font_cache),
                 "scratch_root": str(kernels_dir),
             }
@@ -527,12 +535,14 @@ def run(args: argparse.Namespace) -> str:
                 else:
                     executed = ExecutionResult.from_dict(answer["result"])
                     outcome.notes += _fault_notes(executed, models[t.lesson])
+                    outcome.notes += answer["trusted"]["notes"]  # hook (h12)
                     outcome.timings = {
                         "kernel_start": round(executed.seconds_kernel_start, 3),
                         "imports": round(executed.seconds_preload, 3),
                         "cells": round(executed.seconds_cells, 3),
                         "replay": round(executed.seconds_replay, 3),
                         "total": round(executed.seconds_total, 3),
+                        "trusted": round(answer["trusted"]["seconds"], 3),  # hook (h12)
                         "kernel_starts": executed.kernel_starts,
                         "booted_ahead": executed.booted_ahead,
                     }
@@ -619,42 +629,22 @@ def run(args: argparse.Namespace) -> str:
         shutil.rmtree(work, ignore_errors=True)
 
 
-# Run in each kernel before any student cell: import the checks (they bind numpy, math and
-# builtins at import) and snapshot the modules the tests rely on. Before every test cell the
-# snapshot is put back, so a student who rebinds numpy.allclose, math.isclose, builtins.abs -
-# or helpers.checks.check itself - changes nothing the tests see.
-_GUARD = """
-def _grader_guard():
-    import builtins, math, sys
-    import numpy
-    import helpers, helpers.checks
-    names = [n for n in sys.modules if n == "helpers" or n.startswith("helpers.")]
-    names += ["builtins", "math", "numpy", "numpy.linalg", "numpy.random"]
-    saved = {n: (sys.modules[n], dict(vars(sys.modules[n]))) for n in names if n in sys.modules}
-    missing = object()
-
-    def restore():
-        for name, (module, attrs) in saved.items():
-            sys.modules[name] = module
-            current = vars(module)
-            for key, value in attrs.items():
-                if current.get(key, missing) is not value:
-                    setattr(module, key, value)
-
-    return restore
-__import__("builtins").__dict__["_grader_restore_"] = _grader_guard()
-del _grader_guard
-"""
-RESTORE_CALL = "__import__('builtins').__dict__['_grader_restore_']()"
-
-
 def _preload_lines(lesson) -> list[str]:
-    """Code each kernel runs before the notebook: the lesson's checkers, then the guard."""
+    """Code each kernel runs before the notebook: the lesson's checkers, then the recorder."""
+    from .grading.record import kernel_source
+
     checkers = (
         f"import importlib.util as _u\nif _u.find_spec('helpers.exercises.{lesson.topic}'):\n"
         f"    import helpers.exercises.{lesson.topic}\ndel _u"
     )
-    return [checkers, _GUARD]
+    return [checkers, kernel_source()]
+
+
+def _test_sources(lesson) -> dict[str, str]:
+    """grade id -> the instructor's full test source (hidden tests included) for the trusted side."""
+    from .grading.lessons import TEST
+
+    return {c.grade_id: c.source for c in lesson.cells if c.role == TEST and c.cell_type == "code"}
 
 
 def _fault_notes(executed, lesson) -> list[str]:

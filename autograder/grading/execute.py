@@ -26,6 +26,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from collections.abc import Callable
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpec
@@ -35,6 +36,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from .limits import Limits
+from .record import MIME as RECORD_MIME
 from .sandbox import SandboxSpec, kernel_argv, kernel_env
 
 # Status of one code cell after execution.
@@ -46,6 +48,8 @@ MEMORY = "memory"
 NOT_RUN = "not_run"  # the notebook's time budget ran out first
 
 _TIMEOUT_ENAME = "CellTimeoutError"
+# A test's record (see record.py) is kept outside the output cap, up to this size.
+RECORD_BYTES = 16_000_000
 
 _SPARE: _Boot | None = None  # a kernel spawned ahead for this process's next notebook
 
@@ -106,6 +110,10 @@ class _CappedClient(NotebookClient):
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
+        if RECORD_MIME in (content.get("data") or {}):  # hook (h12): a test's record
+            if _message_size(msg["msg_type"], content) > RECORD_BYTES:
+                return None  # the trusted side then finds no record: the test fails
+            return super().output(outs, msg, display_id, cell_index)
         size = _message_size(msg["msg_type"], content)
         used = self.stored.get(cell_index, 0)
         room = self.output_bytes - used
@@ -309,6 +317,7 @@ def execute_notebook(
     before_tests: str = "",
     font_cache: Path | None = None,
     spare: bool = False,
+    test_code: Callable[[int, Any], str | None] | None = None,
 ) -> ExecutionResult:
     """Execute ``nb`` (a repaired submission) and return it with outputs and per-cell records.
 
@@ -319,6 +328,8 @@ def execute_notebook(
     With ``spare`` the notebook runs in the kernel spawned ahead (by :func:`boot_spare` or the
     previous call) when its settings match, and a kernel for the next call is spawned before
     returning, so its start-up overlaps whatever the process does in between.
+    ``test_code(index, cell)`` may give the code to run in place of a cell (the grader's
+    recording run of a test cell, see record.py); the cell keeps its own source.
     """
     nb = nbformat.from_dict(copy.deepcopy(nb))
     started = time.monotonic()
@@ -406,7 +417,14 @@ def execute_notebook(
                 )
             t0 = time.monotonic()
             budget = min(limits.cell_seconds, left)
-            status = kernel.run(cell, index, budget)
+            stand_in = test_code(index, cell) if test_code else None  # hook (h12)
+            if stand_in is None:
+                status = kernel.run(cell, index, budget)
+            else:
+                ran = nbformat.v4.new_code_cell(stand_in)
+                status = kernel.run(ran, index, budget)
+                cell.outputs, cell.execution_count = ran.outputs, ran.execution_count
+                nb.cells[index] = cell
             record.seconds = time.monotonic() - t0
             result.seconds_cells += record.seconds
             if index in kernel.client.truncated:

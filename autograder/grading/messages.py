@@ -19,7 +19,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CELL_LINE = re.compile(r"Cell In\[\d*\], line (\d+)")
 
 # Error names the executor itself writes: they carry their own plain message.
-_GRADER_ERRORS = {"TimeoutError", "KernelDied", "NotRun"}
+_GRADER_ERRORS = {"TimeoutError", "KernelDied", "NotRun", "NotRunAsWritten"}  # + trusted.py
 
 
 @dataclass(frozen=True)
