@@ -413,6 +413,7 @@ def run(args: argparse.Namespace) -> str:
         from .grading.execute import ExecutionResult
         from .grading.feedback import write_feedback
         from .grading.messages import verdicts as read_verdicts
+        from .grading.borrowed import course_calls
         from .grading.repair import repair
         from .grading.report import write_report
 
@@ -479,10 +480,11 @@ def run(args: argparse.Namespace) -> str:
                 target.parent.mkdir(parents=True)
                 nbformat.write(nbformat.from_dict(n.content), str(target))
                 stamp = n.path.parent / "timestamp.txt"
-                if stamp.exists():
+                if stamp.is_file() and not stamp.is_symlink():  # hook (h12): no links
                     shutil.copy(stamp, target.parent / "timestamp.txt")
                 staged = nbformat.read(str(target), as_version=4)
                 fixed = repair(staged, models[lesson])
+                borrowed = course_calls(fixed.notebook, models[lesson])  # hook (h12)
             except Exception as exc:  # noqa: BLE001 - one odd file must not stop the batch
                 outcomes[student].append(
                     results.Outcome(
@@ -498,7 +500,7 @@ def run(args: argparse.Namespace) -> str:
                 lesson,
                 fixed.notebook,
                 n.name,
-                extra_notes.get((student, lesson), []) + fixed.findings,
+                extra_notes.get((student, lesson), []) + fixed.findings + borrowed,
             )
 
         # Execute in parallel; autograde serially as results arrive.

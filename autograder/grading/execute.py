@@ -23,10 +23,10 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpec
