@@ -410,10 +410,10 @@ def run(args: argparse.Namespace) -> str:
         warnings.filterwarnings("ignore", category=SAWarning)
         from .grading import lessons as lessons_mod
         from .grading import nbgrader_phase, results
+        from .grading.borrowed import course_calls
         from .grading.execute import ExecutionResult
         from .grading.feedback import write_feedback
         from .grading.messages import verdicts as read_verdicts
-        from .grading.borrowed import course_calls
         from .grading.repair import repair
         from .grading.report import write_report
 
