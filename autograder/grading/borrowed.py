@@ -69,8 +69,8 @@ def _dotted(node: ast.AST) -> str:
     return ".".join(reversed(parts))
 
 
-def _findings(tree: ast.Module, aliases: set[str]) -> list[str]:
-    defined = _defined(tree)
+def _findings(tree: ast.Module, aliases: set[str], exercise: str) -> list[str]:
+    defined = _defined(tree) | {exercise}
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helpers"):
@@ -103,7 +103,7 @@ def course_calls(nb: dict[str, Any], lesson: Lesson) -> list[str]:
     for cell in cells:
         gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
         tree = _parse(_source(cell)) if gid in answers else None
-        found = _findings(tree, aliases) if tree is not None else []
+        found = _findings(tree, aliases, gid) if tree is not None else []
         if found:
             notes.append(
                 f"cell '{gid}' hands the exercise to the course's own code: {', '.join(found)} "
