@@ -251,15 +251,15 @@ def _warm_worker(warm: dict[str, Any]) -> None:
     # A worker exits with a spare kernel booted for a notebook that never came: shut it down
     # (atexit does not run in pool workers; multiprocessing's exit finalizers do).
     Finalize(None, discard_spare, exitpriority=10)
-    from .grading.trusted import warm
-
-    warm()  # hook (h12): the course modules the trusted side judges with, imported once
     boot_spare(
         limits=Limits(**warm["limits"]),
         sandbox=SandboxSpec(**warm["sandbox"]) if warm["sandbox"] else None,
         scratch_root=Path(warm["scratch_root"]),
         font_cache=Path(warm["font_cache"]),
     )
+    from .grading import trusted
+
+    trusted.warm()  # hook (h12): the modules the trusted side judges with, while the kernel boots
 
 
 def _started() -> None:

@@ -442,11 +442,13 @@ class _CallbackProxy:
         return result
 
 
-def run_recorded(grade_id: str, nonce: str, source: str, names: list[str]) -> None:
+def run_recorded(grade_id: str, nonce: str, source: str, names: list[str], restore=None) -> None:
     """Run a test cell's source with ``names`` recorded; publish the record as one output."""
     from IPython import get_ipython
     from IPython.display import publish_display_data
 
+    if restore is not None:
+        restore()
     user = get_ipython().user_ns
     rec = Recorder()
     env = dict(user)
@@ -478,8 +480,66 @@ def run_recorded(grade_id: str, nonce: str, source: str, names: list[str]) -> No
             user[key] = value
 
 
+def guard():
+    """Snapshot, before any student cell, what the kernel's checkers rely on; return restore().
+
+    Only for a faithful recording: a student who patches ``helpers.checks``, numpy, math or
+    builtins, swaps a checker's code object, installs an import hook or a trace function,
+    would otherwise change which calls the kernel's checker makes, and the record would no
+    longer fit the test, costing the points of right answers too. (The verdict never depends on
+    this: it is decided on the trusted side.)
+    """
+    import numpy  # noqa: F401 - snapshotted below
+
+    import helpers.checks  # noqa: F401
+
+    names = [n for n in sys.modules if n == "helpers" or n.startswith("helpers.")]
+    names += ["builtins", "math", "numpy", "numpy.linalg", "numpy.random", "importlib"]
+    saved = {n: (sys.modules[n], dict(vars(sys.modules[n]))) for n in names if n in sys.modules}
+    codes = []
+    for n in names:
+        for value in list(saved.get(n, (None, {}))[1].values()):
+            members = vars(value).values() if isinstance(value, type) else [value]
+            for f in members:
+                if type(f).__name__ == "function":
+                    codes.append((f, f.__code__, f.__defaults__, f.__kwdefaults__))
+    meta_path, path_hooks = list(sys.meta_path), list(sys.path_hooks)
+    missing = object()
+    import threading
+
+    def restore():
+        sys.settrace(None)
+        sys.setprofile(None)
+        threading.settrace(None)
+        threading.setprofile(None)
+        sys.meta_path[:] = meta_path
+        sys.path_hooks[:] = path_hooks
+        for name, (module, attrs) in saved.items():
+            sys.modules[name] = module
+            current = vars(module)
+            for key, value in attrs.items():
+                if current.get(key, missing) is not value:
+                    setattr(module, key, value)
+        for f, code, defaults, kwdefaults in codes:
+            if f.__code__ is not code:
+                f.__code__ = code
+            f.__defaults__, f.__kwdefaults__ = defaults, kwdefaults
+
+    return restore
+
+
+def install() -> None:
+    """Define ``builtins._grader_record_`` (the call the grader makes for each test cell)."""
+    restore = guard()
+
+    def record_test(grade_id, nonce, source, names):
+        run_recorded(grade_id, nonce, source, names, restore)
+
+    builtins.__dict__["_grader_record_"] = record_test
+
+
 def kernel_source() -> str:
-    """This module as code a kernel runs before the notebook: defines ``_grader_record_``."""
+    """This module as code a kernel runs before the notebook: installs ``_grader_record_``."""
     import inspect
 
     here = inspect.getsource(sys.modules[__name__])
@@ -487,15 +547,20 @@ def kernel_source() -> str:
         "def _grader_install_():\n"
         "    _ns = {'__name__': '_grader_record'}\n"
         f"    exec(compile({here!r}, '<grader record>', 'exec'), _ns)\n"
-        "    __import__('builtins').__dict__['_grader_record_'] = _ns['run_recorded']\n"
+        "    _ns['install']()\n"
         "_grader_install_()\n"
         "del _grader_install_\n"
     )
 
 
-def call_source(grade_id: str, nonce: str, source: str, names: list[str]) -> str:
-    """The code the kernel runs in place of a graded test cell."""
+def call_expression(grade_id: str, nonce: str, source: str, names: list[str]) -> str:
+    """The expression the kernel evaluates in place of a graded test cell.
+
+    It is sent as a user expression of an empty execute request, so IPython's input and AST
+    transformers, cell events, custom exception handlers and traceback display never see it;
+    the test source travels hex-encoded, so nothing can recognise it by its text.
+    """
     return (
-        f"__import__('builtins').__dict__['_grader_record_']"
-        f"({grade_id!r}, {nonce!r}, {source!r}, {list(names)!r})"
+        f"__import__('builtins').__dict__['_grader_record_']({grade_id!r}, {nonce!r}, "
+        f"bytes.fromhex({source.encode().hex()!r}).decode(), {list(names)!r})"
     )

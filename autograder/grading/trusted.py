@@ -354,7 +354,7 @@ def recording_run(tests: dict[str, str], nonces: dict[int, str]):
             return None
         nonces[index] = secrets.token_hex(8)
         names = student_names(tests[gid])
-        return rec.call_source(gid, nonces[index], cell.get("source", ""), names)
+        return rec.call_expression(gid, nonces[index], cell.get("source", ""), names)
 
     return stand_in
 
