@@ -290,8 +290,8 @@ def run_test(source: str, grade_id: str, names: list[str], data: dict) -> Judged
     outputs: list[dict[str, Any]] = []
     try:
         tree = ast.parse(source, filename)
-        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
         read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
         for name, module in TRUSTED_NAMES.items():
             if name in read:
                 ns[name] = importlib.import_module(module)
