@@ -442,14 +442,11 @@ class _CallbackProxy:
         return result
 
 
-def run_recorded(grade_id: str, nonce: str, source: str, names: list[str], restore=None) -> None:
-    """Run a test cell's source with ``names`` recorded; publish the record as one output."""
-    from IPython import get_ipython
-    from IPython.display import publish_display_data
+def record_test(grade_id: str, nonce: str, source: str, names: list[str], user: dict) -> dict:
+    """Run a test's source against the namespace ``user`` with ``names`` recorded: the record.
 
-    if restore is not None:
-        restore()
-    user = get_ipython().user_ns
+    What the test defines stays defined in ``user``, as it would in a notebook.
+    """
     rec = Recorder()
     env = dict(user)
     bindings = {}
@@ -474,10 +471,19 @@ def run_recorded(grade_id: str, nonce: str, source: str, names: list[str], resto
             "events": rec.events,
             "outcome": outcome,
         }
-        publish_display_data({MIME: json.dumps(record, allow_nan=False)})
-    for key, value in env.items():  # what the test defined stays defined, as in a notebook
-        if key not in names and not key.startswith("__") and user.get(key) is not value:
-            user[key] = value
+        for key, value in env.items():
+            if key not in names and not key.startswith("__") and user.get(key) is not value:
+                user[key] = value
+    return record
+
+
+def run_recorded(grade_id: str, nonce: str, source: str, names: list[str], publish, restore):
+    """In the kernel: :func:`record_test` on the notebook's namespace, published as one output."""
+    from IPython import get_ipython
+
+    restore()
+    record = record_test(grade_id, nonce, source, names, get_ipython().user_ns)
+    publish({MIME: json.dumps(record, allow_nan=False)})
 
 
 def guard():
@@ -494,7 +500,16 @@ def guard():
     import helpers.checks  # noqa: F401
 
     names = [n for n in sys.modules if n == "helpers" or n.startswith("helpers.")]
-    names += ["builtins", "math", "numpy", "numpy.linalg", "numpy.random", "importlib"]
+    names += [
+        "builtins",
+        "math",
+        "numpy",
+        "numpy.linalg",
+        "numpy.random",
+        "importlib",
+        "json",
+        "io",
+    ]
     saved = {n: (sys.modules[n], dict(vars(sys.modules[n]))) for n in names if n in sys.modules}
     codes = []
     for n in names:
@@ -530,12 +545,15 @@ def guard():
 
 def install() -> None:
     """Define ``builtins._grader_record_`` (the call the grader makes for each test cell)."""
+    from IPython import get_ipython
+
     restore = guard()
+    publish = get_ipython().display_pub.publish  # bound now: a later replacement is not used
 
-    def record_test(grade_id, nonce, source, names):
-        run_recorded(grade_id, nonce, source, names, restore)
+    def record(grade_id, nonce, source, names):
+        run_recorded(grade_id, nonce, source, names, lambda data: publish(data), restore)
 
-    builtins.__dict__["_grader_record_"] = record_test
+    builtins.__dict__["_grader_record_"] = record
 
 
 def kernel_source() -> str:
