@@ -63,7 +63,9 @@ def one_process(source: str, ns: dict) -> tuple:
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             exec(compile(tree, "<test>", "exec"), env)  # noqa: S102 - the test, as a notebook runs it
-            value = eval(compile(ast.Expression(last.value), "<test>", "eval"), env) if last else None  # noqa: S307
+            value = (
+                eval(compile(ast.Expression(last.value), "<test>", "eval"), env) if last else None
+            )  # noqa: S307
     except BaseException as exc:  # noqa: BLE001 - the failing check is the outcome
         return (type(exc).__name__, str(exc)), out.getvalue()
     return ("ok", None if value is None else repr(value)), out.getvalue()
@@ -133,7 +135,9 @@ def test_every_name_a_test_reads_is_the_courses_or_the_students():
                     t.id
                     for node in ast.walk(ast.parse(cell.source))
                     for t in (
-                        [node] if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) else []
+                        [node]
+                        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+                        else []
                     )
                 }
                 defined |= {
