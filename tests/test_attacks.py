@@ -110,3 +110,23 @@ def test_a_record_that_does_not_fit_is_reported_to_the_instructor(graded):
     out, _ = graded
     row = next(r for r in _rows(out / "grades.csv") if r["student_id"] == "second_record")
     assert "did not run as written: 2 records for this cell" in row["detail"]
+
+
+def test_a_linked_student_folder_or_zip_entry_is_refused_without_reading_it(tmp_path):
+    import zipfile
+
+    from autograder.grading import ingest
+
+    subs = tmp_path / "subs"
+    (subs / "ada").mkdir(parents=True)
+    (subs / "bob").symlink_to(attacks.TOY.parent)
+    (subs / "ada" / "linked").symlink_to(attacks.TOY.parent)
+    archive = tmp_path / "subs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        link = zipfile.ZipInfo("cy/99_toy.ipynb")
+        link.external_attr = 0o120777 << 16
+        zf.writestr(link, str(attacks.TOY))
+    for root in (subs, ingest.unpack(archive, tmp_path / "work")):
+        found, _ = ingest.find_notebooks(root)
+        assert found and all(n.content is None for n in found)
+        assert all(n.problem == ingest.LINK_REFUSED for n in found)

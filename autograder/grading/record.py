@@ -314,7 +314,7 @@ class Recorder:
         """What the kernel's checker receives for a student value: callables wrapped."""
         if isinstance(value, _CallbackProxy):
             return value.target
-        if callable(value) and not isinstance(value, type):
+        if _is_function(value):
             self.token_in(value)
             return _HandleProxy(self, self.handle_of[id(value)], value)
         if type(value) in (list, tuple):
@@ -331,7 +331,7 @@ class Recorder:
         """What the student's code receives for a checker value: checker callables wrapped."""
         if isinstance(value, _HandleProxy):
             return value.target
-        if callable(value) and not isinstance(value, type):
+        if _is_function(value):
             self.token_out(value)
             return _CallbackProxy(self, self.callback_of[id(value)], value)
         if type(value) in (list, tuple):
@@ -343,6 +343,16 @@ class Recorder:
             if any(pairs[k] is not value[k] for k in value):
                 return pairs
         return value
+
+
+def _is_function(value) -> bool:
+    """Callable, and encoded as a handle (not a class, a SymPy object or a numpy value)."""
+    if not callable(value) or isinstance(value, type):
+        return False
+    sympy, np = sys.modules.get("sympy"), sys.modules.get("numpy")
+    if sympy is not None and isinstance(value, sympy.Basic):
+        return False
+    return not (np is not None and isinstance(value, (np.ndarray, np.generic)))
 
 
 def _name(obj) -> str:
