@@ -87,6 +87,20 @@ def test_an_attack_loses_exactly_the_wrong_answers_points(graded, student):
     assert got == expected[student]
 
 
+def test_the_solved_lesson_keeps_full_marks_in_batch_grading(graded):
+    out, expected = graded
+    got = {
+        r["grade_id"]: float(r["score"])
+        for r in _rows(out / "exercises.csv")
+        if r["student_id"] == "solved" and r["status"] != "needs_manual"
+    }
+    assert got == expected["solved"] and all(
+        r["status"] == "passed"
+        for r in _rows(out / "exercises.csv")
+        if r["student_id"] == "solved" and r["status"] != "needs_manual"
+    )
+
+
 def test_a_symbolic_link_to_a_solution_is_refused_and_says_why(graded):
     out, _ = graded
     rows = [r for r in _rows(out / "grades.csv") if r["student_id"] == "symlink_to_solution"]
