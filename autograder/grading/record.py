@@ -462,7 +462,10 @@ def record_test(grade_id: str, nonce: str, source: str, names: list[str], user: 
     bindings = {}
     for name in names:
         if name in user:
-            bindings[name] = encode(user[name], rec.token_in)
+            try:
+                bindings[name] = encode(user[name], rec.token_in)
+            except Exception:  # noqa: BLE001 - an object that cannot be read is not plain data
+                bindings[name] = {"$u": "unreadable"}
             env[name] = rec.to_checker(user[name])
         else:
             bindings[name] = {"$missing": True}
