@@ -221,7 +221,9 @@ def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
             test_code=trusted.recording_run(tests, nonces),  # hook (h12): record, not judge
         )
         # hook (h12): the points are decided here, in this process, from the kernel's records.
-        notes, seconds = trusted.judge_notebook(result.notebook, result.cells, tests, nonces)
+        notes, seconds = trusted.judge_notebook(
+            result.notebook, result.cells, tests, nonces, task["limits"]["cell_seconds"]
+        )
     except Exception as exc:  # noqa: BLE001 - reported as this submission's failure, the batch goes on
         return {"key": task["key"], "error": f"{type(exc).__name__}: {exc}"}
     data = result.to_dict()

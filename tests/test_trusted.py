@@ -245,3 +245,11 @@ def test_values_keep_their_types_through_the_record():
             assert sympy.simplify(back - value) == 0
         elif value == value:
             assert back == value
+
+
+def test_a_record_that_makes_the_check_run_forever_is_stopped():
+    source = "import time\nif f() == 1:\n    while True:\n        time.sleep(0.01)\n"
+    data = record.record_test("t", "n", source, ["f"], {"f": lambda: 0})
+    data["events"][1]["v"] = 1  # what a forged record could claim
+    judged = trusted.judge_cell(source, "t", [json.dumps(data)], "n", "ok", seconds=0.5)
+    assert not judged.passed and judged.outputs[-1]["ename"] == "TimeoutError"

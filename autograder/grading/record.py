@@ -182,12 +182,17 @@ def _decode_sympy(data: dict, resolve, depth: int) -> Any:
     if name == "Symbol":
         assume = {str(k): bool(v) for k, v in dict(data.get("assume", {})).items()}
         return sympy.Symbol(str(data["name"]), **assume)
+    if (
+        name in ("Integer", "Rational")
+        and max(abs(int(data["p"])), abs(int(data.get("q", 1)))) > 10**60
+    ):
+        return Unsupported("a SymPy number too large to check")
     if name == "Integer":
         return sympy.Integer(int(data["p"]))
     if name == "Rational":
         return sympy.Rational(int(data["p"]), int(data["q"]))
     if name == "Float":
-        return sympy.Float(str(data["text"]), precision=int(data["prec"]))
+        return sympy.Float(str(data["text"])[:100], precision=min(int(data["prec"]), 3000))
     if name in _SYMPY_SINGLETONS:
         return getattr(sympy.S, name)
     cls = getattr(sympy, name, None)

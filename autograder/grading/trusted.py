@@ -47,6 +47,32 @@ class NotRunAsWritten(BaseException):
     """The record does not fit the test (a BaseException: no checker may catch it)."""
 
 
+class TrustedTimeout(BaseException):
+    """A test ran longer on the trusted side than a cell may run in the kernel."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Stop a test that runs too long here (a record may hold values a checker chokes on)."""
+    import signal
+    import threading
+
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TrustedTimeout(f"the test ran longer than {seconds:g} s on the trusted side")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def warm() -> None:
     """Import the course modules the tests use now (a worker does it while its kernel boots)."""
     for module in ("numpy", "helpers", "helpers.checks", "sympy"):
@@ -313,6 +339,8 @@ def run_test(source: str, grade_id: str, names: list[str], data: dict) -> Judged
             )
     except NotRunAsWritten as exc:
         return Judged(_stream(out) + [_error(NOT_RUN_ENAME, NOT_RUN_MESSAGE, None)], str(exc))
+    except TrustedTimeout:
+        raise
     except BaseException as exc:  # noqa: BLE001 - a failing check is the test's verdict
         if replay.broken:
             return Judged(
@@ -361,7 +389,11 @@ def recording_run(tests: dict[str, str], nonces: dict[int, str]):
 
 
 def judge_notebook(
-    nb: dict[str, Any], runs: list[Any], tests: dict[str, str], nonces: dict[int, str]
+    nb: dict[str, Any],
+    runs: list[Any],
+    tests: dict[str, str],
+    nonces: dict[int, str],
+    seconds: float = 60.0,
 ) -> tuple[list[str], float]:
     """Replace every test cell's outputs by its trusted outcome; the instructor's notes, seconds.
 
@@ -386,14 +418,18 @@ def judge_notebook(
         if status.get(index) in _LIMIT_STATUSES:
             cell["outputs"] = [o for o in outputs if rec.MIME not in (o.get("data") or {})]
             continue
-        judged = judge_cell(tests[gid], gid, texts, nonces.get(index, ""), status.get(index))
+        judged = judge_cell(
+            tests[gid], gid, texts, nonces.get(index, ""), status.get(index), seconds
+        )
         if judged.note:
             notes.append(f"test '{gid}': {NOT_RUN_MESSAGE}: {judged.note}")
         cell["outputs"] = [nbformat.from_dict(o) for o in judged.outputs]
     return notes, time.monotonic() - started
 
 
-def judge_cell(source: str, gid: str, texts: list[str], nonce: str, status: str | None) -> Judged:
+def judge_cell(
+    source: str, gid: str, texts: list[str], nonce: str, status: str | None, seconds: float = 60.0
+) -> Judged:
     """The trusted outcome of one test cell from the kernel's record texts."""
     t0 = time.monotonic()
     names = student_names(source)
@@ -404,6 +440,10 @@ def judge_cell(source: str, gid: str, texts: list[str], nonce: str, status: str 
     except NotRunAsWritten as exc:
         judged = Judged([_error(NOT_RUN_ENAME, NOT_RUN_MESSAGE, None)], str(exc))
     else:
-        judged = run_test(source, gid, names, data)
+        try:
+            with _time_limit(seconds):
+                judged = run_test(source, gid, names, data)
+        except TrustedTimeout as exc:
+            judged = Judged([_error("TimeoutError", str(exc), None)], str(exc))
     judged.seconds = time.monotonic() - t0
     return judged
