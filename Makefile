@@ -21,8 +21,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[course,dev]"
 	@touch $(STAMP)
 
+# Jupyter refuses to start as root ("Running as root is not recommended"), which is how
+# containers and many cloud machines run: there it gets --allow-root, and says so.
 lab: venv
-	$(BIN)/jupyter lab lessons/
+	@if [ "$$(id -u)" = 0 ]; then \
+		echo "make lab: running as root, so JupyterLab is started with --allow-root"; \
+		$(BIN)/jupyter lab --allow-root lessons/; \
+	else \
+		$(BIN)/jupyter lab lessons/; \
+	fi
 
 # Browser tests need Debian's chromium; sandboxed grading needs bubblewrap. Installed here,
 # as root, when missing (CI runs as root); otherwise the tests say what to install.

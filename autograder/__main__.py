@@ -20,9 +20,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     rel = commands.add_parser(
         "release",
-        help="generate lessons/<id>/ from solutions/<id>/ with nbgrader (or --check they are current)",
-        description="Rewrite each solution's standard cells, run nbgrader's generate_assignment in a "
-        "temporary course, and store the normalised student version in lessons/<id>/.",
+        help="generate lessons/<id>/ from solutions/<id>/ with nbgrader "
+        "(or --check they are current)",
+        description="Rewrite each solution's standard cells, run nbgrader's generate_assignment "
+        "in a temporary course, and store the normalised student version in lessons/<id>/.",
     )
     release.add_arguments(rel)
     commands.add_parser(

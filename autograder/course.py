@@ -14,7 +14,6 @@ import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
-LESSONS_DIR = ROOT / "lessons"
 
 LESSONS = (
     "01_derivatives",
@@ -26,11 +25,6 @@ LESSONS = (
 )
 
 DISTRIBUTION = "calculus-for-deep-learning"
-
-
-def topic(lesson: str) -> str:
-    """``01_derivatives`` -> ``derivatives``: the name of the lesson's checker module."""
-    return lesson.split("_", 1)[1] if "_" in lesson else lesson
 
 
 def solution_path(lesson: str, root: Path = ROOT) -> Path:
@@ -72,16 +66,10 @@ def badge_url(lesson: str, s: CourseSettings) -> str:
     return f"https://colab.research.google.com/github/{s.repository}/blob/{s.branch}/lessons/{lesson}/{lesson}.ipynb"
 
 
-BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
-
 # Matches any Colab badge link to a lesson, whatever repository or branch it names.
 BADGE_LINK = re.compile(
     r"https://colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/[^/\s)]+/lessons/(?P<lesson>[0-9a-z_]+)/(?P=lesson)\.ipynb"
 )
-
-
-def badge_markdown(lesson: str, s: CourseSettings) -> str:
-    return f"[![Open In Colab]({BADGE_IMAGE})]({badge_url(lesson, s)})"
 
 
 SETUP_TAG = "setup"

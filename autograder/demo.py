@@ -9,25 +9,20 @@ summary table and where report.html is. ``demo/`` is git-ignored; each run start
 from __future__ import annotations
 
 import argparse
-import runpy
 import shutil
 import sys
 from pathlib import Path
 
 from .course import ROOT, SOLUTIONS, find_lessons
 from .grading import samples
+from .grading.course_dir import CoursePaths
 from .grading.lessons import ANSWER, load_lesson
-
-ANSWER_FIXTURES = ROOT / "tests" / "fixtures" / "answers"
+from .sample_mistakes import MISTAKES
 
 
 def _wrong_answers(lesson: str) -> dict[str, str]:
-    """grade id -> one typical wrong answer, from the lesson's answer fixtures when there are any."""
-    path = ANSWER_FIXTURES / f"{lesson}.py"
-    if not path.exists():
-        return {}
-    answers = runpy.run_path(str(path)).get("ANSWERS", {})
-    return {gid: next(iter(v["wrong"].values())) for gid, v in answers.items() if v.get("wrong")}
+    """grade id -> one typical wrong answer (:mod:`autograder.sample_mistakes`), if any."""
+    return dict(MISTAKES.get(lesson, {}))
 
 
 def build_class(folder: Path, lessons: list[str]) -> None:
@@ -91,11 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     submissions = args.folder / "submissions"
     build_class(submissions, lessons)
     print(
-        f"demo: {len(lessons)} lessons, 4 students in {submissions}; grading (cleo's loop waits for the time limit) ..."
+        f"demo: {len(lessons)} lessons, 4 students in {submissions}; "
+        "grading (cleo's loop waits for the time limit) ..."
     )
     from .grade import main as grade
 
-    grade_args = [str(submissions), "--out", str(args.folder / "out"), "--timeout", "10"]
+    out = CoursePaths(args.folder / "out")
+    grade_args = [str(submissions), "--out", str(out.root), "--timeout", "10"]
     if args.jobs:
         grade_args += ["--jobs", str(args.jobs)]
     if len(lessons) == 1:
@@ -103,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     code = grade(grade_args)
     if code == 0:
         print(
-            f"\nOpen {args.folder / 'out' / 'report.html'} for the report; "
-            f"`cd {args.folder / 'out'} && nbgrader formgrader` for the written answers."
+            f"\nOpen {out.report} for the report; "
+            f"`cd {out.root} && nbgrader formgrader` for the written answers."
         )
     return code
 

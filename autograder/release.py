@@ -93,7 +93,8 @@ def apply_standard_cells(nb, lesson: str, settings: course.CourseSettings) -> No
     tagged = [c for c in code if course.SETUP_TAG in c.metadata.get("tags", [])]
     if len(tagged) != 1:
         raise ReleaseError(
-            f"{lesson}: expected exactly one code cell tagged {course.SETUP_TAG!r}, found {len(tagged)}"
+            f"{lesson}: expected exactly one code cell tagged {course.SETUP_TAG!r}, "
+            f"found {len(tagged)}"
             " (add the tag to the first code cell; the release writes its source)"
         )
     if code[0] is not tagged[0]:
@@ -133,7 +134,10 @@ def _nbgrader_config(root: Path, course_root: Path, lesson: str):
 
 
 def generate(lesson: str, solution_text: str, root: Path, workdir: Path) -> dict[str, bytes]:
-    """Run nbgrader's GenerateAssignment on one lesson in ``workdir``; return the normalised files."""
+    """Run nbgrader's GenerateAssignment on one lesson in ``workdir``.
+
+    Returns the normalised files.
+    """
     from nbgrader.converters import GenerateAssignment
     from nbgrader.coursedir import CourseDirectory
 

@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_breakdown(out: Path) -> None:
-    times = [o.timings for o in results.load_outcomes(out / ".grader") if o.timings]
+    times = [o.timings for o in results.load_outcomes(course_dir.CoursePaths(out)) if o.timings]
     if not times:
         return
     print("  where our time goes, per submission (last round; workers run side by side):")

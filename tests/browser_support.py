@@ -1,4 +1,6 @@
-"""JupyterLab 4 served from a copy of the course, driven by headless Debian chromium through Playwright.
+"""JupyterLab 4 served from a copy of the course, driven by headless Debian chromium.
+
+Playwright drives the browser.
 
 Used by tests/test_browser.py. Nothing is written outside a temporary folder: the course is
 copied there, and Jupyter, IPython and matplotlib get their own config/data/runtime folders.
@@ -106,7 +108,8 @@ def write_lab_settings(config_dir: Path) -> None:
     """User settings for a test run: every cell in the DOM, no news or update toasts."""
     settings = config_dir / "lab" / "user-settings" / "@jupyterlab"
     files = {
-        # JupyterLab 4 leaves off-screen cells out of the DOM by default; the tests look at every cell.
+        # JupyterLab 4 leaves off-screen cells out of the DOM by default; the tests look at every
+        # cell.
         "notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
         "apputils-extension/notification.jupyterlab-settings": {
             "fetchNews": "false",
@@ -204,7 +207,10 @@ def prompts(page) -> list[str]:
 
 
 def run_all_cells(page, timeout_s: float = 180) -> float:
-    """Run > Run All Cells, then wait until the kernel is idle and no cell is queued; seconds taken."""
+    """Run > Run All Cells, then wait until the kernel is idle and no cell is queued.
+
+    Returns the seconds taken.
+    """
     start = time.monotonic()
     for attempt in range(3):
         page.click('.lm-MenuBar-itemLabel:text-is("Run")')
@@ -213,7 +219,8 @@ def run_all_cells(page, timeout_s: float = 180) -> float:
         )
         item.wait_for(timeout=30_000)
         item.click()
-        # A click that lands before the notebook is ready does nothing: check that something started.
+        # A click that lands before the notebook is ready does nothing: check that something
+        # started.
         if _started(page, within_s=15):
             break
         page.keyboard.press("Escape")

@@ -95,7 +95,7 @@ class ColabLike:
     seconds_to_create: float
 
     def env(self) -> dict[str, str]:
-        """What a kernel of this environment sees: nothing of the course, google.colab importable."""
+        """What a kernel of this environment sees: nothing of the course; google.colab imports."""
         env = {
             k: v
             for k, v in os.environ.items()
@@ -294,7 +294,9 @@ def sigmoid(z):
 
 
 def synthetic_notebook(answer: str = _ANSWER_TODO) -> nbformat.NotebookNode:
-    """A small student notebook in the course's format: setup cell, explorer, one exercise, progress.
+    """A small student notebook in the course's format.
+
+    Setup cell, explorer, one exercise, progress.
 
     It exists so the Colab-like and browser runs have something to run before (and besides) the
     real lessons, and so a wrong answer can be graded in both environments.

@@ -225,7 +225,10 @@ def kernel_env(tmp: Path) -> dict[str, str]:
 
 
 def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 120) -> Execution:
-    """Run every cell in a fresh python3 kernel, continuing past errors; report which cells failed."""
+    """Run every cell in a fresh python3 kernel, continuing past errors.
+
+    Reports which cells failed.
+    """
     from nbclient import NotebookClient
 
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
@@ -293,7 +296,7 @@ def variants(lesson: str) -> list[Variant]:
     return found
 
 
-# --------------------------------------------------------------------------- real nbgrader autograde
+# ------------------------------------------------------------------------- real nbgrader autograde
 
 
 SOLVED = "solved"  # the student version with every answer taken from the solutions
@@ -342,7 +345,7 @@ def _nbgrader(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 def autograde(lesson: str, workdir: Path) -> Autograded:
-    """Release ``lesson`` in a temporary course, submit every variant, run ``nbgrader autograde``."""
+    """Release ``lesson`` in a temporary course, submit every variant, run nbgrader autograde."""
     start = time.perf_counter()
     course_dir = workdir / "course"
     source = course_dir / "solutions" / lesson

@@ -109,7 +109,7 @@ def wait_for_change(read, before, timeout_s: float = 45):
     return before
 
 
-# --------------------------------------------------------------------------- every solutions notebook
+# ------------------------------------------------------------------------ every solutions notebook
 
 
 @pytest.mark.parametrize("name", SOLUTIONS)
@@ -166,7 +166,7 @@ def test_solutions_notebook_runs_in_jupyterlab_and_its_explorers_respond(lab, na
 
 
 def test_student_lesson_has_a_working_nbgrader_validate_button(lab):
-    """``make lab`` opens lessons/ with nbgrader's lab extension: Validate runs the lesson's tests."""
+    """``make lab`` opens lessons/ with nbgrader's lab extension; Validate runs its tests."""
     present = [n for n in course.present_lessons() if course.lesson_path(n).is_file()]
     name = present[0] if present else cs.SYNTHETIC
     page = lab.context.new_page()

@@ -50,7 +50,10 @@ def colab(tmp_path_factory) -> cs.ColabLike:
 
 
 class Runs:
-    """Each notebook's single Colab-like run, in the order asked (the first one installs the course)."""
+    """Each notebook's single Colab-like run, in the order asked.
+
+    The first one installs the course.
+    """
 
     def __init__(self, colab: cs.ColabLike, tmp_path_factory):
         self.colab = colab
@@ -160,7 +163,7 @@ def test_custom_widget_manager_stays_off_with_ipywidgets_7(runs):
 
 
 def test_custom_widget_manager_is_enabled_with_ipywidgets_8(tmp_path):
-    """The setup cell's other branch, in this course venv (ipywidgets 8) with the stand-in imported."""
+    """The setup cell's other branch, in this course venv (ipywidgets 8), stand-in imported."""
     import ipywidgets
 
     assert int(ipywidgets.__version__.split(".")[0]) >= 8

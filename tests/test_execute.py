@@ -12,6 +12,7 @@ import pytest
 
 from autograder.grading import execute
 from autograder.grading.limits import Limits
+from autograder.grading.status import Status
 
 LIMITS = Limits(cell_seconds=30, submission_seconds=120)
 
@@ -53,7 +54,7 @@ def test_a_kernel_booted_ahead_that_died_is_replaced_and_the_notebook_still_runs
     )
     assert not result.booted_ahead
     assert _printed(result) == "42\n"
-    assert [c.status for c in result.cells] == [execute.OK, execute.OK]
+    assert [c.status for c in result.cells] == [Status.OK, Status.OK]
 
 
 def test_without_spare_no_kernel_is_left_booted_for_later(tmp_path, no_spare):
@@ -83,3 +84,15 @@ def test_a_kernel_starts_under_a_folder_too_deep_for_a_socket_path(tmp_path, no_
     assert _printed(result) == "42\n"
     assert made and all(deep not in folder.parents for folder in made)
     assert not any(folder.exists() for folder in made)  # its socket folder was removed
+
+
+def test_a_result_crosses_from_a_worker_to_the_grader_as_it_is(tmp_path, no_spare):
+    import pickle
+
+    result = execute.execute_notebook(
+        _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path
+    )
+    back = pickle.loads(pickle.dumps(result))
+    assert back == result
+    assert _printed(back) == "42\n"
+    assert back.cells[0].status is Status.OK

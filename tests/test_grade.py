@@ -13,6 +13,7 @@ import csv
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -336,16 +337,40 @@ def test_the_grader_exits_2_with_a_clear_message_when_it_cannot_run(tmp_path, ar
     assert words in done.stderr
 
 
-def test_help_names_every_option(tmp_path):
+def test_help_names_every_option_the_guide_documents(tmp_path):
     done = grade("--help", cwd=tmp_path)
     assert done.returncode == 0
-    for option in (
-        "--out",
-        "--lesson",
-        "--jobs",
-        "--timeout",
-        "--memory",
-        "--student",
-        "--max-output",
+    guide = (ROOT / "docs" / "GRADING.md").read_text()
+    documented = set(re.findall(r"^\| `(--[a-z-]+)", guide, re.MULTILINE))
+    listed = set(re.findall(r"^\s+(--[a-z-]+)", done.stdout, re.MULTILINE)) - {"--help"}
+    assert documented, "docs/GRADING.md has no option table"
+    assert listed == documented
+
+
+def test_the_default_cell_time_limit_is_stated_alike_everywhere(tmp_path):
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.grading import course_dir
+    from autograder.grading.limits import Limits
+
+    default = Limits().cell_seconds
+    repository = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    out = course_dir.open_course(tmp_path / "out").config
+    guide = (ROOT / "docs" / "GRADING.md").read_text()
+    assert repository.Execute.timeout == default
+    assert out.Execute.timeout == default
+    assert f"| `--timeout S` | {default:g} |" in guide
+
+
+def test_the_guide_states_each_default_limit_the_grader_uses():
+    from autograder.grading.limits import Limits
+
+    d = Limits()
+    guide = (ROOT / "docs" / "GRADING.md").read_text()
+    for option, value in (
+        ("--timeout S", d.cell_seconds),
+        ("--notebook-timeout S", d.submission_seconds),
+        ("--memory MB", d.memory_mb),
+        ("--max-output BYTES", d.output_bytes),
     ):
-        assert option in done.stdout
+        assert f"| `{option}` | {value:.10g} |" in guide, option

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def tiny_lesson(lesson: str) -> nbformat.NotebookNode:
-    """A lesson with a stale badge, a stale setup cell, outputs, one exercise and a written answer."""
+    """A lesson with a stale badge and setup cell, outputs, one exercise and a written answer."""
     v4 = nbformat.v4
     nb = v4.new_notebook()
     badge = (
@@ -52,7 +52,8 @@ def tiny_lesson(lesson: str) -> nbformat.NotebookNode:
             },
         ),
         v4.new_code_cell(
-            "assert double(1) == 2\n### BEGIN HIDDEN TESTS\nassert double(21) == 42\n### END HIDDEN TESTS",
+            "assert double(1) == 2\n### BEGIN HIDDEN TESTS\nassert double(21) == 42\n"
+            "### END HIDDEN TESTS",
             metadata={
                 "nbgrader": {
                     "grade": True,

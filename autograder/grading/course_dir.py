@@ -20,7 +20,10 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-CONFIG_TEMPLATE = '''\
+from .limits import Limits
+
+CONFIG_TEMPLATE = (
+    '''\
 """nbgrader configuration of a grading batch made by `python -m autograder grade`.
 
 Open it in formgrader for the written answers: `nbgrader formgrader` from this folder.
@@ -33,28 +36,107 @@ c.CourseDirectory.course_id = "calculus-for-deep-learning"
 # c.CourseDirectory.db_url = "postgresql://user@host/gradebook"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-c.Execute.timeout = 60
 '''
+    + f"c.Execute.timeout = {Limits().cell_seconds:g}\n"
+)  # the default of Limits
 
 
 @dataclass(frozen=True)
-class CourseFolder:
-    root: Path
-    config: Config
-    db_url: str
+class CoursePaths:
+    """Every path under OUT, in one place: nobody else builds them by hand."""
 
-    @property
-    def state(self) -> Path:
-        return self.root / ".grader"
+    root: Path
+
+    # nbgrader's folders
+    def source_dir(self, lesson: str) -> Path:
+        return self.root / "source" / lesson
 
     def source_notebook(self, lesson: str) -> Path:
-        return self.root / "source" / lesson / f"{lesson}.ipynb"
+        return self.source_dir(lesson) / f"{lesson}.ipynb"
 
     def release_notebook(self, lesson: str) -> Path:
         return self.root / "release" / lesson / f"{lesson}.ipynb"
 
+    @property
+    def submitted_root(self) -> Path:
+        return self.root / "submitted"
+
+    def submitted_dir(self, student: str, lesson: str) -> Path:
+        return self.submitted_root / student / lesson
+
     def submitted_notebook(self, student: str, lesson: str) -> Path:
-        return self.root / "submitted" / student / lesson / f"{lesson}.ipynb"
+        return self.submitted_dir(student, lesson) / f"{lesson}.ipynb"
+
+    def autograded_dir(self, student: str, lesson: str) -> Path:
+        return self.root / "autograded" / student / lesson
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "nbgrader_config.py"
+
+    @property
+    def default_gradebook(self) -> Path:
+        return self.root / "gradebook.db"
+
+    # what the grader publishes
+    @property
+    def grades_csv(self) -> Path:
+        return self.root / "grades.csv"
+
+    @property
+    def exercises_csv(self) -> Path:
+        return self.root / "exercises.csv"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report.html"
+
+    @property
+    def feedback_root(self) -> Path:
+        return self.root / "feedback"
+
+    def feedback_dir(self, student: str) -> Path:
+        return self.feedback_root / student
+
+    def feedback_page(self, student: str, lesson: str) -> Path:
+        return self.feedback_dir(student) / f"{lesson}.html"
+
+    # the grader's own records
+    @property
+    def state(self) -> Path:
+        return self.root / ".grader"
+
+    @property
+    def outcomes_dir(self) -> Path:
+        return self.state / "outcomes"
+
+    def outcome_record(self, student: str) -> Path:
+        return self.outcomes_dir / f"{student}.json"
+
+    @property
+    def run_record(self) -> Path:
+        return self.state / "run.json"
+
+    @property
+    def sources_record(self) -> Path:
+        """Digest of each installed lesson's solutions folder."""
+        return self.state / "sources.json"
+
+    @property
+    def executed_dir(self) -> Path:
+        return self.state / "executed"
+
+    def executed_notebook(self, student: str, lesson: str) -> Path:
+        """A worker's executed notebook, kept only while nbgrader's Autograde reads it."""
+        return self.executed_dir / student / f"{lesson}.ipynb"
+
+
+@dataclass(frozen=True)
+class CourseFolder(CoursePaths):
+    """OUT opened as an nbgrader course: its paths, its configuration and its gradebook."""
+
+    config: Config
+    db_url: str
 
     def api(self, extra: Config | None = None):
         from nbgrader.apps import NbGraderAPI
@@ -72,16 +154,16 @@ def open_course(root: Path) -> CourseFolder:
     """Create (if needed) and load the course folder ``root``."""
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
-    config_file = root / "nbgrader_config.py"
-    if not config_file.exists():
-        config_file.write_text(CONFIG_TEMPLATE)
-    config = PyFileConfigLoader(config_file.name, path=str(root)).load_config()
+    paths = CoursePaths(root)
+    if not paths.config_file.exists():
+        paths.config_file.write_text(CONFIG_TEMPLATE)
+    config = PyFileConfigLoader(paths.config_file.name, path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
     db_url = config.CourseDirectory.get("db_url") if "db_url" in config.CourseDirectory else None
     if not db_url:
-        db_url = f"sqlite:///{root / 'gradebook.db'}"
+        db_url = f"sqlite:///{paths.default_gradebook}"
         config.CourseDirectory.db_url = db_url
-    (root / ".grader").mkdir(exist_ok=True)
+    paths.state.mkdir(exist_ok=True)
     return CourseFolder(root=root, config=config, db_url=db_url)
 
 
@@ -96,10 +178,11 @@ def _folder_digest(folder: Path) -> str:
 
 
 def install_lesson(course: CourseFolder, solutions: Path, lesson: str, log) -> None:
-    """Copy ``solutions/<lesson>/`` to ``source/`` and generate it into the gradebook if new or changed."""
+    """Copy ``solutions/<lesson>/`` to ``source/``; generate it into the gradebook if new or
+    changed."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    state_file = course.state / "sources.json"
+    state_file = course.sources_record
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     digest = _folder_digest(solutions / lesson)
     try:
@@ -111,9 +194,10 @@ def install_lesson(course: CourseFolder, solutions: Path, lesson: str, log) -> N
     if known and state.get(lesson) == digest and course.release_notebook(lesson).exists():
         return
     log(
-        f"preparing lesson {lesson}: nbgrader generate_assignment (once per lesson and output folder)"
+        f"preparing lesson {lesson}: nbgrader generate_assignment "
+        "(once per lesson and output folder)"
     )
-    target = course.root / "source" / lesson
+    target = course.source_dir(lesson)
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(
@@ -123,9 +207,8 @@ def install_lesson(course: CourseFolder, solutions: Path, lesson: str, log) -> N
     )
     result = course.api().generate_assignment(lesson, force=True, create=True)
     if not result.get("success"):
-        raise RuntimeError(
-            f"nbgrader generate_assignment failed for {lesson}:\n{result.get('error') or result.get('log')}"
-        )
+        why = result.get("error") or result.get("log")
+        raise RuntimeError(f"nbgrader generate_assignment failed for {lesson}:\n{why}")
     state[lesson] = digest
     state_file.write_text(json.dumps(state, indent=1, sort_keys=True))
 

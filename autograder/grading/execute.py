@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +38,9 @@ from nbclient.exceptions import DeadKernelError
 from .limits import Limits
 from .record import MIME as RECORD_MIME
 from .sandbox import SandboxSpec, kernel_argv, kernel_env
+from .status import GraderErrorName, Status
 
-# Status of one code cell after execution.
-OK = "ok"
-ERROR = "error"  # the cell raised: an ordinary wrong answer or failing check
-TIMEOUT = "timeout"
-KERNEL_DIED = "kernel_died"
-MEMORY = "memory"
-NOT_RUN = "not_run"  # the notebook's time budget ran out first
-
+# What nbclient writes when a cell overruns: read back by _Kernel._run, never shown to anyone.
 _TIMEOUT_ENAME = "CellTimeoutError"
 # A test's record (see record.py) is kept outside the output cap, up to this size.
 RECORD_BYTES = 16_000_000
@@ -56,16 +50,19 @@ _SPARE: _Boot | None = None  # a kernel spawned ahead for this process's next no
 
 @dataclass
 class CellRun:
+    """What happened to one code cell (``status`` is one of Status.OK ... Status.NOT_RUN)."""
+
     index: int
-    status: str = OK
+    status: Status = Status.OK
     seconds: float = 0.0
-    note: str = ""
+    note: str = ""  # why it was stopped or not run, in words for the student
+    reason: str = ""  # for NOT_RUN: the limit that was used up, without the "not run: " prefix
     output_truncated: bool = False
 
 
 @dataclass
 class ExecutionResult:
-    """An executed notebook and what happened on the way."""
+    """An executed notebook and what happened on the way (sent from a worker as it is)."""
 
     notebook: dict[str, Any]
     cells: list[CellRun]
@@ -76,15 +73,6 @@ class ExecutionResult:
     seconds_cells: float = 0.0
     seconds_replay: float = 0.0
     seconds_total: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ExecutionResult:
-        data = dict(data)
-        data["cells"] = [CellRun(**c) for c in data["cells"]]
-        return cls(**data)
 
 
 class _SandboxedKernelManager(AsyncKernelManager):
@@ -110,7 +98,7 @@ class _CappedClient(NotebookClient):
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
-        if RECORD_MIME in (content.get("data") or {}):  # hook (h12): a test's record
+        if RECORD_MIME in (content.get("data") or {}):  # a test's record, for trusted.py
             if _message_size(msg["msg_type"], content) > RECORD_BYTES:
                 return None  # the trusted side then finds no record: the test fails
             return super().output(outs, msg, display_id, cell_index)
@@ -227,8 +215,8 @@ class _Kernel:
     def _remember_reply(self, cell, cell_index, execute_reply):
         self.replies[cell_index] = execute_reply or {}
 
-    def run(self, cell, index: int, seconds: float, record: bool = True) -> str:
-        """Execute one cell; return OK, ERROR, TIMEOUT or KERNEL_DIED.
+    def run(self, cell, index: int, seconds: float, record: bool = True) -> Status:
+        """Execute one cell; return Status.OK, ERROR, TIMEOUT or KERNEL_DIED.
 
         nbclient stores the executed cell at ``nb.cells[index]``; with ``record=False`` (the
         grader's own cells, re-runs after a restart) the notebook is left as it was.
@@ -242,23 +230,23 @@ class _Kernel:
             if saved is not None:
                 cells[slot] = saved
 
-    def _run(self, cell, index: int, seconds: float) -> str:
+    def _run(self, cell, index: int, seconds: float) -> Status:
         self.client.timeout = max(1, int(seconds + 0.999))
         self.replies.pop(index, None)
         try:
             self.client.execute_cell(cell, index)
         except DeadKernelError:
-            return KERNEL_DIED
+            return Status.KERNEL_DIED
         reply = self.replies.get(index, {}).get("content", {})
         if reply.get("ename") == _TIMEOUT_ENAME:
-            return TIMEOUT
+            return Status.TIMEOUT
         if reply.get("status") == "error" or any(
             o.get("output_type") == "error" for o in cell.get("outputs", [])
         ):
-            return ERROR
-        return OK
+            return Status.ERROR
+        return Status.OK
 
-    def run_expression(self, expression: str, cell, index: int, seconds: float) -> str:
+    def run_expression(self, expression: str, cell, index: int, seconds: float) -> Status:
         """Evaluate ``expression`` as the user expression of an empty execute request.
 
         IPython runs no transformer, cell event or exception handler for an empty cell, so
@@ -277,24 +265,37 @@ class _Kernel:
         finally:
             del kc.execute
         result = self.replies.get(index, {}).get("content", {}).get("user_expressions", {})
-        if status == OK and (result.get("grader") or {}).get("status") != "ok":
-            return ERROR
+        if status == Status.OK and (result.get("grader") or {}).get("status") != "ok":
+            return Status.ERROR
         return status
 
     def responsive(self) -> bool:
         """After an interrupt: does the kernel answer a trivial cell within a few seconds?"""
         probe = nbformat.v4.new_code_cell("pass")
-        return self.run(probe, -1, 3, record=False) == OK
+        return self.run(probe, -1, 3, record=False) == Status.OK
 
     def shutdown(self) -> None:
+        """Stop the kernel and close our connection to it, with jupyter_client's public API.
+
+        The same steps as nbclient's own clean-up: kill the kernel if it is alive, release its
+        resources even if that failed, then stop the client's channels.
+        """
+        km, kc = self.boot.km, self.client.kc
+        self.client.kc = None
         with contextlib.suppress(Exception):  # a kernel that is already gone is fine
-            self.client._cleanup_kernel()
+            if run_sync(km.is_alive)():
+                run_sync(km.shutdown_kernel)(now=True)
+        with contextlib.suppress(Exception):
+            run_sync(km.cleanup_resources)()
+        with contextlib.suppress(Exception):
+            if kc is not None:
+                kc.stop_channels()
         shutil.rmtree(self.boot.runtime, ignore_errors=True)
 
 
-def _error_output(ename: str, evalue: str) -> dict[str, Any]:
+def _error_output(ename: GraderErrorName, evalue: str) -> dict[str, Any]:
     return nbformat.v4.new_output(
-        "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
+        "error", ename=str(ename), evalue=evalue, traceback=[f"{ename}: {evalue}"]
     )
 
 
@@ -337,7 +338,6 @@ def execute_notebook(
     sandbox: SandboxSpec | None,
     scratch_root: Path | None = None,
     preload: list[str] | tuple[str, ...] = (),
-    before_tests: str = "",
     font_cache: Path | None = None,
     spare: bool = False,
     test_code: Callable[[int, Any], str | None] | None = None,
@@ -346,8 +346,7 @@ def execute_notebook(
 
     ``preload`` is code run in every new kernel before the notebook's cells (not recorded):
     the grader imports ``helpers.checks`` there, so the checks bind numpy, math and builtins
-    before any student code can replace them. ``before_tests`` runs (unrecorded) before each
-    graded cell: the grader restores there what student code rebound in those modules.
+    before any student code can replace them.
     With ``spare`` the notebook runs in the kernel spawned ahead (by :func:`boot_spare` or the
     previous call) when its settings match, and a kernel for the next call is spawned before
     returning, so its start-up overlaps whatever the process does in between.
@@ -425,22 +424,18 @@ def execute_notebook(
             result.cells.append(record)
             left = deadline - time.monotonic()
             if left <= 0:
-                record.status = NOT_RUN
-                record.note = f"not run: the notebook's time limit ({limits.submission_seconds:g} s) was used up"
-                cell.outputs = [_error_output("NotRun", record.note)]
+                record.status = Status.NOT_RUN
+                record.reason = (
+                    f"the notebook's time limit ({limits.submission_seconds:g} s) was used up"
+                )
+                record.note = f"not run: {record.reason}"
+                cell.outputs = [_error_output(GraderErrorName.NOT_RUN, record.note)]
                 continue
             if not cell.source.strip():
                 continue
-            if before_tests and cell.metadata.get("nbgrader", {}).get("grade"):
-                kernel.run(
-                    nbformat.v4.new_code_cell(before_tests),
-                    -1,
-                    min(limits.cell_seconds, 10),
-                    record=False,
-                )
             t0 = time.monotonic()
             budget = min(limits.cell_seconds, left)
-            stand_in = test_code(index, cell) if test_code else None  # hook (h12)
+            stand_in = test_code(index, cell) if test_code else None
             if stand_in is None:
                 status = kernel.run(cell, index, budget)
             else:
@@ -460,8 +455,8 @@ def execute_notebook(
                     )
                 )
             restart = False
-            if status == TIMEOUT:
-                record.status = TIMEOUT
+            if status == Status.TIMEOUT:
+                record.status = Status.TIMEOUT
                 cut = (
                     "notebook's time limit"
                     if budget < limits.cell_seconds
@@ -472,19 +467,24 @@ def execute_notebook(
                     record.note += "; the kernel ignored the interrupt and was replaced"
                     restart = True
                 cell.outputs = [o for o in cell.outputs if o.get("output_type") != "error"]
-                cell.outputs.append(_error_output("TimeoutError", f"this cell was {record.note}"))
-            elif status == KERNEL_DIED:
-                record.status = KERNEL_DIED
-                record.note = "the kernel died in this cell (os._exit, a crash or the memory limit) and was replaced"
-                cell.outputs.append(_error_output("KernelDied", record.note))
+                cell.outputs.append(
+                    _error_output(GraderErrorName.TIMEOUT, f"this cell was {record.note}")
+                )
+            elif status == Status.KERNEL_DIED:
+                record.status = Status.KERNEL_DIED
+                record.note = (
+                    "the kernel died in this cell (os._exit, a crash or the memory limit) "
+                    "and was replaced"
+                )
+                cell.outputs.append(_error_output(GraderErrorName.KERNEL_DIED, record.note))
                 restart = True
-            elif status == ERROR:
+            elif status == Status.ERROR:
                 errors = [o for o in cell.outputs if o.get("output_type") == "error"]
                 if errors and errors[-1].get("ename") == "MemoryError":
-                    record.status = MEMORY
+                    record.status = Status.MEMORY
                     record.note = f"ran out of memory (limit {limits.memory_mb} MB)"
                 else:
-                    record.status = ERROR
+                    record.status = Status.ERROR
             else:
                 ran_ok.append(index)
             if restart:

@@ -11,22 +11,29 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from .course_dir import CoursePaths
 from .lessons import TEST, WRITTEN, Lesson
+from .status import Status
 
-STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328}
-h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}h3{font-size:1.05rem;margin-bottom:.3rem}
-table{border-collapse:collapse}td,th{border-bottom:1px solid #d0d7de;padding:.3rem .7rem;text-align:left}
-pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap}
-.passed{color:#1a7f37}.failed{color:#cf222e}.partial{color:#9a6700}.needs_manual{color:#6e7781}
-section{border-top:1px solid #d0d7de;margin-top:1rem}
-"""
+STYLE = (
+    "\n"
+    'body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:60rem;'
+    "margin:2rem auto;padding:0 1rem;color:#1f2328}\n"
+    "h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}"
+    "h3{font-size:1.05rem;margin-bottom:.3rem}\n"
+    "table{border-collapse:collapse}"
+    "td,th{border-bottom:1px solid #d0d7de;padding:.3rem .7rem;text-align:left}\n"
+    "pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap}\n"
+    ".passed{color:#1a7f37}.failed{color:#cf222e}.partial{color:#9a6700}"
+    ".needs_manual{color:#6e7781}\n"
+    "section{border-top:1px solid #d0d7de;margin-top:1rem}\n"
+)
 
 _STATUS_TEXT = {
-    "passed": "passed",
-    "failed": "failed",
-    "partial": "partly right",
-    "needs_manual": "graded by hand (pending)",
+    Status.PASSED: "passed",
+    Status.FAILED: "failed",
+    Status.PARTIAL: "partly right",
+    Status.NEEDS_MANUAL: "graded by hand (pending)",
 }
 
 
@@ -34,21 +41,23 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
-def write_feedback(out: Path, outcome, lesson: Lesson | None, exercise_rows) -> Path:
+def write_feedback(course: CoursePaths, outcome, lesson: Lesson | None, exercise_rows) -> Path:
     """Write the page for one graded submission and return its path."""
     rows = {e.grade_id: e for e in exercise_rows}
     score = sum((e.score or 0) for e in exercise_rows)
     maximum = sum(e.max_score for e in exercise_rows)
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Feedback · {_e(outcome.lesson)} · {_e(outcome.student)}</title><style>{STYLE}</style></head><body>",
+        f"<title>Feedback · {_e(outcome.lesson)} · {_e(outcome.student)}</title>"
+        f"<style>{STYLE}</style></head><body>",
         f"<h1>Lesson {_e(outcome.lesson)}: {score:g} of {maximum:g} points"
         + (
             " so far</h1><p>Your written answers are graded by hand; their points come later.</p>"
-            if any(e.status == "needs_manual" for e in exercise_rows)
+            if any(e.status == Status.NEEDS_MANUAL for e in exercise_rows)
             else "</h1>"
         ),
-        f"<p>Student <b>{_e(outcome.student)}</b>, graded from <code>{_e(outcome.file)}</code>.</p>",
+        f"<p>Student <b>{_e(outcome.student)}</b>, "
+        f"graded from <code>{_e(outcome.file)}</code>.</p>",
         "<table><tr><th>exercise</th><th>points</th><th>result</th></tr>",
     ]
     cells = [c for c in (lesson.cells if lesson else ()) if c.role in (TEST, WRITTEN)]
@@ -56,9 +65,10 @@ def write_feedback(out: Path, outcome, lesson: Lesson | None, exercise_rows) -> 
         e = rows.get(c.grade_id)
         if e is None:
             continue
-        got = "–" if e.status == "needs_manual" else f"{(e.score or 0):g}"
+        got = "–" if e.status == Status.NEEDS_MANUAL else f"{(e.score or 0):g}"
         parts.append(
-            f"<tr><td><a href='#{_e(c.grade_id)}'>{_e(c.grade_id)}</a></td><td>{got} / {e.max_score:g}</td>"
+            f"<tr><td><a href='#{_e(c.grade_id)}'>{_e(c.grade_id)}</a></td>"
+            f"<td>{got} / {e.max_score:g}</td>"
             f"<td class='{e.status}'>{_STATUS_TEXT.get(e.status, e.status)}</td></tr>"
         )
     parts.append("</table>")
@@ -78,23 +88,24 @@ def write_feedback(out: Path, outcome, lesson: Lesson | None, exercise_rows) -> 
         if c.role == WRITTEN:
             parts.append("<p>A written answer: your instructor grades it by hand.</p></section>")
             continue
-        v = outcome.verdicts.get(c.grade_id, {})
-        if v.get("message"):
-            parts.append(f"<pre class='failed'>{_e(v['message'])}</pre>")
-        elif v.get("outcome") == "passed":
+        v = outcome.verdicts.get(c.grade_id)
+        if v is not None and v.message:
+            parts.append(f"<pre class='failed'>{_e(v.message)}</pre>")
+        elif v is not None and v.outcome == Status.PASSED:
             parts.append("<p class='passed'>All checks passed.</p>")
         if c.has_hidden_tests:
             parts.append("<p><i>This exercise also has hidden checks; they are not shown.</i></p>")
         parts.append(
-            f"<details><summary>The visible test</summary><pre>{_e(c.visible_source)}</pre></details>"
+            "<details><summary>The visible test</summary>"
+            f"<pre>{_e(c.visible_source)}</pre></details>"
         )
-        if v.get("output"):
+        if v is not None and v.output:
             parts.append(
-                f"<details><summary>Printed output</summary><pre>{_e(v['output'])}</pre></details>"
+                f"<details><summary>Printed output</summary><pre>{_e(v.output)}</pre></details>"
             )
         parts.append("</section>")
     parts.append("</body></html>")
-    path = out / "feedback" / outcome.student / f"{outcome.lesson}.html"
+    path = course.feedback_page(outcome.student, outcome.lesson)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts))
     return path

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .course_dir import CoursePaths
+
 _SKIP_PARTS = {".ipynb_checkpoints", "__MACOSX", "__pycache__"}
 
 
@@ -66,8 +68,9 @@ def unpack(submissions: Path, workdir: Path) -> Path:
         root = submissions
     if not os.access(root, os.R_OK | os.X_OK):
         raise SubmissionsError(f"cannot read the folder {root}")
-    if (root / "submitted").is_dir() and (root / "nbgrader_config.py").exists():
-        root = root / "submitted"
+    course = CoursePaths(root)
+    if course.submitted_root.is_dir() and course.config_file.exists():
+        root = course.submitted_root
     return root
 
 
@@ -184,7 +187,8 @@ def read_notebook(path: Path) -> tuple[dict[str, Any] | None, str]:
     except json.JSONDecodeError as exc:
         return (
             None,
-            f"unreadable notebook: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})",
+            f"unreadable notebook: invalid JSON at line {exc.lineno}, "
+            f"column {exc.colno} ({exc.msg})",
         )
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return None, "not a Jupyter notebook: the JSON has no list of cells"

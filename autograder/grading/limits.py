@@ -17,7 +17,7 @@ class Limits:
     output_bytes : text and data kept per cell; the rest is cut with a note.
     """
 
-    cell_seconds: float = 60.0  # as c.Execute.timeout in the course's nbgrader_config.py
+    cell_seconds: float = 60.0  # the one source; nbgrader_config.py agrees (a test checks)
     submission_seconds: float = 600.0
     memory_mb: int = 2048
     output_bytes: int = 1_000_000

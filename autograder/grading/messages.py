@@ -14,21 +14,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from .lessons import TEST, Lesson, SourceCell
+from .status import GraderErrorName, Status
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CELL_LINE = re.compile(r"Cell In\[\d*\], line (\d+)")
-
-# Error names the executor itself writes: they carry their own plain message.
-_GRADER_ERRORS = {"TimeoutError", "KernelDied", "NotRun", "NotRunAsWritten"}  # + trusted.py
 
 
 @dataclass(frozen=True)
 class Verdict:
     grade_id: str
-    outcome: str  # "passed", "failed", "not_run"
+    outcome: Status  # PASSED, FAILED or NOT_RUN
     where: str  # "", "visible", "hidden", "limit"
     message: str  # safe to show the student
     output: str  # the cell's printed output, when safe to show
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Verdict:
+        """Back from the JSON of an outcome record (``dataclasses.asdict`` wrote it)."""
+        return cls(**{**data, "outcome": Status(data["outcome"])})
 
     @property
     def short(self) -> str:
@@ -55,13 +58,13 @@ def verdict(cell: dict[str, Any], source_cell: SourceCell) -> Verdict:
     # Output printed while hidden checks ran may show their inputs: only shown without them.
     shown = "" if source_cell.has_hidden_tests else printed[-3000:]
     if not errors:
-        return Verdict(source_cell.grade_id, "passed", "", "", shown)
+        return Verdict(source_cell.grade_id, Status.PASSED, "", "", shown)
     error = errors[-1]
     ename, evalue = error.get("ename", "Error"), _plain(str(error.get("evalue", "")))
-    if ename in _GRADER_ERRORS:
+    if ename in set(GraderErrorName):
         return Verdict(
             source_cell.grade_id,
-            "not_run" if ename == "NotRun" else "failed",
+            Status.NOT_RUN if ename == GraderErrorName.NOT_RUN else Status.FAILED,
             "limit",
             evalue,
             shown,
@@ -75,9 +78,13 @@ def verdict(cell: dict[str, Any], source_cell: SourceCell) -> Verdict:
         text = (
             f"A hidden check failed: {summary}" if summary else f"A hidden check failed ({ename})."
         )
-        return Verdict(source_cell.grade_id, "failed", "hidden", text, "")
+        return Verdict(source_cell.grade_id, Status.FAILED, "hidden", text, "")
     return Verdict(
-        source_cell.grade_id, "failed", "visible", f"{ename}: {evalue}" if evalue else ename, shown
+        source_cell.grade_id,
+        Status.FAILED,
+        "visible",
+        f"{ename}: {evalue}" if evalue else ename,
+        shown,
     )
 
 

@@ -11,6 +11,10 @@ submission at a time in the grader's process, with two changes to its preprocess
   produced (checking the cells are the same), and moves stderr text of graded cells to
   stdout, so a warning stays visible but does not zero a test.
 
+Both get their state the way nbgrader's own preprocessors do: through traitlets config
+(:func:`autograde_config`: the lessons, OUT) and files under OUT (the worker's executed
+notebook, ``CoursePaths.executed_notebook``, written by the grader just before Autograde).
+
 Everything else - checksums, ``SaveAutoGrades``, late penalties, metadata checks - is
 nbgrader's, and every gradebook write comes from this one process: SQLite never sees two
 writers, and the gradebook is the same whatever ``--jobs`` was.
@@ -19,6 +23,8 @@ writers, and the gradebook is the same whatever ``--jobs`` was.
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -35,22 +41,22 @@ from nbgrader.preprocessors import (
     OverwriteKernelspec,
     SaveAutoGrades,
 )
+from traitlets import Dict, Unicode
 from traitlets.config import Config
 
 from . import repair as repair_module
+from .course_dir import CoursePaths
 from .lessons import Lesson
 from .record import MIME as RECORD_MIME
-
-# Filled by the grader before each Autograde run (one process, one submission at a time).
-LESSONS: dict[str, Lesson] = {}
-EXECUTED: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 class RestoreCells(NbGraderPreprocessor):
     """Put back deleted, duplicated, retyped or metadata-stripped nbgrader cells."""
 
+    lessons = Dict(help="lesson id -> the Lesson (autograder.grading.lessons)").tag(config=True)
+
     def preprocess(self, nb, resources):
-        lesson = LESSONS[resources["nbgrader"]["assignment"]]
+        lesson = self.lessons[resources["nbgrader"]["assignment"]]
         repaired = repair_module.repair(nb, lesson)
         for finding in repaired.findings:
             self.log.warning("%s: %s", resources["nbgrader"]["student"], finding)
@@ -60,10 +66,17 @@ class RestoreCells(NbGraderPreprocessor):
 class LoadExecuted(NbGraderPreprocessor):
     """Stand-in for nbgrader's Execute: take the outputs a grading worker produced."""
 
+    course_root = Unicode(help="OUT, where the executed notebooks wait").tag(config=True)
+
+    def executed(self, resources) -> dict[str, Any]:
+        """The notebook the grading worker executed for this student and lesson."""
+        path = CoursePaths(Path(self.course_root)).executed_notebook(
+            resources["nbgrader"]["student"], resources["nbgrader"]["assignment"]
+        )
+        return json.loads(path.read_text())
+
     def preprocess(self, nb, resources):
-        key = (resources["nbgrader"]["student"], resources["nbgrader"]["assignment"])
-        executed = EXECUTED[key]
-        cells = executed["cells"]
+        cells = self.executed(resources)["cells"]
         if len(cells) != len(nb.cells):
             raise RuntimeError(
                 f"executed notebook has {len(cells)} cells, nbgrader's has {len(nb.cells)}"
@@ -77,7 +90,7 @@ class LoadExecuted(NbGraderPreprocessor):
                 )
             if mine.cell_type == "code":
                 outputs = nbformat.from_dict(copy.deepcopy(done.get("outputs", [])))
-                # hook (h12): a kernel's record never reaches the gradebook (trusted.py judged it)
+                # a kernel's record never reaches the gradebook (trusted.py judged it)
                 outputs = [o for o in outputs if RECORD_MIME not in (o.get("data") or {})]
                 if mine.metadata.get("nbgrader", {}).get("grade"):
                     outputs = _stderr_to_stdout(outputs)
@@ -94,8 +107,11 @@ def _stderr_to_stdout(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return outputs
 
 
-def autograde_config() -> Config:
+def autograde_config(course: CoursePaths, lessons: dict[str, Lesson]) -> Config:
+    """nbgrader's Autograde with our two preprocessors, configured for this run."""
     c = Config()
+    c.RestoreCells.lessons = dict(lessons)
+    c.LoadExecuted.course_root = str(course.root)
     c.Autograde.sanitize_preprocessors = [
         RestoreCells,
         ClearOutput,

@@ -42,7 +42,6 @@ def _text(cell: dict[str, Any]) -> str:
 
 def _match(
     cell: dict[str, Any],
-    lesson: Lesson,
     by_gid: dict[str, SourceCell],
     by_cid: dict[str, SourceCell],
     by_text: dict[str, SourceCell],
@@ -91,9 +90,7 @@ def repair(student: dict[str, Any], lesson: Lesson) -> Repair:
     }
     findings: list[str] = []
 
-    matches: list[SourceCell | None] = [
-        _match(c, lesson, by_gid, by_cid, by_text) for c in nb.cells
-    ]
+    matches: list[SourceCell | None] = [_match(c, by_gid, by_cid, by_text) for c in nb.cells]
     # Answer cells that lost metadata and id: recognised by the function they define.
     for c in graded:
         if c.role == ANSWER and c not in matches and c.grade_id:

@@ -13,7 +13,9 @@ import io
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from .course_dir import CoursePaths
 from .feedback import STYLE
+from .status import Status
 
 
 def _e(text: object) -> str:
@@ -68,27 +70,31 @@ def _pass_figure(lesson: str, rates: list[tuple[str, float]]) -> str:
     return _png(fig)
 
 
-def write_report(out: Path, grades, exercises, outcomes, lessons, sandbox, limits) -> Path:
+def write_report(
+    course: CoursePaths, grades, exercises, outcomes, lessons, sandbox, limits
+) -> Path:
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Grading report</title>",
         f"<style>{STYLE}</style></head><body><h1>Grading report</h1>",
     ]
     counts = Counter(g.status for g in grades)
     parts.append(
-        f"<p>{len(grades)} notebooks: {counts.get('graded', 0)} graded, "
-        f"{counts.get('needs_manual', 0)} waiting for manual grading of written answers "
-        f"(open <code>nbgrader formgrader</code> in this folder), {counts.get('failed', 0)} could not be graded.</p>"
+        f"<p>{len(grades)} notebooks: {counts.get(Status.GRADED, 0)} graded, "
+        f"{counts.get(Status.NEEDS_MANUAL, 0)} waiting for manual grading of written answers "
+        f"(open <code>nbgrader formgrader</code> in this folder), "
+        f"{counts.get(Status.FAILED, 0)} could not be graded.</p>"
     )
-    colour = "passed" if sandbox.isolated else "failed"
+    colour = Status.PASSED if sandbox.isolated else Status.FAILED
     parts.append(f"<p class='{colour}'><b>Sandbox:</b> {_e(sandbox.detail)}.</p>")
     parts.append(f"<p><b>Limits:</b> {_e(limits.describe())}.</p>")
 
-    failed = [g for g in grades if g.status == "failed"]
+    failed = [g for g in grades if g.status == Status.FAILED]
     parts.append("<h2>Submissions that could not be graded</h2>")
     if failed:
         parts.append("<table><tr><th>student</th><th>lesson</th><th>why</th></tr>")
         parts += [
-            f"<tr><td>{_e(g.student_id)}</td><td>{_e(g.lesson or '?')}</td><td>{_e(g.detail)}</td></tr>"
+            f"<tr><td>{_e(g.student_id)}</td><td>{_e(g.lesson or '?')}</td>"
+            f"<td>{_e(g.detail)}</td></tr>"
             for g in failed
         ]
         parts.append("</table>")
@@ -98,7 +104,8 @@ def write_report(out: Path, grades, exercises, outcomes, lessons, sandbox, limit
     faults = [(o.student, o.lesson, n) for o in outcomes for n in o.notes if not o.failed]
     if faults:
         parts.append(
-            "<h2>Graded, with something to know</h2><table><tr><th>student</th><th>lesson</th><th>note</th></tr>"
+            "<h2>Graded, with something to know</h2>"
+            "<table><tr><th>student</th><th>lesson</th><th>note</th></tr>"
         )
         parts += [
             f"<tr><td>{_e(s)}</td><td>{_e(lesson)}</td><td>{_e(n)}</td></tr>"
@@ -108,13 +115,13 @@ def write_report(out: Path, grades, exercises, outcomes, lessons, sandbox, limit
 
     by_lesson = defaultdict(list)
     for g in grades:
-        if g.status != "failed" and g.lesson:
+        if g.status != Status.FAILED and g.lesson:
             by_lesson[g.lesson].append(g)
     messages = defaultdict(Counter)
     for o in outcomes:
         for gid, v in o.verdicts.items():
-            if v.get("outcome") != "passed" and v.get("message"):
-                messages[(o.lesson, gid)][v["message"].splitlines()[0][:200]] += 1
+            if v.outcome != Status.PASSED and v.message:
+                messages[(o.lesson, gid)][v.short[:200]] += 1
     for lesson in sorted(by_lesson):
         rows = by_lesson[lesson]
         parts.append(f"<h2>Lesson {_e(lesson)}</h2>")
@@ -122,7 +129,7 @@ def write_report(out: Path, grades, exercises, outcomes, lessons, sandbox, limit
         auto_score = defaultdict(float)
         ex_rows = [e for e in exercises if e.lesson == lesson]
         for e in ex_rows:
-            if e.status != "needs_manual":
+            if e.status != Status.NEEDS_MANUAL:
                 auto_max[(e.student_id)] = auto_max.get(e.student_id, 0) + e.max_score
                 auto_score[e.student_id] += e.score or 0
         percents = [100 * auto_score[s] / m for s, m in auto_max.items() if m]
@@ -140,9 +147,9 @@ def write_report(out: Path, grades, exercises, outcomes, lessons, sandbox, limit
         ]
         for gid in items:
             rs = [e for e in ex_rows if e.grade_id == gid]
-            scored = [e for e in rs if e.status != "needs_manual"]
+            scored = [e for e in rs if e.status != Status.NEEDS_MANUAL]
             if scored:
-                rate = sum(e.status == "passed" for e in scored) / len(scored)
+                rate = sum(e.status == Status.PASSED for e in scored) / len(scored)
                 mean = sum((e.score or 0) for e in scored) / len(scored)
                 rates.append((gid, rate))
                 rate_text, mean_text = f"{100 * rate:.0f}%", f"{mean:.2f}"
@@ -158,12 +165,15 @@ def write_report(out: Path, grades, exercises, outcomes, lessons, sandbox, limit
             parts.append(_pass_figure(lesson, rates))
         parts += table + ["</table>"]
         parts.append(
-            "<h3>Students</h3><table><tr><th>student</th><th>score</th><th>status</th><th>detail</th></tr>"
+            "<h3>Students</h3><table>"
+            "<tr><th>student</th><th>score</th><th>status</th><th>detail</th></tr>"
         )
         for g in rows:
+            page = course.feedback_page(g.student_id, lesson).relative_to(course.root)
             parts.append(
-                f"<tr><td><a href='feedback/{_e(g.student_id)}/{_e(lesson)}.html'>{_e(g.student_id)}</a></td>"
-                f"<td>{g.score:g} / {g.max_score:g}</td><td class='{g.status}'>{g.status}</td><td>{_e(g.detail)}</td></tr>"
+                f"<tr><td><a href='{_e(page.as_posix())}'>{_e(g.student_id)}</a></td>"
+                f"<td>{g.score:g} / {g.max_score:g}</td><td class='{g.status}'>{g.status}</td>"
+                f"<td>{_e(g.detail)}</td></tr>"
             )
         parts.append("</table>")
     times = [o.timings for o in outcomes if o.timings]
@@ -183,6 +193,5 @@ def write_report(out: Path, grades, exercises, outcomes, lessons, sandbox, limit
             )
         parts.append("</table>")
     parts.append("</body></html>")
-    path = out / "report.html"
-    path.write_text("\n".join(parts))
-    return path
+    course.report.write_text("\n".join(parts))
+    return course.report

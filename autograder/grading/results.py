@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-GRADED = "graded"
-NEEDS_MANUAL = "needs_manual"
-FAILED = "failed"
+from .messages import Verdict
+from .status import Status
+
+if TYPE_CHECKING:
+    from .course_dir import CoursePaths
 
 
 @dataclass
@@ -28,13 +29,17 @@ class Outcome:
     file: str
     failed: str = ""  # why it could not be graded; "" when it was
     notes: list[str] = field(default_factory=list)  # faults and repairs, for detail and feedback
-    verdicts: dict[str, dict[str, Any]] = field(
-        default_factory=dict
-    )  # grade id -> messages.Verdict
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # grade id -> its verdict
     timings: dict[str, float] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_record(self) -> dict[str, Any]:
+        """The outcome as JSON data (its verdicts too)."""
         return asdict(self)
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Outcome:
+        verdicts = {g: Verdict.from_record(v) for g, v in data.get("verdicts", {}).items()}
+        return cls(**{**data, "verdicts": verdicts})
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ class ExerciseRow:
     grade_id: str
     score: float | None
     max_score: float
-    status: str  # passed, partial, failed, needs_manual
+    status: Status  # PASSED, PARTIAL, FAILED or NEEDS_MANUAL
 
 
 @dataclass(frozen=True)
@@ -53,23 +58,22 @@ class GradeRow:
     lesson: str
     score: float | None
     max_score: float | None
-    status: str
+    status: Status  # GRADED, NEEDS_MANUAL or FAILED
     detail: str
 
 
-def save_outcomes(state: Path, student: str, outcomes: list[Outcome]) -> None:
-    folder = state / "outcomes"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{student}.json").write_text(
-        json.dumps([o.to_dict() for o in outcomes], indent=1, sort_keys=True)
+def save_outcomes(course: CoursePaths, student: str, outcomes: list[Outcome]) -> None:
+    course.outcomes_dir.mkdir(parents=True, exist_ok=True)
+    course.outcome_record(student).write_text(
+        json.dumps([o.to_record() for o in outcomes], indent=1, sort_keys=True)
     )
 
 
-def load_outcomes(state: Path) -> list[Outcome]:
-    folder = state / "outcomes"
+def load_outcomes(course: CoursePaths) -> list[Outcome]:
+    folder = course.outcomes_dir
     out: list[Outcome] = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        out += [Outcome(**d) for d in json.loads(path.read_text())]
+        out += [Outcome.from_record(d) for d in json.loads(path.read_text())]
     return sorted(out, key=lambda o: (o.student, o.lesson, o.file))
 
 
@@ -99,14 +103,14 @@ def gradebook_rows(
                     maximum += g.max_score
                     total += score or 0.0
                     if g.needs_manual_grade:
-                        status = NEEDS_MANUAL
+                        status = Status.NEEDS_MANUAL
                         pending.append(f"{g.name} ({g.max_score:g} pt)")
                     elif score is not None and score >= g.max_score:
-                        status = "passed"
+                        status = Status.PASSED
                     elif score:
-                        status = "partial"
+                        status = Status.PARTIAL
                     else:
-                        status = "failed"
+                        status = Status.FAILED
                     # A pending written answer has no score yet: an empty cell, not a zero.
                     shown = g.manual_score if g.needs_manual_grade else score
                     exercises.append(
@@ -122,7 +126,7 @@ def gradebook_rows(
                     o.lesson,
                     round(total, 6),
                     maximum,
-                    NEEDS_MANUAL if pending else GRADED,
+                    Status.NEEDS_MANUAL if pending else Status.GRADED,
                     "; ".join(parts),
                 )
             )
@@ -131,18 +135,20 @@ def gradebook_rows(
 
 def _failed_row(o: Outcome, max_scores: dict[str, float], why: str) -> GradeRow:
     # No score at all, never a zero: the detail says why.
-    return GradeRow(o.student, o.lesson, None, max_scores.get(o.lesson), FAILED, f"{o.file}: {why}")
+    return GradeRow(
+        o.student, o.lesson, None, max_scores.get(o.lesson), Status.FAILED, f"{o.file}: {why}"
+    )
 
 
-def write_csvs(out: Path, grades: list[GradeRow], exercises: list[ExerciseRow]) -> None:
-    with open(out / "grades.csv", "w", newline="") as f:
+def write_csvs(course: CoursePaths, grades: list[GradeRow], exercises: list[ExerciseRow]) -> None:
+    with open(course.grades_csv, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["student_id", "lesson", "score", "max_score", "status", "detail"])
         for r in grades:
             w.writerow(
                 [r.student_id, r.lesson, _num(r.score), _num(r.max_score), r.status, r.detail]
             )
-    with open(out / "exercises.csv", "w", newline="") as f:
+    with open(course.exercises_csv, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["student_id", "lesson", "grade_id", "score", "max_score", "status"])
         for e in exercises:

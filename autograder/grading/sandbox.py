@@ -42,7 +42,10 @@ class SandboxStatus:
 
 
 def bwrap_path() -> str | None:
-    """The bubblewrap executable; ``AUTOGRADER_BWRAP`` overrides (the tests point it at a failing one)."""
+    """The bubblewrap executable; ``AUTOGRADER_BWRAP`` overrides it.
+
+    (The tests point it at a failing one.)
+    """
     forced = os.environ.get("AUTOGRADER_BWRAP")
     if forced is not None:
         return forced or None
@@ -84,7 +87,7 @@ def bwrap_args(spec: SandboxSpec, writable: list[Path]) -> list[str]:
     for path in spec.hidden:
         args += ["--tmpfs", str(path)]
     for path in spec.readable:
-        if any(_inside(path, h) for h in spec.hidden):
+        if any(path.is_relative_to(h) for h in spec.hidden):
             args += ["--ro-bind", str(path), str(path)]
     for path in writable:
         args += ["--bind", str(path), str(path)]
@@ -102,14 +105,6 @@ def bwrap_args(spec: SandboxSpec, writable: list[Path]) -> list[str]:
         str(writable[0]),
     ]
     return args + ["--"]
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder)
-    except ValueError:
-        return False
-    return True
 
 
 def kernel_argv(
@@ -136,7 +131,7 @@ def kernel_argv(
     return bwrap_args(sandbox, [scratch, runtime]) + inner + ["--IPKernelApp.parent_handle=0"]
 
 
-def kernel_env(scratch: Path, mpl_cache: Path | None = None) -> dict[str, str]:
+def kernel_env(scratch: Path) -> dict[str, str]:
     """A small, clean environment: nothing of the grader's (tokens, paths) reaches student code."""
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import record as rec
+from .status import STOPPED, GraderErrorName, Status
 
 # Names a test source may read that the trusted side binds itself (the course's own modules),
 # whatever the student's notebook says they are. Every other free name comes from the record.
@@ -39,7 +40,7 @@ TRUSTED_NAMES = {
     "sympy": "sympy",
     "sp": "sympy",
 }
-NOT_RUN_ENAME = "NotRunAsWritten"
+NOT_RUN_ENAME = GraderErrorName.NOT_RUN_AS_WRITTEN
 NOT_RUN_MESSAGE = "this test did not run as written"
 
 
@@ -370,7 +371,15 @@ def _stream(out: io.StringIO) -> list[dict[str, Any]]:
 
 
 # Executor statuses (see execute.py) after which the executor's own error output stands.
-_LIMIT_STATUSES = {"timeout", "kernel_died", "memory", "not_run"}
+_LIMIT_STATUSES = STOPPED | {Status.NOT_RUN}
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What judging a notebook's tests leaves for the outcome record."""
+
+    notes: tuple[str, ...]  # one line per test that did not run as written
+    seconds: float  # the trusted phase's time for this notebook
 
 
 def recording_run(tests: dict[str, str], nonces: dict[int, str]):
@@ -394,8 +403,8 @@ def judge_notebook(
     tests: dict[str, str],
     nonces: dict[int, str],
     seconds: float = 60.0,
-) -> tuple[list[str], float]:
-    """Replace every test cell's outputs by its trusted outcome; the instructor's notes, seconds.
+) -> Judgement:
+    """Replace every test cell's outputs by its trusted outcome; say what the instructor must know.
 
     ``runs`` are the executor's per-cell records, ``tests`` the instructor's test source per
     grade id, ``nonces`` the nonce each test cell was run with in the kernel.
@@ -424,7 +433,7 @@ def judge_notebook(
         if judged.note:
             notes.append(f"test '{gid}': {NOT_RUN_MESSAGE}: {judged.note}")
         cell["outputs"] = [nbformat.from_dict(o) for o in judged.outputs]
-    return notes, time.monotonic() - started
+    return Judgement(tuple(notes), time.monotonic() - started)
 
 
 def judge_cell(
@@ -434,7 +443,7 @@ def judge_cell(
     t0 = time.monotonic()
     names = student_names(source)
     try:
-        if status == "error":
+        if status == Status.ERROR:
             raise NotRunAsWritten("the kernel reported an error for the cell")
         data = parse_record(texts, gid, nonce, names)
     except NotRunAsWritten as exc:
@@ -444,6 +453,6 @@ def judge_cell(
             with _time_limit(seconds):
                 judged = run_test(source, gid, names, data)
         except TrustedTimeout as exc:
-            judged = Judged([_error("TimeoutError", str(exc), None)], str(exc))
+            judged = Judged([_error(GraderErrorName.TIMEOUT, str(exc), None)], str(exc))
     judged.seconds = time.monotonic() - t0
     return judged

@@ -1,0 +1,118 @@
+"""The serial phase: each executed notebook through nbgrader's own Autograde, into an Outcome.
+
+Runs in the grader's process, one notebook at a time as the workers finish them, so every
+gradebook write comes from one process (:mod:`.nbgrader_phase` says why). The worker's
+notebook reaches nbgrader's preprocessors as a file under OUT
+(``CoursePaths.executed_notebook``), kept only while Autograde runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from typing import Any
+
+from . import nbgrader_phase
+from .batch import Task
+from .course_dir import CourseFolder
+from .execute import ExecutionResult
+from .lessons import Lesson
+from .messages import verdicts
+from .results import Outcome
+from .status import STOPPED, Status
+from .workers import Finished
+
+
+class SerialAutograde:
+    """Autograde one finished notebook at a time; remember who got a gradebook entry."""
+
+    def __init__(self, course: CourseFolder, lessons: dict[str, Lesson], students: list[str]):
+        self.course = course
+        self.lessons = lessons
+        self.api = course.api(nbgrader_phase.autograde_config(course, lessons))
+        self.graded: dict[str, set[str]] = {s: set() for s in students}  # student -> lessons
+
+    def outcome(self, task: Task, finished: Finished) -> Outcome:
+        """What became of ``task``: its notes, timings and verdicts, or why it failed."""
+        outcome = Outcome(task.student, task.lesson, task.file, notes=list(task.notes))
+        if finished.result is None:
+            outcome.failed = f"could not be executed: {finished.error}"
+            return outcome
+        executed = finished.result
+        outcome.notes += fault_notes(executed)
+        outcome.notes += finished.judgement.notes
+        outcome.timings = timings(executed)
+        outcome.timings["trusted"] = round(finished.judgement.seconds, 3)
+        outcome.verdicts = verdicts(executed.notebook, self.lessons[task.lesson])
+        t0 = time.monotonic()
+        answer = self._autograde(task, executed)
+        outcome.timings["autograde"] = round(time.monotonic() - t0, 3)
+        if not answer.get("success"):
+            why = _autograde_error(answer)
+            outcome.failed = "nbgrader autograde failed: " + (why[-1] if why else "no reason given")
+        else:
+            self.graded[task.student].add(task.lesson)
+        return outcome
+
+    def _autograde(self, task: Task, executed: ExecutionResult) -> dict[str, Any]:
+        path = self.course.executed_notebook(task.student, task.lesson)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(executed.notebook))
+        try:
+            return self.api.autograde(task.lesson, task.student, force=True, create=True)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Remove the folder the executed notebooks passed through."""
+        shutil.rmtree(self.course.executed_dir, ignore_errors=True)
+
+
+def fault_notes(executed: ExecutionResult) -> list[str]:
+    """What went wrong while executing, one line each, for grades.csv and the feedback page."""
+    gid_of = {}
+    for i, cell in enumerate(executed.notebook.get("cells", [])):
+        gid_of[i] = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+    notes = []
+    for rec in executed.cells:
+        where = f"cell '{gid_of[rec.index]}'" if gid_of.get(rec.index) else f"cell {rec.index + 1}"
+        if rec.status in STOPPED:
+            notes.append(f"{where}: {rec.note}")
+        if rec.output_truncated:
+            notes.append(f"{where}: output cut to the limit")
+    not_run = [r for r in executed.cells if r.status == Status.NOT_RUN]
+    if not_run:
+        notes.append(f"{len(not_run)} cells not run: {not_run[0].reason}")
+    return notes
+
+
+def timings(executed: ExecutionResult) -> dict[str, float]:
+    """Where the notebook's time went, for the report."""
+    return {
+        "kernel_start": round(executed.seconds_kernel_start, 3),
+        "imports": round(executed.seconds_preload, 3),
+        "cells": round(executed.seconds_cells, 3),
+        "replay": round(executed.seconds_replay, 3),
+        "total": round(executed.seconds_total, 3),
+        "kernel_starts": executed.kernel_starts,
+        "booted_ahead": executed.booted_ahead,
+    }
+
+
+def _autograde_error(answer: dict[str, Any]) -> list[str]:
+    """The most telling lines of a failed nbgrader autograde: its own error, not the wrapper's."""
+    log = answer.get("log") or ""
+    if os.environ.get("AUTOGRADER_DEBUG"):
+        print(log, file=sys.stderr)
+    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
+    errors = [
+        ln
+        for ln in lines
+        if ("Error" in ln or "Exception" in ln)
+        and "NbGraderException" not in ln
+        and not ln.startswith("File ")
+    ]
+    return errors or (answer.get("error") or "").strip().splitlines()

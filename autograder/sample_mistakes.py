@@ -1,0 +1,62 @@
+# ruff: noqa: E501 - student answers, copied as written (a wrong answer may have long lines)
+"""One typical wrong answer per exercise, for the sample class ``python -m autograder.demo`` grades.
+
+Product code must not read tests/: each is a copy of the first "wrong" answer of its exercise in
+tests/fixtures/answers/<lesson>.py, the lessons' answer fixtures. The demo and
+``python -m benchmarks.grading`` build their partly wrong submissions from them;
+tests/test_demo_outputs.py checks that each still names an answer cell of its lesson.
+"""
+
+MISTAKES: dict[str, dict[str, str]] = {
+    "01_derivatives": {
+        "forward_difference": "def forward_difference(f, x, h):\n    return (f(x + h) - f(x - h)) / (2 * h)\n",
+        "cube_slope": "def cube_slope(h):\n    return 3 * 2**2\n",
+        "central_difference": "def central_difference(f, x, h):\n    return (f(x + h) - f(x)) / h\n",
+        "second_derivative": "def second_derivative(f, x, h):\n    return (f(x + h) - 2 * f(x) + f(x - h)) / h\n",
+        "make_derivative": "def make_derivative(f, h=1e-5):\n    return (f(1.0 + h) - f(1.0 - h)) / (2 * h)\n",
+        "numerical_gradient": "def numerical_gradient(f, x, h=1e-5):\n    grad = np.zeros(len(x))\n    for i in range(len(x)):\n        old = x[i]\n        x[i] = old + h\n        up = f(x)\n        x[i] = old - h\n        down = f(x)\n        x[i] = old\n        grad[i] = (up - down) / (2 * h)\n    return grad\n",
+        "gradients_agree": "def gradients_agree(f, grad_f, x, tol=1e-6):\n    a = np.asarray(grad_f(np.asarray(x, dtype=float)))\n    n = numerical_gradient(f, x)\n    return bool(np.linalg.norm(a - n) <= tol)\n",
+        "square_central_difference": "def square_central_difference(x, h):\n    return ((x + h) ** 2 - x**2) / h\n",
+        "quiz": "q1_numerical_gradients_are_exact = True\nq2_central_more_accurate_than_forward = True\nq3_smaller_step_always_more_accurate = False\nq4_numerical_gradients_debug_analytic_ones = True\n",
+    },
+    "02_chain_rule": {
+        "derivative_sin_2x2": 'x = sympy.Symbol("x")\nderivative_sin_2x2 = sympy.cos(2 * x**2)\n',
+        "sigmoid_derivative": "def sigmoid_derivative(z):\n    return 1 / (1 + np.exp(-z))\n",
+        "derivative_quotient": 'x = sympy.Symbol("x")\nderivative_quotient = sympy.cos(x) / (2 * x)\n',
+        "mini_network_gradients": "def mini_network_gradients(x, w1, w2, y_true):\n    a1 = 1 / (1 + np.exp(-w1 * x))\n    d = 2 * (w2 * a1 - y_true)\n    return d * w2 * a1 * (1 - a1), d * a1\n",
+        "chain_gradients": "def chain_gradients(x, weights):\n    a = [x]\n    for w in weights:\n        a.append(1 / (1 + np.exp(-w * a[-1])))\n    grads, up = [], 1.0\n    for k in range(len(weights), 0, -1):\n        s = a[k] * (1 - a[k])\n        grads.append(up * s * a[k - 1])\n        up *= s * weights[k - 1]\n    return np.array(grads)\n",
+        "quiz": "q1_derivative_of_sin_x2_is_cos_x2 = True\nq2_sigmoid_slope_at_most_a_quarter = True\nq3_backprop_uses_finite_differences = False\nq4_simplify_decides_equivalence = True\n",
+        "numerical_network_gradients": "def numerical_network_gradients(x, w1, w2, y_true, h=1e-5):\n    L = lambda a, b: (b / (1 + np.exp(-a * x)) - y_true) ** 2\n    return (L(w1 + h, w2) - L(w1, w2)) / h, (L(w1, w2 + h) - L(w1, w2)) / h\n",
+    },
+    "03_gradients": {
+        "gradient_f": "def gradient_f(x, y):\n    return np.array([2 * x, 2 * y])\n",
+        "dg_dy": 'x, y = sympy.symbols("x y")\ndg_dy = 2 * x * y + y * sympy.cos(x * y)\n',
+        "numerical_jacobian": "def numerical_jacobian(F, x, h=1e-5):\n    x = np.asarray(x, dtype=float)\n    f0 = np.asarray(F(x))\n    cols = []\n    for j in range(x.size):\n        e = np.zeros(x.size)\n        e[j] = h\n        cols.append((np.asarray(F(x + e)) - f0) / h)\n    return np.column_stack(cols)\n",
+        "numerical_hessian": "def numerical_hessian(f, x, h=1e-4):\n    x = np.asarray(x, dtype=float)\n    H = np.zeros((x.size, x.size))\n    for i in range(x.size):\n        e = np.zeros(x.size)\n        e[i] = h\n        H[i, i] = (f(x + e) - 2 * f(x) + f(x - e)) / h**2\n    return H\n",
+        "quiz": "q1_gradient_points_downhill = True\nq2_linear_layer_jacobian_is_W = True\nq3_smooth_hessian_is_symmetric = True\nq4_jacobian_of_R3_to_R2_is_3_by_2 = False\n",
+        "directional_derivative": "def directional_derivative(grad, u):\n    return float(np.dot(grad, u))\n",
+    },
+    "04_gradient_descent": {
+        "gradient_descent": "def gradient_descent(grad_fn, w0, learning_rate, num_steps):\n    w = np.array(w0, dtype=float)\n    path = [w.copy()]\n    for _ in range(num_steps):\n        w = w + learning_rate * grad_fn(w)\n        path.append(w.copy())\n    return np.array(path)\n",
+        "chosen_learning_rate": "chosen_learning_rate = 0.1\n",
+        "momentum_descent": "def momentum_descent(grad_fn, w0, learning_rate, momentum, num_steps):\n    w = np.array(w0, dtype=float)\n    path = [w]\n    for _ in range(num_steps):\n        w = w - learning_rate * grad_fn(w)\n        path.append(w)\n    return np.array(path)\n",
+        "steps_to_tolerance": "def steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps):\n    w = np.array(w0, dtype=float)\n    for k in range(1, max_steps + 2):\n        g = grad_fn(w)\n        if np.linalg.norm(g) <= tol:\n            return k\n        w = w - learning_rate * g\n    return None\n",
+        "quiz": "q1_gradient_points_downhill = True\nq2_bigger_rate_always_faster = False\nq3_quadratic_bound = True\nq4_half_rate_one_step = True\nq5_zero_gradient_global_minimum = False\n",
+    },
+    "05_backprop_xor": {
+        "sigmoid": "def sigmoid(z):\n    return 1 / (1 + np.exp(z))\n",
+        "forward": "def forward(params, X):\n    z1 = X @ params['W1'] + params['b1']\n    a1 = sigmoid(z1)\n    z2 = a1 @ params['W2'] + params['b2']\n    return z2, {'X': X, 'z1': z1, 'a1': a1, 'z2': z2, 'a2': z2}\n",
+        "backward": "def backward(params, cache, y):\n    X, a1, a2 = cache['X'], cache['a1'], cache['a2']\n    m = X.shape[0]\n    d2 = (a2 - y) / m * a2 * (1 - a2)\n    d1 = (d2 @ params['W2'].T) * a1 * (1 - a1)\n    return {'W1': X.T @ d1, 'b1': d1.sum(axis=0, keepdims=True), 'W2': a1.T @ d2, 'b2': d2.sum(axis=0, keepdims=True)}\n",
+        "train": "def train(params, X, y, learning_rate, epochs):\n    losses = []\n    for _ in range(epochs):\n        a2, cache = forward(params, X)\n        losses.append(np.mean((a2 - y) ** 2))\n        grads = backward(params, cache, y)\n        for k in params:\n            params[k] -= learning_rate * grads[k]\n    return params, losses\n",
+        "predict": "def predict(params, X):\n    return forward(params, X)[0]\n",
+        "quiz": "q1_xor_linearly_separable = True\nq2_backward_reuses_forward_values = True\nq3_backprop_costs_2n_forward_passes = False\nq4_randn_half_is_xavier = False\nq5_zero_init_is_fine = False\n",
+    },
+    "06_gradient_checker": {
+        "relative_error": 'def relative_error(a, b):\n    """Return ||a - b|| / max(||a||, ||b||), and 0.0 when a and b are both zero."""\n    return float(np.linalg.norm(a - b))\n',
+        "gradient_check": 'def gradient_check(f, grad_f, x, h=1e-5):\n    """Relative error between grad_f(x) and the central-difference gradient of f at x."""\n    x = np.array(x, dtype=float)\n    numeric = np.zeros_like(x)\n    for i in range(x.size):\n        step = np.zeros_like(x)\n        step[i] = h\n        numeric[i] = (f(x + step) - f(x)) / h\n    return relative_error(grad_f(x), numeric)\n',
+        "buggy_parameters": 'buggy_parameters = {"W1", "b1", "W2", "b2"}\n',
+        "fixed_backward": 'def fixed_backward(params, X, y):\n    """Gradients of loss(params, X, y) = mean((a2 - y)^2), as a dict shaped like params."""\n    m = X.shape[0]\n    a2, cache = forward(params, X)\n    a1 = cache["a1"]\n    dz2 = 2 * (a2 - y) / m * a2 * (1 - a2)\n    da1 = dz2 @ params["W2"].T\n    dz1 = da1 * a1 * (1 - a1)\n    return {"W1": X.T @ da1, "b1": dz1.sum(axis=0, keepdims=True),\n            "W2": a1.T @ dz2, "b2": dz2.sum(axis=0, keepdims=True)}\n',
+        "worst_coordinate": 'def worst_coordinate(f, grad_f, x, h=1e-5):\n    """Index of the coordinate where grad_f(x) and the central difference of f disagree most."""\n    x = np.array(x, dtype=float)\n    numeric = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(x.size)])\n    return int(np.argmax(grad_f(x) - numeric))\n',
+        "quiz": "q1_absolute_error_is_scale_free = False\nq2_forward_reports_larger_error = True\nq3_smaller_h_is_always_better = False\nq4_kink_failure_proves_a_bug = True\nq5_float32_can_raise_false_alarms = True\nq6_per_parameter_checks_localise_bugs = True\n",
+    },
+}

@@ -1,0 +1,186 @@
+"""The demo class grades to the same bytes as the golden files in tests/fixtures/demo_golden/.
+
+A guard for changes that must not change behaviour: ``python -m autograder.demo`` (the command
+``make demo`` runs) grades its sample class - a right, a partly wrong, a broken and a corrupt
+submission - and grades.csv, exercises.csv, every feedback page, report.html, run.json and the
+grader's outcome records must equal the golden copies.
+
+To keep the suite short the class is built for two lessons only (the two lightest; every
+lesson has written answers, so "needs manual grading" is covered), graded once for all the
+comparisons. Measured: about 40 s on 2 loaded cores, most of it nbgrader and the solutions
+running; cleo's runaway loops wait out the demo's 10 s cell limit side by side.
+
+Only what varies from run to run or machine to machine is normalised, and each normalisation
+says why: the seconds in report.html's "where the time went" table and in the outcome records'
+``timings`` (wall-clock measurements), and the sandbox sentence in report.html and run.json
+(whether bubblewrap works depends on the machine, not on the grader).
+
+When the outputs change on purpose (a feedback page reworded, a lesson changed), regenerate:
+
+    .venv/bin/python tests/test_demo_outputs.py --write
+
+and review the diff of tests/fixtures/demo_golden/ before committing it. When a lesson's answer
+fixtures change, first refresh the demo's copy of their mistakes (autograder/sample_mistakes.py):
+
+    .venv/bin/python tests/test_demo_outputs.py --mistakes
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "fixtures" / "demo_golden"
+LESSONS = ("02_chain_rule", "06_gradient_checker")
+
+# report.html: the mean seconds per phase are measurements of this run.
+_REPORT_SECONDS = re.compile(r"<td>\d+\.\d\d s</td>")
+# report.html: green when kernels ran under bubblewrap, red with the reason otherwise.
+_REPORT_SANDBOX = re.compile(r"<p class='(passed|failed)'><b>Sandbox:</b> .*?</p>")
+
+
+def grade_demo(folder: Path) -> Path:
+    """Build and grade the demo class in ``folder`` as ``make demo`` does; return OUT."""
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    lessons = [arg for lesson in LESSONS for arg in ("--lesson", lesson)]
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder.demo", "--folder", str(folder), "--jobs", "2", *lessons],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return folder / "out"
+
+
+def normalised(out: Path) -> dict[str, bytes]:
+    """Relative path -> the bytes compared, for every output the guard covers."""
+    texts = {name: (out / name).read_bytes() for name in ("grades.csv", "exercises.csv")}
+    for page in sorted((out / "feedback").rglob("*.html")):
+        texts[page.relative_to(out).as_posix()] = page.read_bytes()
+    report = (out / "report.html").read_bytes().decode()
+    report = _REPORT_SECONDS.sub("<td>(seconds) s</td>", report)
+    texts["report.html"] = _REPORT_SANDBOX.sub("<p>(sandbox status)</p>", report).encode()
+    run = json.loads((out / ".grader" / "run.json").read_bytes())
+    run["sandbox"] = "(sandbox status)"
+    texts[".grader/run.json"] = _json(run)
+    for record in sorted((out / ".grader" / "outcomes").glob("*.json")):
+        outcomes = json.loads(record.read_bytes())
+        for o in outcomes:
+            o["timings"] = sorted(o["timings"])  # which phases were timed, not how long
+        texts[record.relative_to(out).as_posix()] = _json(outcomes)
+    return texts
+
+
+def _json(data) -> bytes:
+    return (json.dumps(data, indent=1) + "\n").encode()
+
+
+def golden() -> dict[str, bytes]:
+    return {
+        p.relative_to(GOLDEN).as_posix(): p.read_bytes()
+        for p in sorted(GOLDEN.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, bytes]:
+    return normalised(grade_demo(tmp_path_factory.mktemp("demo") / "demo"))
+
+
+def test_the_same_files_are_written(graded):
+    assert sorted(graded) == sorted(golden())
+
+
+def test_grades_csv_is_byte_identical(graded):
+    assert graded["grades.csv"] == golden()["grades.csv"]
+
+
+def test_exercises_csv_is_byte_identical(graded):
+    assert graded["exercises.csv"] == golden()["exercises.csv"]
+
+
+def test_every_feedback_page_is_byte_identical(graded):
+    expected = {k: v for k, v in golden().items() if k.startswith("feedback/")}
+    assert expected, "no golden feedback pages: regenerate the golden files"
+    for page, text in expected.items():
+        assert graded.get(page) == text, f"{page} differs from the golden copy"
+
+
+def test_report_is_identical_but_for_timings_and_sandbox(graded):
+    assert graded["report.html"] == golden()["report.html"]
+
+
+def test_run_settings_and_outcome_records_are_identical(graded):
+    records = [k for k in golden() if k.startswith(".grader/")]
+    assert ".grader/run.json" in records
+    for record in records:
+        assert graded.get(record) == golden()[record], f"{record} differs from the golden copy"
+
+
+def test_every_sample_mistake_answers_an_exercise_of_its_lesson():
+    from autograder.course import SOLUTIONS
+    from autograder.grading.lessons import ANSWER, load_lesson
+    from autograder.sample_mistakes import MISTAKES
+
+    for lesson, mistakes in MISTAKES.items():
+        model = load_lesson(lesson, SOLUTIONS / lesson / f"{lesson}.ipynb")
+        answers = {c.grade_id for c in model.cells if c.role == ANSWER}
+        assert set(mistakes) <= answers, f"{lesson}: {sorted(set(mistakes) - answers)}"
+
+
+def write_golden() -> None:
+    """Grade the demo class with the code as it is and make the result the golden files."""
+    with tempfile.TemporaryDirectory() as tmp:
+        texts = normalised(grade_demo(Path(tmp) / "demo"))
+    shutil.rmtree(GOLDEN, ignore_errors=True)
+    for name, text in texts.items():
+        path = GOLDEN / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text)
+    print(f"wrote {len(texts)} golden files to {GOLDEN}")
+
+
+def write_mistakes() -> None:
+    """Copy the first wrong answer of each exercise from the fixtures to sample_mistakes.py."""
+    import runpy
+
+    target = ROOT / "autograder" / "sample_mistakes.py"
+    text = target.read_text()
+    head = text[: text.index("MISTAKES: ")]
+    lines = ["MISTAKES: dict[str, dict[str, str]] = {"]
+    for path in sorted((ROOT / "tests" / "fixtures" / "answers").glob("*.py")):
+        answers = runpy.run_path(str(path)).get("ANSWERS", {})
+        lines.append(f"    {path.stem!r}: {{")
+        for gid, v in answers.items():
+            if v.get("wrong"):
+                lines.append(f"        {gid!r}: {next(iter(v['wrong'].values()))!r},")
+        lines.append("    },")
+    target.write_text(head + "\n".join(lines) + "\n}\n")
+    subprocess.run([str(Path(sys.executable).parent / "ruff"), "format", str(target)], check=False)
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write"]:
+        write_golden()
+    elif sys.argv[1:] == ["--mistakes"]:
+        write_mistakes()
+    else:
+        sys.exit(f"usage: {sys.argv[0]} --write | --mistakes")
