@@ -7,8 +7,9 @@ grader's outcome records must equal the golden copies.
 
 To keep the suite short the class is built for two lessons only (the two lightest; every
 lesson has written answers, so "needs manual grading" is covered), graded once for all the
-comparisons. Measured: about 40 s on 2 loaded cores, most of it nbgrader and the solutions
-running; cleo's runaway loops wait out the demo's 10 s cell limit side by side.
+comparisons. Measured: 1 min 45 s to 4 min on 2 cores shared with other work (load average 5
+to 10), most of it the solutions running and nbgrader; cleo's runaway loops wait out the demo's
+10 s cell limit side by side.
 
 Only what varies from run to run or machine to machine is normalised, and each normalisation
 says why: the seconds in report.html's "where the time went" table and in the outcome records'
