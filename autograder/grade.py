@@ -12,8 +12,9 @@ This module is the command line and the order of the phases; each phase is a mod
 3. :mod:`~.grading.batch` recognises each notebook's lesson, puts the lessons in OUT's
    gradebook (:mod:`~.grading.course_dir`), stages and repairs the submissions into tasks;
 4. the workers execute the tasks (:mod:`~.grading.execute`, with the code of
-   :mod:`~.grading.kernel_code` in every kernel) while :mod:`~.grading.autograde` hands each
-   executed notebook to nbgrader's own Autograde, one at a time;
+   :mod:`~.grading.kernel_code` in every kernel) and decide each test from its kernel's record
+   (:mod:`~.grading.trusted`), while :mod:`~.grading.autograde` hands each executed notebook
+   to nbgrader's own Autograde, one at a time;
 5. :mod:`~.grading.publish` writes grades.csv, exercises.csv, the feedback pages, run.json and
    report.html.
 
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from .course import ROOT, SOLUTIONS
 from .grading.errors import GraderError
-from .grading.kernel_code import RESTORE_CALL, preload_lines
+from .grading.kernel_code import preload_lines, test_sources
 from .grading.limits import Limits
 
 __all__ = ["GraderError", "build_parser", "main", "run"]
@@ -181,7 +182,6 @@ def run(args: argparse.Namespace) -> str:
         course = course_dir.open_course(args.out)
         settings, sandbox = workers.prepare(
             limits,
-            RESTORE_CALL,
             args.no_sandbox,
             (ROOT, solutions, course.root, submissions, found.root),
             work,
@@ -220,9 +220,10 @@ def _execute_and_autograde(pool, collected, lessons, grader, progress) -> None:
     from .grading.progress import one_line
     from .grading.workers import Job
 
-    jobs = [
-        Job(key, t.notebook, preload_lines(lessons[t.lesson])) for key, t in collected.tasks.items()
-    ]
+    # What a kernel runs first and which tests are judged: the same for every task of a lesson.
+    ids = {t.lesson for t in collected.tasks.values()}
+    code = {lid: (preload_lines(lessons[lid]), test_sources(lessons[lid])) for lid in ids}
+    jobs = [Job(key, t.notebook, *code[t.lesson]) for key, t in collected.tasks.items()]
     for finished in pool.execute(jobs) if pool is not None else ():
         task = collected.tasks[finished.key]
         outcome = grader.outcome(task, finished)

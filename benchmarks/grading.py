@@ -218,6 +218,15 @@ def _print_breakdown(out: Path) -> None:
         ("autograde", "nbgrader Autograde, serial"),
     ):
         print(f"    {label:<34} {sum(t.get(key, 0) for t in times) / len(times):5.2f} s")
+    # The trusted phase (autograder/grading/trusted.py) runs in the worker right after the
+    # kernel: what it adds to a worker's time per notebook is what it costs in throughput.
+    trusted = sum(t.get("trusted", 0) for t in times) / len(times)
+    worker = sum(t.get("total", 0) + t.get("trusted", 0) for t in times) / len(times)
+    share = 100 * trusted / worker if worker else 0.0
+    print(
+        f"    {'trusted phase: tests judged here':<34} {trusted:5.2f} s = {share:.1f}% of a "
+        f"worker's time per notebook (target <= 10%: {'met' if share <= 10 else 'NOT met'})"
+    )
     ahead = sum(bool(t.get("booted_ahead")) for t in times)
     print(f"    kernels booted before their notebook arrived: {ahead} of {len(times)}")
 

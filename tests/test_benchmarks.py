@@ -149,3 +149,11 @@ def test_grading_benchmark_prints_seconds_per_submission_and_the_speed_up(gradin
 def test_grading_benchmark_says_where_the_time_goes(grading_output):
     for part in ("kernel start", "imports", "running the cells", "nbgrader Autograde"):
         assert re.search(rf"{part}.* \d+\.\d\d s", grading_output), part
+
+
+def test_grading_benchmark_prints_what_the_trusted_phase_costs(grading_output):
+    assert re.search(
+        r"trusted phase: .* \d+\.\d\d s = \d+\.\d% of a worker's time per notebook "
+        r"\(target <= 10%: (met|NOT met)\)",
+        grading_output,
+    )

@@ -1,15 +1,20 @@
 """Specification of `python -m autograder grade`, run as the instructor runs it, on real nbgrader.
 
-Every fault submission of tests/fixtures/toy_submissions.py is graded in ONE batch (the
-module-scoped ``batch`` fixture); three small runs compare layouts (zip, nbgrader tree), --jobs
-and --student against it. Measured: 3 min 16 s to 3 min 54 s on 2 cores shared with other
-work (load average about 7): each run starts nbgrader and sandboxed kernels, and the loop and
-SIGINT cases wait out their time limit.
+Every fault submission of tests/fixtures/toy_submissions.py and every attack of
+tests/fixtures/attacks.py (a wrong answer plus one trick: through IPython, through Python
+itself, through the grader's own recorder, a symbolic link to a solution; the toy lesson and
+Lesson 01 side by side) is graded in ONE batch (the module-scoped ``batch`` fixture); three
+small runs compare layouts (zip, nbgrader tree), --jobs and --student against it. The batch
+is graded once per test run, however many pytest-xdist workers read it (``graded_once``). Each
+run starts nbgrader and sandboxed kernels, and the loop and SIGINT cases wait out their limit.
+The points of each test are decided outside the student's kernel
+(autograder/grading/trusted.py).
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import importlib.util
 import json
 import os
@@ -28,12 +33,21 @@ _spec = importlib.util.spec_from_file_location(
 )
 toy = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(toy)
+_spec = importlib.util.spec_from_file_location(
+    "attacks", ROOT / "tests" / "fixtures" / "attacks.py"
+)
+attacks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(attacks)
 
 CASES = toy.cases()
 SUBSET = ["right", "wrong_slope", "os_exit", "deleted_test"]
+TOY_ATTACKS = sorted([*attacks.TRICKS, *attacks.ANSWERS, "symlink_to_solution"])
+ATTACKS = sorted([*TOY_ATTACKS, "lesson_01_checkers"])
 
 
-def grade(*args: str, cwd: Path, **extra_env: str) -> subprocess.CompletedProcess:
+def grade(
+    *args: str, cwd: Path, solutions: Path = toy.TOY_SOLUTIONS, **extra_env: str
+) -> subprocess.CompletedProcess:
     env = dict(
         os.environ,
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -47,7 +61,7 @@ def grade(*args: str, cwd: Path, **extra_env: str) -> subprocess.CompletedProces
             "grade",
             *map(str, args),
             "--solutions",
-            str(toy.TOY_SOLUTIONS),
+            str(solutions),
         ],
         cwd=cwd,
         env=env,
@@ -78,15 +92,74 @@ def grades(out: Path, students=None) -> dict[str, tuple]:
     }
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    base = tmp_path_factory.mktemp("grade")
-    subs = base / "submissions"
+def _graded_once(shared: Path) -> dict:
+    """Build the corpus and grade it in ``shared``; what every test reads back, as JSON."""
+    subs = shared / "submissions"
     expected = toy.build(subs)
+    both = shared / "with_attacks"
+    shutil.copytree(subs, both)
+    attacked = attacks.build(both)
+    solutions = shared / "solutions"
+    for lesson_file in (attacks.TOY, attacks.LESSON_01):
+        shutil.copytree(lesson_file.parent, solutions / lesson_file.parent.name)
     if os.path.exists(toy.OUTSIDE):
         os.remove(toy.OUTSIDE)
-    done = grade(subs, "--out", base / "out", "--jobs", "2", "--timeout", "4", cwd=base)
-    return base, subs, base / "out", expected, done
+    done = grade(
+        both,
+        "--out",
+        shared / "out",
+        "--jobs",
+        "2",
+        "--timeout",
+        "4",
+        cwd=shared,
+        solutions=solutions,
+    )
+    return {
+        "expected": expected,
+        "attacked": attacked,
+        "returncode": done.returncode,
+        "stdout": done.stdout,
+        "stderr": done.stderr,
+    }
+
+
+@pytest.fixture(scope="module")
+def graded_once(tmp_path_factory) -> tuple[Path, dict]:
+    """The toy faults and the attack corpus graded in ONE batch, once per test run.
+
+    Under pytest-xdist the first worker to ask grades it and the others read its OUT (the
+    tests only read it; what they change they copy first), as conftest's ``autograded`` does.
+    """
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_id is None:
+        shared = tmp_path_factory.mktemp("grade-batch")
+        return shared, _graded_once(shared)
+    shared = tmp_path_factory.getbasetemp().parent / f"grade-batch-{run_id}"
+    with open(f"{shared}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        answer = shared / "graded.json"
+        if not answer.is_file():
+            shutil.rmtree(shared, ignore_errors=True)
+            shared.mkdir()
+            answer.write_text(json.dumps(_graded_once(shared)))
+        return shared, json.loads(answer.read_text())
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, graded_once):
+    """(this worker's own folder, the toy faults' SUBMISSIONS, OUT, their expected points and
+    statuses, the command's result)."""
+    shared, run = graded_once
+    done = subprocess.CompletedProcess("grade", run["returncode"], run["stdout"], run["stderr"])
+    base = tmp_path_factory.mktemp("grade")
+    return base, shared / "submissions", shared / "out", run["expected"], done
+
+
+@pytest.fixture(scope="module")
+def attacked(graded_once):
+    """student -> the points per test cell each attack (and the solved Lesson 01) must keep."""
+    return graded_once[1]["attacked"]
 
 
 def test_a_batch_with_every_fault_exits_zero(batch):
@@ -111,7 +184,8 @@ def test_every_notebook_runs_in_a_kernel_booted_before_it_arrived(batch):
 def test_every_student_gets_one_row_in_grades_csv(batch):
     _, _, out, expected, _ = batch
     rows = read_csv(out / "grades.csv")
-    assert sorted(r["student_id"] for r in rows) == sorted(expected)
+    toy_rows = [r["student_id"] for r in rows if r["student_id"] not in ATTACKS + ["solved"]]
+    assert sorted(toy_rows) == sorted(expected)
     assert list(rows[0]) == ["student_id", "lesson", "score", "max_score", "status", "detail"]
 
 
@@ -148,8 +222,8 @@ def test_colab_file_name_is_recognised_by_content(batch):
 
 def test_no_feedback_file_contains_hidden_test_text(batch):
     _, _, out, _, _ = batch
-    pages = list((out / "feedback").rglob("*.html"))
-    assert len(pages) == len(CASES)
+    pages = list((out / "feedback").glob("*/99_toy.html"))  # the attacks' pages too
+    assert len(pages) == len(CASES) + len(TOY_ATTACKS)
     for page in pages:
         text = page.read_text()
         for marker in toy.HIDDEN_MARKERS:
@@ -219,9 +293,80 @@ def test_out_is_an_nbgrader_course_formgrader_can_open(batch):
     assert (out / "nbgrader_config.py").exists()
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         graded = {s.student.id for s in gb.find_assignment("99_toy").submissions}
-        assert graded == set(CASES)
+        assert graded == set(CASES) | set(TOY_ATTACKS)
         written = gb.find_grade("written_toy", "99_toy", "99_toy", "right")
         assert written.needs_manual_grade
+
+
+# --------------------------------------------------------------------------- attacks
+
+
+def test_the_corpus_has_twenty_attacks_or_more():
+    assert len(ATTACKS) >= 20
+
+
+def _kept(out: Path, student: str) -> dict[str, float]:
+    return {
+        r["grade_id"]: float(r["score"])
+        for r in read_csv(out / "exercises.csv")
+        if r["student_id"] == student and r["status"] != "needs_manual"
+    }
+
+
+@pytest.mark.parametrize("student", ATTACKS)
+def test_an_attack_loses_exactly_the_wrong_answers_points(batch, attacked, student):
+    assert _kept(batch[2], student) == attacked[student]
+
+
+def test_the_solved_lesson_keeps_full_marks_in_batch_grading(batch, attacked):
+    assert _kept(batch[2], "solved") == attacked["solved"]
+
+
+def test_a_symbolic_link_to_a_solution_is_refused_and_says_why(batch):
+    rows = [
+        r for r in read_csv(batch[2] / "grades.csv") if r["student_id"] == "symlink_to_solution"
+    ]
+    refused = [r for r in rows if r["status"] == "failed"]
+    assert len(refused) == 1 and "symbolic link" in refused[0]["detail"]
+    assert refused[0]["score"] == ""
+
+
+def test_an_answer_that_calls_the_courses_own_implementation_is_pointed_out(batch):
+    out = batch[2]
+    row = next(
+        r
+        for r in read_csv(out / "grades.csv")
+        if r["student_id"] == "lesson_01_checkers" and r["lesson"] == "01_derivatives"
+    )
+    assert "central_difference" in row["detail"] and "no points taken" in row["detail"]
+    assert "central_difference" in (out / "report.html").read_text()
+
+
+def test_a_record_that_does_not_fit_is_reported_to_the_instructor(batch):
+    assert "did not run as written: 2 records for this cell" in grades_detail(
+        batch[2], "second_record"
+    )
+
+
+def test_a_linked_student_folder_or_zip_entry_is_refused_without_reading_it(tmp_path):
+    from autograder.grading import ingest
+
+    subs = tmp_path / "subs"
+    (subs / "ada").mkdir(parents=True)
+    (subs / "bob").symlink_to(attacks.TOY.parent)
+    (subs / "ada" / "linked").symlink_to(attacks.TOY.parent)
+    archive = tmp_path / "subs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        link = zipfile.ZipInfo("cy/99_toy.ipynb")
+        link.external_attr = 0o120777 << 16
+        zf.writestr(link, str(attacks.TOY))
+    for root in (subs, ingest.unpack(archive, tmp_path / "work")):
+        found, _ = ingest.find_notebooks(root)
+        assert found and all(n.content is None for n in found)
+        assert all(n.problem == ingest.LINK_REFUSED for n in found)
+
+
+# --------------------------------------------------------------------------- other layouts
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,9 @@ class SerialAutograde:
             return outcome
         executed = finished.result
         outcome.notes += fault_notes(executed)
+        outcome.notes += finished.judgement.notes
         outcome.timings = timings(executed)
+        outcome.timings["trusted"] = round(finished.judgement.seconds, 3)
         outcome.verdicts = verdicts(executed.notebook, self.lessons[task.lesson])
         t0 = time.monotonic()
         answer = self._autograde(task, executed)

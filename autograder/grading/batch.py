@@ -176,6 +176,7 @@ def _stage(
     """Write the submission to ``submitted/`` as nbgrader expects it, read it back, repair it."""
     import nbformat
 
+    from .borrowed import course_calls
     from .repair import repair
     from .results import Outcome
 
@@ -186,10 +187,11 @@ def _stage(
         target.parent.mkdir(parents=True)
         nbformat.write(nbformat.from_dict(n.content), str(target))
         stamp = n.path.parent / "timestamp.txt"
-        if stamp.exists():
+        if stamp.is_file() and not stamp.is_symlink():  # never read outside SUBMISSIONS
             shutil.copy(stamp, target.parent / "timestamp.txt")
         staged = nbformat.read(str(target), as_version=4)
         fixed = repair(staged, lesson)
+        borrowed = course_calls(fixed.notebook, lesson)
     except Exception as exc:  # noqa: BLE001 - one odd file must not stop the batch
         batch.outcomes[n.student].append(
             Outcome(
@@ -201,5 +203,5 @@ def _stage(
         )
         return
     batch.tasks[(n.student, lesson.id)] = Task(
-        n.student, lesson.id, fixed.notebook, n.name, notes + fixed.findings
+        n.student, lesson.id, fixed.notebook, n.name, notes + fixed.findings + borrowed
     )

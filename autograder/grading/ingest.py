@@ -57,7 +57,12 @@ def unpack(submissions: Path, workdir: Path) -> Path:
             raise SubmissionsError(f"cannot read the zip {submissions}: {exc}") from None
         root = target
         entries = [p for p in root.iterdir() if p.name not in _SKIP_PARTS]
-        if len(entries) == 1 and entries[0].is_dir() and not _looks_like_students(root):
+        if (
+            len(entries) == 1
+            and entries[0].is_dir()
+            and not entries[0].is_symlink()
+            and not _looks_like_students(root)
+        ):
             root = entries[0]
     else:
         root = submissions
@@ -70,7 +75,9 @@ def unpack(submissions: Path, workdir: Path) -> Path:
 
 
 def _looks_like_students(root: Path) -> bool:
-    dirs = [p for p in root.iterdir() if p.is_dir() and p.name not in _SKIP_PARTS]
+    dirs = [
+        p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and p.name not in _SKIP_PARTS
+    ]
     return len(dirs) == 1 and any(f.suffix == ".ipynb" for f in dirs[0].iterdir() if f.is_file())
 
 
@@ -82,31 +89,46 @@ def _safe_extract(archive: Path, target: Path) -> None:
                 continue
             dest = target.joinpath(*name.parts)
             dest.parent.mkdir(parents=True, exist_ok=True)
+            if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                # A link stays a link (never followed): find_notebooks refuses it by name.
+                if not dest.exists() and not dest.is_symlink():
+                    os.symlink(zf.read(info).decode("utf-8", "replace"), dest)
+                continue
             with zf.open(info) as src, open(dest, "wb") as out:
                 out.write(src.read())
             stamp = _dt.datetime(*info.date_time).timestamp()
             os.utime(dest, (stamp, stamp))
 
 
+LINK_REFUSED = "refused: a symbolic link (the grader reads no file through a link)"
+
+
 def find_notebooks(root: Path) -> tuple[list[Notebook], list[str]]:
-    """Every notebook under each student folder, read; and the students with no notebook."""
+    """Every notebook under each student folder, read; and the students with no notebook.
+
+    A symbolic link - a notebook, a folder holding notebooks, or the student's folder itself -
+    is never followed: it becomes a :class:`Notebook` refused with :data:`LINK_REFUSED`.
+    """
     found: list[Notebook] = []
     empty: list[str] = []
     for folder in sorted(
         p
         for p in root.iterdir()
-        if p.is_dir() and p.name not in _SKIP_PARTS and not p.name.startswith(".")
+        if (p.is_dir() or p.is_symlink())
+        and p.name not in _SKIP_PARTS
+        and not p.name.startswith(".")
     ):
         student = folder.name
-        files = sorted(
-            p
-            for p in folder.rglob("*.ipynb")
-            if p.is_file()
-            and not (set(p.relative_to(folder).parts) & _SKIP_PARTS)
-            and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-        )
-        if not files:
+        if folder.is_symlink():
+            found.append(Notebook(student, ".", folder, 0.0, None, LINK_REFUSED))
+            continue
+        files, links = _walk(folder)
+        if not files and not links:
             empty.append(student)
+        for path in links:
+            found.append(
+                Notebook(student, str(path.relative_to(folder)), path, 0.0, None, LINK_REFUSED)
+            )
         for path in files:
             content, problem = read_notebook(path)
             found.append(
@@ -115,6 +137,31 @@ def find_notebooks(root: Path) -> tuple[list[Notebook], list[str]]:
                 )
             )
     return found, empty
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The notebooks below ``folder`` (links not followed), and the links that were skipped."""
+    files, links = [], []
+    for here, dirs, names in os.walk(folder, followlinks=False):
+        base = Path(here)
+        keep = []
+        for d in sorted(dirs):
+            if d in _SKIP_PARTS or d.startswith("."):
+                continue
+            if (base / d).is_symlink():
+                links.append(base / d)
+            else:
+                keep.append(d)
+        dirs[:] = keep
+        for name in sorted(names):
+            path = base / name
+            if name.startswith(".") or not name.endswith(".ipynb"):
+                continue
+            if path.is_symlink():
+                links.append(path)
+            elif path.is_file():
+                files.append(path)
+    return sorted(files), sorted(links)
 
 
 def _mtime(path: Path) -> float:
@@ -126,7 +173,9 @@ def _mtime(path: Path) -> float:
 def read_notebook(path: Path) -> tuple[dict[str, Any] | None, str]:
     """The notebook as a dict, or None and a reason a person can act on."""
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as f:
+            raw = f.read()
     except OSError as exc:
         return None, f"cannot read the file: {exc.strerror or exc}"
     try:

@@ -28,6 +28,7 @@ from .limits import Limits
 if TYPE_CHECKING:
     from .execute import ExecutionResult
     from .sandbox import SandboxSpec, SandboxStatus
+    from .trusted import Judgement
 
 Key = tuple[str, str]  # (student, lesson)
 
@@ -40,16 +41,16 @@ class WorkerSettings:
     sandbox: SandboxSpec | None  # None: kernels run without isolation
     font_cache: Path  # matplotlib's font cache, copied into each kernel's scratch folder
     scratch_root: Path  # every kernel's scratch folder goes in here; removed with the run
-    before_tests: str  # code run (unrecorded) before every test cell
 
 
 @dataclass(frozen=True)
 class Job:
-    """One repaired notebook to execute, and the code its kernels run first."""
+    """One repaired notebook to execute, the code its kernels run first, the tests judged."""
 
     key: Key
     notebook: dict[str, Any]
     preload: tuple[str, ...]
+    tests: dict[str, str]  # grade id -> the instructor's test source (kernel_code.test_sources)
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,9 @@ class Finished:
     """What a worker sends back: the executed notebook, or why there is none."""
 
     key: Key
-    result: ExecutionResult | None
+    result: ExecutionResult | None  # its test cells hold the trusted verdicts
     error: str = ""  # "" when ``result`` is there
+    judgement: Judgement | None = None  # what judging the tests here left to say
 
 
 def keep_socket_paths_short() -> None:
@@ -74,7 +76,7 @@ def keep_socket_paths_short() -> None:
 
 
 def prepare(
-    limits: Limits, before_tests: str, no_sandbox: bool, private: tuple[Path, ...], work: Path
+    limits: Limits, no_sandbox: bool, private: tuple[Path, ...], work: Path
 ) -> tuple[WorkerSettings, SandboxStatus]:
     """Decide the sandbox (probe bubblewrap) and build matplotlib's font cache, side by side.
 
@@ -93,7 +95,7 @@ def prepare(
         sandbox = spec if status.isolated else None
     scratch_root = work / "kernels"
     scratch_root.mkdir()
-    return WorkerSettings(limits, sandbox, fonts(), scratch_root, before_tests), status
+    return WorkerSettings(limits, sandbox, fonts(), scratch_root), status
 
 
 # The settings of this worker process, set once by the pool initializer.
@@ -102,9 +104,10 @@ _SETTINGS: WorkerSettings | None = None
 
 def _warm_worker(settings: WorkerSettings) -> None:
     """Pool initializer: keep the settings, boot this worker's first kernel before its first
-    notebook arrives."""
+    notebook arrives, and import what the tests are judged with while it boots."""
     from multiprocessing.util import Finalize
 
+    from . import trusted
     from .execute import boot_spare, discard_spare
 
     global _SETTINGS
@@ -118,27 +121,34 @@ def _warm_worker(settings: WorkerSettings) -> None:
         scratch_root=settings.scratch_root,
         font_cache=settings.font_cache,
     )
+    trusted.warm()
 
 
 def _execute(job: Job) -> Finished:
-    """Run in a worker process: execute one repaired notebook in a sandboxed kernel."""
+    """Run in a worker process: execute one repaired notebook in a sandboxed kernel, then
+    decide its tests here, in a process where no student code has run (:mod:`.trusted`)."""
+    from . import trusted
     from .execute import execute_notebook
 
     s = _SETTINGS
+    nonces: dict[int, str] = {}
     try:
         result = execute_notebook(
             job.notebook,
             limits=s.limits,
             sandbox=s.sandbox,
             preload=job.preload,
-            before_tests=s.before_tests,
             font_cache=s.font_cache,
             scratch_root=s.scratch_root,
             spare=True,
+            test_code=trusted.recording_run(job.tests, nonces),
+        )
+        judgement = trusted.judge_notebook(
+            result.notebook, result.cells, job.tests, nonces, s.limits.cell_seconds
         )
     except Exception as exc:  # noqa: BLE001 - reported as this submission's failure
         return Finished(job.key, None, f"{type(exc).__name__}: {exc}")
-    return Finished(job.key, result)
+    return Finished(job.key, result, judgement=judgement)
 
 
 def _started() -> None:
