@@ -572,11 +572,11 @@ class QuizFeedback:
 
     @property
     def right(self) -> int:
-        return sum(i.status == "right" for i in self.items)
+        return _sum(i.status == "right" for i in self.items)
 
     @property
     def answered(self) -> int:
-        return sum(i.status != "not answered" for i in self.items)
+        return _sum(i.status != "not answered" for i in self.items)
 
     def _summary(self) -> str:
         if not self.answered:
@@ -584,7 +584,7 @@ class QuizFeedback:
                 f"{self.title}: no answer yet. Replace each None above with True or False, "
                 "run the quiz cells, then run this cell again."
             )
-        return f"{self.title}: {self.right} of {len(self.items)} right ({self.answered} answered)"
+        return f"{self.title}: {self.right} of {_len(self.items)} right ({self.answered} answered)"
 
     def __str__(self) -> str:
         mark = {"right": "✔", "wrong": "✘", "not answered": "·"}
@@ -595,7 +595,7 @@ class QuizFeedback:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return str(self)
+        return self.__str__()
 
     def _repr_html_(self) -> str:
         import html
@@ -652,10 +652,10 @@ def quiz_feedback(namespace: dict[str, Any], key: str) -> QuizFeedback:
     rows = []
     for name, answer, reason in items:
         value = namespace.get(name)
-        if not _isinstance(value, (bool, np.bool_)):
+        if not _isinstance(value, _BOOL_TYPES):
             rows.append(QuizItem(name, "not answered", ""))
         elif _bool(value) is answer:
             rows.append(QuizItem(name, "right", reason))
         else:
             rows.append(QuizItem(name, "wrong", reason))
-    return QuizFeedback(title, tuple(rows))
+    return QuizFeedback(title, _tuple(rows))
