@@ -67,6 +67,10 @@ _Integral_types = (builtins.int, np.integer)
 _Real_types = (builtins.int, builtins.float, np.integer, np.floating)
 
 
+NOT_WRITTEN = "not written"  # CheckFailure.cause: the answer still raises NotImplementedError
+RAISED = "raised"  # CheckFailure.cause: the student's function raised an exception
+
+
 class CheckFailure(_AssertionError):
     """A check failed. ``summary`` is one line; the message adds the details.
 
@@ -74,9 +78,21 @@ class CheckFailure(_AssertionError):
     without revealing the test.
     """
 
-    def __init__(self, summary: str, details: tuple[str, ...] | list[str] = ()):
+    def __init__(
+        self,
+        summary: str,
+        details: tuple[str, ...] | list[str] = (),
+        *,
+        cause: str = "",
+        error: str = "",
+    ):
         self.summary = summary
         self.details = _tuple(details)
+        # What the student's code did, for callers that react to it (progress, hints): never
+        # read from the message text. ``cause`` is NOT_WRITTEN, RAISED or ""; ``error`` the
+        # name of the exception the student's code raised.
+        self.cause = cause
+        self.error = error
         lines = [summary] + ["  " + line for line in self.details]
         _AssertionError.__init__(self, "\n".join(lines))
 
@@ -191,6 +207,7 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
                 "replace `raise NotImplementedError()` in its answer cell with your code, "
                 "then run that cell"
             ],
+            cause=NOT_WRITTEN,
         ) from None
     except CheckFailure:
         raise
@@ -198,6 +215,8 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
         raise CheckFailure(
             f"{label} raised {_type(exc).__name__}.",
             [f"call    : {shown}", f"message : {exc}"],
+            cause=RAISED,
+            error=_type(exc).__name__,
         ) from None
     for original, given in _zip(originals, passed):
         if original is not None and not _array_equal(original, given, equal_nan=True):
@@ -505,7 +524,7 @@ def progress(lesson: str | None = None, namespace: dict[str, Any] | None = None)
         try:
             ex.checker(*(namespace[n] for n in ex.names))
         except CheckFailure as failure:
-            status = "not started" if "not written yet" in failure.summary else "failing"
+            status = "not started" if failure.cause == NOT_WRITTEN else "failing"
             rows.append(
                 ProgressRow(ex.title, status, "" if status == "not started" else failure.summary)
             )

@@ -373,3 +373,20 @@ def test_quiz_score_gives_no_point_to_an_object_that_claims_to_equal_everything(
 def test_check_quiz_answers_wants_one_answer_per_name():
     with pytest.raises(CheckFailure, match="takes the 3 quiz answers, got 2"):
         checks.check_quiz_answers(("q1", "q2", "q3"), (True, False))
+
+
+def test_a_failure_names_its_cause_in_fields_not_only_in_its_message():
+    from helpers.checks import NOT_WRITTEN, RAISED, CheckFailure, call
+
+    def unfinished(x):
+        raise NotImplementedError()
+
+    def crashing(x):
+        raise TypeError("only length-1 arrays can be converted")
+
+    with pytest.raises(CheckFailure) as not_written:
+        call(unfinished, 1.0)
+    with pytest.raises(CheckFailure) as raised:
+        call(crashing, 1.0)
+    assert (not_written.value.cause, not_written.value.error) == (NOT_WRITTEN, "")
+    assert (raised.value.cause, raised.value.error) == (RAISED, "TypeError")

@@ -107,7 +107,7 @@ def check_derivative_quotient(derivative_quotient: Any) -> None:
 
 
 def _with_array_hint(failure: CheckFailure) -> CheckFailure:
-    if "TypeError" in failure.summary or "TypeError" in str(failure):
+    if failure.error == "TypeError":
         return CheckFailure(
             failure.summary,
             list(failure.details)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import (
+    RAISED,
     CheckFailure,
     call,
     check,
@@ -114,7 +115,7 @@ def expect_relative_error(relative_error: Callable[..., Any], a: Any, b: Any) ->
     try:
         got = call(relative_error, a, b, name="relative_error")
     except CheckFailure as failure:
-        if both_zero and "raised" in failure.summary:
+        if both_zero and failure.cause == RAISED:
             raise CheckFailure(
                 failure.summary,
                 list(failure.details) + ["both vectors are zero here: return 0.0 before dividing"],
