@@ -355,150 +355,204 @@ def execute_notebook(
     """
     nb = nbformat.from_dict(copy.deepcopy(nb))
     started = time.monotonic()
-    deadline = started + limits.submission_seconds
-    result = ExecutionResult(notebook={}, cells=[])
-    ran_ok: list[int] = []
-    kernel: _Kernel | None = None
-    global _SPARE
-    boot = (
-        _SPARE
-        if spare
-        and _SPARE is not None
-        and _SPARE.key == (limits.memory_mb, sandbox, str(font_cache))
-        else None
-    )
-    _SPARE = None if boot is not None else _SPARE
-    result.booted_ahead = boot is not None
-    first_boot = boot or _Boot(
+    run = _NotebookRun(nb, limits, sandbox, preload, font_cache, started)
+    boot = _take_spare(limits, sandbox, font_cache) if spare else None
+    run.result.booted_ahead = boot is not None
+    run.first_boot = boot or _Boot(
         limits, sandbox, Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)), font_cache
     )
-    work = first_boot.work
+    try:
+        run.start(spawned_ahead=boot is not None, scratch_root=scratch_root)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            run.run_cell(index, cell, test_code)
+    finally:
+        if run.kernel is not None:
+            run.kernel.shutdown()
+        shutil.rmtree(run.first_boot.work, ignore_errors=True)
+        if spare:
+            boot_spare(
+                limits=limits, sandbox=sandbox, scratch_root=scratch_root, font_cache=font_cache
+            )
+    result = run.result
+    result.notebook = nb
+    result.seconds_total = time.monotonic() - started
+    return result
 
-    def new_kernel(boot: _Boot | None = None) -> _Kernel:
+
+def _take_spare(
+    limits: Limits, sandbox: SandboxSpec | None, font_cache: Path | None
+) -> _Boot | None:
+    """The kernel spawned ahead if it was spawned with these settings (it is then ours)."""
+    global _SPARE
+    if _SPARE is None or _SPARE.key != (limits.memory_mb, sandbox, str(font_cache)):
+        return None
+    boot, _SPARE = _SPARE, None
+    return boot
+
+
+class _NotebookRun:
+    """One :func:`execute_notebook` call: the kernel in use and the cells that ran fine in it.
+
+    A replacement kernel replays ``ran_ok``, so the state is kept across restarts.
+    """
+
+    def __init__(self, nb, limits: Limits, sandbox, preload, font_cache, started: float):
+        self.nb = nb
+        self.limits = limits
+        self.sandbox = sandbox
+        self.preload = preload
+        self.font_cache = font_cache
+        self.deadline = started + limits.submission_seconds
+        self.result = ExecutionResult(notebook={}, cells=[])
+        self.ran_ok: list[int] = []
+        self.kernel: _Kernel | None = None
+        self.first_boot: _Boot  # set by execute_notebook before start()
+
+    def start(self, *, spawned_ahead: bool, scratch_root: Path | None) -> None:
+        try:
+            self.kernel = self.new_kernel(self.first_boot)
+        except Exception:
+            if not spawned_ahead:
+                raise
+            # The kernel spawned ahead did not come up (killed, or its folder went away): this
+            # notebook starts its own instead of failing for the grader's sake.
+            self.first_boot.discard()
+            self.first_boot = _Boot(
+                self.limits,
+                self.sandbox,
+                Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)),
+                self.font_cache,
+            )
+            self.result.booted_ahead = False
+            self.kernel = self.new_kernel(self.first_boot)
+
+    def new_kernel(self, boot: _Boot | None = None) -> _Kernel:
+        limits, result = self.limits, self.result
         t0 = time.monotonic()
         # A replacement kernel keeps the scratch folder: files the student's cells wrote stay.
         k = _Kernel(
-            nb, limits, boot or _Boot(limits, sandbox, work, font_cache, scratch=first_boot.scratch)
+            self.nb,
+            limits,
+            boot
+            or _Boot(
+                limits,
+                self.sandbox,
+                self.first_boot.work,
+                self.font_cache,
+                scratch=self.first_boot.scratch,
+            ),
         )
         t1 = time.monotonic()
-        for code in preload:
+        for code in self.preload:
             k.run(nbformat.v4.new_code_cell(code), -1, limits.cell_seconds, record=False)
         result.kernel_starts += 1
         result.seconds_kernel_start += t1 - t0
         result.seconds_preload += time.monotonic() - t1
         return k
 
-    def replay() -> None:
+    def replay(self) -> None:
         t0 = time.monotonic()
-        for j in ran_ok:
-            left = deadline - time.monotonic()
+        for j in self.ran_ok:
+            left = self.deadline - time.monotonic()
             if left <= 0:
                 break
-            kernel.run(copy.deepcopy(nb.cells[j]), j, min(limits.cell_seconds, left), record=False)
-        result.seconds_replay += time.monotonic() - t0
+            self.kernel.run(
+                copy.deepcopy(self.nb.cells[j]),
+                j,
+                min(self.limits.cell_seconds, left),
+                record=False,
+            )
+        self.result.seconds_replay += time.monotonic() - t0
 
-    try:
-        try:
-            kernel = new_kernel(first_boot)
-        except Exception:
-            if boot is None:
-                raise
-            # The kernel spawned ahead did not come up (killed, or its folder went away): this
-            # notebook starts its own instead of failing for the grader's sake.
-            first_boot.discard()
-            first_boot = _Boot(
-                limits,
-                sandbox,
-                Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_root)),
-                font_cache,
+    def restart(self) -> None:
+        self.kernel.shutdown()
+        self.kernel = self.new_kernel()
+        self.replay()
+
+    def run_cell(self, index: int, cell, test_code) -> None:
+        cell.outputs = []
+        cell.execution_count = None
+        record = CellRun(index)
+        self.result.cells.append(record)
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self._not_run(record, cell)
+            return
+        if not cell.source.strip():
+            return
+        t0 = time.monotonic()
+        budget = min(self.limits.cell_seconds, left)
+        status = self._execute(index, cell, budget, test_code)
+        record.seconds = time.monotonic() - t0
+        self.result.seconds_cells += record.seconds
+        if index in self.kernel.client.truncated:
+            self._cut_note(record, cell)
+        if self._classify(status, index, record, cell, budget):
+            self.restart()
+
+    def _not_run(self, record: CellRun, cell) -> None:
+        record.status = Status.NOT_RUN
+        record.reason = (
+            f"the notebook's time limit ({self.limits.submission_seconds:g} s) was used up"
+        )
+        record.note = f"not run: {record.reason}"
+        cell.outputs = [_error_output(GraderErrorName.NOT_RUN, record.note)]
+
+    def _execute(self, index: int, cell, budget: float, test_code) -> Status:
+        stand_in = test_code(index, cell) if test_code else None
+        if stand_in is None:
+            return self.kernel.run(cell, index, budget)
+        ran = nbformat.v4.new_code_cell("# the grader's recording run of this test")
+        status = self.kernel.run_expression(stand_in, ran, index, budget)
+        cell.outputs, cell.execution_count = ran.outputs, ran.execution_count
+        self.nb.cells[index] = cell
+        return status
+
+    def _cut_note(self, record: CellRun, cell) -> None:
+        record.output_truncated = True
+        cell.outputs.append(
+            nbformat.v4.new_output(
+                "stream",
+                name="stdout",
+                text=f"\n[output cut: more than {self.limits.output_bytes:,} bytes]\n",
             )
-            work = first_boot.work
-            result.booted_ahead = False
-            kernel = new_kernel(first_boot)
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            cell.outputs = []
-            cell.execution_count = None
-            record = CellRun(index)
-            result.cells.append(record)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                record.status = Status.NOT_RUN
-                record.reason = (
-                    f"the notebook's time limit ({limits.submission_seconds:g} s) was used up"
-                )
-                record.note = f"not run: {record.reason}"
-                cell.outputs = [_error_output(GraderErrorName.NOT_RUN, record.note)]
-                continue
-            if not cell.source.strip():
-                continue
-            t0 = time.monotonic()
-            budget = min(limits.cell_seconds, left)
-            stand_in = test_code(index, cell) if test_code else None
-            if stand_in is None:
-                status = kernel.run(cell, index, budget)
-            else:
-                ran = nbformat.v4.new_code_cell("# the grader's recording run of this test")
-                status = kernel.run_expression(stand_in, ran, index, budget)
-                cell.outputs, cell.execution_count = ran.outputs, ran.execution_count
-                nb.cells[index] = cell
-            record.seconds = time.monotonic() - t0
-            result.seconds_cells += record.seconds
-            if index in kernel.client.truncated:
-                record.output_truncated = True
-                cell.outputs.append(
-                    nbformat.v4.new_output(
-                        "stream",
-                        name="stdout",
-                        text=f"\n[output cut: more than {limits.output_bytes:,} bytes]\n",
-                    )
-                )
-            restart = False
-            if status == Status.TIMEOUT:
-                record.status = Status.TIMEOUT
-                cut = (
-                    "notebook's time limit"
-                    if budget < limits.cell_seconds
-                    else "time limit per cell"
-                )
-                record.note = f"stopped after {budget:.0f} s ({cut})"
-                if not kernel.responsive():
-                    record.note += "; the kernel ignored the interrupt and was replaced"
-                    restart = True
-                cell.outputs = [o for o in cell.outputs if o.get("output_type") != "error"]
-                cell.outputs.append(
-                    _error_output(GraderErrorName.TIMEOUT, f"this cell was {record.note}")
-                )
-            elif status == Status.KERNEL_DIED:
-                record.status = Status.KERNEL_DIED
-                record.note = (
-                    "the kernel died in this cell (os._exit, a crash or the memory limit) "
-                    "and was replaced"
-                )
-                cell.outputs.append(_error_output(GraderErrorName.KERNEL_DIED, record.note))
-                restart = True
-            elif status == Status.ERROR:
-                errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-                if errors and errors[-1].get("ename") == "MemoryError":
-                    record.status = Status.MEMORY
-                    record.note = f"ran out of memory (limit {limits.memory_mb} MB)"
-                else:
-                    record.status = Status.ERROR
-            else:
-                ran_ok.append(index)
-            if restart:
-                kernel.shutdown()
-                kernel = new_kernel()
-                replay()
-    finally:
-        if kernel is not None:
-            kernel.shutdown()
-        shutil.rmtree(work, ignore_errors=True)
-        if spare:
-            boot_spare(
-                limits=limits, sandbox=sandbox, scratch_root=scratch_root, font_cache=font_cache
+        )
+
+    def _classify(self, status: Status, index: int, record: CellRun, cell, budget: float) -> bool:
+        """Record what happened to the cell; return whether its kernel must be replaced."""
+        if status == Status.TIMEOUT:
+            return self._timed_out(record, cell, budget)
+        if status == Status.KERNEL_DIED:
+            record.status = Status.KERNEL_DIED
+            record.note = (
+                "the kernel died in this cell (os._exit, a crash or the memory limit) "
+                "and was replaced"
             )
-    result.notebook = nb
-    result.seconds_total = time.monotonic() - started
-    return result
+            cell.outputs.append(_error_output(GraderErrorName.KERNEL_DIED, record.note))
+            return True
+        if status == Status.ERROR:
+            errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+            if errors and errors[-1].get("ename") == "MemoryError":
+                record.status = Status.MEMORY
+                record.note = f"ran out of memory (limit {self.limits.memory_mb} MB)"
+            else:
+                record.status = Status.ERROR
+        else:
+            self.ran_ok.append(index)
+        return False
+
+    def _timed_out(self, record: CellRun, cell, budget: float) -> bool:
+        limits = self.limits
+        restart = False
+        record.status = Status.TIMEOUT
+        cut = "notebook's time limit" if budget < limits.cell_seconds else "time limit per cell"
+        record.note = f"stopped after {budget:.0f} s ({cut})"
+        if not self.kernel.responsive():
+            record.note += "; the kernel ignored the interrupt and was replaced"
+            restart = True
+        # nbclient's own timeout error names an exception the student never raised.
+        cell.outputs = [o for o in cell.outputs if o.get("output_type") != "error"]
+        cell.outputs.append(_error_output(GraderErrorName.TIMEOUT, f"this cell was {record.note}"))
+        return restart

@@ -81,6 +81,17 @@ def repair(student: dict[str, Any], lesson: Lesson) -> Repair:
     """Return the submission with every nbgrader cell of ``lesson`` present exactly once."""
     nb = nbformat.from_dict(copy.deepcopy(student))
     graded = [c for c in lesson.cells if c.role != PLAIN]
+    findings: list[str] = []
+    matches = _match_cells(nb.cells, graded)
+    out, placed = _restore_present(nb.cells, matches, findings)
+    _insert_missing(graded, out, placed, findings)
+    nb.cells = out
+    _unique_ids(nb)
+    return Repair(nb, findings)
+
+
+def _match_cells(cells: list[Any], graded: list[SourceCell]) -> list[SourceCell | None]:
+    """The lesson cell each student cell stands for, or None for the student's own cells."""
     by_gid = {c.grade_id: c for c in graded}
     by_cid = {c.cell_id: c for c in graded if c.cell_id}
     by_text = {
@@ -88,20 +99,22 @@ def repair(student: dict[str, Any], lesson: Lesson) -> Repair:
         for c in graded
         if c.role in (TEST, LOCKED) and c.visible_source.strip()
     }
-    findings: list[str] = []
-
-    matches: list[SourceCell | None] = [_match(c, by_gid, by_cid, by_text) for c in nb.cells]
+    matches: list[SourceCell | None] = [_match(c, by_gid, by_cid, by_text) for c in cells]
     # Answer cells that lost metadata and id: recognised by the function they define.
     for c in graded:
         if c.role == ANSWER and c not in matches and c.grade_id:
             pattern = re.compile(rf"^\s*def\s+{re.escape(c.grade_id)}\s*\(", re.MULTILINE)
-            for i, cell in enumerate(nb.cells):
+            for i, cell in enumerate(cells):
                 if (
                     matches[i] is None
                     and cell.get("cell_type") == "code"
                     and pattern.search(_text(cell))
                 ):
                     matches[i] = c
+    return matches
+
+
+def _chosen(matches: list[SourceCell | None]) -> dict[str, int]:
     # Which occurrence of each lesson cell is the real one: the first for locked content,
     # the last for answers (the definition that wins when the notebook runs).
     chosen: dict[str, int] = {}
@@ -110,10 +123,17 @@ def repair(student: dict[str, Any], lesson: Lesson) -> Repair:
             continue
         if m.grade_id not in chosen or m.role in (ANSWER, WRITTEN):
             chosen[m.grade_id] = i
+    return chosen
 
+
+def _restore_present(
+    cells: list[Any], matches: list[SourceCell | None], findings: list[str]
+) -> tuple[list[Any], dict[str, int]]:
+    """The cells in their order, lesson cells restored; and where each lesson cell now is."""
+    chosen = _chosen(matches)
     out: list[Any] = []
     placed: dict[str, int] = {}
-    for i, (cell, m) in enumerate(zip(nb.cells, matches)):
+    for i, (cell, m) in enumerate(zip(cells, matches)):
         if m is None:
             md = cell.get("metadata", {})
             if "nbgrader" in md:  # a grade id the lesson does not know: a plain cell now
@@ -132,24 +152,38 @@ def repair(student: dict[str, Any], lesson: Lesson) -> Repair:
                 out.append(cell)
             continue
         if m.role in (TEST, LOCKED):
-            if _digest(strip_hidden(_text(cell))) != _digest(m.visible_source):
-                findings.append(f"{_label(m)} was edited; the lesson's version was put back")
-            elif cell.get("cell_type") != m.cell_type:
-                findings.append(f"{_label(m)} was turned into {cell.get('cell_type')}; put back")
-            elif (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id") != m.grade_id:
-                findings.append(f"{_label(m)} had lost its nbgrader metadata; put back")
-            new = _new_cell(m)
+            new = _restore_locked(cell, m, findings)
         else:
-            if cell.get("cell_type") != m.cell_type:
-                findings.append(
-                    f"{_label(m)} was turned into {cell.get('cell_type')}; its type was put back"
-                )
-            elif (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id") != m.grade_id:
-                findings.append(f"{_label(m)} had lost its nbgrader metadata; put back")
-            new = _new_cell(m, _text(cell))
+            new = _restore_answer(cell, m, findings)
         placed[m.grade_id] = len(out)
         out.append(new)
+    return out, placed
 
+
+def _restore_locked(cell: Any, m: SourceCell, findings: list[str]) -> Any:
+    if _digest(strip_hidden(_text(cell))) != _digest(m.visible_source):
+        findings.append(f"{_label(m)} was edited; the lesson's version was put back")
+    elif cell.get("cell_type") != m.cell_type:
+        findings.append(f"{_label(m)} was turned into {cell.get('cell_type')}; put back")
+    elif (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id") != m.grade_id:
+        findings.append(f"{_label(m)} had lost its nbgrader metadata; put back")
+    return _new_cell(m)
+
+
+def _restore_answer(cell: Any, m: SourceCell, findings: list[str]) -> Any:
+    # The student's text is the answer: only the type and the metadata are the lesson's.
+    if cell.get("cell_type") != m.cell_type:
+        findings.append(
+            f"{_label(m)} was turned into {cell.get('cell_type')}; its type was put back"
+        )
+    elif (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id") != m.grade_id:
+        findings.append(f"{_label(m)} had lost its nbgrader metadata; put back")
+    return _new_cell(m, _text(cell))
+
+
+def _insert_missing(
+    graded: list[SourceCell], out: list[Any], placed: dict[str, int], findings: list[str]
+) -> None:
     # Missing lesson cells go after the nearest earlier lesson cell that is present.
     for c in graded:
         if c.grade_id in placed:
@@ -167,10 +201,6 @@ def repair(student: dict[str, Any], lesson: Lesson) -> Repair:
             else "was missing; put back"
         )
         findings.append(f"{_label(c)} {what}")
-
-    nb.cells = out
-    _unique_ids(nb)
-    return Repair(nb, findings)
 
 
 def _first_graded_position(out: list[Any], placed: dict[str, int]) -> int:

@@ -73,6 +73,17 @@ def _pass_figure(lesson: str, rates: list[tuple[str, float]]) -> str:
 def write_report(
     course: CoursePaths, grades, exercises, outcomes, lessons, sandbox, limits
 ) -> Path:
+    parts = _head(grades, sandbox, limits)
+    parts += _ungraded(grades)
+    parts += _notes(outcomes)
+    parts += _lessons(course, grades, exercises, outcomes, lessons)
+    parts += _timings(outcomes)
+    parts.append("</body></html>")
+    course.report.write_text("\n".join(parts))
+    return course.report
+
+
+def _head(grades, sandbox, limits) -> list[str]:
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Grading report</title>",
         f"<style>{STYLE}</style></head><body><h1>Grading report</h1>",
@@ -87,9 +98,12 @@ def write_report(
     colour = Status.PASSED if sandbox.isolated else Status.FAILED
     parts.append(f"<p class='{colour}'><b>Sandbox:</b> {_e(sandbox.detail)}.</p>")
     parts.append(f"<p><b>Limits:</b> {_e(limits.describe())}.</p>")
+    return parts
 
+
+def _ungraded(grades) -> list[str]:
     failed = [g for g in grades if g.status == Status.FAILED]
-    parts.append("<h2>Submissions that could not be graded</h2>")
+    parts = ["<h2>Submissions that could not be graded</h2>"]
     if failed:
         parts.append("<table><tr><th>student</th><th>lesson</th><th>why</th></tr>")
         parts += [
@@ -100,19 +114,25 @@ def write_report(
         parts.append("</table>")
     else:
         parts.append("<p>None.</p>")
+    return parts
 
+
+def _notes(outcomes) -> list[str]:
     faults = [(o.student, o.lesson, n) for o in outcomes for n in o.notes if not o.failed]
-    if faults:
-        parts.append(
-            "<h2>Graded, with something to know</h2>"
-            "<table><tr><th>student</th><th>lesson</th><th>note</th></tr>"
-        )
-        parts += [
-            f"<tr><td>{_e(s)}</td><td>{_e(lesson)}</td><td>{_e(n)}</td></tr>"
-            for s, lesson, n in faults
-        ]
-        parts.append("</table>")
+    if not faults:
+        return []
+    parts = [
+        "<h2>Graded, with something to know</h2>"
+        "<table><tr><th>student</th><th>lesson</th><th>note</th></tr>"
+    ]
+    parts += [
+        f"<tr><td>{_e(s)}</td><td>{_e(lesson)}</td><td>{_e(n)}</td></tr>" for s, lesson, n in faults
+    ]
+    parts.append("</table>")
+    return parts
 
+
+def _lessons(course: CoursePaths, grades, exercises, outcomes, lessons) -> list[str]:
     by_lesson = defaultdict(list)
     for g in grades:
         if g.status != Status.FAILED and g.lesson:
@@ -122,76 +142,95 @@ def write_report(
         for gid, v in o.verdicts.items():
             if v.outcome != Status.PASSED and v.message:
                 messages[(o.lesson, gid)][v.short[:200]] += 1
+    parts: list[str] = []
     for lesson in sorted(by_lesson):
-        rows = by_lesson[lesson]
-        parts.append(f"<h2>Lesson {_e(lesson)}</h2>")
-        auto_max = {}
-        auto_score = defaultdict(float)
         ex_rows = [e for e in exercises if e.lesson == lesson]
-        for e in ex_rows:
-            if e.status != Status.NEEDS_MANUAL:
-                auto_max[(e.student_id)] = auto_max.get(e.student_id, 0) + e.max_score
-                auto_score[e.student_id] += e.score or 0
-        percents = [100 * auto_score[s] / m for s, m in auto_max.items() if m]
+        parts.append(f"<h2>Lesson {_e(lesson)}</h2>")
+        percents = _percents(ex_rows)
         if percents:
             parts.append(_score_figure(lesson, percents))
-        items = sorted({e.grade_id for e in ex_rows})
-        order = [c.grade_id for c in lessons[lesson].graded] if lesson in lessons else items
-        items = [i for i in order if i in items] + [i for i in items if i not in order]
-        rates = []
-        table = [
-            (
-                "<table><tr><th>exercise</th><th>points</th><th>full points</th><th>mean</th>"
-                "<th>most common failures (count)</th></tr>"
-            )
-        ]
-        for gid in items:
-            rs = [e for e in ex_rows if e.grade_id == gid]
-            scored = [e for e in rs if e.status != Status.NEEDS_MANUAL]
-            if scored:
-                rate = sum(e.status == Status.PASSED for e in scored) / len(scored)
-                mean = sum((e.score or 0) for e in scored) / len(scored)
-                rates.append((gid, rate))
-                rate_text, mean_text = f"{100 * rate:.0f}%", f"{mean:.2f}"
-            else:
-                rate_text, mean_text = "by hand", "–"
-            common = messages.get((lesson, gid), Counter()).most_common(3)
-            fails = "<br>".join(f"{_e(m)} ({n})" for m, n in common)
-            table.append(
-                f"<tr><td>{_e(gid)}</td><td>{rs[0].max_score:g}</td><td>{rate_text}</td>"
-                f"<td>{mean_text}</td><td>{fails}</td></tr>"
-            )
+        rates, table = _exercise_table(lesson, ex_rows, lessons, messages)
         if rates:
             parts.append(_pass_figure(lesson, rates))
         parts += table + ["</table>"]
-        parts.append(
-            "<h3>Students</h3><table>"
-            "<tr><th>student</th><th>score</th><th>status</th><th>detail</th></tr>"
+        parts += _students(course, lesson, by_lesson[lesson])
+    return parts
+
+
+def _percents(ex_rows) -> list[float]:
+    # Written answers are graded by hand later: a percentage of the autograded points only.
+    auto_max = {}
+    auto_score = defaultdict(float)
+    for e in ex_rows:
+        if e.status != Status.NEEDS_MANUAL:
+            auto_max[(e.student_id)] = auto_max.get(e.student_id, 0) + e.max_score
+            auto_score[e.student_id] += e.score or 0
+    return [100 * auto_score[s] / m for s, m in auto_max.items() if m]
+
+
+def _exercise_table(lesson: str, ex_rows, lessons, messages):
+    """The pass rate of each autograded exercise, and the table rows (without its end tag)."""
+    items = sorted({e.grade_id for e in ex_rows})
+    order = [c.grade_id for c in lessons[lesson].graded] if lesson in lessons else items
+    items = [i for i in order if i in items] + [i for i in items if i not in order]
+    rates = []
+    table = [
+        (
+            "<table><tr><th>exercise</th><th>points</th><th>full points</th><th>mean</th>"
+            "<th>most common failures (count)</th></tr>"
         )
-        for g in rows:
-            page = course.feedback_page(g.student_id, lesson).relative_to(course.root)
-            parts.append(
-                f"<tr><td><a href='{_e(page.as_posix())}'>{_e(g.student_id)}</a></td>"
-                f"<td>{g.score:g} / {g.max_score:g}</td><td class='{g.status}'>{g.status}</td>"
-                f"<td>{_e(g.detail)}</td></tr>"
-            )
-        parts.append("</table>")
+    ]
+    for gid in items:
+        rs = [e for e in ex_rows if e.grade_id == gid]
+        scored = [e for e in rs if e.status != Status.NEEDS_MANUAL]
+        if scored:
+            rate = sum(e.status == Status.PASSED for e in scored) / len(scored)
+            mean = sum((e.score or 0) for e in scored) / len(scored)
+            rates.append((gid, rate))
+            rate_text, mean_text = f"{100 * rate:.0f}%", f"{mean:.2f}"
+        else:
+            rate_text, mean_text = "by hand", "–"
+        common = messages.get((lesson, gid), Counter()).most_common(3)
+        fails = "<br>".join(f"{_e(m)} ({n})" for m, n in common)
+        table.append(
+            f"<tr><td>{_e(gid)}</td><td>{rs[0].max_score:g}</td><td>{rate_text}</td>"
+            f"<td>{mean_text}</td><td>{fails}</td></tr>"
+        )
+    return rates, table
+
+
+def _students(course: CoursePaths, lesson: str, rows) -> list[str]:
+    parts = [
+        "<h3>Students</h3><table>"
+        "<tr><th>student</th><th>score</th><th>status</th><th>detail</th></tr>"
+    ]
+    for g in rows:
+        page = course.feedback_page(g.student_id, lesson).relative_to(course.root)
+        parts.append(
+            f"<tr><td><a href='{_e(page.as_posix())}'>{_e(g.student_id)}</a></td>"
+            f"<td>{g.score:g} / {g.max_score:g}</td><td class='{g.status}'>{g.status}</td>"
+            f"<td>{_e(g.detail)}</td></tr>"
+        )
+    parts.append("</table>")
+    return parts
+
+
+def _timings(outcomes) -> list[str]:
     times = [o.timings for o in outcomes if o.timings]
-    if times:
-        n = len(times)
-        parts.append("<h2>Where the time went (per notebook, mean)</h2><table>")
-        for k, label in (
-            ("kernel_start", "kernel start"),
-            ("imports", "imports (helpers, numpy, checkers)"),
-            ("cells", "running cells"),
-            ("replay", "re-running after a restart"),
-            ("autograde", "nbgrader autograde (serial)"),
-            ("total", "execution in all"),
-        ):
-            parts.append(
-                f"<tr><td>{label}</td><td>{sum(t.get(k, 0) for t in times) / n:.2f} s</td></tr>"
-            )
-        parts.append("</table>")
-    parts.append("</body></html>")
-    course.report.write_text("\n".join(parts))
-    return course.report
+    if not times:
+        return []
+    n = len(times)
+    parts = ["<h2>Where the time went (per notebook, mean)</h2><table>"]
+    for k, label in (
+        ("kernel_start", "kernel start"),
+        ("imports", "imports (helpers, numpy, checkers)"),
+        ("cells", "running cells"),
+        ("replay", "re-running after a restart"),
+        ("autograde", "nbgrader autograde (serial)"),
+        ("total", "execution in all"),
+    ):
+        parts.append(
+            f"<tr><td>{label}</td><td>{sum(t.get(k, 0) for t in times) / n:.2f} s</td></tr>"
+        )
+    parts.append("</table>")
+    return parts
