@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import contextlib
 import io
 import json
 import math
@@ -475,12 +476,22 @@ def record_test(grade_id: str, nonce: str, source: str, names: list[str], user: 
         else:
             bindings[name] = {"$missing": True}
             env.pop(name, None)
-    outcome = "ok"
+    outcome, message, line = "ok", "", None
+    filename = f"<test {grade_id}>"
+    printed = io.StringIO()
     try:
-        exec(compile(source, f"<test {grade_id}>", "exec"), env)  # noqa: S102 - the test itself
+        with contextlib.redirect_stdout(printed):
+            exec(compile(source, filename, "exec"), env)  # noqa: S102 - the test itself
     except (Exception, SystemExit) as exc:
-        outcome = type(exc).__name__
+        outcome, message = type(exc).__name__, str(exc)[:4000]
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == filename:
+                line = tb.tb_lineno
+            tb = tb.tb_next
     finally:
+        # outcome, message and line are the kernel's own verdict: used only for the tests
+        # trusted.KERNEL_JUDGED names, whose checkers the record cannot replay yet.
         record = {
             "v": VERSION,
             "grade_id": grade_id,
@@ -488,6 +499,9 @@ def record_test(grade_id: str, nonce: str, source: str, names: list[str], user: 
             "names": bindings,
             "events": rec.events,
             "outcome": outcome,
+            "message": message,
+            "line": line,
+            "printed": printed.getvalue()[:4000],
         }
         for key, value in env.items():
             if key not in names and not key.startswith("__") and user.get(key) is not value:
