@@ -106,29 +106,7 @@ def gradient_descent(
     >>> losses
     array([1.    , 0.25  , 0.0625])
     """
-    if not callable(grad_fn):
-        raise TypeError(f"grad_fn must be callable; got {type(grad_fn).__name__}")
-    if loss_fn is not None and not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable or None; got {type(loss_fn).__name__}")
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
-        raise TypeError(f"learning_rate must be a real number; got {learning_rate!r}")
-    if not (0.0 < learning_rate < np.inf):
-        raise ValueError(f"learning_rate must be positive and finite; got {learning_rate!r}")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, numbers.Integral):
-        raise TypeError(f"num_steps must be an integer; got {num_steps!r}")
-    if num_steps < 0:
-        raise ValueError(f"num_steps must be >= 0; got {num_steps}")
-    try:
-        w = np.array(w0, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"w0 must be a 1-D array of real numbers: {err}") from err
-    if w.ndim != 1:
-        raise ValueError(
-            f"w0 must be 1-D, shape (n,); got shape {w.shape}"
-            + (" - wrap a scalar as [w0]" if w.ndim == 0 else " - flatten it first")
-        )
-    if not np.all(np.isfinite(w)):
-        raise ValueError(f"w0 must be finite; got {w}")
+    w = _checked_arguments(grad_fn, w0, learning_rate, num_steps, loss_fn)
     lr = float(learning_rate)
     num_steps = int(num_steps)
 
@@ -142,19 +120,7 @@ def gradient_descent(
 
     last = num_steps
     for step in range(1, num_steps + 1):
-        value = grad_fn(path[step - 1].copy())
-        try:
-            grad = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise TypeError(
-                f"grad_fn must return a real array shaped like w {w.shape}; at step {step - 1} "
-                f"it returned {type(value).__name__}: {err}"
-            ) from err
-        if grad.shape != w.shape:
-            raise ValueError(
-                f"grad_fn must return an array shaped like w {w.shape}; at step {step - 1} it "
-                f"returned shape {grad.shape}"
-            )
+        grad = _gradient_at(grad_fn, path[step - 1], step - 1)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
             path[step] = path[step - 1] - lr * grad
         problem = None
@@ -182,3 +148,49 @@ def gradient_descent(
         path = path[: last + 1].copy()
         losses = None if losses is None else losses[: last + 1].copy()
     return DescentResult(path=path, losses=losses)
+
+
+def _checked_arguments(grad_fn, w0, learning_rate, num_steps, loss_fn) -> np.ndarray:
+    """``w0`` as a fresh float64 vector, after every argument is checked (clear errors)."""
+    if not callable(grad_fn):
+        raise TypeError(f"grad_fn must be callable; got {type(grad_fn).__name__}")
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable or None; got {type(loss_fn).__name__}")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+        raise TypeError(f"learning_rate must be a real number; got {learning_rate!r}")
+    if not (0.0 < learning_rate < np.inf):
+        raise ValueError(f"learning_rate must be positive and finite; got {learning_rate!r}")
+    if isinstance(num_steps, bool) or not isinstance(num_steps, numbers.Integral):
+        raise TypeError(f"num_steps must be an integer; got {num_steps!r}")
+    if num_steps < 0:
+        raise ValueError(f"num_steps must be >= 0; got {num_steps}")
+    try:
+        w = np.array(w0, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"w0 must be a 1-D array of real numbers: {err}") from err
+    if w.ndim != 1:
+        raise ValueError(
+            f"w0 must be 1-D, shape (n,); got shape {w.shape}"
+            + (" - wrap a scalar as [w0]" if w.ndim == 0 else " - flatten it first")
+        )
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"w0 must be finite; got {w}")
+    return w
+
+
+def _gradient_at(grad_fn, w: np.ndarray, step: int) -> np.ndarray:
+    """``grad_fn`` at a copy of ``w``, required to be a real array shaped like ``w``."""
+    value = grad_fn(w.copy())
+    try:
+        grad = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"grad_fn must return a real array shaped like w {w.shape}; at step {step} "
+            f"it returned {type(value).__name__}: {err}"
+        ) from err
+    if grad.shape != w.shape:
+        raise ValueError(
+            f"grad_fn must return an array shaped like w {w.shape}; at step {step} it "
+            f"returned shape {grad.shape}"
+        )
+    return grad
