@@ -27,6 +27,15 @@ from autograder import course
 from .timing import verdict
 
 TOTAL_LIMIT_SECONDS = 28.0  # issue 13: "no longer than today, about 28 s"
+# The lessons that limit is about: the six of the first edition (Lesson 07 came after it).
+FIRST_EDITION = (
+    "01_derivatives",
+    "02_chain_rule",
+    "03_gradients",
+    "04_gradient_descent",
+    "05_backprop_xor",
+    "06_gradient_checker",
+)
 
 
 @dataclass(frozen=True)
@@ -88,14 +97,14 @@ def run(quick: bool = False, lessons: list[str] | None = None) -> list[LessonRun
         runs.append(r)
         print(f"  {lesson:<22} {r.cells:7.1f}s {r.kernel_start:12.1f}s  {r.errors}")
     total = sum(r.cells for r in runs)
-    every = len(chosen) == len(course.present_lessons())
-    met = verdict(total <= TOTAL_LIMIT_SECONDS)
-    target = (
-        f"(limit <= {TOTAL_LIMIT_SECONDS:.0f} s for all lessons: {met})"
-        if every
-        else f"({len(chosen)} of {len(course.present_lessons())} lessons: no limit applies)"
-    )
-    print(f"  total of the lessons' cells: {total:.1f} s {target}")
+    print(f"  total of the lessons' cells: {total:.1f} s")
+    six = [r for r in runs if r.lesson in FIRST_EDITION]
+    if len(six) == len(FIRST_EDITION):
+        six_total = sum(r.cells for r in six)
+        met = verdict(six_total <= TOTAL_LIMIT_SECONDS)
+        print(f"  lessons 01-06: {six_total:.1f} s (limit <= {TOTAL_LIMIT_SECONDS:.0f} s: {met})")
+    else:
+        print("  (not every lesson of 01-06 ran: the 28 s limit does not apply)")
     print("  (a loaded machine runs slower: compare figures taken on the same machine)")
     print()
     return runs
