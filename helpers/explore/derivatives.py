@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..differentiate import central_difference, forward_difference
+from . import shipped
 from .shell import BLACK, BLUE, GREY, ORANGE, VERMILLION, Explorer, add_legend, slider
 
 __all__ = ["secant_to_tangent", "step_size_error"]
@@ -99,6 +100,7 @@ def secant_to_tangent(
     The secant slope is ``helpers.forward_difference(f, x0, h)``, the forward difference
     (f(x0 + h) - f(x0)) / h; its error shrinks like h.
     """
+    picture = shipped.key("secant_to_tangent", x0=x0, label=label) if f is df is None else None
     f, df, label = _function_and_derivative(f, df, label)
     x0 = float(x0)
     exact, how = (float(df(x0)), "exact") if df is not None else _reference_derivative(f, x0)
@@ -127,7 +129,9 @@ def secant_to_tangent(
     controls = {
         "h": slider("log", "step h", 0.5, base=10, min=-4, max=0, step=0.25, readout_format=".1e")
     }
-    return Explorer("secant_to_tangent", controls, draw, grid, size=(7.5, 4.6))
+    return Explorer(
+        "secant_to_tangent", controls, draw, grid, size=(7.5, 4.6), fallback_key=picture
+    )
 
 
 # --------------------------------------------------------------------------- 01: the V
@@ -274,6 +278,7 @@ def step_size_error(
     static : return the fallback grid (float64 and float32 side by side) as a Figure.
     df, label : the exact derivative and the name of ``f`` (see :func:`secant_to_tangent`).
     """
+    picture = shipped.key("step_size_error", x0=x0, label=label) if f is df is None else None
     f, df, label = _function_and_derivative(f, df, label)
     x0 = float(x0)
     exact, how = (float(df(x0)), "exact") if df is not None else _reference_derivative(f, x0)
@@ -328,4 +333,4 @@ def step_size_error(
         "float64": widgets.Checkbox(value=True, description="float64", indent=False),
         "float32": widgets.Checkbox(value=False, description="float32", indent=False),
     }
-    return Explorer("step_size_error", controls, draw, grid, size=(8, 5))
+    return Explorer("step_size_error", controls, draw, grid, size=(8, 5), fallback_key=picture)

@@ -15,6 +15,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from . import shipped
+
 __all__ = [
     "BLACK",
     "BLUE",
@@ -65,6 +67,7 @@ class Explorer:
     Attributes
     ----------
     name : the explorer's function name, e.g. ``"secant_to_tangent"``.
+    fallback_key : the key of its fallback picture in :mod:`.shipped` (None: always drawn).
     controls : ``{parameter: widget}``; changing a widget's ``value`` redraws.
     widget : the ipywidgets box that is displayed.
     output : the ``ipywidgets.Output`` holding the current picture and readout.
@@ -80,6 +83,7 @@ class Explorer:
         static: Callable[[], Figure],
         size: tuple[float, float],
         extra: tuple[Any, ...] = (),
+        fallback_key: str | None = None,
     ):
         import ipywidgets as widgets
 
@@ -88,6 +92,7 @@ class Explorer:
         self._draw = draw
         self._static = static
         self._size = size
+        self.fallback_key = fallback_key
         self._static_png: bytes | None = None
         self.last_png = b""
         self.last_text = ""
@@ -140,6 +145,9 @@ class Explorer:
         return self._static()
 
     def static_png(self) -> bytes:
+        """The fallback grid as PNG: the picture shipped for :attr:`fallback_key`, or drawn."""
+        if self._static_png is None:
+            self._static_png = shipped.load(self.fallback_key)
         if self._static_png is None:
             fig = self._static()
             self._static_png = _png(fig, STATIC_DPI)
