@@ -97,7 +97,10 @@ def text_tokens(source: str, stub: str = "") -> list[str]:
     """A written answer as its lower-case words and punctuation, stub lines left out."""
     skip = _stub_lines(stub)
     return [
-        w for line in source.splitlines() if line.strip() not in skip for w in _WORDS.findall(line)
+        w
+        for line in source.splitlines()
+        if line.strip() not in skip
+        for w in _WORDS.findall(line.lower())
     ]
 
 
