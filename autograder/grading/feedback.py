@@ -41,6 +41,17 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
+def _written(row) -> list[str]:
+    """A written answer's section: pending, or its points and the instructor's comment."""
+    if row.status == Status.NEEDS_MANUAL:
+        return ["<p>A written answer: your instructor grades it by hand.</p>", *_comment_block(row)]
+    return [
+        f"<p>A written answer, graded by your instructor: "
+        f"{(row.score or 0):g} of {row.max_score:g} points.</p>",
+        *_comment_block(row),
+    ]
+
+
 def _comment_block(row) -> list[str]:
     """The instructor's comment from formgrader, in a block of its own (none: nothing)."""
     if not row.comment:
@@ -98,15 +109,7 @@ def write_feedback(course: CoursePaths, outcome, lesson: Lesson | None, exercise
             f"<span class='{e.status}'>({_STATUS_TEXT.get(e.status, e.status)})</span></h3>"
         )
         if c.role == WRITTEN:
-            if e.status == Status.NEEDS_MANUAL:
-                parts.append("<p>A written answer: your instructor grades it by hand.</p>")
-            else:
-                parts.append(
-                    f"<p>A written answer, graded by your instructor: "
-                    f"{(e.score or 0):g} of {e.max_score:g} points.</p>"
-                )
-            parts += _comment_block(e)
-            parts.append("</section>")
+            parts.append("".join(_written(e)) + "</section>")
             continue
         parts += _comment_block(e)
         v = outcome.verdicts.get(c.grade_id)

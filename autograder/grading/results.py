@@ -108,31 +108,11 @@ def gradebook_rows(
                 lesson = (lessons or {}).get(o.lesson)
                 remarks = hand_grades.comments(nb, lesson) if lesson else {}
                 for g in sorted(nb.grades, key=lambda g: g.name):
-                    score = g.score
                     maximum += g.max_score
-                    total += score or 0.0
+                    total += g.score or 0.0
                     if g.needs_manual_grade:
-                        status = Status.NEEDS_MANUAL
                         pending.append(f"{g.name} ({g.max_score:g} pt)")
-                    elif score is not None and score >= g.max_score:
-                        status = Status.PASSED
-                    elif score:
-                        status = Status.PARTIAL
-                    else:
-                        status = Status.FAILED
-                    # A pending written answer has no score yet: an empty cell, not a zero.
-                    shown = g.manual_score if g.needs_manual_grade else score
-                    exercises.append(
-                        ExerciseRow(
-                            o.student,
-                            o.lesson,
-                            g.name,
-                            shown,
-                            g.max_score,
-                            status,
-                            remarks.get(g.name, ""),
-                        )
-                    )
+                    exercises.append(_exercise_row(o, g, remarks.get(g.name, "")))
             parts = [f"graded from {o.file}"]
             if pending:
                 parts.append("to grade by hand in formgrader: " + ", ".join(pending))
@@ -148,6 +128,22 @@ def gradebook_rows(
                 )
             )
     return grades, exercises
+
+
+def _exercise_row(o: Outcome, g, comment: str) -> ExerciseRow:
+    """The exercises.csv row of one nbgrader ``Grade``."""
+    score = g.score
+    if g.needs_manual_grade:
+        status = Status.NEEDS_MANUAL
+    elif score is not None and score >= g.max_score:
+        status = Status.PASSED
+    elif score:
+        status = Status.PARTIAL
+    else:
+        status = Status.FAILED
+    # A pending written answer has no score yet: an empty cell, not a zero.
+    shown = g.manual_score if g.needs_manual_grade else score
+    return ExerciseRow(o.student, o.lesson, g.name, shown, g.max_score, status, comment)
 
 
 def _failed_row(o: Outcome, max_scores: dict[str, float], why: str) -> GradeRow:
