@@ -105,15 +105,17 @@ def main(argv: list[str] | None = None) -> int:
         return code
     shown = grade_by_hand(out, lessons[0])
     print(
-        "\ndemo: an instructor's grading in formgrader (set through nbgrader's Gradebook API): "
-        + "; ".join(shown)
-        + "; grading ada and ben again ..."
+        "\ndemo: an instructor grades by hand, as formgrader saves it (nbgrader's Gradebook API):"
     )
+    print("".join(f"  - {line}\n" for line in shown) + "demo: grading ada and ben again ...")
     code = grade([*grade_args, "--student", "ada", "ben", "--quiet"])
     if code == 0:
         print(
-            f"demo: the points and comments are in {out.exercises_csv} (column comment) and on "
-            f"{out.feedback_page('ada', lessons[0])} and {out.feedback_page('ben', lessons[0])}"
+            f"demo: the points and comments are in {out.exercises_csv} (last column, comment)"
+            f" and on the feedback pages\n  {out.feedback_page('ada', lessons[0])}\n"
+            f"  {out.feedback_page('ben', lessons[0])}\n"
+            "demo: the students' answers all come from the solutions, so the report's "
+            "'Similar answers' lists them side by side."
             f"\n\nOpen {out.report} for the report; "
             f"`cd {out.root} && nbgrader formgrader` for the written answers."
         )
@@ -145,9 +147,9 @@ def grade_by_hand(out: CoursePaths, lesson: str) -> list[str]:
         gb.find_comment(answer.grade_id, lesson, lesson, "ben").manual_comment = ANSWER_COMMENT
         gb.db.commit()
     return [
-        f"ada's {written.grade_id} in {lesson}: {written.points:g} of {written.points:g} points "
-        f"and the comment {HAND_COMMENT!r}",
-        f"ben's {answer.grade_id}: the comment {ANSWER_COMMENT!r}",
+        f"ada's {written.grade_id} ({lesson}): {written.points:g} of {written.points:g} points, "
+        f"comment {HAND_COMMENT!r}",
+        f"ben's {answer.grade_id} ({lesson}, unanswered): comment {ANSWER_COMMENT!r}",
     ]
 
 
