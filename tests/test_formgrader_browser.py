@@ -1,22 +1,24 @@
 """Manual grading in the real formgrader reaches the student, through a re-run of ``grade``.
 
-A class of two (ann: all right; bob: a wrong slope) is graded on the toy lesson once for the
-module. nbgrader's formgrader is then served from OUT (``jupyter server`` with nbgrader's server
-extensions, on 127.0.0.1 with a token, tests/browser_support.py) and driven in headless Debian
-chromium as an instructor would: log in with the token, Manual Grading, the lesson, "Show All
-Names", bob's submission; type points for his written answer, a comment on it and a comment on
-his (autograded, failed) slope answer; formgrader saves each on its own. ``grade`` then runs
+A class of two (ann: all right; bob: a wrong slope) is graded on the toy lesson once per test
+run (``graded``; pytest-xdist workers share it through a file lock). nbgrader's formgrader is
+then served from OUT (``jupyter server`` with nbgrader's server extensions, on 127.0.0.1 with a
+token, tests/browser_support.py) and driven in headless Debian chromium as an instructor would:
+log in with the token, Manual Grading, the lesson, its notebook, "Show All Names", bob's
+submission; type points for his written answer, a comment on it and a comment on his
+(autograded, failed) slope answer; formgrader saves each as the box is left. ``grade`` then runs
 again on the same submissions, and the tests read exercises.csv, grades.csv, the gradebook and
-the feedback page (opened in the same browser). A last run, with bob's written answer changed,
-checks that a hand grade of an answer that changed is not silently kept as decided.
+the feedback page (opened in chromium). A last run, with bob's written answer changed, checks
+that a hand grade of an answer that changed is not silently kept as decided.
 
-Takes about 1.5-2 minutes (three grading runs of two notebooks, JupyterLab's server start,
-chromium), measured on a loaded 2-core machine.
+Takes about 2.5 minutes on a loaded 2-core machine (load average 5-10): three grading runs of
+two notebooks, the server's start, chromium.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import os
 import shutil
@@ -50,8 +52,7 @@ CHANGED = "Because the slope of x**2 is twice x, by the power rule."
 class Graded:
     out: Path
     submissions: Path
-    tmp: Path
-    context: object  # the chromium context, open for the whole module
+    shared: Path  # the folder of the run, formgrader's log and chromium profile included
 
 
 def grade(submissions: Path, out: Path, *extra: str) -> None:
@@ -141,33 +142,65 @@ def gradebook_state(out: Path, student: str = "bob") -> dict:
         }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """The class graded, bob graded by hand in formgrader, then the class graded again."""
-    missing = bs.chromium_missing_message()
-    if missing:
-        pytest.fail(missing)
+def _graded_once(shared: Path) -> None:
+    """Grade the class, grade bob by hand in formgrader in chromium, grade the class again."""
     from playwright.sync_api import sync_playwright
 
-    tmp = tmp_path_factory.mktemp("formgrader")
-    submissions, out = tmp / "submissions", tmp / "out"
+    submissions, out = shared / "submissions", shared / "out"
     write_class(submissions)
     grade(submissions, out)
-    playwright = sync_playwright().start()
-    try:
-        context = bs.launch_chromium(playwright, tmp / "chromium-profile")
+    with sync_playwright() as playwright:
+        context = bs.launch_chromium(playwright, shared / "chromium-profile")
         try:
-            server = bs.start_lab(out, tmp, app="server")
+            server = bs.start_lab(out, shared, app="server")
             try:
                 grade_in_formgrader(context, server, out)
             finally:
                 server.stop()
-            grade(submissions, out)
-            yield Graded(out, submissions, tmp, context)
         finally:
             context.close()
-    finally:
-        playwright.stop()
+    grade(submissions, out)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> Graded:
+    """The class graded, bob graded by hand in formgrader, then the class graded again.
+
+    Done once per test run: under pytest-xdist the first worker to ask does it and the others
+    (or this one, if the module fixture is set up again) read its OUT; tests that change OUT copy
+    it first, as tests/test_grade.py's ``graded_once`` does.
+    """
+    missing = bs.chromium_missing_message()
+    if missing:
+        pytest.fail(missing)
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_id is None:
+        shared = tmp_path_factory.mktemp("formgrader")
+        _graded_once(shared)
+        return Graded(shared / "out", shared / "submissions", shared)
+    shared = tmp_path_factory.getbasetemp().parent / f"formgrader-{run_id}"
+    with open(f"{shared}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "done"
+        if not done.is_file():
+            shutil.rmtree(shared, ignore_errors=True)
+            shared.mkdir()
+            _graded_once(shared)
+            done.write_text("graded")
+    return Graded(shared / "out", shared / "submissions", shared)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """A fresh headless chromium context (a few seconds to start)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = bs.launch_chromium(playwright, tmp_path / "chromium-profile")
+        try:
+            yield context
+        finally:
+            context.close()
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -220,8 +253,8 @@ def test_a_student_not_graded_by_hand_is_still_pending(graded):
     assert (row["score"], row["status"], row["comment"]) == ("", "needs_manual", "")
 
 
-def test_feedback_page_shows_the_points_and_both_comments_in_a_browser(graded):
-    page = graded.context.new_page()
+def test_feedback_page_shows_the_points_and_both_comments_in_a_browser(graded, browser):
+    page = browser.new_page()
     try:
         page.goto((graded.out / "feedback" / "bob" / f"{LESSON}.html").as_uri())
         written = page.locator(f"section#{WRITTEN}").inner_text()

@@ -62,11 +62,20 @@ def _stub_lines(stub: str) -> set[str]:
     return {line.strip() for line in stub.splitlines() if line.strip()}
 
 
+def _names(source: str) -> set[str]:
+    """The names in ``source``'s code (not in its strings or comments)."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        return {t.string for t in tokens if t.type == tokenize.NAME}
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return set(_WORDS.findall(source))
+
+
 def code_tokens(source: str, stub: str = "") -> list[str]:
     """``source`` as normalised tokens: names renamed, whitespace and comments gone, stub lines
     left out. Source that does not tokenize (a syntax error) falls back to words and symbols."""
     skip = _stub_lines(stub)
-    stub_names = set(_WORDS.findall(stub))
+    stub_names = _names(stub)
     lines = source.splitlines()
     try:
         raw = list(tokenize.generate_tokens(io.StringIO(source).readline))
