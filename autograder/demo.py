@@ -3,7 +3,10 @@
 Builds a handful of submissions from the solutions of the lessons present - one right, one
 partly wrong, one broken (a runaway loop and a deleted test cell), one with a corrupt file
 under a Colab-style name - grades them into ``demo/out`` with the real command, and prints the
-summary table and where report.html is. ``demo/`` is git-ignored; each run starts afresh.
+summary table and where report.html is. Then it does what an instructor does in formgrader,
+through nbgrader's Gradebook API (points and a comment on ada's first written answer, a comment
+on ben's unanswered first exercise), grades those two again and prints where the points and
+comments show up. ``demo/`` is git-ignored; each run starts afresh.
 """
 
 from __future__ import annotations
@@ -98,12 +101,56 @@ def main(argv: list[str] | None = None) -> int:
     if len(lessons) == 1:
         grade_args += ["--lesson", lessons[0]]
     code = grade(grade_args)
+    if code != 0:
+        return code
+    shown = grade_by_hand(out, lessons[0])
+    print(
+        "\ndemo: an instructor grades by hand, as formgrader saves it (nbgrader's Gradebook API):"
+    )
+    print("".join(f"  - {line}\n" for line in shown) + "demo: grading ada and ben again ...")
+    code = grade([*grade_args, "--student", "ada", "ben", "--quiet"])
     if code == 0:
         print(
-            f"\nOpen {out.report} for the report; "
+            f"demo: the points and comments are in {out.exercises_csv} (last column, comment)"
+            f" and on the feedback pages\n  {out.feedback_page('ada', lessons[0])}\n"
+            f"  {out.feedback_page('ben', lessons[0])}\n"
+            "demo: the students' answers all come from the solutions, so the report's "
+            "'Similar answers' lists them side by side."
+            f"\n\nOpen {out.report} for the report; "
             f"`cd {out.root} && nbgrader formgrader` for the written answers."
         )
     return code
+
+
+HAND_COMMENT = "Clear and complete; the example makes it convincing."
+ANSWER_COMMENT = "Left unanswered: start from the worked example above it, and ask if stuck."
+
+
+def grade_by_hand(out: CoursePaths, lesson: str) -> list[str]:
+    """What an instructor does in formgrader, done through nbgrader's Gradebook API.
+
+    ada's first written answer of ``lesson`` gets full points and a comment; ben's first answer
+    cell (left unanswered, so its test failed) a comment. Returns what was done, for the log.
+    """
+    from nbgrader.api import Gradebook
+
+    from .grading.course_dir import open_course
+    from .grading.lessons import WRITTEN
+
+    model = load_lesson(lesson, SOLUTIONS / lesson / f"{lesson}.ipynb")
+    written = next(c for c in model.cells if c.role == WRITTEN)
+    answer = next(c for c in model.cells if c.role == ANSWER)
+    with Gradebook(open_course(out.root).db_url) as gb:
+        grade = gb.find_grade(written.grade_id, lesson, lesson, "ada")
+        grade.manual_score, grade.needs_manual_grade = grade.max_score, False
+        gb.find_comment(written.grade_id, lesson, lesson, "ada").manual_comment = HAND_COMMENT
+        gb.find_comment(answer.grade_id, lesson, lesson, "ben").manual_comment = ANSWER_COMMENT
+        gb.db.commit()
+    return [
+        f"ada's {written.grade_id} ({lesson}): {written.points:g} of {written.points:g} points, "
+        f"comment {HAND_COMMENT!r}",
+        f"ben's {answer.grade_id} ({lesson}, unanswered): comment {ANSWER_COMMENT!r}",
+    ]
 
 
 if __name__ == "__main__":

@@ -121,18 +121,21 @@ def write_lab_settings(config_dir: Path) -> None:
         (settings / name).write_text(json.dumps(value))
 
 
-def start_lab(course: Path, tmp: Path, timeout: float = 90) -> LabServer:
-    """``jupyter lab`` on a free port; returns once its API answers."""
+def start_lab(course: Path, tmp: Path, timeout: float = 90, app: str = "lab") -> LabServer:
+    """``jupyter lab`` (or ``jupyter <app>``) on a free port; returns once its API answers.
+
+    ``app="server"`` serves nbgrader's formgrader alone (``/formgrader``), without the lab UI.
+    """
     port, token = free_port(), secrets.token_hex(16)
     exchange = tmp / "exchange"
     exchange.mkdir(mode=0o777, exist_ok=True)  # nbgrader's assignment list needs it to exist
-    log = tmp / "jupyter-lab.log"
+    log = tmp / f"jupyter-{app}.log"
     env = server_env(tmp)
     write_lab_settings(Path(env["JUPYTER_CONFIG_DIR"]))
     process = subprocess.Popen(
         [
             str(VENV_BIN / "jupyter"),
-            "lab",
+            app,
             "--no-browser",
             "--ip=127.0.0.1",
             f"--port={port}",
@@ -152,7 +155,7 @@ def start_lab(course: Path, tmp: Path, timeout: float = 90) -> LabServer:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"jupyter lab exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+                f"jupyter {app} exited with {process.returncode}:\n{log.read_text()[-3000:]}"
             )
         try:
             with urllib.request.urlopen(status, timeout=2) as response:
@@ -161,7 +164,9 @@ def start_lab(course: Path, tmp: Path, timeout: float = 90) -> LabServer:
         except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
             time.sleep(0.3)
     server.stop()
-    raise RuntimeError(f"jupyter lab did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(
+        f"jupyter {app} did not answer within {timeout} s:\n{log.read_text()[-3000:]}"
+    )
 
 
 def chromium_missing_message() -> str | None:

@@ -19,6 +19,7 @@ from . import nbgrader_phase
 from .batch import Task
 from .course_dir import CourseFolder
 from .execute import ExecutionResult
+from .hand_grades import KeptHandGrades
 from .lessons import Lesson
 from .messages import verdicts
 from .results import Outcome
@@ -48,12 +49,16 @@ class SerialAutograde:
         outcome.timings["trusted"] = round(finished.judgement.seconds, 3)
         outcome.verdicts = verdicts(executed.notebook, self.lessons[task.lesson])
         t0 = time.monotonic()
+        kept = KeptHandGrades.before_autograde(
+            self.course, self.course.db_url, self.lessons[task.lesson], task.student
+        )
         answer = self._autograde(task, executed)
         outcome.timings["autograde"] = round(time.monotonic() - t0, 3)
         if not answer.get("success"):
             why = _autograde_error(answer)
             outcome.failed = "nbgrader autograde failed: " + (why[-1] if why else "no reason given")
         else:
+            outcome.notes += kept.restore(self.course, self.course.db_url)
             self.graded[task.student].add(task.lesson)
         return outcome
 

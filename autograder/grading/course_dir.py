@@ -70,6 +70,10 @@ class CoursePaths:
     def autograded_dir(self, student: str, lesson: str) -> Path:
         return self.root / "autograded" / student / lesson
 
+    def autograded_notebook(self, student: str, lesson: str) -> Path:
+        """The notebook nbgrader autograded, as formgrader shows it."""
+        return self.autograded_dir(student, lesson) / f"{lesson}.ipynb"
+
     @property
     def config_file(self) -> Path:
         return self.root / "nbgrader_config.py"

@@ -41,6 +41,29 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
+def _written(row) -> list[str]:
+    """A written answer's section: pending, or its points and the instructor's comment."""
+    if row.status == Status.NEEDS_MANUAL:
+        return ["<p>A written answer: your instructor grades it by hand.</p>", *_comment_block(row)]
+    return [
+        f"<p>A written answer, graded by your instructor: "
+        f"{(row.score or 0):g} of {row.max_score:g} points.</p>",
+        *_comment_block(row),
+    ]
+
+
+def _comment_block(row) -> list[str]:
+    """The instructor's comment from formgrader, in a block of its own (none: nothing)."""
+    if not row.comment:
+        return []
+    # Styled in place: the page's layout (STYLE) is not this block's to change.
+    return [
+        "<div class='comment' style='border-left:4px solid #0969da;padding:0 .8rem'>"
+        "<h4>Your instructor's comment</h4>"
+        f"<p style='white-space:pre-wrap'>{_e(row.comment)}</p></div>"
+    ]
+
+
 def write_feedback(course: CoursePaths, outcome, lesson: Lesson | None, exercise_rows) -> Path:
     """Write the page for one graded submission and return its path."""
     rows = {e.grade_id: e for e in exercise_rows}
@@ -86,8 +109,9 @@ def write_feedback(course: CoursePaths, outcome, lesson: Lesson | None, exercise
             f"<span class='{e.status}'>({_STATUS_TEXT.get(e.status, e.status)})</span></h3>"
         )
         if c.role == WRITTEN:
-            parts.append("<p>A written answer: your instructor grades it by hand.</p></section>")
+            parts.append("".join(_written(e)) + "</section>")
             continue
+        parts += _comment_block(e)
         v = outcome.verdicts.get(c.grade_id)
         if v is not None and v.message:
             parts.append(f"<pre class='failed'>{_e(v.message)}</pre>")

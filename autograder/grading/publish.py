@@ -48,7 +48,7 @@ def publish(
     _save_records(course, outcomes, in_scope)
     everyone = results.load_outcomes(course)
     max_scores = {lid: m.max_score for lid, m in lessons.items()}
-    grade_rows, exercise_rows = results.gradebook_rows(course.db_url, everyone, max_scores)
+    grade_rows, exercise_rows = results.gradebook_rows(course.db_url, everyone, max_scores, lessons)
     results.write_csvs(course, grade_rows, exercise_rows)
     _feedback_pages(course, set(outcomes), everyone, exercise_rows, lessons, in_scope)
     course.run_record.write_text(json.dumps(asdict(run), indent=1))

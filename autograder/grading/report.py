@@ -1,8 +1,9 @@
 """``OUT/report.html``: the instructor's view of a batch, readable offline.
 
 Score distribution per lesson, pass rate per exercise (item analysis), the most common
-failure messages per exercise, the submissions that could not be graded and why, and whether
-kernels ran sandboxed. Figures are matplotlib PNGs embedded as data URIs.
+failure messages per exercise, the submissions that could not be graded and why, whether
+kernels ran sandboxed, and pairs of unusually alike answers (:mod:`.similarity`). Figures
+are matplotlib PNGs embedded as data URIs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from .course_dir import CoursePaths
 from .feedback import STYLE
+from .similarity import MAX_PAIRS, MIN_TOKENS, THRESHOLD, find_similar
 from .status import Status
 
 
@@ -77,6 +79,7 @@ def write_report(
     parts += _ungraded(grades)
     parts += _notes(outcomes)
     parts += _lessons(course, grades, exercises, outcomes, lessons)
+    parts += _similar(find_similar(course, outcomes, lessons))
     parts += _timings(outcomes)
     parts.append("</body></html>")
     course.report.write_text("\n".join(parts))
@@ -212,6 +215,31 @@ def _students(course: CoursePaths, lesson: str, rows) -> list[str]:
             f"<td>{_e(g.detail)}</td></tr>"
         )
     parts.append("</table>")
+    return parts
+
+
+def _similar(pairs) -> list[str]:
+    """Pairs of unusually alike answers, side by side: a pointer, never a verdict."""
+    parts = [
+        "<h2 id='similar'>Similar answers</h2>"
+        f"<p>Pairs of answers to the same exercise that are at least {100 * THRESHOLD:.0f}% "
+        "alike once names, comments and whitespace are normalised (the stub's own lines and "
+        f"answers under {MIN_TOKENS} tokens left out; at most {MAX_PAIRS} pairs). Short or "
+        "standard answers can coincide honestly: this is a pointer for a closer look, not a "
+        "finding of copying.</p>"
+    ]
+    if not pairs:
+        return parts + ["<p>None.</p>"]
+    for p in pairs:
+        (a, b), (src_a, src_b) = p.students, p.sources
+        parts.append(
+            f"<h3>{_e(p.lesson)} · {_e(p.grade_id)}: {_e(a)} and {_e(b)}, "
+            f"{100 * p.score:.0f}% alike</h3>"
+            "<table class='similar'><tr>"
+            f"<th>{_e(a)}</th><th>{_e(b)}</th></tr><tr>"
+            f"<td style='vertical-align:top;width:50%'><pre>{_e(src_a)}</pre></td>"
+            f"<td style='vertical-align:top;width:50%'><pre>{_e(src_b)}</pre></td></tr></table>"
+        )
     return parts
 
 

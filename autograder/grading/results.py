@@ -13,11 +13,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import hand_grades
 from .messages import Verdict
 from .status import Status
 
 if TYPE_CHECKING:
     from .course_dir import CoursePaths
+    from .lessons import Lesson
 
 
 @dataclass
@@ -50,6 +52,7 @@ class ExerciseRow:
     score: float | None
     max_score: float
     status: Status  # PASSED, PARTIAL, FAILED or NEEDS_MANUAL
+    comment: str = ""  # the grader's comment from formgrader
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,12 @@ def load_outcomes(course: CoursePaths) -> list[Outcome]:
 
 
 def gradebook_rows(
-    db_url: str, outcomes: list[Outcome], max_scores: dict[str, float]
+    db_url: str,
+    outcomes: list[Outcome],
+    max_scores: dict[str, float],
+    lessons: dict[str, Lesson] | None = None,
 ) -> tuple[list[GradeRow], list[ExerciseRow]]:
+    """The rows of grades.csv and exercises.csv; ``lessons`` place formgrader's comments."""
     from nbgrader.api import Gradebook, MissingEntry
 
     grades: list[GradeRow] = []
@@ -98,24 +105,14 @@ def gradebook_rows(
                 continue
             pending, total, maximum = [], 0.0, 0.0
             for nb in submission.notebooks:
+                lesson = (lessons or {}).get(o.lesson)
+                remarks = hand_grades.comments(nb, lesson) if lesson else {}
                 for g in sorted(nb.grades, key=lambda g: g.name):
-                    score = g.score
                     maximum += g.max_score
-                    total += score or 0.0
+                    total += g.score or 0.0
                     if g.needs_manual_grade:
-                        status = Status.NEEDS_MANUAL
                         pending.append(f"{g.name} ({g.max_score:g} pt)")
-                    elif score is not None and score >= g.max_score:
-                        status = Status.PASSED
-                    elif score:
-                        status = Status.PARTIAL
-                    else:
-                        status = Status.FAILED
-                    # A pending written answer has no score yet: an empty cell, not a zero.
-                    shown = g.manual_score if g.needs_manual_grade else score
-                    exercises.append(
-                        ExerciseRow(o.student, o.lesson, g.name, shown, g.max_score, status)
-                    )
+                    exercises.append(_exercise_row(o, g, remarks.get(g.name, "")))
             parts = [f"graded from {o.file}"]
             if pending:
                 parts.append("to grade by hand in formgrader: " + ", ".join(pending))
@@ -131,6 +128,22 @@ def gradebook_rows(
                 )
             )
     return grades, exercises
+
+
+def _exercise_row(o: Outcome, g, comment: str) -> ExerciseRow:
+    """The exercises.csv row of one nbgrader ``Grade``."""
+    score = g.score
+    if g.needs_manual_grade:
+        status = Status.NEEDS_MANUAL
+    elif score is not None and score >= g.max_score:
+        status = Status.PASSED
+    elif score:
+        status = Status.PARTIAL
+    else:
+        status = Status.FAILED
+    # A pending written answer has no score yet: an empty cell, not a zero.
+    shown = g.manual_score if g.needs_manual_grade else score
+    return ExerciseRow(o.student, o.lesson, g.name, shown, g.max_score, status, comment)
 
 
 def _failed_row(o: Outcome, max_scores: dict[str, float], why: str) -> GradeRow:
@@ -150,10 +163,18 @@ def write_csvs(course: CoursePaths, grades: list[GradeRow], exercises: list[Exer
             )
     with open(course.exercises_csv, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["student_id", "lesson", "grade_id", "score", "max_score", "status"])
+        w.writerow(["student_id", "lesson", "grade_id", "score", "max_score", "status", "comment"])
         for e in exercises:
             w.writerow(
-                [e.student_id, e.lesson, e.grade_id, _num(e.score), _num(e.max_score), e.status]
+                [
+                    e.student_id,
+                    e.lesson,
+                    e.grade_id,
+                    _num(e.score),
+                    _num(e.max_score),
+                    e.status,
+                    e.comment,
+                ]
             )
 
 
