@@ -35,8 +35,8 @@ from conftest import (
 from autograder import course, quiz_feedback
 from autograder.notebooks import is_normal
 
-SOLUTION_SECONDS_TARGET = 10  # the standard: a solutions notebook runs in under 10 s
-SOLUTION_SECONDS_LIMIT = 30  # what a test fails on: machines are noisy, the target is reported
+# Run time is measured by `python -m benchmarks.lessons` (each lesson and the 01-06 total
+# against their limits), never asserted here: these machines are shared and noisy.
 
 
 def both(lesson):
@@ -332,15 +332,11 @@ def test_header_has_the_colab_badge_of_this_lesson(lesson):
 @lessons
 def test_solutions_notebook_runs_top_to_bottom(lesson, tmp_path):
     run = execute(read(course.solution_path(lesson)), tmp_path)
-    print(
-        f"\n{lesson}: solutions notebook ran in {run.seconds:.1f} s "
-        f"(target {SOLUTION_SECONDS_TARGET} s, fails above {SOLUTION_SECONDS_LIMIT} s)"
-    )
+    print(f"\n{lesson}: solutions notebook ran in {run.seconds:.1f} s")
     assert not run.errors, "cells failed: " + "; ".join(
         f"cell {e.index} ({e.grade_id or 'no grade_id'}): {e.ename}: {e.evalue[:300]}"
         for e in run.errors
     )
-    assert run.seconds < SOLUTION_SECONDS_LIMIT
 
 
 @lessons
