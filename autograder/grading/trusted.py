@@ -46,7 +46,7 @@ NOT_RUN_MESSAGE = "this test did not run as written"
 # Guards against a record made to exhaust the grading worker (each also a "not run" failure).
 MAX_EVENTS = 1_000_000  # events in one record (the record itself is at most 16 MB)
 MAX_HANDLES = 200_000  # student objects one record introduces
-MAX_NESTING = 200  # crossings inside crossings (a callback that operates on a handle ...)
+MAX_NESTING = 50  # crossings inside crossings (a callback that operates on a handle ...)
 
 
 class NotRunAsWritten(BaseException):
@@ -123,6 +123,7 @@ class _Replay:
         self.callback_of: dict[int, int] = {}
         self.raised: dict[str, BaseException] = {}  # by type name: what a callback raised
         self.broken: str = ""
+        self.closed = False  # the test has ended: nothing may cross any more
 
     def fail(self, why: str) -> None:
         self.broken = self.broken or why
@@ -171,8 +172,8 @@ class _Replay:
 
     def invoke(self, op: str, operands: tuple, kwargs: dict) -> Any:
         """The checker applies ``op`` to a student object: the recorded outcome, if it fits."""
-        if self.broken:
-            raise NotRunAsWritten(self.broken)
+        if self.broken or self.closed:
+            raise NotRunAsWritten(self.broken or "a student object was used after the test")
         ev = self.next()
         what = f"event {self.pos} ({op})"
         if ev.get("e") != "op" or ev.get("op") != op:
@@ -381,6 +382,8 @@ def run_test(source: str, grade_id: str, names: list[str], data: dict) -> Judged
             replay.fail(
                 replay.broken or f"{len(replay.events) - replay.pos} recorded events left over"
             )
+        replay.closed = True
+        shown = None if value is None else _shown(value)
     except NotRunAsWritten as exc:
         return Judged(_stream(out) + [_error(NOT_RUN_ENAME, NOT_RUN_MESSAGE, None)], str(exc))
     except TrustedTimeout:
@@ -390,19 +393,38 @@ def run_test(source: str, grade_id: str, names: list[str], data: dict) -> Judged
             return Judged(
                 _stream(out) + [_error(NOT_RUN_ENAME, NOT_RUN_MESSAGE, None)], replay.broken
             )
+        replay.closed = True
         line = _cell_line(exc.__traceback__, filename)
-        return Judged(_stream(out) + [_error(type(exc).__name__, str(exc), line)])
+        return Judged(_stream(out) + [_error(type(exc).__name__, _message(exc), line)])
     outputs = _stream(out)
-    if value is not None:
+    if shown is not None:
         outputs.append(
             {
                 "output_type": "execute_result",
                 "execution_count": None,
-                "data": {"text/plain": repr(value)},
+                "data": {"text/plain": shown},
                 "metadata": {},
             }
         )
     return Judged(outputs, passed=True)
+
+
+def _shown(value: Any) -> str:
+    """The test's last value as text; a student object only by its type (never replayed)."""
+    state = rec.state_of(value, _REPLAY_BASES)
+    if state is not None:
+        return f"<{type(value).__name__} object>"
+    try:
+        return repr(value)
+    except BaseException:  # noqa: BLE001 - a container holding student objects
+        return f"<{type(value).__name__}>"
+
+
+def _message(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except BaseException:  # noqa: BLE001 - a message made of student objects: not replayed
+        return f"{type(exc).__name__} (its message names a student object)"
 
 
 def _stream(out: io.StringIO) -> list[dict[str, Any]]:
