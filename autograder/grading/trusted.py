@@ -4,8 +4,10 @@ For every graded test cell the grading worker (a process in which no student cod
 run) executes the instructor's test source - hidden tests included, as the gradebook stores it
 - with the course's own modules (:data:`TRUSTED_NAMES`). The names the source takes from the
 student's notebook (:func:`student_names`) are bound to what the kernel's record says they
-were: plain values by value, functions as :class:`_ReplayHandle` objects that hand back the
-recorded results in order. Each call's arguments must match the record; anything that does
+were: plain values by value, student objects (functions, classes, instances) as replay
+proxies that hand back the recorded results in order; when the record says the student's code
+used one of the checker's objects, the same is done here to the checker's own object of that
+number. Each operation's operands must match the record; anything that does
 not fit - a missing, duplicated, malformed, truncated, extra or out-of-order record - fails the
 test with the plain message :data:`NOT_RUN_MESSAGE`, and the instructor's note says what
 differed. The checker computes every reference value itself.
