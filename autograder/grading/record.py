@@ -669,7 +669,10 @@ class Recorder:
 
 
 def _name(obj) -> str | None:
-    name = getattr(obj, "__name__", None)
+    try:
+        name = getattr(obj, "__name__", None)
+    except Exception:  # noqa: BLE001 - a student's __getattr__ may raise anything
+        return None
     return name if type(name) is str else None
 
 
