@@ -231,7 +231,8 @@ class _Replay:
         if raised is None:
             if isinstance(result, (type, types.ModuleType)):
                 self.fail("the record reaches a class or module of the checker")
-            if not rec.same(rec.encode(result, self.token_out), end.get("v")):
+            ours = rec.skeleton(rec.encode(result, self.token_out))
+            if ours != rec.skeleton(end.get("v")):
                 self.fail("a checker object the student used gave another result in the kernel")
 
     def _action(self, ev: dict):
