@@ -393,3 +393,22 @@ def test_a_right_engines_record_forged_for_a_wrong_engine_is_a_right_answer():
     assert not trusted.judge_cell(source, "test_Value", [json.dumps(forged)], "n", "ok").passed
     forged["events"] = right["events"]
     assert trusted.judge_cell(source, "test_Value", [json.dumps(forged)], "n", "ok").passed
+
+
+@pytest.mark.parametrize(
+    "guard, gid",
+    [
+        ("MAX_EVENTS", "test_Value"),
+        ("MAX_HANDLES", "test_Value"),
+        ("MAX_NESTING", "test_autodiff_gradient"),
+    ],
+)
+def test_a_record_beyond_a_guard_fails_the_test_plainly(monkeypatch, guard, gid):
+    # The guards stop a record made to exhaust the worker; here each is lowered below what
+    # the solution's record needs (autodiff_gradient's f works on Values inside the call).
+    source, data = _engine_record(gid)
+    monkeypatch.setattr(trusted, guard, 1)
+    judged = trusted.judge_cell(source, gid, [json.dumps(data)], "n", "ok")
+    assert not judged.passed
+    assert judged.outputs[-1]["evalue"] == trusted.NOT_RUN_MESSAGE
+    assert judged.note
