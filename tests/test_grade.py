@@ -42,7 +42,7 @@ _spec.loader.exec_module(attacks)
 CASES = toy.cases()
 SUBSET = ["right", "wrong_slope", "os_exit", "deleted_test"]
 TOY_ATTACKS = sorted([*attacks.TRICKS, *attacks.ANSWERS, "symlink_to_solution"])
-ATTACKS = sorted([*TOY_ATTACKS, "lesson_01_checkers"])
+ATTACKS = sorted([*TOY_ATTACKS, "lesson_01_checkers", *attacks.LESSON_07_ATTACKS])
 
 
 def grade(
@@ -100,7 +100,7 @@ def _graded_once(shared: Path) -> dict:
     shutil.copytree(subs, both)
     attacked = attacks.build(both)
     solutions = shared / "solutions"
-    for lesson_file in (attacks.TOY, attacks.LESSON_01):
+    for lesson_file in (attacks.TOY, attacks.LESSON_01, attacks.LESSON_07):
         shutil.copytree(lesson_file.parent, solutions / lesson_file.parent.name)
     if os.path.exists(toy.OUTSIDE):
         os.remove(toy.OUTSIDE)

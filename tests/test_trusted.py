@@ -119,7 +119,7 @@ def test_the_trusted_side_says_what_the_notebook_says(lesson):
                 exec(compile(answer, "<answer>", "exec"), ns)  # noqa: S102
         want = one_process(tests[gid], ns)
         got, note = trusted_path(gid, tests[gid], ns)
-        if got != want or (note and gid not in trusted.KERNEL_JUDGED):
+        if got != want or note:
             differ.append(f"{gid} ({label}): notebook {want!r}, trusted {got!r} {note}")
     assert not differ, "\n".join(differ)
 
@@ -255,12 +255,160 @@ def test_a_record_that_makes_the_check_run_forever_is_stopped():
     assert not judged.passed and judged.outputs[-1]["ename"] == "TimeoutError"
 
 
-def test_a_test_the_record_cannot_replay_is_judged_in_the_kernel_and_says_so():
-    lesson = "07_autodiff"
-    tests = _tests(lesson)
-    ns = copy.copy(_namespace(lesson))
-    for gid in sorted(trusted.KERNEL_JUDGED):
-        assert gid in tests, f"{gid} is not a test of {lesson}"
-        got, note = trusted_path(gid, tests[gid], ns)
-        assert got == one_process(tests[gid], ns)
-        assert note == trusted.KERNEL_JUDGED_NOTE
+# --------------------------------------------------------------------------- student objects
+
+ENGINE = "07_autodiff"
+# A wrong engine (relu's derivative always 1) whose class lies to whoever looks at it: every
+# instance equals everything, hashes to 0, has every attribute, and its metaclass claims every
+# object is a Value. The record carries only what its methods returned.
+LYING_ENGINE = """
+class _Lying(type):
+    def __instancecheck__(cls, obj):
+        return True
+
+_Honest = Value
+
+class Value(_Honest, metaclass=_Lying):
+    def __eq__(self, other):
+        return True
+
+    def __hash__(self):
+        return 0
+
+    def __getattr__(self, name):
+        return 1.0
+
+    def relu(self):
+        return Value(max(self.data, 0.0), (self,), (1.0,))
+"""
+
+
+def _student_calls_while(action) -> list[str]:
+    """The functions of the student's cells (answers and solution) called during ``action``."""
+    import sys
+
+    calls = []
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename in ("<cell>", "<answer>"):
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+@pytest.mark.parametrize("answer", ["solution", "lying engine"])
+def test_the_trusted_side_judges_lesson_07_without_calling_student_code(answer):
+    tests = _tests(ENGINE)
+    ns = copy.copy(_namespace(ENGINE))
+    if answer != "solution":
+        exec(compile(LYING_ENGINE, "<answer>", "exec"), ns)  # noqa: S102 - the attack
+    passed = {}
+    for gid, source in tests.items():
+        names = trusted.student_names(source)
+        data = record.record_test(gid, "n", source, names, dict(ns))
+        judged = []
+        calls = _student_calls_while(
+            lambda: judged.append(trusted.judge_cell(source, gid, [json.dumps(data)], "n", "ok"))
+        )
+        assert calls == [], f"{gid}: the trusted side called {calls}"
+        assert _outcome(judged[0]) == one_process(source, ns), gid
+        assert not judged[0].note, judged[0].note
+        passed[gid] = judged[0].passed
+    assert passed["test_Value"] == (answer == "solution")
+
+
+def _engine_record(gid: str) -> tuple[str, dict]:
+    source = _tests(ENGINE)[gid]
+    names = trusted.student_names(source)
+    return source, record.record_test(gid, "n", source, names, dict(_namespace(ENGINE)))
+
+
+def _first(events: list, **fields) -> int:
+    return next(i for i, e in enumerate(events) if all(e.get(k) == v for k, v in fields.items()))
+
+
+def _spoil(gid: str, spoil) -> trusted.Judged:
+    source, data = _engine_record(gid)
+    assert trusted.judge_cell(source, gid, [json.dumps(data)], "n", "ok").passed
+    spoil(data["events"])
+    return trusted.judge_cell(source, gid, [json.dumps(data)], "n", "ok")
+
+
+def _rename_read(events, name):
+    events[_first(events, e="cb", op="getattr")]["name"] = name
+
+
+ENGINE_SPOILS = {
+    # what a forged record asks of the trusted side: (test, change to its events)
+    "a dunder of a checker object": ("test_zero_grad", lambda ev: _rename_read(ev, "__dict__")),
+    "a private attribute": ("test_zero_grad", lambda ev: _rename_read(ev, "_secret")),
+    "a checker object never given": (
+        "test_zero_grad",
+        lambda ev: ev[_first(ev, e="cb", op="getattr")].update(c=10**6),
+    ),
+    "a handle never introduced": (
+        "test_Value",
+        lambda ev: ev[_first(ev, e="ret")].update(v={"$h": 10**6}),
+    ),
+    "isinstance answering a number": (
+        "test_Value",
+        lambda ev: ev[_first(ev, e="op", op="isinstance") + 1].update(v=1),
+    ),
+    "another operation": (
+        "test_Value",
+        lambda ev: ev[_first(ev, e="op", op="mul")].update(op="add"),
+    ),
+    "a callback result changed": (
+        "test_autodiff_gradient",
+        lambda ev: ev[_first(ev, e="cbend")].update(v=0.0),
+    ),
+    "a checker object set by a private name": (
+        "test_zero_grad",
+        lambda ev: ev[_first(ev, e="cb", op="setattr")].update(name="__class__"),
+    ),
+}
+
+
+@pytest.mark.parametrize("spoil", sorted(ENGINE_SPOILS))
+def test_a_forged_record_of_student_objects_fails_the_test_plainly(spoil):
+    gid, change = ENGINE_SPOILS[spoil]
+    judged = _spoil(gid, change)
+    assert not judged.passed
+    assert judged.outputs[-1]["evalue"] == trusted.NOT_RUN_MESSAGE
+    assert judged.note
+
+
+def test_a_right_engines_record_forged_for_a_wrong_engine_is_a_right_answer():
+    # The limit of the design, for objects too: the kernel supplies what the student's code
+    # returned, so a wrong engine that ships the events a right engine would give passes.
+    source, right = _engine_record("test_Value")
+    wrong = copy.copy(_namespace(ENGINE))
+    exec(compile(LYING_ENGINE, "<answer>", "exec"), wrong)  # noqa: S102
+    forged = record.record_test("test_Value", "n", source, ["Value"], wrong)
+    assert not trusted.judge_cell(source, "test_Value", [json.dumps(forged)], "n", "ok").passed
+    forged["events"] = right["events"]
+    assert trusted.judge_cell(source, "test_Value", [json.dumps(forged)], "n", "ok").passed
+
+
+@pytest.mark.parametrize(
+    "guard, gid",
+    [
+        ("MAX_EVENTS", "test_Value"),
+        ("MAX_HANDLES", "test_Value"),
+        ("MAX_NESTING", "test_autodiff_gradient"),
+    ],
+)
+def test_a_record_beyond_a_guard_fails_the_test_plainly(monkeypatch, guard, gid):
+    # The guards stop a record made to exhaust the worker; here each is lowered below what
+    # the solution's record needs (autodiff_gradient's f works on Values inside the call).
+    source, data = _engine_record(gid)
+    monkeypatch.setattr(trusted, guard, 1)
+    judged = trusted.judge_cell(source, gid, [json.dumps(data)], "n", "ok")
+    assert not judged.passed
+    assert judged.outputs[-1]["evalue"] == trusted.NOT_RUN_MESSAGE
+    assert judged.note

@@ -2,9 +2,12 @@
 
 Batch grading runs each graded test cell twice. In the student's kernel (untrusted) the test
 source runs with the student's names wrapped by recording proxies (:func:`run_recorded`);
-every call the checker makes into a student object is written down in order - the arguments'
-fingerprint, what came back (or the exception), the arrays the call changed in place, the
-checker's callables the student invoked on the way. The record leaves the kernel as one
+every interaction of the checker with a student object is written down in order - a call, an
+attribute read, an operator, ``isinstance`` against a student class: the operands' fingerprint,
+what came back (or the exception), the arrays the call changed in place - and so is every
+interaction of the student's code with the checker's objects (calls, attribute reads and
+writes). Student objects that are not plain data travel as handles (``{"$h": n}``), the
+checker's objects as ids in order of crossing (``{"$co": k}``). The record leaves the kernel as one
 display output of type :data:`MIME`. The grading worker then runs the same source again with
 the real course modules (:mod:`.trusted`) and replays the record; the points are decided there.
 
@@ -22,11 +25,12 @@ import contextlib
 import io
 import json
 import math
+import operator
 import sys
 from typing import Any
 
 MIME = "application/vnd.autograder.record+json"
-VERSION = 1
+VERSION = 2
 MAX_DEPTH = 24  # deeper values are "unsupported": a record is data, not an object graph
 MAX_TEXT = 20_000  # printed output and exception messages kept per call
 WATCH_DEPTH = 3  # arrays nested this deep in the arguments are watched for in-place changes
@@ -44,56 +48,77 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+# Types whose values cross as data (their subclasses too, as the base value); bytes-like
+# values are data the record does not carry ("unsupported"). Everything else is an object.
+_DATA_TYPES = (bool, int, float, complex, str, tuple, list, dict, set, frozenset)
+_OPAQUE_TYPES = (bytes, bytearray, memoryview)
+
+
+def is_object(value: Any) -> bool:
+    """Whether ``value`` crosses as an object (a handle or a checker object id), not as data.
+
+    Decided by ``type(value)`` alone, which the value cannot fake (``__class__`` can be).
+    """
+    t = type(value)
+    if value is None or issubclass(t, _DATA_TYPES) or issubclass(t, _OPAQUE_TYPES):
+        return False
+    np = sys.modules.get("numpy")
+    if np is not None and issubclass(t, (np.ndarray, np.generic)):
+        return False
+    sympy = sys.modules.get("sympy")
+    return not (sympy is not None and issubclass(t, sympy.Basic))
+
+
 def encode(value: Any, token, depth: int = 0) -> Any:
-    """``value`` as JSON-able plain data; ``token(obj)`` encodes a callable (a handle or id).
+    """``value`` as JSON-able plain data; ``token(obj)`` encodes an object (a handle or id).
 
     Subclasses of the built-in types are encoded as their base value, so an object that claims
     to equal everything arrives as the plain number, string or list it really holds.
     """
     if depth > MAX_DEPTH:
         return {"$u": "nested too deep"}
+    if is_object(value):
+        return token(value)
     t = type(value)
-    if value is None or t is bool or t is str:
-        return value
-    if t is int:
+    if value is None or t is bool or t is str or t is int:
         return value
     if t is float:
         return value if math.isfinite(value) else {"$f": repr(value)}
     if t is complex:
         return {"$c": [encode(value.real, token), encode(value.imag, token)]}
     np = sys.modules.get("numpy")
-    if np is not None and isinstance(value, np.ndarray):
+    if np is not None and issubclass(t, np.ndarray):
         return _encode_array(value, np)
-    if np is not None and isinstance(value, np.generic) and value.dtype.kind in _NUMERIC_KINDS:
+    if np is not None and issubclass(t, np.generic) and value.dtype.kind in _NUMERIC_KINDS:
         return {"$ns": value.dtype.str, "b64": _b64(value.tobytes())}
-    if isinstance(value, bool):
+    if issubclass(t, bool):
         return builtins.bool(value)
-    if isinstance(value, int):
+    if issubclass(t, int):
         return int.__index__(value)
-    if isinstance(value, float):
+    if issubclass(t, float):
         return encode(float.__float__(value), token)
-    if isinstance(value, str):
+    if issubclass(t, complex):
+        return encode(complex(complex.__complex__(value)), token)
+    if issubclass(t, str):
         return str.__str__(value)
-    if isinstance(value, tuple):
+    if issubclass(t, tuple):
         return {"$t": [encode(v, token, depth + 1) for v in tuple.__iter__(value)]}
-    if isinstance(value, list):
+    if issubclass(t, list):
         return [encode(v, token, depth + 1) for v in list.__iter__(value)]
-    if isinstance(value, dict):
+    if issubclass(t, dict):
         items = dict.items(value)
         return {
             "$d": [[encode(k, token, depth + 1), encode(v, token, depth + 1)] for k, v in items]
         }
-    if isinstance(value, (set, frozenset)):
+    if issubclass(t, (set, frozenset)):
         members = sorted(
             (encode(v, token, depth + 1) for v in value),
             key=lambda e: json.dumps(e, sort_keys=True),
         )
-        return {"$fs" if isinstance(value, frozenset) else "$set": members}
+        return {"$fs" if issubclass(t, frozenset) else "$set": members}
     sympy = sys.modules.get("sympy")
-    if sympy is not None and isinstance(value, sympy.Basic):
+    if sympy is not None and issubclass(t, sympy.Basic):
         return _encode_sympy(value, sympy, token, depth)
-    if callable(value) and not isinstance(value, type):
-        return token(value)
     return {"$u": t.__name__}
 
 
@@ -228,6 +253,24 @@ def same(a: Any, b: Any) -> bool:
     return False
 
 
+def skeleton(data: Any) -> Any:
+    """An encoded value without its floating-point numbers: types, shapes, handles and ids.
+
+    What the trusted side compares where only the structure matters (a callback's result,
+    which the worker never uses but whose objects it must number alike), so that rounding
+    in a reference computation never fails an honest record.
+    """
+    if isinstance(data, float) or (isinstance(data, dict) and "$f" in data):
+        return "float"
+    if isinstance(data, list):
+        return [skeleton(v) for v in data]
+    if isinstance(data, dict):
+        if "$nd" in data or "$ns" in data:
+            return {k: v for k, v in data.items() if k != "b64"}
+        return {k: skeleton(v) for k, v in data.items()}
+    return data
+
+
 def _same_array(a: dict, b: dict) -> bool:
     if a["$nd"] != b["$nd"] or a["shape"] != b["shape"]:
         return False
@@ -239,6 +282,192 @@ def _same_array(a: dict, b: dict) -> bool:
     if x.dtype.kind not in "fc":
         return False
     return bool(np.allclose(x, y, rtol=1e-12, atol=1e-300, equal_nan=True))
+
+
+# --------------------------------------------------------------------------- handles
+
+
+def _call(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
+_BINARY = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "matmul": operator.matmul,
+    "truediv": operator.truediv,
+    "floordiv": operator.floordiv,
+    "mod": operator.mod,
+    "lshift": operator.lshift,
+    "rshift": operator.rshift,
+    "and": operator.and_,
+    "or": operator.or_,
+    "xor": operator.xor,
+}
+_UNARY = {
+    "neg": operator.neg,
+    "pos": operator.pos,
+    "abs": operator.abs,
+    "invert": operator.invert,
+    "float": float,
+    "int": int,
+    "complex": complex,
+    "index": operator.index,
+    "bool": operator.truth,
+    "len": len,
+    "iter": iter,
+    "next": next,
+    "reversed": reversed,
+    "repr": repr,
+    "str": str,
+    "trunc": math.trunc,
+    "floor": math.floor,
+    "ceil": math.ceil,
+}
+_COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
+# Every operation a checker can apply to a student object, by the name the record uses, with
+# what it does in the student's world. A handle's proxy has the special method of each.
+OPERATIONS = {
+    **_BINARY,
+    **{f"i{op}": getattr(operator, f"i{op}") for op in _BINARY},
+    "pow": pow,
+    "ipow": operator.ipow,
+    **_UNARY,
+    **{op: getattr(operator, op) for op in _COMPARE},
+    "round": round,
+    "format": format,
+    "contains": operator.contains,
+    "getitem": operator.getitem,
+    "setitem": operator.setitem,
+    "delitem": operator.delitem,
+    "getattr": getattr,
+    "setattr": setattr,
+    "delattr": delattr,
+    "isinstance": isinstance,
+    "issubclass": issubclass,
+    "call": _call,
+}
+# What an operation must give back (Python insists on most of these; a record must too).
+RESULT_TYPES = {
+    "bool": bool,
+    "isinstance": bool,
+    "issubclass": bool,
+    "contains": bool,
+    "len": int,
+    "index": int,
+    "int": int,
+    "float": float,
+    "complex": complex,
+    "repr": str,
+    "str": str,
+    "format": str,
+}
+
+
+def _special_methods(invoke) -> dict:
+    """The special methods of a handle's proxy, each one ``invoke(proxy, op, operands, kw)``."""
+    methods: dict = {}
+
+    def binary(op):
+        def forward(self, other, *mod):
+            return invoke(self, "pow" if op == "pow" else op, (self, other, *mod), {})
+
+        def reflected(self, other, *mod):
+            return invoke(self, op, (other, self, *mod), {})
+
+        def in_place(self, other):
+            return invoke(self, f"i{op}", (self, other), {})
+
+        return forward, reflected, in_place
+
+    for op in (*_BINARY, "pow"):
+        methods[f"__{op}__"], methods[f"__r{op}__"], methods[f"__i{op}__"] = binary(op)
+
+    def unary(op):
+        return lambda self: invoke(self, op, (self,), {})
+
+    for op in _UNARY:
+        methods[f"__{op}__"] = unary(op)
+
+    def compare(op):
+        return lambda self, other: invoke(self, op, (self, other), {})
+
+    for op in _COMPARE:
+        methods[f"__{op}__"] = compare(op)
+    methods.update(
+        __round__=lambda self, *n: invoke(self, "round", (self, *n), {}),
+        __format__=lambda self, spec: invoke(self, "format", (self, spec), {}),
+        __contains__=lambda self, item: invoke(self, "contains", (self, item), {}),
+        __getitem__=lambda self, key: invoke(self, "getitem", (self, key), {}),
+        __setitem__=lambda self, key, v: invoke(self, "setitem", (self, key, v), {}),
+        __delitem__=lambda self, key: invoke(self, "delitem", (self, key), {}),
+        __setattr__=lambda self, name, v: invoke(self, "setattr", (self, name, v), {}),
+        __delattr__=lambda self, name: invoke(self, "delattr", (self, name), {}),
+        __instancecheck__=lambda self, obj: invoke(self, "isinstance", (obj, self), {}),
+        __subclasscheck__=lambda self, cls: invoke(self, "issubclass", (cls, self), {}),
+        __hash__=object.__hash__,  # identity, never the student's __hash__
+    )
+
+    def getattribute(self, name):
+        if name == "__class__":
+            return type(self)
+        if name == "__name__":  # carried by the handle itself (checkers name functions)
+            known = object.__getattribute__(self, "_name")
+            if known is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute '__name__'")
+            return known
+        return invoke(self, "getattr", (self, name), {})
+
+    methods["__getattribute__"] = getattribute
+    return methods
+
+
+def handle_bases(invoke) -> tuple[type, type]:
+    """(base, callable base) of the proxies of student objects; ``invoke`` records or replays.
+
+    Both sides build their proxies from this one table, so Python's implicit protocol calls
+    (``tuple(x)`` asking ``len`` first, ``1.0 / x`` reflected, ``isinstance`` on a class
+    handle) reach the same operations in the kernel and on the trusted side.
+    """
+    base = type("StudentObject", (), {"__slots__": ("_state", "_name")})
+    for name, method in _special_methods(invoke).items():
+        setattr(base, name, method)
+    callable_base = type(
+        "StudentCallable",
+        (base,),
+        {"__slots__": (), "__call__": lambda self, *a, **k: invoke(self, "call", (self, *a), k)},
+    )
+    return base, callable_base
+
+
+def make_handle(bases: tuple[type, type], cache: dict, token: dict, state) -> Any:
+    """A proxy for the handle ``token``: its class is named after the student object's type."""
+    kind = token.get("type")
+    kind = kind[:100] if isinstance(kind, str) and kind.isidentifier() else "object"
+    is_callable = token.get("call") is True
+    if (kind, is_callable) not in cache:
+        cache[kind, is_callable] = type(kind, (bases[is_callable],), {"__slots__": ()})
+    proxy = object.__new__(cache[kind, is_callable])
+    name = token.get("name")
+    object.__setattr__(proxy, "_state", state)
+    object.__setattr__(proxy, "_name", name[:200] if isinstance(name, str) else None)
+    return proxy
+
+
+def state_of(proxy: Any, bases: tuple[type, type]) -> Any:
+    """The state of a handle's proxy built on ``bases``, or None for anything else."""
+    if issubclass(type(proxy), bases[0]):
+        return object.__getattribute__(proxy, "_state")
+    return None
+
+
+PUBLIC_NAME = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def public(name: Any) -> bool:
+    """An attribute name the student's code may read or set on a checker object."""
+    return type(name) is str and name[:1] in PUBLIC_NAME and name.isidentifier()
 
 
 # --------------------------------------------------------------------------- the kernel side
@@ -287,59 +516,93 @@ class _Frame:
         return out
 
 
+def _kernel_invoke(proxy, op: str, operands: tuple, kwargs: dict):
+    recorder = object.__getattribute__(proxy, "_state")[0]
+    return recorder.invoke(op, operands, kwargs)
+
+
+_HANDLE_BASES = handle_bases(_kernel_invoke)
+
+
 class Recorder:
-    """Kernel side: wraps the student's names, writes every crossing into :attr:`events`."""
+    """Kernel side: wraps the student's names, writes every crossing into :attr:`events`.
+
+    The checker holds proxies of student objects (one per handle number, so ``id()`` tells
+    them apart as it tells the objects apart); the student's code holds proxies of the
+    checker's objects (one per id). Each side's proxies unwrap to the real object when they
+    cross back.
+    """
 
     def __init__(self):
         self.events: list[dict] = []
         self.handles: list[Any] = []  # student objects the checker holds, by handle number
         self.handle_of: dict[int, int] = {}
-        self.callbacks: list[Any] = []  # checker callables the student holds, by id
+        self.proxies: dict[int, Any] = {}
+        self.classes: dict = {}
+        self.callbacks: list[Any] = []  # checker objects the student holds, by id
         self.callback_of: dict[int, int] = {}
+        self.checker_proxies: dict[int, _CheckerProxy] = {}
         self.frames: list[_Frame] = []
 
-    # Student -> checker: student callables become handles; checker callables come back as ids.
+    # Student -> checker: student objects become handles; checker objects come back as ids.
     def token_in(self, obj) -> dict:
-        if isinstance(obj, _CallbackProxy) and obj.recorder is self:
-            return {"$cb": obj.number}
-        if id(obj) not in self.handle_of:
-            self.handle_of[id(obj)] = len(self.handles)
-            self.handles.append(obj)
-        return {"$h": self.handle_of[id(obj)], "name": _name(obj)}
+        if issubclass(type(obj), _CheckerProxy) and object.__getattribute__(obj, "_rec") is self:
+            return {"$co": object.__getattribute__(obj, "_k")}
+        if id(obj) in self.handle_of:
+            return {"$h": self.handle_of[id(obj)]}
+        self.handle_of[id(obj)] = n = len(self.handles)
+        self.handles.append(obj)
+        kind = type.__dict__["__name__"].__get__(type(obj))
+        return {"$h": n, "type": kind, "name": _name(obj), "call": callable(obj)}
 
-    # Checker -> student: handles go back as themselves; checker callables get an id.
+    # Checker -> student: handles go back as themselves; checker objects get an id.
     def token_out(self, obj) -> dict:
-        if isinstance(obj, _HandleProxy) and obj.recorder is self:
-            return {"$h": obj.number}
+        state = state_of(obj, _HANDLE_BASES)
+        if state is not None and state[0] is self:
+            return {"$h": state[1]}
         if id(obj) not in self.callback_of:
             self.callback_of[id(obj)] = len(self.callbacks)
             self.callbacks.append(obj)
-        return {"$cb": self.callback_of[id(obj)], "name": _name(obj)}
+        return {"$co": self.callback_of[id(obj)]}
 
-    def to_checker(self, value):
-        """What the kernel's checker receives for a student value: callables wrapped."""
-        if isinstance(value, _CallbackProxy):
-            return value.target
-        if _is_function(value):
-            self.token_in(value)
-            return _HandleProxy(self, self.handle_of[id(value)], value)
-        if type(value) in (list, tuple):
-            items = [self.to_checker(v) for v in value]
-            if any(x is not y for x, y in zip(items, value)):
-                return type(value)(items)
-        if type(value) is dict:
-            pairs = {k: self.to_checker(v) for k, v in value.items()}
-            if any(pairs[k] is not value[k] for k in value):
-                return pairs
+    def to_checker(self, value, depth: int = 0):
+        """What the kernel's checker receives for a student value: objects as handle proxies."""
+        if depth > MAX_DEPTH:
+            return value
+        if is_object(value):
+            token = self.token_in(value)
+            if "$co" in token:
+                return self.callbacks[token["$co"]]
+            n = token["$h"]
+            if n not in self.proxies:
+                token = {**token, "type": type.__dict__["__name__"].__get__(type(value))}
+                token.update(name=_name(value), call=callable(value))
+                self.proxies[n] = make_handle(_HANDLE_BASES, self.classes, token, (self, n, value))
+            return self.proxies[n]
+        t = type(value)
+        if issubclass(t, (list, tuple)):
+            raw = list(list.__iter__(value) if issubclass(t, list) else tuple.__iter__(value))
+            items = [self.to_checker(v, depth + 1) for v in raw]
+            if any(x is not y for x, y in zip(items, raw)):
+                return (list if issubclass(t, list) else tuple)(items)
+        elif issubclass(t, dict):
+            raw = list(dict.items(value))
+            pairs = [(self.to_checker(k, depth + 1), self.to_checker(v, depth + 1)) for k, v in raw]
+            if any(a is not k or b is not v for (a, b), (k, v) in zip(pairs, raw)):
+                return dict(pairs)
         return value
 
     def to_student(self, value):
-        """What the student's code receives for a checker value: checker callables wrapped."""
-        if isinstance(value, _HandleProxy):
-            return value.target
-        if _is_function(value):
-            self.token_out(value)
-            return _CallbackProxy(self, self.callback_of[id(value)], value)
+        """What the student's code receives for a checker value: checker objects wrapped."""
+        if is_object(value):
+            state = state_of(value, _HANDLE_BASES)
+            if state is not None and state[0] is self:
+                return state[2]
+            k = self.token_out(value)["$co"]
+            if k not in self.checker_proxies:
+                kind = _CallableCheckerProxy if callable(value) else _CheckerProxy
+                self.checker_proxies[k] = kind(self, k, value)
+            return self.checker_proxies[k]
         if type(value) in (list, tuple):
             items = [self.to_student(v) for v in value]
             if any(x is not y for x, y in zip(items, value)):
@@ -350,56 +613,28 @@ class Recorder:
                 return pairs
         return value
 
-
-def _is_function(value) -> bool:
-    """Callable, and encoded as a handle (not a class, a SymPy object or a numpy value)."""
-    if not callable(value) or isinstance(value, type):
-        return False
-    sympy, np = sys.modules.get("sympy"), sys.modules.get("numpy")
-    if sympy is not None and isinstance(value, sympy.Basic):
-        return False
-    return not (np is not None and isinstance(value, (np.ndarray, np.generic)))
-
-
-def _name(obj) -> str:
-    name = getattr(obj, "__name__", None)
-    return name if isinstance(name, str) else type(obj).__name__
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "\n[cut]"
-
-
-class _HandleProxy:
-    """A student object as the kernel's checker sees it: every call is recorded."""
-
-    def __init__(self, recorder: Recorder, number: int, target):
-        self.recorder, self.number, self.target = recorder, number, target
-        self.__name__ = _name(target)
-        self.__doc__ = getattr(target, "__doc__", None)
-
-    def __call__(self, *args, **kwargs):
-        rec = self.recorder
-        rec.events.append(
+    def invoke(self, op: str, operands: tuple, kwargs: dict):
+        """The checker applies ``op`` to student objects: recorded, then done with the real ones."""
+        self.events.append(
             {
-                "e": "call",
-                "h": self.number,
-                "args": encode(args, rec.token_out),
-                "kw": encode(kwargs, rec.token_out),
+                "e": "op",
+                "op": op,
+                "args": encode(operands, self.token_out),
+                "kw": encode(kwargs, self.token_out),
             }
         )
-        args = tuple(rec.to_student(a) for a in args)
-        kwargs = {k: rec.to_student(v) for k, v in kwargs.items()}
+        args = tuple(self.to_student(a) for a in operands)
+        kwargs = {k: self.to_student(v) for k, v in kwargs.items()}
         frame = _Frame(args, kwargs)
-        rec.frames.append(frame)
+        self.frames.append(frame)
         out, saved = io.StringIO(), (sys.stdout, sys.stderr)
         sys.stdout = sys.stderr = out
         try:
-            result = self.target(*args, **kwargs)
+            result = OPERATIONS[op](*args, **kwargs)
         except BaseException as exc:
             sys.stdout, sys.stderr = saved
-            rec.frames.pop()
-            rec.events.append(
+            self.frames.pop()
+            self.events.append(
                 {
                     "e": "raise",
                     "type": type(exc).__name__,
@@ -411,16 +646,56 @@ class _HandleProxy:
             )
             raise
         sys.stdout, sys.stderr = saved
-        rec.frames.pop()
-        rec.events.append(
+        self.frames.pop()
+        self.events.append(
             {
                 "e": "ret",
-                "v": encode(result, rec.token_in),
+                "v": encode(result, self.token_in),
                 "mut": frame.changes(),
                 "out": _clip(out.getvalue()),
             }
         )
-        return rec.to_checker(result)
+        return self.to_checker(result)
+
+    def callback(self, k: int, op: str, args=(), kwargs=None, name=None, value=None):
+        """The student's code uses checker object ``k``: recorded, then done with the real one."""
+        frame = self.frames[-1] if self.frames else None
+        event = {"e": "cb", "op": op, "c": k, "mut": frame.changes() if frame else []}
+        if op == "call":
+            event.update(args=encode(args, self.token_in), kw=encode(kwargs or {}, self.token_in))
+        else:
+            event["name"] = name
+        if op == "setattr":
+            event["v"] = encode(value, self.token_in)
+        self.events.append(event)
+        target = self.callbacks[k]
+        try:
+            if op == "call":
+                result = target(
+                    *[self.to_checker(a) for a in args],
+                    **{key: self.to_checker(v) for key, v in (kwargs or {}).items()},
+                )
+            elif op == "getattr":
+                result = getattr(target, name)
+            else:
+                result = setattr(target, name, self.to_checker(value))
+        except BaseException as exc:
+            self.events.append({"e": "cbend", "raised": type(exc).__name__})
+            raise
+        self.events.append({"e": "cbend", "raised": None, "v": encode(result, self.token_out)})
+        return self.to_student(result)
+
+
+def _name(obj) -> str | None:
+    try:
+        name = getattr(obj, "__name__", None)
+    except Exception:  # noqa: BLE001 - a student's __getattr__ may raise anything
+        return None
+    return name if type(name) is str else None
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "\n[cut]"
 
 
 def _safe_str(exc) -> str:
@@ -430,38 +705,48 @@ def _safe_str(exc) -> str:
         return ""
 
 
-class _CallbackProxy:
-    """A checker callable as the student's code sees it: each call is recorded, then made."""
+class _CheckerProxy:
+    """A checker object as the student's code sees it: public attributes, read and set."""
 
-    def __init__(self, recorder: Recorder, number: int, target):
-        self.recorder, self.number, self.target = recorder, number, target
-        self.__name__ = _name(target)
+    __slots__ = ("_rec", "_k", "_target")
+
+    def __init__(self, recorder: Recorder, k: int, target):
+        object.__setattr__(self, "_rec", recorder)
+        object.__setattr__(self, "_k", k)
+        object.__setattr__(self, "_target", target)
+
+    def __getattr__(self, name):
+        if not public(name):
+            raise AttributeError(f"the grader's object has no attribute {name!r} for you")
+        return self._rec.callback(self._k, "getattr", name=name)
+
+    def __setattr__(self, name, value):
+        if not public(name):
+            raise AttributeError(f"the grader's object has no attribute {name!r} for you")
+        self._rec.callback(self._k, "setattr", name=name, value=value)
+
+    def __repr__(self) -> str:
+        return repr(self._target)
+
+
+class _CallableCheckerProxy(_CheckerProxy):
+    """A checker function as the student's code sees it: each call is recorded, then made."""
+
+    __slots__ = ()
 
     def __call__(self, *args, **kwargs):
-        rec = self.recorder
-        frame = rec.frames[-1] if rec.frames else None
-        rec.events.append(
-            {
-                "e": "cb",
-                "c": self.number,
-                "args": encode(args, rec.token_in),
-                "kw": encode(kwargs, rec.token_in),
-                "mut": frame.changes() if frame else [],
-            }
-        )
-        try:
-            result = self.target(*args, **kwargs)
-        except BaseException as exc:
-            rec.events.append({"e": "cbend", "raised": type(exc).__name__})
-            raise
-        rec.events.append({"e": "cbend", "raised": None})
-        return result
+        return self._rec.callback(self._k, "call", args, kwargs)
+
+    @property
+    def __name__(self) -> str:
+        return _name(self._target) or type(self._target).__name__
 
 
 def record_test(grade_id: str, nonce: str, source: str, names: list[str], user: dict) -> dict:
     """Run a test's source against the namespace ``user`` with ``names`` recorded: the record.
 
-    What the test defines stays defined in ``user``, as it would in a notebook.
+    What the test defines stays defined in ``user``, as it would in a notebook. The test's own
+    outcome is not part of the record: the trusted side decides it.
     """
     rec = Recorder()
     env = dict(user)
@@ -476,32 +761,18 @@ def record_test(grade_id: str, nonce: str, source: str, names: list[str], user: 
         else:
             bindings[name] = {"$missing": True}
             env.pop(name, None)
-    outcome, message, line = "ok", "", None
-    filename = f"<test {grade_id}>"
-    printed = io.StringIO()
     try:
-        with contextlib.redirect_stdout(printed):
-            exec(compile(source, filename, "exec"), env)  # noqa: S102 - the test itself
-    except (Exception, SystemExit) as exc:
-        outcome, message = type(exc).__name__, str(exc)[:4000]
-        tb = exc.__traceback__
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename == filename:
-                line = tb.tb_lineno
-            tb = tb.tb_next
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(source, f"<test {grade_id}>", "exec"), env)  # noqa: S102 - the test
+    except (Exception, SystemExit):  # noqa: BLE001 - a failing check is decided elsewhere
+        pass
     finally:
-        # outcome, message and line are the kernel's own verdict: used only for the tests
-        # trusted.KERNEL_JUDGED names, whose checkers the record cannot replay yet.
         record = {
             "v": VERSION,
             "grade_id": grade_id,
             "nonce": nonce,
             "names": bindings,
             "events": rec.events,
-            "outcome": outcome,
-            "message": message,
-            "line": line,
-            "printed": printed.getvalue()[:4000],
         }
         for key, value in env.items():
             if key not in names and not key.startswith("__") and user.get(key) is not value:

@@ -4,8 +4,10 @@ For every graded test cell the grading worker (a process in which no student cod
 run) executes the instructor's test source - hidden tests included, as the gradebook stores it
 - with the course's own modules (:data:`TRUSTED_NAMES`). The names the source takes from the
 student's notebook (:func:`student_names`) are bound to what the kernel's record says they
-were: plain values by value, functions as :class:`_ReplayHandle` objects that hand back the
-recorded results in order. Each call's arguments must match the record; anything that does
+were: plain values by value, student objects (functions, classes, instances) as replay
+proxies that hand back the recorded results in order; when the record says the student's code
+used one of the checker's objects, the same is done here to the checker's own object of that
+number. Each operation's operands must match the record; anything that does
 not fit - a missing, duplicated, malformed, truncated, extra or out-of-order record - fails the
 test with the plain message :data:`NOT_RUN_MESSAGE`, and the instructor's note says what
 differed. The checker computes every reference value itself.
@@ -24,6 +26,7 @@ import io
 import json
 import sys
 import time
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +45,10 @@ TRUSTED_NAMES = {
 }
 NOT_RUN_ENAME = GraderErrorName.NOT_RUN_AS_WRITTEN
 NOT_RUN_MESSAGE = "this test did not run as written"
+# Guards against a record made to exhaust the grading worker (each also a "not run" failure).
+MAX_EVENTS = 1_000_000  # events in one record (the record itself is at most 16 MB)
+MAX_HANDLES = 200_000  # student objects one record introduces
+MAX_NESTING = 50  # crossings inside crossings (a callback that operates on a handle ...)
 
 
 class NotRunAsWritten(BaseException):
@@ -111,12 +118,14 @@ class _Replay:
     """The recorded events of one test cell, handed out in order."""
 
     def __init__(self, events: list):
-        self.events, self.pos = events, 0
-        self.handles: list[_ReplayHandle] = []
-        self.callbacks: list[Any] = []
+        self.events, self.pos, self.depth = events, 0, 0
+        self.handles: list[Any] = []  # replay proxies, by handle number
+        self.classes: dict = {}
+        self.callbacks: list[Any] = []  # the checker's objects the student holds, by id
         self.callback_of: dict[int, int] = {}
         self.raised: dict[str, BaseException] = {}  # by type name: what a callback raised
         self.broken: str = ""
+        self.closed = False  # the test has ended: nothing may cross any more
 
     def fail(self, why: str) -> None:
         self.broken = self.broken or why
@@ -132,26 +141,27 @@ class _Replay:
         return ev
 
     def token_out(self, obj: Any) -> dict:
-        if isinstance(obj, _ReplayHandle) and obj.replay is self:
-            return {"$h": obj.number}
+        state = rec.state_of(obj, _REPLAY_BASES)
+        if state is not None and state[0] is self:
+            return {"$h": state[1]}
         if id(obj) not in self.callback_of:
             self.callback_of[id(obj)] = len(self.callbacks)
             self.callbacks.append(obj)
-        return {"$cb": self.callback_of[id(obj)], "name": _name(obj)}
+        return {"$co": self.callback_of[id(obj)]}
 
     def resolve(self, data: dict) -> Any:
-        if "$h" in data and isinstance(data["$h"], int):
-            n = data["$h"]
+        n = data.get("$h")
+        if type(n) is int:
             if n == len(self.handles):
-                self.handles.append(_ReplayHandle(self, n, str(data.get("name", "function"))))
+                if len(self.handles) >= MAX_HANDLES:
+                    self.fail("the record introduces too many objects")
+                proxy = rec.make_handle(_REPLAY_BASES, self.classes, data, (self, n))
+                self.handles.append(proxy)
             if 0 <= n < len(self.handles):
                 return self.handles[n]
-        if (
-            "$cb" in data
-            and isinstance(data["$cb"], int)
-            and 0 <= data["$cb"] < len(self.callbacks)
-        ):
-            return self.callbacks[data["$cb"]]
+        k = data.get("$co")
+        if type(k) is int and 0 <= k < len(self.callbacks):
+            return self.callbacks[k]
         self.fail(f"the record names an object it never introduced: {str(data)[:80]}")
 
     def decode(self, data: Any) -> Any:
@@ -161,6 +171,100 @@ class _Replay:
             raise
         except Exception as exc:  # noqa: BLE001 - any undecodable value is a malformed record
             self.fail(f"a recorded value cannot be read: {type(exc).__name__}: {exc}")
+
+    def invoke(self, op: str, operands: tuple, kwargs: dict) -> Any:
+        """The checker applies ``op`` to a student object: the recorded outcome, if it fits."""
+        if self.broken or self.closed:
+            raise NotRunAsWritten(self.broken or "a student object was used after the test")
+        ev = self.next()
+        what = f"event {self.pos} ({op})"
+        if ev.get("e") != "op" or ev.get("op") != op:
+            self.fail(f"{what}: the record has {str(ev.get('e'))!r} {str(ev.get('op'))!r} here")
+        if not rec.same(rec.encode(operands, self.token_out), ev.get("args")) or not rec.same(
+            rec.encode(kwargs, self.token_out), ev.get("kw")
+        ):
+            self.fail(f"{what}: the recorded operands differ from the test's")
+        arrays = rec.watched_arrays(operands, kwargs)
+        if self.depth >= MAX_NESTING:
+            self.fail(f"{what}: the record nests deeper than {MAX_NESTING} crossings")
+        self.depth += 1
+        try:
+            return self._outcome(what, op, arrays)
+        finally:
+            self.depth -= 1
+
+    def _outcome(self, what: str, op: str, arrays: list) -> Any:
+        while True:
+            ev = self.next()
+            kind = ev.get("e")
+            if kind == "cb":
+                self._callback(ev, arrays)
+                continue
+            if kind not in ("ret", "raise"):
+                self.fail(f"{what}: unexpected event {str(kind)!r}")
+            _apply(self, arrays, ev.get("mut", []))
+            if ev.get("out"):
+                sys.stdout.write(str(ev["out"]))
+            if kind == "raise":
+                raise _exception(self, ev)
+            value = self.decode(ev.get("v"))
+            want = rec.RESULT_TYPES.get(op)
+            if want is not None and not isinstance(value, want):
+                self.fail(f"{what}: the recorded result is not a {want.__name__}")
+            return value
+
+    def _callback(self, ev: dict, arrays: list) -> None:
+        """The student's code used one of the checker's objects: do the same here."""
+        _apply(self, arrays, ev.get("mut", []))
+        action = self._action(ev)
+        raised, result = None, None
+        try:
+            result = action()
+        except (NotRunAsWritten, TrustedTimeout):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - the student's code may have caught it
+            raised = type(exc).__name__
+            self.raised[raised] = exc
+        end = self.next()
+        if end.get("e") != "cbend" or end.get("raised") != raised:
+            self.fail("a checker object the student used behaved differently in the kernel")
+        if raised is None:
+            if isinstance(result, (type, types.ModuleType)):
+                self.fail("the record reaches a class or module of the checker")
+            ours = rec.skeleton(rec.encode(result, self.token_out))
+            if ours != rec.skeleton(end.get("v")):
+                self.fail("a checker object the student used gave another result in the kernel")
+
+    def _action(self, ev: dict):
+        """What the recorded use of a checker object does here (public attributes only)."""
+        c, op, name = ev.get("c"), ev.get("op", "call"), ev.get("name")
+        if not (type(c) is int and 0 <= c < len(self.callbacks)):
+            self.fail("the record uses a checker object it was never given")
+        target = self.callbacks[c]
+        if op == "call":
+            args, kwargs = self.decode(ev.get("args")), self.decode(ev.get("kw"))
+            if not isinstance(args, tuple) or not isinstance(kwargs, dict):
+                self.fail("a recorded callback has malformed arguments")
+            if not all(type(key) is str for key in kwargs):
+                self.fail("a recorded callback has malformed keywords")
+            return lambda: target(*args, **kwargs)
+        if op not in ("getattr", "setattr") or not rec.public(name):
+            self.fail(f"the record uses a checker object in a way it cannot: {str(op)[:40]}")
+        if isinstance(target, (type, types.ModuleType)):
+            self.fail("the record reaches into a class or module of the checker")
+        if op == "getattr":
+            return lambda: getattr(target, name)
+        value = self.decode(ev.get("v"))
+        return lambda: setattr(target, name, value)
+
+
+def _replay_invoke(proxy: Any, op: str, operands: tuple, kwargs: dict) -> Any:
+    replay = object.__getattribute__(proxy, "_state")[0]
+    return replay.invoke(op, operands, kwargs)
+
+
+# A student object on the trusted side: every operation returns what the kernel recorded.
+_REPLAY_BASES = rec.handle_bases(_replay_invoke)
 
 
 def _apply(replay: _Replay, arrays: list, changes: Any) -> None:
@@ -193,65 +297,6 @@ def _exception(replay: _Replay, ev: dict) -> BaseException:
         with contextlib.suppress(Exception):
             return cls(msg) if msg else cls()
     return type(name, (BaseException if base else Exception,), {})(msg)
-
-
-class _ReplayHandle:
-    """A student object on the trusted side: calls return what the kernel recorded."""
-
-    def __init__(self, replay: _Replay, number: int, name: str):
-        self.replay, self.number, self.__name__ = replay, number, name
-
-    def __repr__(self) -> str:
-        return f"<function {self.__name__}>"
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        replay = self.replay
-        ev = replay.next()
-        what = f"call {replay.pos} ({self.__name__})"
-        if ev.get("e") != "call" or ev.get("h") != self.number:
-            replay.fail(f"{what}: the record has {str(ev.get('e'))!r} of another object here")
-        if not rec.same(rec.encode(args, replay.token_out), ev.get("args")) or not rec.same(
-            rec.encode(kwargs, replay.token_out), ev.get("kw")
-        ):
-            replay.fail(f"{what}: the recorded arguments differ from the test's")
-        arrays = rec.watched_arrays(args, kwargs)
-        while True:
-            ev = replay.next()
-            kind = ev.get("e")
-            if kind == "cb":
-                self._callback(ev, arrays)
-                continue
-            if kind not in ("ret", "raise"):
-                replay.fail(f"{what}: unexpected event {str(kind)!r}")
-            _apply(replay, arrays, ev.get("mut", []))
-            if ev.get("out"):
-                sys.stdout.write(str(ev["out"]))
-            if kind == "raise":
-                raise _exception(replay, ev)
-            return replay.decode(ev.get("v"))
-
-    def _callback(self, ev: dict, arrays: list) -> None:
-        """The student called one of the checker's callables: make the same call here."""
-        replay = self.replay
-        _apply(replay, arrays, ev.get("mut", []))
-        c = ev.get("c")
-        if not (isinstance(c, int) and 0 <= c < len(replay.callbacks)):
-            replay.fail("the record calls a checker function it was never given")
-        args = replay.decode(ev.get("args"))
-        kwargs = replay.decode(ev.get("kw"))
-        if not isinstance(args, tuple) or not isinstance(kwargs, dict):
-            replay.fail("a recorded callback has malformed arguments")
-        raised = None
-        try:
-            replay.callbacks[c](*args, **kwargs)
-        except NotRunAsWritten:
-            raise
-        except BaseException as exc:  # noqa: BLE001 - the student's code may have caught it
-            raised = type(exc).__name__
-            replay.raised[raised] = exc
-        end = replay.next()
-        if end.get("e") != "cbend" or end.get("raised") != raised:
-            replay.fail("a checker function the student called behaved differently in the kernel")
 
 
 # --------------------------------------------------------------------------- one test cell
@@ -304,36 +349,11 @@ def parse_record(texts: list[str], grade_id: str, nonce: str, names: list[str]) 
     data = mine[0]
     if not isinstance(data.get("events"), list) or not isinstance(data.get("names"), dict):
         raise NotRunAsWritten("the record has no events or names")
+    if len(data["events"]) > MAX_EVENTS:
+        raise NotRunAsWritten(f"the record has more than {MAX_EVENTS} events")
     if sorted(data["names"]) != sorted(names):
         raise NotRunAsWritten("the record binds other names than the test reads")
     return data
-
-
-# Tests whose checkers hand student code the checker's own objects, or build the student's
-# class and read its instances (Lesson 07's engine): the record cannot carry those objects
-# yet, so their verdict is the one the student's kernel reports - forgeable, and said so in
-# the instructor's detail. Every other test is replayed here.
-KERNEL_JUDGED = frozenset(
-    {"test_topological_order", "test_Value", "test_autodiff_gradient", "test_zero_grad"}
-)
-KERNEL_JUDGED_NOTE = (
-    "judged in the student's kernel, not replayed (its checker passes objects the record "
-    "cannot carry yet): a determined student could forge this verdict"
-)
-
-
-def kernel_verdict(data: dict) -> Judged:
-    """The outcome the kernel's record reports, for a test in :data:`KERNEL_JUDGED`."""
-    outcome, message, line = data.get("outcome"), data.get("message"), data.get("line")
-    if not isinstance(outcome, str) or not isinstance(message, str):
-        return Judged([_error(NOT_RUN_ENAME, NOT_RUN_MESSAGE, None)], "the record has no outcome")
-    if not isinstance(line, int) or isinstance(line, bool):
-        line = None
-    printed = data.get("printed")
-    out = io.StringIO(printed if isinstance(printed, str) else "")
-    if outcome == "ok":
-        return Judged(_stream(out), KERNEL_JUDGED_NOTE, passed=True)
-    return Judged(_stream(out) + [_error(outcome, message, line)], KERNEL_JUDGED_NOTE)
 
 
 def run_test(source: str, grade_id: str, names: list[str], data: dict) -> Judged:
@@ -365,6 +385,8 @@ def run_test(source: str, grade_id: str, names: list[str], data: dict) -> Judged
             replay.fail(
                 replay.broken or f"{len(replay.events) - replay.pos} recorded events left over"
             )
+        replay.closed = True
+        shown = None if value is None else _shown(value)
     except NotRunAsWritten as exc:
         return Judged(_stream(out) + [_error(NOT_RUN_ENAME, NOT_RUN_MESSAGE, None)], str(exc))
     except TrustedTimeout:
@@ -374,19 +396,38 @@ def run_test(source: str, grade_id: str, names: list[str], data: dict) -> Judged
             return Judged(
                 _stream(out) + [_error(NOT_RUN_ENAME, NOT_RUN_MESSAGE, None)], replay.broken
             )
+        replay.closed = True
         line = _cell_line(exc.__traceback__, filename)
-        return Judged(_stream(out) + [_error(type(exc).__name__, str(exc), line)])
+        return Judged(_stream(out) + [_error(type(exc).__name__, _message(exc), line)])
     outputs = _stream(out)
-    if value is not None:
+    if shown is not None:
         outputs.append(
             {
                 "output_type": "execute_result",
                 "execution_count": None,
-                "data": {"text/plain": repr(value)},
+                "data": {"text/plain": shown},
                 "metadata": {},
             }
         )
     return Judged(outputs, passed=True)
+
+
+def _shown(value: Any) -> str:
+    """The test's last value as text; a student object only by its type (never replayed)."""
+    state = rec.state_of(value, _REPLAY_BASES)
+    if state is not None:
+        return f"<{type(value).__name__} object>"
+    try:
+        return repr(value)
+    except BaseException:  # noqa: BLE001 - a container holding student objects
+        return f"<{type(value).__name__}>"
+
+
+def _message(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except BaseException:  # noqa: BLE001 - a message made of student objects: not replayed
+        return f"{type(exc).__name__} (its message names a student object)"
 
 
 def _stream(out: io.StringIO) -> list[dict[str, Any]]:
@@ -457,9 +498,7 @@ def judge_notebook(
         judged = judge_cell(
             tests[gid], gid, texts, nonces.get(index, ""), status.get(index), seconds
         )
-        if judged.note == KERNEL_JUDGED_NOTE:
-            notes.append(f"test '{gid}': {judged.note}")
-        elif judged.note:
+        if judged.note:
             notes.append(f"test '{gid}': {NOT_RUN_MESSAGE}: {judged.note}")
         cell["outputs"] = [nbformat.from_dict(o) for o in judged.outputs]
     return Judgement(tuple(notes), time.monotonic() - started)
@@ -480,10 +519,7 @@ def judge_cell(
     else:
         try:
             with _time_limit(seconds):
-                if gid in KERNEL_JUDGED:
-                    judged = kernel_verdict(data)
-                else:
-                    judged = run_test(source, gid, names, data)
+                judged = run_test(source, gid, names, data)
         except TrustedTimeout as exc:
             judged = Judged([_error(GraderErrorName.TIMEOUT, str(exc), None)], str(exc))
     judged.seconds = time.monotonic() - t0
