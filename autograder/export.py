@@ -148,6 +148,12 @@ def read_table(course, only: list[str] | None) -> Table:
                 points[(person.id, lesson)] = g.score
                 pending += g.status == Status.NEEDS_MANUAL
     warnings = []
+    unreadable = sorted({g.student_id for g in grades if not g.lesson})
+    if unreadable:
+        warnings.append(
+            f"a notebook of {', '.join(unreadable)} could not be read or recognised (see "
+            "grades.csv): a 0 for a lesson there may be that notebook"
+        )
     if failed:
         warnings.append(f"left empty, could not be graded: {', '.join(failed)}")
     if pending:
