@@ -89,7 +89,9 @@ def _students(db: Path) -> list[tuple]:
         )
 
 
-def test_the_roster_reaches_the_gradebook_as_nbgrader_db_student_import_puts_it(tmp_path):
+def test_the_roster_reaches_the_gradebook_as_nbgrader_db_student_import_puts_it(
+    tmp_path, monkeypatch
+):
     csv_text = "id,first_name,last_name,email,lms_user_id\nada,Ada,Lovelace,,101\nben,Ben,,b@x,\n"
     path = write(tmp_path / "s.csv", csv_text)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
@@ -103,7 +105,7 @@ def test_the_roster_reaches_the_gradebook_as_nbgrader_db_student_import_puts_it(
         check=True,
         timeout=120,
     )
-    os.environ["PATH"] = env["PATH"]  # a new gradebook runs `alembic` from PATH
+    monkeypatch.setenv("PATH", env["PATH"])  # a new gradebook runs `alembic` from PATH
     ours = tmp_path / "ours.db"
     roster.import_roster(f"sqlite:///{ours}", roster.read_roster(path))
     assert _students(ours) == _students(theirs / "gradebook.db")
