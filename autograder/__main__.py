@@ -2,6 +2,7 @@
 
 python -m autograder release [ID ...] [--check]   student versions from solutions/
 python -m autograder grade ...                    grade submissions (autograder.grade)
+python -m autograder export OUT --format F        grades for Canvas, Moodle or a table
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
         help="grade submissions (see `python -m autograder grade --help`)",
         add_help=False,
     )
+    commands.add_parser(
+        "export",
+        help="grades.csv as a Canvas or Moodle import file, or one row per student "
+        "(see `python -m autograder export --help`)",
+        add_help=False,
+    )
     return parser
 
 
@@ -45,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     # `grade` owns all of its arguments, --help included: hand them over untouched.
     if argv and argv[0] == "grade":
         return _grade(argv[1:])
+    if argv and argv[0] == "export":
+        from .export import main as export
+
+        return export(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "release":
         from . import release

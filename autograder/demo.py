@@ -1,17 +1,24 @@
 """``python -m autograder.demo``: a sample class graded end to end (``make demo``).
 
 Builds a handful of submissions from the solutions of the lessons present - one right, one
-partly wrong, one broken (a runaway loop and a deleted test cell), one with a corrupt file
-under a Colab-style name - grades them into ``demo/out`` with the real command, and prints the
-summary table and where report.html is. Then it does what an instructor does in formgrader,
-through nbgrader's Gradebook API (points and a comment on ada's first written answer, a comment
-on ben's unanswered first exercise), grades those two again and prints where the points and
-comments show up. ``demo/`` is git-ignored; each run starts afresh.
+partly wrong and a day late, one broken (a runaway loop and a deleted test cell), one with a
+corrupt file under a Colab-style name - and a roster with one more student who hands in
+nothing; grades them into ``demo/out`` with the real command, under a deadline and a late
+policy. Then it does what an instructor does in formgrader, through nbgrader's Gradebook API
+(points and a comment on ada's first written answer, a comment on ben's unanswered first
+exercise), grades those two again, writes the Canvas, Moodle and wide exports, and prints the
+summary table and where everything is. ``demo/`` is git-ignored; each run starts afresh.
+
+The times are fixed (nbgrader's timestamp.txt for ada and ben, the file's time for cleo), so
+the demo grades to the same bytes every day (tests/test_demo_outputs.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -21,6 +28,41 @@ from .grading import samples
 from .grading.course_dir import CoursePaths
 from .grading.lessons import ANSWER, load_lesson
 from .sample_mistakes import MISTAKES
+
+UTC = dt.timezone.utc
+DUE = "2026-12-01T23:59+01:00"
+POLICY = ("--late-policy", "per-day", "--late-rate", "10", "--late-cap", "50")
+# ada and ben hand in through nbgrader's exchange (timestamp.txt); cleo's file carries its time.
+HANDED_IN = {
+    "ada": dt.datetime(2026, 12, 1, 18, 5, tzinfo=UTC),
+    "ben": dt.datetime(2026, 12, 3, 1, 40, tzinfo=UTC),  # a day and 3 hours late
+    "cleo": dt.datetime(2026, 12, 1, 22, 30, tzinfo=UTC),
+}
+ROSTER = [
+    ("ada", "Ada", "Lovelace", "ada@example.edu", "1001"),
+    ("ben", "Ben", "Franklin", "ben@example.edu", "1002"),
+    ("cleo", "Cleo", "Patra", "cleo@example.edu", "1003"),
+    ("dev", "Dev", "Null", "dev@example.edu", "1004"),
+    ("eve", "Eve", "Absent", "eve@example.edu", "1005"),  # hands in nothing
+]
+
+
+def _stamp(folder: Path) -> None:
+    """Give each student's files their fixed hand-in time."""
+    for student, when in HANDED_IN.items():
+        for path in (folder / student).glob("*.ipynb"):
+            os.utime(path, (when.timestamp(), when.timestamp()))
+    for student in ("ada", "ben"):
+        text = HANDED_IN[student].strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+        (folder / student / "timestamp.txt").write_text(text)
+
+
+def write_roster(path: Path) -> Path:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student_id", "first_name", "last_name", "email", "lms_user_id"])
+        w.writerows(ROSTER)
+    return path
 
 
 def _wrong_answers(lesson: str) -> dict[str, str]:
@@ -63,6 +105,7 @@ def build_class(folder: Path, lessons: list[str]) -> None:
     bad = folder / "dev" / f"Copy of {lessons[0]}.ipynb"
     bad.parent.mkdir(parents=True, exist_ok=True)
     bad.write_text('{"cells": [ {"cell_type": "code", "source": "def f(x):')
+    _stamp(folder)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,14 +131,17 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(args.folder)
     submissions = args.folder / "submissions"
     build_class(submissions, lessons)
+    roster = write_roster(args.folder / "roster.csv")
     print(
-        f"demo: {len(lessons)} lessons, 4 students in {submissions}; "
-        "grading (cleo's loop waits for the time limit) ..."
+        f"demo: {len(lessons)} lessons, 4 students in {submissions} and eve on the roster "
+        f"({roster}) who hands in nothing; due {DUE}, 10% off per started day late (at most "
+        "50%): ben is a day late; grading (cleo's loop waits for the time limit) ..."
     )
     from .grade import main as grade
 
     out = CoursePaths(args.folder / "out")
     grade_args = [str(submissions), "--out", str(out.root), "--timeout", "10"]
+    grade_args += ["--due", DUE, *POLICY, "--roster", str(roster)]
     if args.jobs:
         grade_args += ["--jobs", str(args.jobs)]
     if len(lessons) == 1:
@@ -110,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     print("".join(f"  - {line}\n" for line in shown) + "demo: grading ada and ben again ...")
     code = grade([*grade_args, "--student", "ada", "ben", "--quiet"])
     if code == 0:
+        _exports(out)
         print(
             f"demo: the points and comments are in {out.exercises_csv} (last column, comment)"
             f" and on the feedback pages\n  {out.feedback_page('ada', lessons[0])}\n"
@@ -151,6 +198,17 @@ def grade_by_hand(out: CoursePaths, lesson: str) -> list[str]:
         f"comment {HAND_COMMENT!r}",
         f"ben's {answer.grade_id} ({lesson}, unanswered): comment {ANSWER_COMMENT!r}",
     ]
+
+
+def _exports(out: CoursePaths) -> None:
+    from .export import FORMATS, export
+
+    print()
+    for fmt in FORMATS:
+        path, table = export(out.root, fmt)
+        print(f"export {fmt:<6} -> {path}  (python -m autograder export {out.root} --format {fmt})")
+    for warning in table.warnings:
+        print(f"  note: {warning}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """``python -m autograder grade``: grade a batch of submissions into an nbgrader course folder.
 
     python -m autograder grade SUBMISSIONS --out OUT [--lesson ID] [--jobs N] [--timeout S]
-        [--memory MB] [--student ID ...]
+        [--memory MB] [--student ID ...] [--due [LESSON=]WHEN ...] [--extensions CSV]
+        [--late-policy none|zero|per-hour|per-day --late-rate PCT --late-cap PCT]
+        [--roster CSV]
 
 This module is the command line and the order of the phases; each phase is a module of
 :mod:`autograder.grading`:
@@ -29,9 +31,11 @@ import os
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from .course import ROOT, SOLUTIONS
+from .grading import late
 from .grading.errors import GraderError
 from .grading.kernel_code import preload_lines, test_sources
 from .grading.limits import Limits
@@ -121,7 +125,71 @@ def build_parser() -> argparse.ArgumentParser:
         help="run kernels without bubblewrap isolation (the report says so)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output, only errors")
+    _after_the_deadline(p)
     return p
+
+
+def _after_the_deadline(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "deadlines, late work and the roster",
+        "Deadlines are ISO 8601 with a time zone (2026-12-01T23:59+01:00); pyproject.toml's "
+        "[tool.course.deadlines] and [tool.course.late] give defaults. docs/GRADING.md has it all.",
+    )
+    g.add_argument(
+        "--due",
+        action="append",
+        default=[],
+        metavar="[LESSON=]WHEN",
+        help="the deadline of every lesson of the batch, or of one lesson (repeatable)",
+    )
+    g.add_argument(
+        "--extensions",
+        type=Path,
+        metavar="CSV",
+        help="per-student extensions: a CSV with the header student_id,lesson,due",
+    )
+    g.add_argument(
+        "--late-policy",
+        choices=("none", "zero", "per-hour", "per-day"),
+        help="what a late notebook costs (default: none)",
+    )
+    g.add_argument(
+        "--late-rate",
+        type=float,
+        metavar="PCT",
+        help="per-hour/per-day: percent of the score taken per started hour or day",
+    )
+    g.add_argument(
+        "--late-cap", type=float, metavar="PCT", help="the most a penalty takes (default 100)"
+    )
+    g.add_argument(
+        "--roster",
+        type=Path,
+        metavar="CSV",
+        help="students.csv (student_id,first_name,last_name,email,lms_user_id): loaded into the "
+        "gradebook; a roster student with nothing handed in gets a 'missing' row",
+    )
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The deadlines, extensions, late policy and roster of a run, read before grading."""
+
+    deadlines: late.Deadlines
+    extensions: list[late.Extension] | None
+    policy: late.Policy
+    roster: list | None
+
+
+def _rules(a: argparse.Namespace) -> _Rules:
+    from .grading import roster
+
+    return _Rules(
+        deadlines=late.parse_due(a.due, late.course_table(ROOT, "deadlines")),
+        extensions=late.read_extensions(a.extensions) if a.extensions else None,
+        policy=late.policy_from(a.late_policy, a.late_rate, a.late_cap, ROOT),
+        roster=roster.read_roster(a.roster) if a.roster else None,
+    )
 
 
 def _check_args(a: argparse.Namespace) -> None:
@@ -141,6 +209,9 @@ def _check_args(a: argparse.Namespace) -> None:
     sub = a.submissions.resolve()
     if out.is_relative_to(sub) or sub.is_relative_to(out):
         raise GraderError("--out must not be inside SUBMISSIONS, nor SUBMISSIONS inside --out")
+    for option, path in (("--extensions", a.extensions), ("--roster", a.roster)):
+        if path is not None and not path.is_file():
+            raise GraderError(f"{option}: no such file: {path}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,6 +243,7 @@ def run(args: argparse.Namespace) -> str:
         output_bytes=args.max_output,
     )
     solutions, available = _lessons(args)
+    rules = _rules(args)  # a malformed CSV stops the run before anything is graded
     workers.keep_socket_paths_short()
     work = Path(tempfile.mkdtemp(prefix="autograder-"))
     pool: workers.Pool | None = None
@@ -200,19 +272,33 @@ def run(args: argparse.Namespace) -> str:
         collected = batch.choose(found, lessons, args.lesson)
         progress.total = len(collected.chosen)
         batch.prepare(collected, course, solutions, lessons, progress.log)
-        grader = SerialAutograde(course, lessons, found.students)
+        _apply_rules(rules, course, set(collected.tasks), progress.log)
+        grader = SerialAutograde(course, lessons, found.students, late.plugin_config(rules.policy))
         progress.restart_clock()
         _execute_and_autograde(pool, collected, lessons, grader, progress)
         if pool is not None:
             pool.close()  # the workers' spare kernels go with them
         progress.finish()
         in_scope = {args.lesson} if args.lesson else None
-        record = publish.RunRecord(sandbox, limits, jobs)
+        record = publish.RunRecord(sandbox, limits, jobs, rules.policy.describe())
         return publish.publish(course, collected.outcomes, grader.graded, lessons, in_scope, record)
     finally:
         if pool is not None:  # before the kernels' scratch folders (in work) are removed
             pool.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _apply_rules(rules: _Rules, course, pairs: set[tuple[str, str]], log) -> None:
+    """The roster, deadlines and extensions into the gradebook, before nbgrader's autograde."""
+    from .grading import roster
+
+    if rules.roster is not None:
+        roster.import_roster(course.db_url, rules.roster)
+        roster.save(course, rules.roster)
+    late.set_deadlines(course.db_url, rules.deadlines, {lesson for _, lesson in pairs})
+    if rules.extensions is not None:
+        for unused in late.set_extensions(course.db_url, rules.extensions, pairs):
+            log(f"extension not used (nothing of that student and lesson graded now): {unused}")
 
 
 def _execute_and_autograde(pool, collected, lessons, grader, progress) -> None:

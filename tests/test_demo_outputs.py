@@ -1,9 +1,10 @@
 """The demo class grades to the same bytes as the golden files in tests/fixtures/demo_golden/.
 
 A guard for changes that must not change behaviour: ``python -m autograder.demo`` (the command
-``make demo`` runs) grades its sample class - a right, a partly wrong, a broken and a corrupt
-submission - and grades.csv, exercises.csv, every feedback page, report.html, run.json and the
-grader's outcome records must equal the golden copies.
+``make demo`` runs) grades its sample class - a right, a partly wrong and late, a broken and a
+corrupt submission, and a roster student with none - and grades.csv, exercises.csv, every
+feedback page, report.html, run.json, the grader's outcome records and the three exports must
+equal the golden copies.
 
 To keep the suite short the class is built for two lessons only (the two lightest; every
 lesson has written answers, so "needs manual grading" is covered), graded once for all the
@@ -72,6 +73,8 @@ def grade_demo(folder: Path) -> Path:
 def normalised(out: Path) -> dict[str, bytes]:
     """Relative path -> the bytes compared, for every output the guard covers."""
     texts = {name: (out / name).read_bytes() for name in ("grades.csv", "exercises.csv")}
+    for export in sorted((out / "exports").glob("*.csv")):
+        texts[export.relative_to(out).as_posix()] = export.read_bytes()
     for page in sorted((out / "feedback").rglob("*.html")):
         texts[page.relative_to(out).as_posix()] = page.read_bytes()
     report = (out / "report.html").read_bytes().decode()
@@ -115,6 +118,13 @@ def test_grades_csv_is_byte_identical(graded):
 
 def test_exercises_csv_is_byte_identical(graded):
     assert graded["exercises.csv"] == golden()["exercises.csv"]
+
+
+def test_the_canvas_moodle_and_wide_exports_are_byte_identical(graded):
+    expected = {k: v for k, v in golden().items() if k.startswith("exports/")}
+    assert sorted(expected) == ["exports/canvas.csv", "exports/moodle.csv", "exports/wide.csv"]
+    for name, text in expected.items():
+        assert graded.get(name) == text, f"{name} differs from the golden copy"
 
 
 def test_every_feedback_page_is_byte_identical(graded):

@@ -186,7 +186,16 @@ def test_every_student_gets_one_row_in_grades_csv(batch):
     rows = read_csv(out / "grades.csv")
     toy_rows = [r["student_id"] for r in rows if r["student_id"] not in ATTACKS + ["solved"]]
     assert sorted(toy_rows) == sorted(expected)
-    assert list(rows[0]) == ["student_id", "lesson", "score", "max_score", "status", "detail"]
+    assert list(rows[0]) == [
+        "student_id",
+        "lesson",
+        "score",
+        "max_score",
+        "late_by",
+        "penalty",
+        "status",
+        "detail",
+    ]
 
 
 @pytest.mark.parametrize("student", sorted(CASES))

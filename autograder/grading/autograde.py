@@ -30,15 +30,30 @@ from .workers import Finished
 class SerialAutograde:
     """Autograde one finished notebook at a time; remember who got a gradebook entry."""
 
-    def __init__(self, course: CourseFolder, lessons: dict[str, Lesson], students: list[str]):
+    def __init__(
+        self,
+        course: CourseFolder,
+        lessons: dict[str, Lesson],
+        students: list[str],
+        late_config=None,
+    ):
         self.course = course
         self.lessons = lessons
-        self.api = course.api(nbgrader_phase.autograde_config(course, lessons))
+        config = nbgrader_phase.autograde_config(course, lessons)
+        if late_config is not None:  # the course's late policy (late.plugin_config)
+            config.merge(late_config)
+        self.api = course.api(config)
         self.graded: dict[str, set[str]] = {s: set() for s in students}  # student -> lessons
 
     def outcome(self, task: Task, finished: Finished) -> Outcome:
         """What became of ``task``: its notes, timings and verdicts, or why it failed."""
-        outcome = Outcome(task.student, task.lesson, task.file, notes=list(task.notes))
+        outcome = Outcome(
+            task.student,
+            task.lesson,
+            task.file,
+            notes=list(task.notes),
+            time_source=task.time_source,
+        )
         if finished.result is None:
             outcome.failed = f"could not be executed: {finished.error}"
             return outcome

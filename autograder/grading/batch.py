@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ class Task:
     notebook: Any  # read back from submitted/, repaired
     file: str
     notes: list[str]
+    time_source: str = ""  # where the submission time came from (late.submission_time)
 
 
 @dataclass
@@ -65,6 +66,8 @@ def read(submissions: Path, work: Path, only: list[str] | None) -> Submissions:
         raise GraderError(str(exc)) from None
     except OSError as exc:
         raise GraderError(f"cannot read SUBMISSIONS: {exc}") from None
+    if submissions.is_file():  # a zip: each file's time is its entry's (see ingest.unpack)
+        notebooks = [replace(n, from_zip=True) for n in notebooks]
     students = sorted({n.student for n in notebooks} | set(empty))
     if only:
         missing = sorted(set(only) - set(students))
@@ -176,6 +179,7 @@ def _stage(
     """Write the submission to ``submitted/`` as nbgrader expects it, read it back, repair it."""
     import nbformat
 
+    from . import late
     from .borrowed import course_calls
     from .repair import repair
     from .results import Outcome
@@ -186,9 +190,11 @@ def _stage(
             shutil.rmtree(target.parent)
         target.parent.mkdir(parents=True)
         nbformat.write(nbformat.from_dict(n.content), str(target))
-        stamp = n.path.parent / "timestamp.txt"
-        if stamp.is_file() and not stamp.is_symlink():  # never read outside SUBMISSIONS
-            shutil.copy(stamp, target.parent / "timestamp.txt")
+        # nbgrader's autograde reads the time from here, and its late penalty step with it
+        handed_in = late.submission_time(n.path, n.from_zip)
+        late.write_timestamp(target.parent, handed_in)
+        if handed_in.note:
+            notes = [*notes, f"{handed_in.note}: used {handed_in.source}"]
         staged = nbformat.read(str(target), as_version=4)
         fixed = repair(staged, lesson)
         borrowed = course_calls(fixed.notebook, lesson)
@@ -203,5 +209,10 @@ def _stage(
         )
         return
     batch.tasks[(n.student, lesson.id)] = Task(
-        n.student, lesson.id, fixed.notebook, n.name, notes + fixed.findings + borrowed
+        n.student,
+        lesson.id,
+        fixed.notebook,
+        n.name,
+        notes + fixed.findings + borrowed,
+        handed_in.source,
     )

@@ -118,6 +118,16 @@ class CoursePaths:
         return self.outcomes_dir / f"{student}.json"
 
     @property
+    def roster_record(self) -> Path:
+        """The roster last given with --roster (grading.roster)."""
+        return self.state / "roster.json"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Where ``python -m autograder export`` writes its files."""
+        return self.root / "exports"
+
+    @property
     def run_record(self) -> Path:
         return self.state / "run.json"
 

@@ -64,8 +64,25 @@ def _comment_block(row) -> list[str]:
     ]
 
 
-def write_feedback(course: CoursePaths, outcome, lesson: Lesson | None, exercise_rows) -> Path:
-    """Write the page for one graded submission and return its path."""
+def _late_block(grade) -> list[str]:
+    # Its own small block (the page layout is issue 17's): shown only for a late notebook.
+    if grade is None or not grade.late_by:
+        return []
+    score = "" if grade.score is None else f" Your score after it: {grade.score:g} points."
+    return [
+        "<section class='late'><h2>Late submission</h2>",
+        f"<p>Handed in {_e(grade.late_by)} after the deadline: a late penalty of "
+        f"{grade.penalty:g} points.{score}</p></section>",
+    ]
+
+
+def write_feedback(
+    course: CoursePaths, outcome, lesson: Lesson | None, exercise_rows, grade=None
+) -> Path:
+    """Write the page for one graded submission and return its path.
+
+    ``grade`` is the submission's grades.csv row (for the late-submission block), if any.
+    """
     rows = {e.grade_id: e for e in exercise_rows}
     score = sum((e.score or 0) for e in exercise_rows)
     maximum = sum(e.max_score for e in exercise_rows)
@@ -95,6 +112,7 @@ def write_feedback(course: CoursePaths, outcome, lesson: Lesson | None, exercise
             f"<td class='{e.status}'>{_STATUS_TEXT.get(e.status, e.status)}</td></tr>"
         )
     parts.append("</table>")
+    parts += _late_block(grade)
     if outcome.notes:
         parts.append("<h2>What the grader noticed</h2><ul>")
         parts += [f"<li>{_e(n)}</li>" for n in outcome.notes]

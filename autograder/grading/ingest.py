@@ -39,6 +39,7 @@ class Notebook:
     mtime: float
     content: dict[str, Any] | None  # None when unreadable
     problem: str = ""  # why content is None
+    from_zip: bool = False  # unpacked from a zip: mtime is the zip entry's time
 
 
 def unpack(submissions: Path, workdir: Path) -> Path:

@@ -11,7 +11,7 @@ import json
 import shutil
 from dataclasses import asdict, dataclass
 
-from . import results
+from . import results, roster
 from .course_dir import CourseFolder
 from .feedback import write_feedback
 from .lessons import Lesson
@@ -29,6 +29,7 @@ class RunRecord:
     sandbox: SandboxStatus
     limits: Limits
     jobs: int
+    late_policy: str = "no penalty"  # late.Policy.describe()
 
 
 def publish(
@@ -49,10 +50,26 @@ def publish(
     everyone = results.load_outcomes(course)
     max_scores = {lid: m.max_score for lid, m in lessons.items()}
     grade_rows, exercise_rows = results.gradebook_rows(course.db_url, everyone, max_scores, lessons)
+    class_list = roster.load(course)
+    unlisted = None
+    if class_list is not None:
+        unlisted = roster.not_on_roster(class_list, grade_rows)
+        grade_rows += roster.missing_rows(class_list, grade_rows, max_scores)
+        grade_rows.sort(key=lambda r: (r.student_id, r.lesson))
     results.write_csvs(course, grade_rows, exercise_rows)
-    _feedback_pages(course, set(outcomes), everyone, exercise_rows, lessons, in_scope)
+    _feedback_pages(course, set(outcomes), everyone, grade_rows, exercise_rows, lessons, in_scope)
     course.run_record.write_text(json.dumps(asdict(run), indent=1))
-    write_report(course, grade_rows, exercise_rows, everyone, lessons, run.sandbox, run.limits)
+    write_report(
+        course,
+        grade_rows,
+        exercise_rows,
+        everyone,
+        lessons,
+        run.sandbox,
+        run.limits,
+        unlisted=unlisted,
+        late_policy=run.late_policy,
+    )
     return summary(grade_rows, course)
 
 
@@ -94,7 +111,9 @@ def _save_records(
         )
 
 
-def _feedback_pages(course, students, everyone, exercise_rows, lessons, in_scope) -> None:
+def _feedback_pages(
+    course, students, everyone, grade_rows, exercise_rows, lessons, in_scope
+) -> None:
     """One page per graded notebook of these students; their old in-scope pages go first."""
     for student in sorted(students):
         folder = course.feedback_dir(student)
@@ -107,7 +126,10 @@ def _feedback_pages(course, students, everyone, exercise_rows, lessons, in_scope
         if in_scope is not None and o.lesson not in in_scope:
             continue
         rows = [e for e in exercise_rows if e.student_id == o.student and e.lesson == o.lesson]
-        write_feedback(course, o, lessons.get(o.lesson), rows)
+        grade = next(
+            (g for g in grade_rows if g.student_id == o.student and g.lesson == o.lesson), None
+        )
+        write_feedback(course, o, lessons.get(o.lesson), rows, grade)
 
 
 def summary(rows: list[GradeRow], course: CourseFolder) -> str:
@@ -118,12 +140,14 @@ def summary(rows: list[GradeRow], course: CourseFolder) -> str:
         lines.append(
             f"{r.student_id:<16} {r.lesson or '-':<22} {score:>9}  {r.status}"
             + (f"  ({r.detail})" if r.status == Status.FAILED else "")
+            + (f"  (late by {r.late_by}: -{r.penalty:g} pt)" if r.late_by else "")
         )
     counts = {s: sum(r.status == s for r in rows) for s in Status}
     lines.append("")
     lines.append(
         f"{counts[Status.GRADED]} graded, {counts[Status.NEEDS_MANUAL]} need manual grading, "
         f"{counts[Status.FAILED]} failed"
+        + (f", {counts[Status.MISSING]} missing (on the roster)" if counts[Status.MISSING] else "")
     )
     lines.append(f"grades:   {course.grades_csv}")
     lines.append(f"report:   {course.report}")

@@ -73,10 +73,21 @@ def _pass_figure(lesson: str, rates: list[tuple[str, float]]) -> str:
 
 
 def write_report(
-    course: CoursePaths, grades, exercises, outcomes, lessons, sandbox, limits
+    course: CoursePaths,
+    grades,
+    exercises,
+    outcomes,
+    lessons,
+    sandbox,
+    limits,
+    unlisted: list[str] | None = None,
+    late_policy: str = "no penalty",
 ) -> Path:
+    """``unlisted``: submitters not on the roster (None: no roster was ever given)."""
     parts = _head(grades, sandbox, limits)
     parts += _ungraded(grades)
+    parts += _roster(grades, unlisted)
+    parts += _late(grades, late_policy)
     parts += _notes(outcomes)
     parts += _lessons(course, grades, exercises, outcomes, lessons)
     parts += _similar(find_similar(course, outcomes, lessons))
@@ -92,8 +103,9 @@ def _head(grades, sandbox, limits) -> list[str]:
         f"<style>{STYLE}</style></head><body><h1>Grading report</h1>",
     ]
     counts = Counter(g.status for g in grades)
+    notebooks = len(grades) - counts.get(Status.MISSING, 0)
     parts.append(
-        f"<p>{len(grades)} notebooks: {counts.get(Status.GRADED, 0)} graded, "
+        f"<p>{notebooks} notebooks: {counts.get(Status.GRADED, 0)} graded, "
         f"{counts.get(Status.NEEDS_MANUAL, 0)} waiting for manual grading of written answers "
         f"(open <code>nbgrader formgrader</code> in this folder), "
         f"{counts.get(Status.FAILED, 0)} could not be graded.</p>"
@@ -120,6 +132,52 @@ def _ungraded(grades) -> list[str]:
     return parts
 
 
+def _roster(grades, unlisted: list[str] | None) -> list[str]:
+    if unlisted is None:
+        return []
+    missing = [g for g in grades if g.status == Status.MISSING]
+    parts = ["<h2>Roster</h2>"]
+    if missing:
+        parts.append("<p>Missing (on the roster, nothing handed in):</p>")
+        parts.append("<table><tr><th>student</th><th>lesson</th></tr>")
+        parts += [f"<tr><td>{_e(g.student_id)}</td><td>{_e(g.lesson)}</td></tr>" for g in missing]
+        parts.append("</table>")
+    else:
+        parts.append("<p>Every roster student handed in every lesson.</p>")
+    if unlisted:
+        parts.append(
+            "<p class='failed'>Handed in but not on the roster (graded; add them to the roster "
+            f"or check the folder names): {_e(', '.join(unlisted))}.</p>"
+        )
+    return parts
+
+
+def _late(grades, late_policy: str) -> list[str]:
+    late = [g for g in grades if g.late_by]
+    if not late:
+        return []
+    parts = [
+        "<h2>Late submissions</h2>",
+        f"<p>Late policy of this run: {_e(late_policy)} (nbgrader's late-submission step; "
+        "the scores shown are after the penalty).</p>",
+        "<table><tr><th>student</th><th>lesson</th><th>late by</th><th>penalty</th>"
+        "<th>score</th></tr>",
+    ]
+    parts += [
+        f"<tr><td>{_e(g.student_id)}</td><td>{_e(g.lesson)}</td><td>{_e(g.late_by)}</td>"
+        f"<td>{g.penalty:g}</td><td>{_score(g)}</td></tr>"
+        for g in late
+    ]
+    parts.append("</table>")
+    return parts
+
+
+def _score(g) -> str:
+    if g.score is None or g.max_score is None:
+        return "–"
+    return f"{g.score:g} / {g.max_score:g}"
+
+
 def _notes(outcomes) -> list[str]:
     faults = [(o.student, o.lesson, n) for o in outcomes for n in o.notes if not o.failed]
     if not faults:
@@ -138,7 +196,7 @@ def _notes(outcomes) -> list[str]:
 def _lessons(course: CoursePaths, grades, exercises, outcomes, lessons) -> list[str]:
     by_lesson = defaultdict(list)
     for g in grades:
-        if g.status != Status.FAILED and g.lesson:
+        if g.status not in (Status.FAILED, Status.MISSING) and g.lesson:
             by_lesson[g.lesson].append(g)
     messages = defaultdict(Counter)
     for o in outcomes:
@@ -211,7 +269,7 @@ def _students(course: CoursePaths, lesson: str, rows) -> list[str]:
         page = course.feedback_page(g.student_id, lesson).relative_to(course.root)
         parts.append(
             f"<tr><td><a href='{_e(page.as_posix())}'>{_e(g.student_id)}</a></td>"
-            f"<td>{g.score:g} / {g.max_score:g}</td><td class='{g.status}'>{g.status}</td>"
+            f"<td>{_score(g)}</td><td class='{g.status}'>{g.status}</td>"
             f"<td>{_e(g.detail)}</td></tr>"
         )
     parts.append("</table>")

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import hand_grades
+from .late import lateness
 from .messages import Verdict
 from .status import Status
 
@@ -33,6 +34,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)  # faults and repairs, for detail and feedback
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # grade id -> its verdict
     timings: dict[str, float] = field(default_factory=dict)
+    time_source: str = ""  # where the submission time came from (late.submission_time)
 
     def to_record(self) -> dict[str, Any]:
         """The outcome as JSON data (its verdicts too)."""
@@ -61,8 +63,44 @@ class GradeRow:
     lesson: str
     score: float | None
     max_score: float | None
-    status: Status  # GRADED, NEEDS_MANUAL or FAILED
+    status: Status  # GRADED, NEEDS_MANUAL, FAILED or MISSING
     detail: str
+    late_by: str = ""
+    penalty: float = 0.0
+
+
+GRADE_COLUMNS = (
+    "student_id",
+    "lesson",
+    "score",
+    "max_score",
+    "late_by",
+    "penalty",
+    "status",
+    "detail",
+)
+
+
+def read_grades(course: CoursePaths) -> list[GradeRow]:
+    """grades.csv read back (for the exports)."""
+
+    def number(text: str) -> float | None:
+        return float(text) if text else None
+
+    with open(course.grades_csv, newline="") as f:
+        return [
+            GradeRow(
+                r["student_id"],
+                r["lesson"],
+                number(r["score"]),
+                number(r["max_score"]),
+                Status(r["status"]),
+                r["detail"],
+                r["late_by"],
+                number(r["penalty"]) or 0.0,
+            )
+            for r in csv.DictReader(f)
+        ]
 
 
 def save_outcomes(course: CoursePaths, student: str, outcomes: list[Outcome]) -> None:
@@ -113,18 +151,23 @@ def gradebook_rows(
                     if g.needs_manual_grade:
                         pending.append(f"{g.name} ({g.max_score:g} pt)")
                     exercises.append(_exercise_row(o, g, remarks.get(g.name, "")))
+            late = lateness(submission, o.time_source)
             parts = [f"graded from {o.file}"]
             if pending:
                 parts.append("to grade by hand in formgrader: " + ", ".join(pending))
             parts += o.notes
+            if late.note:
+                parts.append(late.note)
             grades.append(
                 GradeRow(
                     o.student,
                     o.lesson,
-                    round(total, 6),
+                    round(max(total - late.penalty, 0.0), 6),  # after the penalty, as nbgrader's
                     maximum,
                     Status.NEEDS_MANUAL if pending else Status.GRADED,
                     "; ".join(parts),
+                    late.late_by,
+                    late.penalty,
                 )
             )
     return grades, exercises
@@ -156,10 +199,19 @@ def _failed_row(o: Outcome, max_scores: dict[str, float], why: str) -> GradeRow:
 def write_csvs(course: CoursePaths, grades: list[GradeRow], exercises: list[ExerciseRow]) -> None:
     with open(course.grades_csv, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["student_id", "lesson", "score", "max_score", "status", "detail"])
+        w.writerow(GRADE_COLUMNS)
         for r in grades:
             w.writerow(
-                [r.student_id, r.lesson, _num(r.score), _num(r.max_score), r.status, r.detail]
+                [
+                    r.student_id,
+                    r.lesson,
+                    _num(r.score),
+                    _num(r.max_score),
+                    r.late_by,
+                    _num(r.penalty),
+                    r.status,
+                    r.detail,
+                ]
             )
     with open(course.exercises_csv, "w", newline="") as f:
         w = csv.writer(f)

@@ -9,7 +9,8 @@ where:
   ``kernel_died``, ``memory``, ``not_run``;
 - a test cell's verdict (:class:`~.messages.Verdict`): ``passed``, ``failed``, ``not_run``;
 - an exercise in exercises.csv: ``passed``, ``partial``, ``failed``, ``needs_manual``;
-- a notebook in grades.csv: ``graded``, ``needs_manual``, ``failed``.
+- a notebook in grades.csv: ``graded``, ``needs_manual``, ``failed``, ``missing`` (a roster
+  student who handed in nothing for the lesson).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Status(StrEnum):
     FAILED = "failed"
     NEEDS_MANUAL = "needs_manual"  # a written answer waits for a person
     GRADED = "graded"
+    MISSING = "missing"  # on the roster, nothing handed in
 
 
 # A cell stopped for one of these reasons: the grader replaced or skipped its kernel's work.
