@@ -31,6 +31,10 @@ class Outcome:
     notes: list[str] = field(default_factory=list)  # faults and repairs, for detail and feedback
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # grade id -> its verdict
     timings: dict[str, float] = field(default_factory=dict)
+    # answer cell grade id -> the student's code as graded (clipped), for the feedback page
+    answers: dict[str, str] = field(default_factory=dict)
+    # quiz test grade id -> item -> the student's True/False (None: not a bool), from the record
+    quiz: dict[str, dict[str, bool | None]] = field(default_factory=dict)
 
     def to_record(self) -> dict[str, Any]:
         """The outcome as JSON data (its verdicts too)."""
@@ -50,6 +54,7 @@ class ExerciseRow:
     score: float | None
     max_score: float
     status: Status  # PASSED, PARTIAL, FAILED or NEEDS_MANUAL
+    comment: str = ""  # the grader's comment from formgrader
 
 
 @dataclass(frozen=True)
