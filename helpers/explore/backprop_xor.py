@@ -179,6 +179,17 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
     more.on_click(train_more)
     draw = partial(_draw_live, trainer=_Trainer())
     grid = partial(_grid, seed, hidden, lr)
-    explorer = Explorer("xor_training", controls, draw, grid, size=(10.5, 4.6), extra=(more,))
+    explorer = Explorer(
+        "xor_training",
+        controls,
+        draw,
+        grid,
+        size=(10.5, 4.6),
+        extra=(more,),
+        alt=(
+            "Left: the four XOR points and the decision boundary the sigmoid network has "
+            "learned. Right: the training loss against epochs."
+        ),
+    )
     explorer.train_more = more  # the button, for tests and for callers who want to click it
     return explorer

@@ -229,4 +229,15 @@ def chain_rule_graph(
         "w1": slider("float", "weight w₁", float(w1), min=-3, max=3, step=0.1),
         "w2": slider("float", "weight w₂", float(w2), min=-3, max=3, step=0.1),
     }
-    return Explorer("chain_rule_graph", controls, draw, grid, size=(10, 4.4))
+    return Explorer(
+        "chain_rule_graph",
+        controls,
+        draw,
+        grid,
+        size=(10, 4.4),
+        alt=(
+            "The computation graph x, z1 = w1 x, a1 = sigmoid(z1), y-hat = w2 a1, L = (y-hat "
+            "- y) squared, with the forward values in the boxes, each arrow's local "
+            "derivative, and the backward products dL/d(node) under the nodes."
+        ),
+    )

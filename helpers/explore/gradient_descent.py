@@ -208,7 +208,18 @@ def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), sta
     if static:
         return _grid(w0)
     controls = _controls(lr, w0)
-    return Explorer("learning_rate", controls, _draw_live, partial(_grid, w0), size=(10.5, 4.8))
+    return Explorer(
+        "learning_rate",
+        controls,
+        _draw_live,
+        partial(_grid, w0),
+        size=(10.5, 4.8),
+        alt=(
+            "Left: the gradient descent path on the contours of a quadratic loss. Right: the "
+            "loss per step on a log scale, falling for a small enough learning rate and "
+            "growing when it is too large."
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- mini-batch SGD
@@ -328,4 +339,14 @@ def minibatch_sgd(batch_size: int = 10, lr: float = 0.05, static: bool = False):
         "epochs": slider("int", "epochs", 10, min=1, max=40, step=1),
         "decay": widgets.Checkbox(value=False, description="decay lr / (1 + k/200)"),
     }
-    return Explorer("minibatch_sgd", controls, draw, grid, size=(10.5, 4.8))
+    return Explorer(
+        "minibatch_sgd",
+        controls,
+        draw,
+        grid,
+        size=(10.5, 4.8),
+        alt=(
+            "Left: the mini-batch SGD path on the contours of a line fit's loss, noisier for "
+            "smaller batches. Right: the loss against epochs."
+        ),
+    )
