@@ -155,7 +155,7 @@ def write_feedback(course: CoursePaths, outcome, lesson: Lesson | None, exercise
     parts.append("<h2>Exercises</h2>")
     for item in page_items:
         parts += _item_section(item, outcome, lesson, links)
-    parts.append("</body></html>")
+    parts.append("</main></body></html>")
     path = course.feedback_page(outcome.student, outcome.lesson)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts))
@@ -170,7 +170,7 @@ def _head(outcome, lesson: Lesson | None, exercise_rows) -> list[str]:
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Feedback · {_e(title)} · {_e(outcome.student)}</title>"
-        f"<style>{STYLE}</style></head><body>",
+        f"<style>{STYLE}</style></head><body><main>",
         f"<h1>{_e(title)}: {score:g} of {maximum:g} points{' so far' if pending else ''}</h1>",
     ]
     if pending:

@@ -101,7 +101,7 @@ def write_report(
     parts += _notes(outcomes)
     parts += _lessons(course, grades, exercises, outcomes, lessons)
     parts += _timings(outcomes)
-    parts.append("</body></html>")
+    parts.append("</main></body></html>")
     course.report.write_text("\n".join(parts))
     return course.report
 
@@ -109,7 +109,7 @@ def write_report(
 def _head(grades, sandbox, limits) -> list[str]:
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Grading report</title>",
-        f"<style>{STYLE}</style></head><body><h1>Grading report</h1>",
+        f"<style>{STYLE}</style></head><body><main><h1>Grading report</h1>",
     ]
     counts = Counter(g.status for g in grades)
     parts.append(
