@@ -234,3 +234,13 @@ def test_the_outcome_keeps_the_students_answer_cells_as_text(lesson):
     kept = answer_sources(nb, lesson)
     assert set(kept) == {c.grade_id for c in lesson.cells if c.role == ANSWER}
     assert all(v == "x = 1" for v in kept.values())
+
+
+def test_every_exercise_question_and_challenge_names_the_section_that_teaches_it():
+    for lid in find_lessons(ROOT / "solutions"):
+        model = load_lesson(lid, ROOT / "solutions" / lid / f"{lid}.ipynb")
+        missing = [h.short for h in model.headings if h.kind != "Quiz" and h.section is None]
+        assert not missing, (
+            f"{lid}: no section to review for {missing}: name it as 'Section N' in the item's "
+            "text or tag its heading cell review-section-N (docs/AUTHORING.md)"
+        )

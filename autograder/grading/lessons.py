@@ -104,7 +104,7 @@ class Heading:
     cell_id: str | None
     grade_ids: tuple[str, ...]  # the graded cells (tests, written answers) it covers, in order
     answer_ids: tuple[str, ...]  # the student's answer cells under it
-    section: Section | None  # the section that teaches it: named as "Section N" in its text
+    section: Section | None  # the section that teaches it (tag review-section-N, or its text)
 
     @property
     def anchor(self) -> str:
@@ -240,20 +240,25 @@ _SECTION = re.compile(r"^##\s+(?P<number>\d+)\.\s+(?P<title>\S.*?)\s*$")
 _POINTS = re.compile(r"^\d+(?:\.\d+)?\s+points?$")
 _TIERS = ("Starter", "Intermediate", "Advanced")
 _SECTION_REF = re.compile(r"\b[Ss]ection\s+(\d+)\b")
+REVIEW_TAG = "review-section-"  # on an item's heading cell: the section that teaches it
 
 
 def _first_line(source: str) -> str:
     return source.strip().splitlines()[0].strip() if source.strip() else ""
 
 
-def _item(line: str, text: str, cell_id: str | None, sections: dict[str, Section]) -> Heading:
+def _item(line: str, cell, sections: dict[str, Section]) -> Heading:
+    text, cell_id, tags = cell.source, cell.get("id"), cell.metadata.get("tags", [])
     match = _ITEM.match(line)
     heading = line.lstrip("#").strip()
     parts = [p.strip() for p in heading.split("·")]
     rest = [p for p in parts[1:] if not _POINTS.match(p)]
     tier = rest.pop(0) if rest and rest[0] in _TIERS else ""
     name = rest[-1] if rest else heading
-    refs = [sections[n] for n in _SECTION_REF.findall(text) if n in sections]
+    # The section to review: a ``review-section-N`` tag on the heading cell, else the first
+    # "Section N" its text names.
+    tagged = [t.removeprefix(REVIEW_TAG) for t in tags if t.startswith(REVIEW_TAG)]
+    refs = [sections[n] for n in tagged + _SECTION_REF.findall(text) if n in sections]
     return Heading(
         kind=match["kind"],
         number=match["number"],
@@ -284,7 +289,7 @@ def read_headings(nb_cells, cells: list[SourceCell]):
         if line.startswith("# ") and not title:
             title = line[2:].strip()
         if _ITEM.match(line):
-            current = [_item(line, cell.source, cell.get("id"), sections), [], []]
+            current = [_item(line, cell, sections), [], []]
             items.append(current)
         elif re.match(r"^#{1,3}\s", line):
             current = None
