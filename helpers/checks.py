@@ -60,6 +60,9 @@ _Exception = builtins.Exception
 _NotImplementedError = builtins.NotImplementedError
 _ImportError = builtins.ImportError
 _ValueError = builtins.ValueError
+_LookupErrors = (builtins.FileNotFoundError, builtins.ModuleNotFoundError)
+_enumerate = builtins.enumerate
+_sorted = builtins.sorted
 _NOT_NUMERIC = (builtins.str, builtins.bytes, builtins.dict, builtins.set)
 _BAD_NUMBER = (builtins.TypeError, builtins.ValueError)
 _BOOL_TYPES = (builtins.bool, np.bool_)
@@ -461,7 +464,7 @@ def _catalogue(lesson: str) -> list[dict[str, Any]]:
 
     try:
         text = resources.files("helpers.exercises").joinpath("catalogue.json").read_text("utf-8")
-    except (FileNotFoundError, ModuleNotFoundError):
+    except _LookupErrors:
         return []
     return json.loads(text).get(lesson, [])
 
@@ -470,24 +473,24 @@ def _placed(lesson: str, entries: list[Exercise]) -> list[tuple[Exercise, str, f
     """Each registered exercise with the lesson's title and points, in lesson order."""
     items = _catalogue(lesson)
     placed = []
-    for order, ex in enumerate(entries):
+    for order, ex in _enumerate(entries):
         key = _ITEM_KEY.match(ex.title)
         found = [
             (i, item)
-            for i, item in enumerate(items)
+            for i, item in _enumerate(items)
             if key and (item["title"] + " ·").startswith(key.group(0) + " ·")
         ]
         if not found:
-            placed.append(((len(items), order), ex, ex.title, None))
+            placed.append(((_len(items), order), ex, ex.title, None))
             continue
         index, item = found[0]
         tests = item.get("tests", {})
         own = tests.get(f"test_{ex.names[0]}") if ex.names else None
-        if len(tests) > 1 and own is not None:  # one of several parts: keep its own title
+        if _len(tests) > 1 and own is not None:  # one of several parts: keep its own title
             placed.append(((index, order), ex, ex.title, own))
         else:
             placed.append(((index, order), ex, item["title"], item["points"]))
-    return [(ex, title, points) for _, ex, title, points in sorted(placed, key=lambda p: p[0])]
+    return [(ex, title, points) for _, ex, title, points in _sorted(placed, key=lambda p: p[0])]
 
 
 @dataclass(frozen=True)
@@ -686,8 +689,9 @@ class QuizFeedback:
             for i in self.items
         )
         return (
-            f"<p>{html.escape(self._summary())}</p><table><tr><th>verdict</th><th>item</th>"
-            f"<th style='text-align:left'>why</th></tr>{rows}</table>"
+            f"<p>{html.escape(self._summary())}</p><table><tr><th scope='col'>verdict</th>"
+            "<th scope='col'>item</th>"
+            f"<th scope='col' style='text-align:left'>why</th></tr>{rows}</table>"
         )
 
 

@@ -340,7 +340,12 @@ def _review(item: Item, lesson: Lesson | None, links: Links | None) -> list[str]
         return []
     where = _taught_in(item, lesson)
     name = lesson.title or f"Lesson {lesson.id}"
-    what = f"{_e(where)} of {_e(name)}" if where else f"{_e(name)}, then this exercise's text"
+    if where:
+        what = f"{_e(where)} of {_e(name)}"
+    elif item.heading is not None and item.heading.kind == "Quiz":
+        what = f"each item's reason above, and {_e(name)}"
+    else:
+        what = f"{_e(name)}, then this exercise's text"
     if links is None:
         return [f"<p><strong>To review:</strong> {what}.</p>"]
     return [

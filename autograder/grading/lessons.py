@@ -84,7 +84,17 @@ class Section:
 
     @property
     def label(self) -> str:
-        return f"Section {self.number} · {self.title}"
+        """``Section 4 · Choosing the learning rate: the bound 2/λ_max``: LaTeX made plain."""
+        return f"Section {self.number} · {plain_math(self.title)}"
+
+
+_SYMBOLS = {"lambda": "λ", "eta": "η", "sigma": "σ", "nabla": "∇", "mu": "μ"}
+
+
+def plain_math(text: str) -> str:
+    """A heading's inline LaTeX as plain text for a page title: symbols, no ``$`` or braces."""
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: _SYMBOLS.get(m[1], m[1]), text)  # \max -> max
+    return text.replace("$", "").replace("{", "").replace("}", "")
 
 
 @dataclass(frozen=True)
