@@ -41,11 +41,14 @@ system-packages:
 test: venv system-packages
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
+# The lessons from the solutions, and the explorers' fallback pictures the lessons show.
 release: venv
 	$(BIN)/python -m autograder release
+	$(BIN)/python -m helpers.explore --write
 
 check-release: venv
 	$(BIN)/python -m autograder release --check
+	$(BIN)/python -m helpers.explore --check
 
 # Grades a handful of sample submissions (right, partly wrong, broken) built from the solutions,
 # prints the summary table and where the instructor's report is.

@@ -278,3 +278,53 @@ def test_a_failing_redraw_is_reported_in_the_explorer_not_raised_into_the_widget
     ex.controls["h"].value = 0.01  # must not raise out of the slider's callback
     assert ex.last_text.startswith("could not redraw")
     assert "ValueError: broken on purpose" in ex.last_text
+
+
+# --------------------------------------------------------------------------- shipped pictures
+
+
+def _lesson_explorer_calls() -> set[str]:
+    """Every ``explore.NAME(...)`` a solutions notebook shows as a cell's last expression."""
+    import ast
+
+    calls = set()
+    for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            last = ast.parse(cell.source).body[-1]
+            call = getattr(last, "value", None)
+            func = getattr(call, "func", None)
+            if isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "explore":
+                calls.add(ast.unparse(call).removeprefix("explore."))
+    return calls
+
+
+def test_every_explorer_call_in_the_lessons_has_a_shipped_picture():
+    from helpers.explore import shipped
+
+    assert _lesson_explorer_calls() == set(shipped.LESSON_CALLS)
+
+
+def test_shipped_pictures_look_like_a_fresh_drawing_and_none_is_left_over():
+    from helpers.explore import shipped
+
+    assert shipped.differences() == []
+
+
+def test_a_lesson_call_shows_the_shipped_picture_and_other_arguments_draw_their_own():
+    from helpers.explore import shipped
+
+    ex = explore.gradient_field(point=(1.0, -0.5))
+    assert ex.static_png() == shipped.path(ex.fallback_key).read_bytes()
+    other = explore.gradient_field(point=(0.5, 0.5))
+    assert shipped.load(other.fallback_key) is None
+    assert other.static_png().startswith(PNG_MAGIC)
+    assert other.static_png() != ex.static_png()
+
+
+def test_a_students_own_function_is_never_given_a_shipped_picture():
+    import numpy as np
+
+    assert explore.secant_to_tangent(np.cos).fallback_key is None
+    assert explore.secant_to_tangent().fallback_key is not None

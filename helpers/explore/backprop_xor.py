@@ -8,6 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..mlp import MLP, xor_data
+from . import shipped
 from .shell import BLACK, BLUE, GREY, SKY, VERMILLION, Explorer, add_legend, slider
 
 __all__ = ["xor_training"]
@@ -179,6 +180,7 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
     more.on_click(train_more)
     draw = partial(_draw_live, trainer=_Trainer())
     grid = partial(_grid, seed, hidden, lr)
+    picture = shipped.key("xor_training", seed=seed, hidden=hidden, lr=lr)
     explorer = Explorer(
         "xor_training",
         controls,
@@ -186,6 +188,7 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
         grid,
         size=(10.5, 4.6),
         extra=(more,),
+        fallback_key=picture,
         alt=(
             "Left: the four XOR points and the decision boundary the sigmoid network has "
             "learned. Right: the training loss against epochs."

@@ -6,6 +6,7 @@ from matplotlib.figure import Figure
 
 from ..differentiate import central_difference
 from ..mlp import sigmoid
+from . import shipped
 from .shell import BLACK, BLUE, VERMILLION, Explorer, add_legend, slider
 
 __all__ = ["chain_rule_graph"]
@@ -229,12 +230,14 @@ def chain_rule_graph(
         "w1": slider("float", "weight w₁", float(w1), min=-3, max=3, step=0.1),
         "w2": slider("float", "weight w₂", float(w2), min=-3, max=3, step=0.1),
     }
+    picture = shipped.key("chain_rule_graph", x=x, w1=w1, w2=w2, y_true=y_true)
     return Explorer(
         "chain_rule_graph",
         controls,
         draw,
         grid,
         size=(10, 4.4),
+        fallback_key=picture,
         alt=(
             "The computation graph x, z1 = w1 x, a1 = sigmoid(z1), y-hat = w2 a1, L = (y-hat "
             "- y) squared, with the forward values in the boxes, each arrow's local "

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..differentiate import central_difference, forward_difference
+from . import shipped
 from .shell import BLACK, BLUE, GREY, ORANGE, VERMILLION, Explorer, add_legend, slider
 
 __all__ = ["secant_to_tangent", "step_size_error"]
@@ -99,6 +100,7 @@ def secant_to_tangent(
     The secant slope is ``helpers.forward_difference(f, x0, h)``, the forward difference
     (f(x0 + h) - f(x0)) / h; its error shrinks like h.
     """
+    picture = shipped.key("secant_to_tangent", x0=x0, label=label) if f is df is None else None
     f, df, label = _function_and_derivative(f, df, label)
     x0 = float(x0)
     exact, how = (float(df(x0)), "exact") if df is not None else _reference_derivative(f, x0)
@@ -133,6 +135,7 @@ def secant_to_tangent(
         draw,
         grid,
         size=(7.5, 4.6),
+        fallback_key=picture,
         alt=(
             "The curve f near x0 with the secant line through x0 and x0 + h and the tangent "
             "line at x0: as h shrinks the secant turns into the tangent."
@@ -284,6 +287,7 @@ def step_size_error(
     static : return the fallback grid (float64 and float32 side by side) as a Figure.
     df, label : the exact derivative and the name of ``f`` (see :func:`secant_to_tangent`).
     """
+    picture = shipped.key("step_size_error", x0=x0, label=label) if f is df is None else None
     f, df, label = _function_and_derivative(f, df, label)
     x0 = float(x0)
     exact, how = (float(df(x0)), "exact") if df is not None else _reference_derivative(f, x0)
@@ -344,6 +348,7 @@ def step_size_error(
         draw,
         grid,
         size=(8, 5),
+        fallback_key=picture,
         alt=(
             "Log-log plot of the error of the forward and central differences against the "
             "step size h: the error falls as h shrinks until round-off makes it rise again, a"

@@ -12,6 +12,7 @@ from matplotlib.ticker import NullLocator
 
 from ..descent import gradient_descent
 from ..stochastic import line_data, mean_squared_error, mean_squared_error_grad, sgd
+from . import shipped
 from .shell import BLACK, BLUE, ORANGE, VERMILLION, Explorer, add_legend, slider
 
 __all__ = ["learning_rate", "minibatch_sgd"]
@@ -208,12 +209,15 @@ def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), sta
     if static:
         return _grid(w0)
     controls = _controls(lr, w0)
+    grid = partial(_grid, w0)
+    picture = shipped.key("learning_rate", start=w0)
     return Explorer(
         "learning_rate",
         controls,
         _draw_live,
-        partial(_grid, w0),
+        grid,
         size=(10.5, 4.8),
+        fallback_key=picture,
         alt=(
             "Left: the gradient descent path on the contours of a quadratic loss. Right: the "
             "loss per step on a log scale, falling for a small enough learning rate and "
@@ -339,12 +343,15 @@ def minibatch_sgd(batch_size: int = 10, lr: float = 0.05, static: bool = False):
         "epochs": slider("int", "epochs", 10, min=1, max=40, step=1),
         "decay": widgets.Checkbox(value=False, description="decay lr / (1 + k/200)"),
     }
+    # The fallback grid is the same whatever the arguments (they set the sliders only).
+    picture = shipped.key("minibatch_sgd")
     return Explorer(
         "minibatch_sgd",
         controls,
         draw,
         grid,
         size=(10.5, 4.8),
+        fallback_key=picture,
         alt=(
             "Left: the mini-batch SGD path on the contours of a line fit's loss, noisier for "
             "smaller batches. Right: the loss against epochs."

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..differentiate import gradient
+from . import shipped
 from .shell import BLACK, BLUE, GREEN, VERMILLION, Explorer, add_legend, slider
 
 __all__ = ["gradient_field"]
@@ -150,12 +151,14 @@ def gradient_field(point: tuple[float, float] = (1.0, -0.5), static: bool = Fals
         return _grid(px0, py0)
     controls = _controls(px0, py0)
     grid = partial(_grid, px0, py0)
+    picture = shipped.key("gradient_field", point=(px0, py0))
     return Explorer(
         "gradient_field",
         controls,
         _draw_live,
         grid,
         size=(10.5, 4.8),
+        fallback_key=picture,
         alt=(
             "Left: contour plot of the surface with the gradient and the negative gradient "
             "drawn as arrows at the chosen point. Right: the directional derivative for every"

@@ -17,6 +17,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from . import shipped
+
 __all__ = [
     "BLACK",
     "BLUE",
@@ -69,6 +71,7 @@ class Explorer:
     ----------
     name : the explorer's function name, e.g. ``"secant_to_tangent"``.
     alt : one sentence saying what the picture shows (its alternative text).
+    fallback_key : the key of its fallback picture in :mod:`.shipped` (None: always drawn).
     controls : ``{parameter: widget}``; changing a widget's ``value`` redraws.
     widget : the ipywidgets box that is displayed.
     output : the ``ipywidgets.Output`` holding the current picture and readout.
@@ -85,6 +88,7 @@ class Explorer:
         size: tuple[float, float],
         extra: tuple[Any, ...] = (),
         alt: str = "",
+        fallback_key: str | None = None,
     ):
         import ipywidgets as widgets
 
@@ -94,6 +98,7 @@ class Explorer:
         self._draw = draw
         self._static = static
         self._size = size
+        self.fallback_key = fallback_key
         self._static_png: bytes | None = None
         self.last_png = b""
         self.last_text = ""
@@ -150,6 +155,9 @@ class Explorer:
         return self._static()
 
     def static_png(self) -> bytes:
+        """The fallback grid as PNG: the picture shipped for :attr:`fallback_key`, or drawn."""
+        if self._static_png is None:
+            self._static_png = shipped.load(self.fallback_key)
         if self._static_png is None:
             fig = self._static()
             self._static_png = _png(fig, STATIC_DPI)

@@ -1,0 +1,5 @@
+"""``python -m helpers.explore --write | --check``: the explorers' shipped fallback pictures."""
+
+from .shipped import main
+
+raise SystemExit(main())
