@@ -244,3 +244,9 @@ def test_every_exercise_question_and_challenge_names_the_section_that_teaches_it
             f"{lid}: no section to review for {missing}: name it as 'Section N' in the item's "
             "text or tag its heading cell review-section-N (docs/AUTHORING.md)"
         )
+
+
+def test_a_section_named_with_latex_is_shown_in_plain_text(lesson):
+    labels = [s.label for s in lesson.sections]
+    assert any("λ" in label for label in labels)  # Section 4: the bound $2/\\lambda_{\\max}$
+    assert not any(c in label for label in labels for c in "$\\{}")

@@ -115,7 +115,7 @@ def items(lesson: Lesson | None, exercise_rows) -> list[Item]:
         gids = heading.grade_ids if heading else (cell.grade_id,)
         seen.update(gids)
         out.append(Item(heading, tuple(rows[g] for g in gids if g in rows)))
-    out += [Item(None, (e,)) for e in exercise_rows if e.grade_id not in seen and lesson is None]
+    out += [Item(None, (e,)) for e in exercise_rows if e.grade_id not in seen]
     return out
 
 
