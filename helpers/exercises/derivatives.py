@@ -32,6 +32,7 @@ from ..checks import (
 )
 from ..gradcheck import PASS_BELOW
 from .symbolic import check_expression, symbol_x
+from .textbook import differences as _differences
 
 LESSON = "01_derivatives"
 RTOL = 1e-8
@@ -417,22 +418,6 @@ def check_make_derivative(make_derivative: Callable) -> None:
 # --------------------------------------------------------------------------- numerical_gradient
 
 
-def _gradients(f: Callable, x: np.ndarray, h: float) -> dict[str, np.ndarray]:
-    """Textbook central, forward and backward gradients of f at x (float64 copies only)."""
-    x = _array(x, dtype=_float64)
-    out = {k: np.zeros_like(x) for k in ("central", "forward", "backward")}
-    f0 = float(f(x.copy()))
-    for i in range(x.size):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += h
-        xm[i] -= h
-        fp, fm = float(f(xp)), float(f(xm))
-        out["central"][i] = (fp - fm) / (2 * h)
-        out["forward"][i] = (fp - f0) / h
-        out["backward"][i] = (f0 - fm) / h
-    return out
-
-
 def _watching(f: Callable, x_given: np.ndarray) -> tuple[Callable, list[bool]]:
     """``f`` wrapped to notice when the caller's array changes while f is being evaluated.
 
@@ -487,18 +472,20 @@ def expect_numerical_gradient(
                 "one coordinate at a time",
             ],
         )
-    ref = _gradients(f, x_given, step)
+    ref = _differences(f, x_given, step)
     expected = ref["central"]
     if x_given.dtype.kind in "iu":
         with np.errstate(all="ignore"):
-            truncated = _gradients(lambda z: f(np.trunc(z)), x_given, step)["central"]
+            truncated = _differences(lambda z: f(np.trunc(z)), x_given, step)["central"]
     else:
         truncated = None
     mistakes = {
         "this looks like a forward difference: use x + h*e_i and x - h*e_i": ref["forward"],
         "this looks like a backward difference: use x + h*e_i and x - h*e_i": ref["backward"],
         "divided by h instead of 2h": 2 * expected,
-        "ignored the step h you were given": _gradients(f, x_given, 1e-5)["central"] if h else None,
+        "ignored the step h you were given": _differences(f, x_given, 1e-5)["central"]
+        if h
+        else None,
     }
     if truncated is not None:
         mistakes[
@@ -537,7 +524,7 @@ def _norm(v: np.ndarray) -> float:
 
 
 def _central(f: Callable, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    return _gradients(f, x, h)["central"]
+    return _differences(f, x, h)["central"]
 
 
 def expect_gradients_agree(

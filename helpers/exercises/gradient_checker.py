@@ -35,6 +35,7 @@ from ..differentiate import gradient as _reference_gradient
 from ..gradcheck import FAIL_ABOVE
 from ..mlp import sigmoid as _sigmoid
 from ..mlp import xor_data
+from .textbook import differences as _differences
 
 LESSON = "06_gradient_checker"
 PARAMETER_NAMES = ("W1", "b1", "W2", "b2")
@@ -175,25 +176,6 @@ def check_relative_error(relative_error: Callable[..., Any]) -> None:
 # --------------------------------------------------------------------------- gradient_check
 
 
-def _differences(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float) -> dict[str, np.ndarray]:
-    """Central, forward and backward differences of ``f`` at ``x`` (float64), one loop."""
-    x = _array(x, dtype=_float64)
-    central = np.zeros_like(x)
-    forward = np.zeros_like(x)
-    backward = np.zeros_like(x)
-    f0 = float(f(x.copy()))
-    for i in range(x.size):
-        xp = x.copy()
-        xm = x.copy()
-        xp[i] += h
-        xm[i] -= h
-        fp, fm = float(f(xp)), float(f(xm))
-        central[i] = (fp - fm) / (2 * h)
-        forward[i] = (fp - f0) / h
-        backward[i] = (f0 - fm) / h
-    return {"central": central, "forward": forward, "backward": backward}
-
-
 def _rel(a: np.ndarray, b: np.ndarray) -> float:
     scale = max(_norm(a), _norm(b))
     return _norm(a - b) / scale if scale else 0.0
@@ -222,71 +204,15 @@ def expect_gradient_check(
     analytic = _array(grad_f(xf.copy()), dtype=_float64).ravel()
     d = _differences(f, xf, step)
     expected = _rel(analytic, d["central"])
-    integer_mistake: dict[str, float] = {}
-    if np.issubdtype(x.dtype, np.integer):
-        # What a copy of an integer x stores for x +- h: the value truncated towards zero.
-        truncated = np.zeros_like(analytic)
-        for i in range(x.size):
-            up, down = x.copy(), x.copy()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                up[i] = x[i] + step
-                down[i] = x[i] - step
-            truncated[i] = (float(f(up)) - float(f(down))) / (2 * step)
-        integer_mistake[
-            "x holds integers, so x + h was truncated back to an integer: work on x.astype(float)"
-        ] = _rel(analytic, truncated)
-    mistakes = {
-        "used a forward difference (f(x + h) - f(x)) / h: use (f(x + h) - f(x - h)) / (2h)": _rel(
-            analytic, d["forward"]
-        ),
-        "used a backward difference (f(x) - f(x - h)) / h: use (f(x + h) - f(x - h)) / (2h)": _rel(
-            analytic, d["backward"]
-        ),
-        "divided by h instead of 2h in the central difference": _rel(analytic, 2 * d["central"]),
-        "this is the absolute error ||a - b||: divide by max(||a||, ||b||)": _norm(
-            analytic - d["central"]
-        ),
-        "divided by the norm of the analytic gradient only: divide by max(||a||, ||b||)": (
-            _norm(analytic - d["central"]) / _norm(analytic) if _norm(analytic) else math.inf
-        ),
-        "divided by the norm of the numerical gradient only: divide by max(||a||, ||b||)": (
-            _norm(analytic - d["central"]) / _norm(d["central"])
-            if _norm(d["central"])
-            else math.inf
-        ),
-        "checked only one coordinate (x[0]): loop over every coordinate of x": _rel(
-            analytic[:1], d["central"][:1]
-        ),
-    }
-    mistakes = {**integer_mistake, **mistakes}  # the most specific diagnosis first
-    if h is not None and h != 1e-5:
-        mistakes["ignored the h that was passed and used 1e-5: use the argument h"] = _rel(
-            analytic, _differences(f, xf, 1e-5)["central"]
-        )
+    mistakes = _gradient_check_mistakes(f, x, analytic, d, step, h)
     mistakes = {
         k: v
         for k, v in mistakes.items()
         if math.isfinite(v) and abs(v - expected) > 1e-4 * max(abs(expected), 1e-300)
     }
     if expected < _ROUNDING_FLOOR:
-        # Both values are rounding noise here: any value in the noise is right.
-        if 0.0 <= value < _ROUNDING_FLOOR:
-            return
-        details = [
-            f"call           : {shown}",
-            f"expected       : a value below {_ROUNDING_FLOOR:g} "
-            f"(the reference gives {expected:.2e})",
-            f"got            : {value:.6g}",
-        ]
-        near = [
-            k
-            for k, v in mistakes.items()
-            if v > 0 and value > 0 and abs(math.log10(v / value)) < 0.3
-        ]
-        if near:
-            details.append(f"likely mistake : {near[0]}")
-        raise CheckFailure(f"{label} gave a wrong value.", details)
+        _expect_in_the_noise(label, shown, value, expected, mistakes)
+        return
     check(
         label,
         value,
@@ -297,6 +223,73 @@ def expect_gradient_check(
         hint=f"move one coordinate at a time by +h and -h (h = {step:g}) on a float copy of x, "
         "then compare the two whole vectors with your relative_error",
     )
+
+
+def _gradient_check_mistakes(f, x, analytic, d, step, h) -> dict[str, float]:
+    """What each typical mistake of a gradient check would return, most specific first."""
+    mistakes: dict[str, float] = {}
+    if np.issubdtype(x.dtype, np.integer):
+        mistakes[
+            "x holds integers, so x + h was truncated back to an integer: work on x.astype(float)"
+        ] = _rel(analytic, _truncated_central(f, x, step))
+    central = d["central"]
+    error = _norm(analytic - central)
+    mistakes.update(
+        {
+            "used a forward difference (f(x + h) - f(x)) / h: use (f(x + h) - f(x - h)) / (2h)": (
+                _rel(analytic, d["forward"])
+            ),
+            "used a backward difference (f(x) - f(x - h)) / h: use (f(x + h) - f(x - h)) / (2h)": (
+                _rel(analytic, d["backward"])
+            ),
+            "divided by h instead of 2h in the central difference": _rel(analytic, 2 * central),
+            "this is the absolute error ||a - b||: divide by max(||a||, ||b||)": error,
+            "divided by the norm of the analytic gradient only: divide by max(||a||, ||b||)": (
+                error / _norm(analytic) if _norm(analytic) else math.inf
+            ),
+            "divided by the norm of the numerical gradient only: divide by max(||a||, ||b||)": (
+                error / _norm(central) if _norm(central) else math.inf
+            ),
+            "checked only one coordinate (x[0]): loop over every coordinate of x": _rel(
+                analytic[:1], central[:1]
+            ),
+        }
+    )
+    if h is not None and h != 1e-5:
+        mistakes["ignored the h that was passed and used 1e-5: use the argument h"] = _rel(
+            analytic, _differences(f, _array(x, dtype=_float64), 1e-5)["central"]
+        )
+    return mistakes
+
+
+def _truncated_central(f, x: np.ndarray, step: float) -> np.ndarray:
+    """The central difference a copy of an integer ``x`` gives: x +- h truncated to integers."""
+    truncated = np.zeros(x.size)
+    for i in range(x.size):
+        up, down = x.copy(), x.copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            up[i] = x[i] + step
+            down[i] = x[i] - step
+        truncated[i] = (float(f(up)) - float(f(down))) / (2 * step)
+    return truncated
+
+
+def _expect_in_the_noise(label, shown, value, expected, mistakes) -> None:
+    """Both values are rounding noise here: any value in the noise is right."""
+    if 0.0 <= value < _ROUNDING_FLOOR:
+        return
+    details = [
+        f"call           : {shown}",
+        f"expected       : a value below {_ROUNDING_FLOOR:g} (the reference gives {expected:.2e})",
+        f"got            : {value:.6g}",
+    ]
+    near = [
+        k for k, v in mistakes.items() if v > 0 and value > 0 and abs(math.log10(v / value)) < 0.3
+    ]
+    if near:
+        details.append(f"likely mistake : {near[0]}")
+    raise CheckFailure(f"{label} gave a wrong value.", details)
 
 
 def _wavy(x: np.ndarray) -> float:
