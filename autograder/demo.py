@@ -83,6 +83,8 @@ def build_class(folder: Path, lessons: list[str]) -> None:
         # ben: the first exercise left unanswered, one typical mistake, the rest right.
         ben_wrong = {gid: src for gid, src in wrong.items() if gid in answer_ids[1:]}
         ben_wrong = dict(list(ben_wrong.items())[:1])
+        # ... and the quiz's typical mistake, so that his page marks quiz items wrong.
+        ben_wrong.update({gid: src for gid, src in wrong.items() if gid.startswith("quiz_")})
         samples.write(
             samples.student_copy(solution, answers=ben_wrong, unanswered_ids=tuple(answer_ids[:1])),
             folder / "ben" / f"{lesson}.ipynb",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import logging
 import shutil
 import sys
@@ -30,6 +31,10 @@ from pathlib import Path
 
 from . import course, quiz_feedback
 from .notebooks import dumps, normalise, reads
+
+# Titles and points of every lesson's exercises for helpers.progress(): generated here from
+# the solutions (one source), stored in the package so that Colab's install has it too.
+CATALOGUE = Path("helpers") / "exercises" / "catalogue.json"
 
 
 class ReleaseError(Exception):
@@ -43,6 +48,7 @@ class Built:
     lesson: str
     solution_text: str  # the normalised solution notebook, standard cells rewritten
     files: dict[str, bytes] = field(default_factory=dict)  # lessons/<id>/<relative path> -> bytes
+    catalogue: list = field(default_factory=list)  # the lesson's entry of CATALOGUE
 
 
 @dataclass(frozen=True)
@@ -185,10 +191,23 @@ def generate(lesson: str, solution_text: str, root: Path, workdir: Path) -> dict
 
 def build(lesson: str, root: Path = course.ROOT) -> Built:
     """Everything the release stores for ``lesson``, computed in a temporary directory."""
+    from .grading.lessons import catalogue, load_lesson
+
     solution_text = prepared_solution(lesson, root)
     with tempfile.TemporaryDirectory(prefix=f"release-{lesson}-") as tmp:
         files = generate(lesson, solution_text, root, Path(tmp))
-    return Built(lesson, solution_text, files)
+        entry = catalogue(load_lesson(lesson, Path(tmp) / "solutions" / lesson / f"{lesson}.ipynb"))
+    return Built(lesson, solution_text, files, entry)
+
+
+def read_catalogue(root: Path) -> dict[str, list]:
+    path = root / CATALOGUE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def catalogue_bytes(data: dict[str, list]) -> bytes:
+    text = json.dumps(dict(sorted(data.items())), indent=1, ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
 
 
 # --------------------------------------------------------------------------- comparing and writing
@@ -229,6 +248,8 @@ def differences(built: Built, root: Path = course.ROOT) -> list[Stale]:
         found.append(
             Stale(lesson, f"lessons/{lesson}/{rel}", "is not generated from solutions/ (remove it)")
         )
+    if read_catalogue(root).get(lesson) != built.catalogue:
+        found.append(Stale(lesson, str(CATALOGUE), f"has stale titles or points for {lesson}"))
     return found
 
 
@@ -269,6 +290,10 @@ def write(built: Built, root: Path = course.ROOT) -> list[str]:
     for rel in _stored_files(folder).keys() - built.files.keys():
         (folder / rel).unlink()
         changed.append(f"lessons/{lesson}/{rel} (removed)")
+    entries = read_catalogue(root)
+    entries[lesson] = built.catalogue
+    if _write_if_changed(root / CATALOGUE, catalogue_bytes(entries)):
+        changed.append(f"{CATALOGUE} ({lesson})")
     return changed
 
 

@@ -5,7 +5,8 @@ Finite differences (:mod:`helpers.differentiate`), gradient checking
 (:mod:`helpers.mlp`), a scalar reverse-mode autodiff engine and dual numbers
 (:mod:`helpers.autodiff`, Lesson 07's reference), the checks behind the lessons' visible
 tests (:mod:`helpers.checks`, :mod:`helpers.exercises`) and the interactive explorers
-(:mod:`helpers.explore`, imported on demand because it pulls in ipywidgets).
+(:mod:`helpers.explore`, imported on demand because it pulls in ipywidgets); figures are shown
+with their alternative text by :func:`helpers.show` (:mod:`helpers.figures`).
 """
 
 from . import _version
@@ -21,6 +22,7 @@ from .differentiate import (
     jacobian,
     second_derivative,
 )
+from .figures import show
 from .gradcheck import GradientCheckResult, gradient_check, relative_error
 from .mlp import MLP, ManyRuns, sigmoid, train_many, xor_data
 
@@ -45,6 +47,7 @@ __all__ = [
     "relative_error",
     "second_derivative",
     "setup",
+    "show",
     "sigmoid",
     "train_many",
     "xor_data",

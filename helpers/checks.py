@@ -20,6 +20,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import math
+import re as _re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +60,9 @@ _Exception = builtins.Exception
 _NotImplementedError = builtins.NotImplementedError
 _ImportError = builtins.ImportError
 _ValueError = builtins.ValueError
+_LookupErrors = (builtins.FileNotFoundError, builtins.ModuleNotFoundError)
+_enumerate = builtins.enumerate
+_sorted = builtins.sorted
 _NOT_NUMERIC = (builtins.str, builtins.bytes, builtins.dict, builtins.set)
 _BAD_NUMBER = (builtins.TypeError, builtins.ValueError)
 _BOOL_TYPES = (builtins.bool, np.bool_)
@@ -437,9 +441,56 @@ def exercises_module(lesson: str):
 
 @dataclass(frozen=True)
 class ProgressRow:
-    title: str
+    title: str  # the lesson's title for the exercise: "Exercise 04.2 · Mini-batches"
     status: str  # "passed", "failing", "not started", "not run"
     detail: str
+    points: float | None = None  # what the exercise is worth (None: not in the catalogue)
+
+    @property
+    def worth(self) -> str:
+        if self.points is None:
+            return ""
+        return f"{self.points:g} point{'' if self.points == 1 else 's'}"
+
+
+_MARK = {"passed": "✔", "failing": "✘", "not started": "·", "not run": "?"}
+_ITEM_KEY = _re.compile(r"^(?:Exercise|Quiz|Question|Challenge) \d+(?:\.\d+)?")
+
+
+def _catalogue(lesson: str) -> list[dict[str, Any]]:
+    """The lesson's items as the release wrote them (titles, points), in lesson order."""
+    import json
+    from importlib import resources
+
+    try:
+        text = resources.files("helpers.exercises").joinpath("catalogue.json").read_text("utf-8")
+    except _LookupErrors:
+        return []
+    return json.loads(text).get(lesson, [])
+
+
+def _placed(lesson: str, entries: list[Exercise]) -> list[tuple[Exercise, str, float | None]]:
+    """Each registered exercise with the lesson's title and points, in lesson order."""
+    items = _catalogue(lesson)
+    placed = []
+    for order, ex in _enumerate(entries):
+        key = _ITEM_KEY.match(ex.title)
+        found = [
+            (i, item)
+            for i, item in _enumerate(items)
+            if key and (item["title"] + " ·").startswith(key.group(0) + " ·")
+        ]
+        if not found:
+            placed.append(((_len(items), order), ex, ex.title, None))
+            continue
+        index, item = found[0]
+        tests = item.get("tests", {})
+        own = tests.get(f"test_{ex.names[0]}") if ex.names else None
+        if _len(tests) > 1 and own is not None:  # one of several parts: keep its own title
+            placed.append(((index, order), ex, ex.title, own))
+        else:
+            placed.append(((index, order), ex, item["title"], item["points"]))
+    return [(ex, title, points) for _, ex, title, points in _sorted(placed, key=lambda p: p[0])]
 
 
 @dataclass(frozen=True)
@@ -455,14 +506,15 @@ class Progress:
 
     def __str__(self) -> str:
         width = _max([_len(r.title) for r in self.rows] + [8])
+        worth = _max([_len(r.worth) for r in self.rows] + [0])
         lines = [
             f"Lesson {self.lesson}: {self.passed} of {_len(self.rows)} exercises pass "
             "their visible checks"
         ]
         for r in self.rows:
-            mark = {"passed": "✔", "failing": "✘", "not started": "·", "not run": "?"}[r.status]
             lines.append(
-                f"  {mark} {r.title:<{width}}  {r.status}{': ' + r.detail if r.detail else ''}"
+                f"  {_MARK[r.status]} {r.title:<{width}}  {r.worth:<{worth}}  "
+                f"{r.status}{': ' + r.detail if r.detail else ''}"
             )
         return "\n".join(lines)
 
@@ -475,17 +527,21 @@ class Progress:
             "not started": "#6e7781",
             "not run": "#9a6700",
         }
+        # Colour is never the only cue: each status is a word with a symbol.
         rows = "".join(
-            f"<tr><td>{html.escape(r.title)}</td>"
-            f"<td style='color:{colour[r.status]};font-weight:bold'>{r.status}</td>"
+            f"<tr><th scope='row' style='text-align:left'>{html.escape(r.title)}</th>"
+            f"<td>{html.escape(r.worth)}</td>"
+            f"<td style='color:{colour[r.status]};font-weight:bold'>"
+            f"{_MARK[r.status]} {r.status}</td>"
             f"<td style='text-align:left'>{html.escape(r.detail)}</td></tr>"
             for r in self.rows
         )
         return (
             f"<p><b>Lesson {html.escape(self.lesson)}</b>: {self.passed} of {_len(self.rows)} "
             f"exercises pass their visible checks.</p>"
-            "<table><tr><th>exercise</th><th>status</th>"
-            f"<th style='text-align:left'>detail</th></tr>{rows}</table>"
+            "<table><tr><th scope='col'>exercise</th><th scope='col'>points</th>"
+            "<th scope='col'>status</th>"
+            f"<th scope='col' style='text-align:left'>detail</th></tr>{rows}</table>"
         )
 
     def __repr__(self) -> str:
@@ -513,26 +569,27 @@ def progress(lesson: str | None = None, namespace: dict[str, Any] | None = None)
             raise _ValueError("progress() needs a notebook; outside one pass namespace=globals()")
         namespace = shell.user_ns
     exercises_module(lesson)
-    rows = []
-    for ex in _REGISTRY.get(lesson, []):
-        missing = [n for n in ex.names if n not in namespace]
-        if missing:
-            rows.append(
-                ProgressRow(ex.title, "not run", f"run the cell that defines {', '.join(missing)}")
-            )
-            continue
-        try:
-            ex.checker(*(namespace[n] for n in ex.names))
-        except CheckFailure as failure:
-            status = "not started" if failure.cause == NOT_WRITTEN else "failing"
-            rows.append(
-                ProgressRow(ex.title, status, "" if status == "not started" else failure.summary)
-            )
-        except _Exception as exc:  # noqa: BLE001 - a broken answer is a finding, not a crash
-            rows.append(ProgressRow(ex.title, "failing", f"{_type(exc).__name__}: {exc}"))
-        else:
-            rows.append(ProgressRow(ex.title, "passed", ""))
+    rows = [
+        ProgressRow(title, *_run_check(ex, namespace), points)
+        for ex, title, points in _placed(lesson, _REGISTRY.get(lesson, []))
+    ]
     return Progress(lesson, _tuple(rows))
+
+
+def _run_check(ex: Exercise, namespace: dict[str, Any]) -> tuple[str, str]:
+    """The status and detail of one exercise's visible check, run now."""
+    missing = [n for n in ex.names if n not in namespace]
+    if missing:
+        return "not run", f"run the cell that defines {', '.join(missing)}"
+    try:
+        ex.checker(*(namespace[n] for n in ex.names))
+    except CheckFailure as failure:
+        if failure.cause == NOT_WRITTEN:
+            return "not started", ""
+        return "failing", failure.summary
+    except _Exception as exc:  # noqa: BLE001 - a broken answer is a finding, not a crash
+        return "failing", f"{_type(exc).__name__}: {exc}"
+    return "passed", ""
 
 
 # --------------------------------------------------------------------------- setup
@@ -632,8 +689,9 @@ class QuizFeedback:
             for i in self.items
         )
         return (
-            f"<p>{html.escape(self._summary())}</p><table><tr><th>verdict</th><th>item</th>"
-            f"<th style='text-align:left'>why</th></tr>{rows}</table>"
+            f"<p>{html.escape(self._summary())}</p><table><tr><th scope='col'>verdict</th>"
+            "<th scope='col'>item</th>"
+            f"<th scope='col' style='text-align:left'>why</th></tr>{rows}</table>"
         )
 
 

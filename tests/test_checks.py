@@ -260,6 +260,23 @@ def test_progress_of_lesson_01_runs_its_registered_checks():
     assert len(report.rows) == len([n for n in ex.__all__ if n.startswith("check_")])
 
 
+@pytest.mark.parametrize("lesson", ["02_chain_rule", "04_gradient_descent"])
+def test_progress_shows_the_lessons_titles_and_points_in_lesson_order(lesson):
+    from autograder.course import solution_path
+    from autograder.grading.lessons import TEST, load_lesson
+
+    model = load_lesson(lesson, solution_path(lesson))
+    cells = model.by_grade_id()
+    autograded = [h for h in model.headings if any(cells[g].role == TEST for g in h.grade_ids)]
+    report = progress(lesson, {})
+    assert [r.title for r in report.rows] == [h.short for h in autograded]
+    assert [r.points for r in report.rows] == [
+        sum(cells[g].points for g in h.grade_ids) for h in autograded
+    ]
+    assert f"{autograded[0].short}  " in str(report) and " points  " in str(report)
+    assert "<th scope='col'>points</th>" in report._repr_html_()
+
+
 # --------------------------------------------------------------------------- Lesson 01 checkers
 
 

@@ -47,7 +47,7 @@ LESSONS = ("02_chain_rule", "06_gradient_checker")
 # report.html: the mean seconds per phase are measurements of this run.
 _REPORT_SECONDS = re.compile(r"<td>\d+\.\d\d s</td>")
 # report.html: green when kernels ran under bubblewrap, red with the reason otherwise.
-_REPORT_SANDBOX = re.compile(r"<p class='(passed|failed)'><b>Sandbox:</b> .*?</p>")
+_REPORT_SANDBOX = re.compile(r"<p class='(passed|failed)'><b>Sandbox[^<]*:</b> .*?</p>")
 
 
 def grade_demo(folder: Path) -> Path:

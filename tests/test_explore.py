@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import gc
+import html
 import json
 import sys
 from pathlib import Path
@@ -186,9 +187,17 @@ def test_display_bundle_carries_the_widget_view_and_the_static_png(built, name):
     assert view["model_id"] == ex.widget.model_id
     assert view["version_major"] == 2
     assert base64.b64decode(bundle["image/png"]).startswith(PNG_MAGIC)
-    # nbconvert takes text/html before image/png: it must not be there.
-    assert "text/html" not in bundle
+    # nbconvert takes text/html before image/png: there it is the same picture, with alt text.
+    assert f'src="data:image/png;base64,{bundle["image/png"]}"' in bundle["text/html"]
+    assert f'alt="{html.escape(ex.alt)}' in bundle["text/html"]
     json.dumps(bundle)  # a display bundle must be JSON
+
+
+@every_explorer
+def test_every_explorer_says_what_its_picture_shows(built, name):
+    ex = built[name]
+    assert "explorer's plot" not in ex.alt, "the default alt text says too little"
+    assert len(ex.alt.split()) >= 8
 
 
 # --------------------------------------------------------------------------- memory
@@ -249,8 +258,9 @@ def test_exported_html_shows_the_static_picture_where_the_widget_would_be(tmp_pa
     data = outputs[0]["data"]
     assert "application/vnd.jupyter.widget-view+json" in data  # a live front end gets the widget
     run.notebook.metadata.pop("widgets", None)  # what a saved notebook without widget state holds
-    html, _ = nbconvert.HTMLExporter().from_notebook_node(run.notebook)
-    assert f'src="data:image/png;base64,{data["image/png"]}' in html.replace("\n", "")
+    page, _ = nbconvert.HTMLExporter().from_notebook_node(run.notebook)
+    assert f'src="data:image/png;base64,{data["image/png"]}' in page.replace("\n", "")
+    assert 'alt="No description' not in page
 
 
 def test_a_failing_redraw_is_reported_in_the_explorer_not_raised_into_the_widget_machinery():

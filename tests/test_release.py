@@ -169,6 +169,7 @@ def test_release_leaves_no_gradebook_or_other_by_product(course_root, tmp_path, 
     assert created == {
         "lessons/01_derivatives/01_derivatives.ipynb",
         "lessons/02_chain_rule/02_chain_rule.ipynb",
+        "helpers/exercises/catalogue.json",  # the titles and points progress() shows
     }
     assert list(elsewhere.iterdir()) == []
 

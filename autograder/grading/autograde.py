@@ -20,7 +20,7 @@ from .batch import Task
 from .course_dir import CourseFolder
 from .execute import ExecutionResult
 from .hand_grades import KeptHandGrades
-from .lessons import Lesson
+from .lessons import ANSWER, Lesson
 from .messages import verdicts
 from .results import Outcome
 from .status import STOPPED, Status
@@ -63,6 +63,8 @@ class SerialAutograde:
         outcome.timings = timings(executed)
         outcome.timings["trusted"] = round(finished.judgement.seconds, 3)
         outcome.verdicts = verdicts(executed.notebook, self.lessons[task.lesson])
+        outcome.answers = answer_sources(executed.notebook, self.lessons[task.lesson])
+        outcome.quiz = dict(finished.judgement.quiz_answers)
         t0 = time.monotonic()
         kept = KeptHandGrades.before_autograde(
             self.course, self.course.db_url, self.lessons[task.lesson], task.student
@@ -107,6 +109,24 @@ def fault_notes(executed: ExecutionResult) -> list[str]:
     if not_run:
         notes.append(f"{len(not_run)} cells not run: {not_run[0].reason}")
     return notes
+
+
+ANSWER_LIMIT = 4000  # characters of a student's answer cell kept for the feedback page
+
+
+def answer_sources(nb: dict[str, Any], lesson: Lesson) -> dict[str, str]:
+    """Answer cell grade id -> the student's code as it was graded (text only, never run here)."""
+    wanted = {c.grade_id for c in lesson.cells if c.role == ANSWER}
+    out = {}
+    for cell in nb.get("cells", []):
+        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        if gid in wanted and gid not in out:
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else str(source)
+            if len(source) > ANSWER_LIMIT:
+                source = source[:ANSWER_LIMIT] + "\n# ... (cut here: the cell is longer)"
+            out[gid] = source
+    return out
 
 
 def timings(executed: ExecutionResult) -> dict[str, float]:

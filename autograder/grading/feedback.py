@@ -1,71 +1,280 @@
-"""``OUT/feedback/<student>/<lesson>.html``: what the student may see.
+"""``OUT/feedback/<student>/<lesson>.html``: what the student may see, and what to do next.
 
-Points per exercise, the visible tests and their messages, and what went wrong in plain words
-(a cell stopped for time, a kernel replaced, a test cell put back). Never a hidden test's source
-or traceback: hidden failures are described by :mod:`.messages` only. The page is one
-self-contained file: no scripts, no CDN.
+Each exercise appears under the title the lesson gives it (``Exercise 04.2 · Starter · 2 points
+· Mini-batches``, read by :mod:`.lessons`), in lesson order, with its points and its result in
+words and a symbol (never colour alone). A failed or partial exercise shows the student's own
+answer (escaped), the visible check's message, which hidden check failed (its one-line summary
+from :mod:`.messages`, never its source or traceback) and the lesson section to review, linked.
+A quiz shows each true/false item right or wrong with its reason, marked from the answers the
+kernel's record carried (:mod:`.trusted`), never by running student code here. A written answer
+shows its points and the grader's comment once graded in formgrader. A short list at the top
+names the items behind the most points lost. Grade ids stay in the CSVs.
+
+The page is one self-contained file: no scripts, no CDN.
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 
 from .course_dir import CoursePaths
-from .lessons import TEST, WRITTEN, Lesson
+from .lessons import TEST, WRITTEN, Heading, Lesson
 from .status import Status
 
 STYLE = (
     "\n"
     'body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:60rem;'
-    "margin:2rem auto;padding:0 1rem;color:#1f2328}\n"
+    "margin:2rem auto;padding:0 1rem;color:#1f2328;line-height:1.45}\n"
     "h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}"
-    "h3{font-size:1.05rem;margin-bottom:.3rem}\n"
-    "table{border-collapse:collapse}"
-    "td,th{border-bottom:1px solid #d0d7de;padding:.3rem .7rem;text-align:left}\n"
+    "h3{font-size:1.05rem;margin-bottom:.3rem}h4{font-size:.95rem;margin:.8rem 0 .2rem}\n"
+    "table{border-collapse:collapse}caption{text-align:left;font-weight:600;padding:.3rem 0}"
+    "td,th{border-bottom:1px solid #d0d7de;padding:.3rem .7rem;text-align:left;"
+    "vertical-align:top}\n"
     "pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap}\n"
     ".passed{color:#1a7f37}.failed{color:#cf222e}.partial{color:#9a6700}"
-    ".needs_manual{color:#6e7781}\n"
+    ".needs_manual{color:#59636e}\n"
     "section{border-top:1px solid #d0d7de;margin-top:1rem}\n"
+    "blockquote{border-left:3px solid #d0d7de;margin:.4rem 0;padding:.1rem .8rem}\n"
 )
 
+# Every result is said in words and with a symbol: colour is never the only cue.
 _STATUS_TEXT = {
-    Status.PASSED: "passed",
-    Status.FAILED: "failed",
-    Status.PARTIAL: "partly right",
-    Status.NEEDS_MANUAL: "graded by hand (pending)",
+    Status.PASSED: "✔ passed",
+    Status.FAILED: "✘ failed",
+    Status.PARTIAL: "◐ partly right",
+    Status.NEEDS_MANUAL: "… graded by hand (pending)",
 }
+REVIEW_FIRST = 3  # items in the "what to review first" list
 
 
 def _e(text: object) -> str:
     return html.escape(str(text))
 
 
+def _status_text(status: Status) -> str:
+    return _STATUS_TEXT.get(status, str(status))
+
+
+@dataclass(frozen=True)
+class Item:
+    """One exercise as the page shows it: its heading and the graded cells under it."""
+
+    heading: Heading | None  # None for a graded cell the lesson gives no item heading
+    rows: tuple  # its ExerciseRows, in lesson order
+
+    @property
+    def title(self) -> str:
+        return self.heading.text if self.heading else self.rows[0].grade_id
+
+    @property
+    def short(self) -> str:
+        return self.heading.short if self.heading else self.rows[0].grade_id
+
+    @property
+    def anchor(self) -> str:
+        return self.heading.anchor if self.heading else self.rows[0].grade_id
+
+    @property
+    def pending(self) -> bool:
+        return any(r.status == Status.NEEDS_MANUAL for r in self.rows)
+
+    @property
+    def score(self) -> float:
+        return sum((r.score or 0) for r in self.rows)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.max_score for r in self.rows)
+
+    @property
+    def lost(self) -> float:
+        """Points lost so far (a written answer not graded yet has lost none)."""
+        return sum(
+            r.max_score - (r.score or 0) for r in self.rows if r.status != Status.NEEDS_MANUAL
+        )
+
+    @property
+    def status(self) -> Status:
+        if self.pending:
+            return Status.NEEDS_MANUAL
+        if self.score >= self.max_score:
+            return Status.PASSED
+        return Status.PARTIAL if self.score > 0 else Status.FAILED
+
+
+def items(lesson: Lesson | None, exercise_rows) -> list[Item]:
+    """The page's items in lesson order; graded cells without a heading stand on their own."""
+    rows = {e.grade_id: e for e in exercise_rows}
+    out, seen = [], set()
+    for cell in lesson.graded if lesson else ():
+        if cell.grade_id in seen or cell.grade_id not in rows:
+            continue
+        heading = lesson.heading_of(cell.grade_id)
+        gids = heading.grade_ids if heading else (cell.grade_id,)
+        seen.update(gids)
+        out.append(Item(heading, tuple(rows[g] for g in gids if g in rows)))
+    out += [Item(None, (e,)) for e in exercise_rows if e.grade_id not in seen]
+    return out
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where the student can open the lesson: Colab (the README's badge) and GitHub."""
+
+    colab: str
+    github: str
+
+
+def lesson_links(lesson_id: str) -> Links | None:
+    """The lesson's Colab and GitHub addresses, from ``[tool.course]`` of the course repository."""
+    from ..course import badge_url, settings
+
+    try:
+        s = settings()
+    except (OSError, ValueError):
+        return None
+    github = (
+        f"https://github.com/{s.repository}/blob/{s.branch}/lessons/{lesson_id}/{lesson_id}.ipynb"
+    )
+    return Links(badge_url(lesson_id, s), github)
+
+
+def write_feedback(
+    course: CoursePaths, outcome, lesson: Lesson | None, exercise_rows, grade=None
+) -> Path:
+    """Write the page for one graded submission and return its path.
+
+    ``grade`` is the submission's grades.csv row (for the late-submission block), if any.
+    """
+    page_items = items(lesson, exercise_rows)
+    links = lesson_links(outcome.lesson) if lesson else None
+    parts = _head(outcome, lesson, exercise_rows)
+    parts += _late_block(grade)
+    parts += _review_first(page_items, lesson)
+    parts += _summary_table(page_items)
+    if outcome.notes:
+        parts.append("<h2>What the grader noticed</h2><ul>")
+        parts += [f"<li>{_e(n)}</li>" for n in outcome.notes]
+        parts.append("</ul>")
+    parts.append("<h2>Exercises</h2>")
+    for item in page_items:
+        parts += _item_section(item, outcome, lesson, links)
+    parts.append("</main></body></html>")
+    path = course.feedback_page(outcome.student, outcome.lesson)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts))
+    return path
+
+
+def _head(outcome, lesson: Lesson | None, exercise_rows) -> list[str]:
+    score = sum((e.score or 0) for e in exercise_rows)
+    maximum = sum(e.max_score for e in exercise_rows)
+    pending = any(e.status == Status.NEEDS_MANUAL for e in exercise_rows)
+    title = (lesson.title if lesson and lesson.title else "") or f"Lesson {outcome.lesson}"
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Feedback · {_e(title)} · {_e(outcome.student)}</title>"
+        f"<style>{STYLE}</style></head><body><main>",
+        f"<h1>{_e(title)}: {score:g} of {maximum:g} points{' so far' if pending else ''}</h1>",
+    ]
+    if pending:
+        parts.append("<p>Your written answers are graded by hand; their points come later.</p>")
+    parts.append(
+        f"<p>Student <b>{_e(outcome.student)}</b>, graded from <code>{_e(outcome.file)}</code>.</p>"
+    )
+    return parts
+
+
+def _review_first(page_items: list[Item], lesson: Lesson | None) -> list[str]:
+    """The items behind the most points lost, with the section that teaches each."""
+    lost = sorted(
+        (i for i in page_items if i.lost > 0), key=lambda i: -i.lost
+    )  # stable: ties keep lesson order
+    if not lost:
+        return []
+    parts = ["<h2>What to review first</h2><ol>"]
+    for item in lost[:REVIEW_FIRST]:
+        where = _taught_in(item, lesson)
+        parts.append(
+            f"<li><a href='#{_e(item.anchor)}'>{_e(item.short)}</a>: "
+            f"{item.lost:g} of {item.max_score:g} points lost"
+            + (f"; review {_e(where)}" if where else "")
+            + "</li>"
+        )
+    parts.append("</ol>")
+    return parts
+
+
+def _taught_in(item: Item, lesson: Lesson | None) -> str:
+    if item.heading is None or lesson is None or item.heading.section is None:
+        return ""
+    return item.heading.section.label
+
+
+def _summary_table(page_items: list[Item]) -> list[str]:
+    parts = [
+        "<table><caption>Your points, exercise by exercise</caption>",
+        "<thead><tr><th scope='col'>exercise</th><th scope='col'>points</th>"
+        "<th scope='col'>result</th></tr></thead><tbody>",
+    ]
+    for item in page_items:
+        got = "–" if item.pending else f"{item.score:g}"
+        parts.append(
+            f"<tr><th scope='row'><a href='#{_e(item.anchor)}'>{_e(item.short)}</a></th>"
+            f"<td>{got} / {item.max_score:g}</td>"
+            f"<td class='{item.status}'>{_status_text(item.status)}</td></tr>"
+        )
+    parts.append("</tbody></table>")
+    return parts
+
+
+def _item_section(item: Item, outcome, lesson: Lesson | None, links: Links | None) -> list[str]:
+    parts = [
+        f"<section id='{_e(item.anchor)}'><h3>{_e(item.title)}</h3>",
+        f"<p class='{item.status}'><strong>{_status_text(item.status)}</strong>"
+        + ("" if item.pending else f": {item.score:g} of {item.max_score:g} points")
+        + ".</p>",
+    ]
+    lesson_cells = lesson.by_grade_id() if lesson else {}
+    for row in item.rows:
+        cell = lesson_cells.get(row.grade_id)
+        if cell is not None and cell.role == WRITTEN:
+            parts += _written(row)
+        elif row.grade_id in (lesson.quiz_keys if lesson else {}):
+            parts += _quiz(row, outcome, lesson.quiz_keys[row.grade_id])
+        elif cell is not None and cell.role == TEST:
+            parts += _checks(row, outcome, cell, item)
+        parts += _comment_block(row)
+    if item.status in (Status.FAILED, Status.PARTIAL):
+        parts += _answers(item, outcome)
+        parts += _review(item, lesson, links)
+    parts.append("</section>")
+    return parts
+
+
 def _written(row) -> list[str]:
-    """A written answer's section: pending, or its points and the instructor's comment."""
     if row.status == Status.NEEDS_MANUAL:
-        return ["<p>A written answer: your instructor grades it by hand.</p>", *_comment_block(row)]
+        return ["<p>A written answer: your instructor grades it by hand (not graded yet).</p>"]
     return [
-        f"<p>A written answer, graded by your instructor: "
-        f"{(row.score or 0):g} of {row.max_score:g} points.</p>",
-        *_comment_block(row),
+        f"<p>A written answer, graded by your instructor: {(row.score or 0):g} of "
+        f"{row.max_score:g} points.</p>"
     ]
 
 
 def _comment_block(row) -> list[str]:
-    """The instructor's comment from formgrader, in a block of its own (none: nothing)."""
+    """The instructor's comment from formgrader (none: nothing)."""
     if not row.comment:
         return []
-    # Styled in place: the page's layout (STYLE) is not this block's to change.
     return [
-        "<div class='comment' style='border-left:4px solid #0969da;padding:0 .8rem'>"
-        "<h4>Your instructor's comment</h4>"
-        f"<p style='white-space:pre-wrap'>{_e(row.comment)}</p></div>"
+        "<div class='comment'><h4>Your instructor's comment</h4>"
+        f"<blockquote><p>{_e(row.comment)}</p></blockquote></div>"
     ]
 
 
 def _late_block(grade) -> list[str]:
-    # Its own small block (the page layout is issue 17's): shown only for a late notebook.
+    """The late penalty and the score after it; nothing for a notebook handed in on time."""
     if grade is None or not grade.late_by:
         return []
     score = "" if grade.score is None else f" Your score after it: {grade.score:g} points."
@@ -76,78 +285,95 @@ def _late_block(grade) -> list[str]:
     ]
 
 
-def write_feedback(
-    course: CoursePaths, outcome, lesson: Lesson | None, exercise_rows, grade=None
-) -> Path:
-    """Write the page for one graded submission and return its path.
-
-    ``grade`` is the submission's grades.csv row (for the late-submission block), if any.
-    """
-    rows = {e.grade_id: e for e in exercise_rows}
-    score = sum((e.score or 0) for e in exercise_rows)
-    maximum = sum(e.max_score for e in exercise_rows)
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Feedback · {_e(outcome.lesson)} · {_e(outcome.student)}</title>"
-        f"<style>{STYLE}</style></head><body>",
-        f"<h1>Lesson {_e(outcome.lesson)}: {score:g} of {maximum:g} points"
-        + (
-            " so far</h1><p>Your written answers are graded by hand; their points come later.</p>"
-            if any(e.status == Status.NEEDS_MANUAL for e in exercise_rows)
-            else "</h1>"
-        ),
-        f"<p>Student <b>{_e(outcome.student)}</b>, "
-        f"graded from <code>{_e(outcome.file)}</code>.</p>",
-        "<table><tr><th>exercise</th><th>points</th><th>result</th></tr>",
-    ]
-    cells = [c for c in (lesson.cells if lesson else ()) if c.role in (TEST, WRITTEN)]
-    for c in cells:
-        e = rows.get(c.grade_id)
-        if e is None:
-            continue
-        got = "–" if e.status == Status.NEEDS_MANUAL else f"{(e.score or 0):g}"
+def _checks(row, outcome, cell, item: Item) -> list[str]:
+    """What the checks of one test cell said: the visible message, or which hidden one failed."""
+    v = outcome.verdicts.get(row.grade_id)
+    parts = []
+    if len(item.rows) > 1:
         parts.append(
-            f"<tr><td><a href='#{_e(c.grade_id)}'>{_e(c.grade_id)}</a></td>"
-            f"<td>{got} / {e.max_score:g}</td>"
-            f"<td class='{e.status}'>{_STATUS_TEXT.get(e.status, e.status)}</td></tr>"
+            f"<p>Part {item.rows.index(row) + 1} of {len(item.rows)}: "
+            f"{row.score or 0:g} of {row.max_score:g} points, {_status_text(row.status)}.</p>"
         )
-    parts.append("</table>")
-    parts += _late_block(grade)
-    if outcome.notes:
-        parts.append("<h2>What the grader noticed</h2><ul>")
-        parts += [f"<li>{_e(n)}</li>" for n in outcome.notes]
-        parts.append("</ul>")
-    parts.append("<h2>Exercises</h2>")
-    for c in cells:
-        e = rows.get(c.grade_id)
-        if e is None:
-            continue
-        parts.append(
-            f"<section id='{_e(c.grade_id)}'><h3>{_e(c.grade_id)} "
-            f"<span class='{e.status}'>({_STATUS_TEXT.get(e.status, e.status)})</span></h3>"
-        )
-        if c.role == WRITTEN:
-            parts.append("".join(_written(e)) + "</section>")
-            continue
-        parts += _comment_block(e)
-        v = outcome.verdicts.get(c.grade_id)
-        if v is not None and v.message:
+    if v is not None and v.message:
+        parts.append("<h4>What the checks said</h4>")
+        if v.where == "hidden":
+            parts.append(f"<p class='failed'>✘ {_e(v.message)}</p>")
+        else:
             parts.append(f"<pre class='failed'>{_e(v.message)}</pre>")
-        elif v is not None and v.outcome == Status.PASSED:
-            parts.append("<p class='passed'>All checks passed.</p>")
-        if c.has_hidden_tests:
-            parts.append("<p><i>This exercise also has hidden checks; they are not shown.</i></p>")
+    elif v is not None and v.outcome == Status.PASSED and row.status == Status.PASSED:
+        parts.append("<p class='passed'>✔ All checks passed.</p>")
+    if row.status != Status.PASSED:
         parts.append(
             "<details><summary>The visible test</summary>"
-            f"<pre>{_e(c.visible_source)}</pre></details>"
+            f"<pre>{_e(cell.visible_source)}</pre></details>"
         )
         if v is not None and v.output:
             parts.append(
                 f"<details><summary>Printed output</summary><pre>{_e(v.output)}</pre></details>"
             )
-        parts.append("</section>")
-    parts.append("</body></html>")
-    path = course.feedback_page(outcome.student, outcome.lesson)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts))
-    return path
+    return parts
+
+
+def _quiz(row, outcome, key) -> list[str]:
+    """Each true/false item right or wrong with its reason, from the answers the record held."""
+    answers = (getattr(outcome, "quiz", None) or {}).get(row.grade_id)
+    v = outcome.verdicts.get(row.grade_id)
+    if answers is None:
+        message = f"<pre class='failed'>{_e(v.message)}</pre>" if v and v.message else ""
+        return [
+            message,
+            "<p>Your quiz answers could not be read from this run, so the items are not "
+            "marked one by one here.</p>",
+        ]
+    right = sum(answers.get(name) is answer for name, answer, _ in key)
+    parts = [f"<pre class='failed'>{_e(v.message)}</pre>"] if v and v.message else []
+    parts += [
+        f"<table><caption>{right} of {len(key)} items right</caption>",
+        "<thead><tr><th scope='col'>item</th><th scope='col'>your answer</th>"
+        "<th scope='col'>result</th><th scope='col'>why</th></tr></thead><tbody>",
+    ]
+    for name, answer, reason in key:
+        given = answers.get(name)
+        if given is None:
+            shown, verdict, cls = "no answer", "· not answered", "needs_manual"
+        elif given is answer:
+            shown, verdict, cls = str(given), "✔ right", "passed"
+        else:
+            shown, verdict, cls = str(given), "✘ wrong", "failed"
+        parts.append(
+            f"<tr><th scope='row'><code>{_e(name)}</code></th><td>{shown}</td>"
+            f"<td class='{cls}'>{verdict}</td><td>{_e(reason)}</td></tr>"
+        )
+    parts.append("</tbody></table>")
+    return parts
+
+
+def _answers(item: Item, outcome) -> list[str]:
+    """The student's own code under the item, as it was graded (escaped, never run here)."""
+    if item.heading is None:
+        return []
+    sources = [outcome.answers[g] for g in item.heading.answer_ids if g in (outcome.answers or {})]
+    if not sources or item.heading.kind == "Quiz":
+        return []
+    return ["<h4>Your answer</h4>"] + [f"<pre><code>{_e(s)}</code></pre>" for s in sources]
+
+
+def _review(item: Item, lesson: Lesson | None, links: Links | None) -> list[str]:
+    """Where to read again: the section the exercise names, in the lesson, linked."""
+    if lesson is None:
+        return []
+    where = _taught_in(item, lesson)
+    name = lesson.title or f"Lesson {lesson.id}"
+    if where:
+        what = f"{_e(where)} of {_e(name)}"
+    elif item.heading is not None and item.heading.kind == "Quiz":
+        what = f"each item's reason above, and {_e(name)}"
+    else:
+        what = f"{_e(name)}, then this exercise's text"
+    if links is None:
+        return [f"<p><strong>To review:</strong> {what}.</p>"]
+    return [
+        f"<p><strong>To review:</strong> {what}: "
+        f"<a href='{_e(links.colab)}'>open the lesson in Colab</a> or "
+        f"<a href='{_e(links.github)}'>read it on GitHub</a>.</p>"
+    ]

@@ -12,8 +12,9 @@ file name.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +76,76 @@ class SourceCell:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A numbered section of a lesson (``## 3. An ill-conditioned quadratic``)."""
+
+    number: str  # "3"
+    title: str  # "An ill-conditioned quadratic"
+
+    @property
+    def label(self) -> str:
+        """``Section 4 · Choosing the learning rate: the bound 2/λ_max``: LaTeX made plain."""
+        return f"Section {self.number} · {plain_math(self.title)}"
+
+
+_SYMBOLS = {"lambda": "λ", "eta": "η", "sigma": "σ", "nabla": "∇", "mu": "μ"}
+
+
+def plain_math(text: str) -> str:
+    """A heading's inline LaTeX as plain text for a page title: symbols, no ``$`` or braces."""
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: _SYMBOLS.get(m[1], m[1]), text)  # \max -> max
+    return text.replace("$", "").replace("{", "").replace("}", "")
+
+
+@dataclass(frozen=True)
+class Heading:
+    """The title a lesson gives an exercise, and the graded cells under it.
+
+    Read from an item's markdown cell, ``### Exercise 04.2 · Starter · 2 points · Mini-batches``
+    (also ``### Quiz 04 · True or false · 5 points``, ``### Question 04.1 · 2 points · ...``,
+    ``### Challenge 04 · 2 points · ...``).
+    """
+
+    kind: str  # "Exercise", "Quiz", "Question" or "Challenge"
+    number: str  # "04.2", or "04" for a quiz or challenge
+    tier: str  # "Starter", "Intermediate", "Advanced", or "" (quizzes, questions, challenges)
+    name: str  # "Mini-batches"; "True or false" for a quiz
+    text: str  # the whole heading line without the hashes
+    cell_id: str | None
+    grade_ids: tuple[str, ...]  # the graded cells (tests, written answers) it covers, in order
+    answer_ids: tuple[str, ...]  # the student's answer cells under it
+    section: Section | None  # the section that teaches it (tag review-section-N, or its text)
+
+    @property
+    def anchor(self) -> str:
+        """``exercise-04-2``: an id for the item on a page."""
+        return f"{self.kind.lower()}-{self.number.replace('.', '-')}"
+
+    @property
+    def short(self) -> str:
+        """``Exercise 04.2 · Mini-batches``: number and name, without tier and points."""
+        return f"{self.kind} {self.number} · {self.name}"
+
+
+@dataclass(frozen=True)
 class Lesson:
     id: str
     cells: tuple[SourceCell, ...]
     solution_path: Path
+    title: str = ""  # the notebook's first heading: "Lesson 04 · Gradient descent"
+    sections: tuple[Section, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    quiz_keys: dict[str, tuple[tuple[str, bool, str], ...]] = field(default_factory=dict)
 
     def by_grade_id(self) -> dict[str, SourceCell]:
         return {c.grade_id: c for c in self.cells if c.grade_id}
+
+    def heading_of(self, grade_id: str) -> Heading | None:
+        """The item heading a graded or answer cell sits under, if the lesson gives one."""
+        for h in self.headings:
+            if grade_id in h.grade_ids or grade_id in h.answer_ids:
+                return h
+        return None
 
     @property
     def graded(self) -> tuple[SourceCell, ...]:
@@ -165,7 +229,105 @@ def load_lesson(
                 points=float(md.get("points", 0) or 0) if r in (TEST, WRITTEN) else 0.0,
             )
         )
-    return Lesson(id=lesson_id, cells=tuple(cells), solution_path=source_nb)
+    sections, headings, title = read_headings(src.cells, cells)
+    return Lesson(
+        id=lesson_id,
+        cells=tuple(cells),
+        solution_path=source_nb,
+        title=title,
+        sections=sections,
+        headings=headings,
+        quiz_keys=_quiz_keys(lesson_id, src.cells),
+    )
+
+
+# --------------------------------------------------------------------------- headings
+
+_ITEM = re.compile(
+    r"^###\s+(?P<kind>Exercise|Quiz|Question|Challenge)\s+(?P<number>\d+(?:\.\d+)?)\b"
+)
+_SECTION = re.compile(r"^##\s+(?P<number>\d+)\.\s+(?P<title>\S.*?)\s*$")
+_POINTS = re.compile(r"^\d+(?:\.\d+)?\s+points?$")
+_TIERS = ("Starter", "Intermediate", "Advanced")
+_SECTION_REF = re.compile(r"\b[Ss]ection\s+(\d+)\b")
+REVIEW_TAG = "review-section-"  # on an item's heading cell: the section that teaches it
+
+
+def _first_line(source: str) -> str:
+    return source.strip().splitlines()[0].strip() if source.strip() else ""
+
+
+def _item(line: str, cell, sections: dict[str, Section]) -> Heading:
+    text, cell_id, tags = cell.source, cell.get("id"), cell.metadata.get("tags", [])
+    match = _ITEM.match(line)
+    heading = line.lstrip("#").strip()
+    parts = [p.strip() for p in heading.split("·")]
+    rest = [p for p in parts[1:] if not _POINTS.match(p)]
+    tier = rest.pop(0) if rest and rest[0] in _TIERS else ""
+    name = rest[-1] if rest else heading
+    # The section to review: a ``review-section-N`` tag on the heading cell, else the first
+    # "Section N" its text names.
+    tagged = [t.removeprefix(REVIEW_TAG) for t in tags if t.startswith(REVIEW_TAG)]
+    refs = [sections[n] for n in tagged + _SECTION_REF.findall(text) if n in sections]
+    return Heading(
+        kind=match["kind"],
+        number=match["number"],
+        tier=tier,
+        name=name,
+        text=heading,
+        cell_id=cell_id,
+        grade_ids=(),
+        answer_ids=(),
+        section=refs[0] if refs else None,
+    )
+
+
+def read_headings(nb_cells, cells: list[SourceCell]):
+    """The lesson's sections, its item headings (each with the cells under it) and its title.
+
+    A graded or answer cell belongs to the item heading above it, up to the next heading of
+    level 1 to 3 that is not an item's.
+    """
+    sections = {}
+    for cell in nb_cells:
+        m = _SECTION.match(_first_line(cell.source)) if cell.cell_type == "markdown" else None
+        if m:
+            sections[m["number"]] = Section(m["number"], m["title"])
+    title, items, current = "", [], None
+    for cell, sc in zip(nb_cells, cells, strict=True):
+        line = _first_line(cell.source) if cell.cell_type == "markdown" else ""
+        if line.startswith("# ") and not title:
+            title = line[2:].strip()
+        if _ITEM.match(line):
+            current = [_item(line, cell, sections), [], []]
+            items.append(current)
+        elif re.match(r"^#{1,3}\s", line):
+            current = None
+        elif current is not None and sc.role in (TEST, WRITTEN):
+            current[1].append(sc.grade_id)
+        elif current is not None and sc.role == ANSWER:
+            current[2].append(sc.grade_id)
+    headings = tuple(
+        Heading(**{**h.__dict__, "grade_ids": tuple(g), "answer_ids": tuple(a)})
+        for h, g, a in items
+        if g
+    )
+    return tuple(sections.values()), headings, title
+
+
+def _quiz_keys(lesson_id: str, nb_cells) -> dict[str, tuple[tuple[str, bool, str], ...]]:
+    """Test grade id -> the quiz's items (name, answer, reason), as the release reads them."""
+    from ..quiz_feedback import QUIZ_ID, QuizKeyError, parse_key
+
+    keys = {}
+    for index, cell in enumerate(nb_cells):
+        gid = (cell.metadata.get("nbgrader") or {}).get("grade_id", "")
+        if cell.cell_type == "code" and QUIZ_ID.match(gid):
+            try:
+                keys[f"test_{gid}"] = parse_key(lesson_id, index, cell).items
+            except QuizKeyError:
+                continue  # the release refuses such a lesson; the page then shows no items
+    return keys
 
 
 # --------------------------------------------------------------------------- recognition
@@ -223,3 +385,23 @@ def recognise(nb: dict[str, Any], lessons: Iterable[Lesson]) -> Recognition:
             "about equally",
         )
     return Recognition(scores[0][1], f"recognised from {scores[0][0]} matching cells")
+
+
+def catalogue(lesson: Lesson) -> list[dict[str, Any]]:
+    """What ``helpers.progress()`` needs of a lesson, as JSON data, in lesson order.
+
+    One entry per item heading with graded cells: its short title, its points and the points
+    of each test cell under it. The release stores it in ``helpers/exercises/catalogue.json``
+    so that a notebook (in Colab too, with only the package installed) shows the lesson's own
+    titles and points.
+    """
+    cells = lesson.by_grade_id()
+    return [
+        {
+            "title": h.short,
+            "heading": h.text,
+            "points": sum(cells[g].points for g in h.grade_ids),
+            "tests": {g: cells[g].points for g in h.grade_ids if cells[g].role == TEST},
+        }
+        for h in lesson.headings
+    ]

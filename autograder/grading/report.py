@@ -24,16 +24,44 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
-def _png(fig) -> str:
+def _header(*names: str) -> str:
+    """A table's header row: real column headers, for screen readers too."""
+    return "<tr>" + "".join(f"<th scope='col'>{_e(n)}</th>" for n in names) + "</tr>"
+
+
+def _png(fig, alt: str) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
     plt.close(fig)
     return (
-        "<img alt='figure' src='data:image/png;base64,"
+        f"<img alt='{_e(alt)}' src='data:image/png;base64,"
         + base64.b64encode(buf.getvalue()).decode()
         + "'>"
+    )
+
+
+_BINS = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.0001]
+
+
+def score_alt(lesson: str, percents: list[float]) -> str:
+    """What the score histogram shows, in words: how many students fall in each band."""
+    low = sum(p < 50 for p in percents)
+    high = sum(p >= 90 for p in percents)
+    return (
+        f"Histogram of the scores of the {len(percents)} graded students of {lesson}, in percent "
+        f"of the autograded points: {low} below 50%, {len(percents) - low - high} from 50% to "
+        f"90%, {high} at 90% or more."
+    )
+
+
+def pass_alt(lesson: str, rates: list[tuple[str, float]]) -> str:
+    """What the pass-rate bar chart shows, in words: every exercise's share with full points."""
+    shares = "; ".join(f"{name} {100 * rate:.0f}%" for name, rate in rates)
+    return (
+        f"Bar chart of the share of students with full points on each autograded exercise "
+        f"of {lesson}: {shares}."
     )
 
 
@@ -44,16 +72,11 @@ def _score_figure(lesson: str, percents: list[float]) -> str:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 2.6))
-    ax.hist(
-        percents,
-        bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.0001],
-        color="#4c78a8",
-        edgecolor="white",
-    )
+    ax.hist(percents, bins=_BINS, color="#4c78a8", edgecolor="white")
     ax.set_xlabel("score (% of the autograded points)")
     ax.set_ylabel("students")
     ax.set_title(f"{lesson}: score distribution ({len(percents)} graded)")
-    return _png(fig)
+    return _png(fig, score_alt(lesson, percents))
 
 
 def _pass_figure(lesson: str, rates: list[tuple[str, float]]) -> str:
@@ -69,7 +92,7 @@ def _pass_figure(lesson: str, rates: list[tuple[str, float]]) -> str:
     ax.set_xlim(0, 100)
     ax.set_xlabel("students with full points (%)")
     ax.set_title(f"{lesson}: pass rate per exercise")
-    return _png(fig)
+    return _png(fig, pass_alt(lesson, rates))
 
 
 def write_report(
@@ -92,7 +115,7 @@ def write_report(
     parts += _lessons(course, grades, exercises, outcomes, lessons)
     parts += _similar(find_similar(course, outcomes, lessons))
     parts += _timings(outcomes)
-    parts.append("</body></html>")
+    parts.append("</main></body></html>")
     course.report.write_text("\n".join(parts))
     return course.report
 
@@ -100,7 +123,7 @@ def write_report(
 def _head(grades, sandbox, limits) -> list[str]:
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Grading report</title>",
-        f"<style>{STYLE}</style></head><body><h1>Grading report</h1>",
+        f"<style>{STYLE}</style></head><body><main><h1>Grading report</h1>",
     ]
     counts = Counter(g.status for g in grades)
     notebooks = len(grades) - counts.get(Status.MISSING, 0)
@@ -111,7 +134,8 @@ def _head(grades, sandbox, limits) -> list[str]:
         f"{counts.get(Status.FAILED, 0)} could not be graded.</p>"
     )
     colour = Status.PASSED if sandbox.isolated else Status.FAILED
-    parts.append(f"<p class='{colour}'><b>Sandbox:</b> {_e(sandbox.detail)}.</p>")
+    mark = "✔ isolated" if sandbox.isolated else "✘ not isolated"
+    parts.append(f"<p class='{colour}'><b>Sandbox ({mark}):</b> {_e(sandbox.detail)}.</p>")
     parts.append(f"<p><b>Limits:</b> {_e(limits.describe())}.</p>")
     return parts
 
@@ -120,7 +144,7 @@ def _ungraded(grades) -> list[str]:
     failed = [g for g in grades if g.status == Status.FAILED]
     parts = ["<h2>Submissions that could not be graded</h2>"]
     if failed:
-        parts.append("<table><tr><th>student</th><th>lesson</th><th>why</th></tr>")
+        parts.append("<table>" + _header("student", "lesson", "why"))
         parts += [
             f"<tr><td>{_e(g.student_id)}</td><td>{_e(g.lesson or '?')}</td>"
             f"<td>{_e(g.detail)}</td></tr>"
@@ -183,8 +207,7 @@ def _notes(outcomes) -> list[str]:
     if not faults:
         return []
     parts = [
-        "<h2>Graded, with something to know</h2>"
-        "<table><tr><th>student</th><th>lesson</th><th>note</th></tr>"
+        "<h2>Graded, with something to know</h2><table>" + _header("student", "lesson", "note")
     ]
     parts += [
         f"<tr><td>{_e(s)}</td><td>{_e(lesson)}</td><td>{_e(n)}</td></tr>" for s, lesson, n in faults
@@ -237,8 +260,8 @@ def _exercise_table(lesson: str, ex_rows, lessons, messages):
     rates = []
     table = [
         (
-            "<table><tr><th>exercise</th><th>points</th><th>full points</th><th>mean</th>"
-            "<th>most common failures (count)</th></tr>"
+            "<table>"
+            + _header("exercise", "points", "full points", "mean", "most common failures (count)")
         )
     ]
     for gid in items:
@@ -261,10 +284,7 @@ def _exercise_table(lesson: str, ex_rows, lessons, messages):
 
 
 def _students(course: CoursePaths, lesson: str, rows) -> list[str]:
-    parts = [
-        "<h3>Students</h3><table>"
-        "<tr><th>student</th><th>score</th><th>status</th><th>detail</th></tr>"
-    ]
+    parts = ["<h3>Students</h3><table>" + _header("student", "score", "status", "detail")]
     for g in rows:
         page = course.feedback_page(g.student_id, lesson).relative_to(course.root)
         parts.append(
@@ -316,7 +336,8 @@ def _timings(outcomes) -> list[str]:
         ("total", "execution in all"),
     ):
         parts.append(
-            f"<tr><td>{label}</td><td>{sum(t.get(k, 0) for t in times) / n:.2f} s</td></tr>"
+            f"<tr><th scope='row'>{label}</th>"
+            f"<td>{sum(t.get(k, 0) for t in times) / n:.2f} s</td></tr>"
         )
     parts.append("</table>")
     return parts

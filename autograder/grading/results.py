@@ -35,6 +35,10 @@ class Outcome:
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # grade id -> its verdict
     timings: dict[str, float] = field(default_factory=dict)
     time_source: str = ""  # where the submission time came from (late.submission_time)
+    # answer cell grade id -> the student's code as graded (clipped), for the feedback page
+    answers: dict[str, str] = field(default_factory=dict)
+    # quiz test grade id -> item -> the student's True/False (None: not a bool), from the record
+    quiz: dict[str, dict[str, bool | None]] = field(default_factory=dict)
 
     def to_record(self) -> dict[str, Any]:
         """The outcome as JSON data (its verdicts too)."""

@@ -24,6 +24,7 @@ import contextlib
 import importlib
 import io
 import json
+import re
 import sys
 import time
 import types
@@ -310,6 +311,7 @@ class Judged:
     note: str = ""
     seconds: float = 0.0
     passed: bool = field(default=False)
+    answers: dict[str, bool | None] = field(default_factory=dict)  # a quiz's, from the record
 
 
 def _error(ename: str, evalue: str, line: int | None) -> dict[str, Any]:
@@ -448,6 +450,9 @@ class Judgement:
 
     notes: tuple[str, ...]  # one line per test that did not run as written
     seconds: float  # the trusted phase's time for this notebook
+    # quiz test grade id -> item name -> the student's True/False (None: not a bool), as the
+    # record carried it: the feedback page marks each item from these, not from the kernel.
+    quiz_answers: dict[str, dict[str, bool | None]] = field(default_factory=dict)
 
 
 def recording_run(tests: dict[str, str], nonces: dict[int, str]):
@@ -481,7 +486,7 @@ def judge_notebook(
 
     started = time.monotonic()
     status = {r.index: r.status for r in runs}
-    notes = []
+    notes, answers = [], {}
     for index, cell in enumerate(nb["cells"]):
         gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
         if cell.get("cell_type") != "code" or gid not in tests:
@@ -501,7 +506,9 @@ def judge_notebook(
         if judged.note:
             notes.append(f"test '{gid}': {NOT_RUN_MESSAGE}: {judged.note}")
         cell["outputs"] = [nbformat.from_dict(o) for o in judged.outputs]
-    return Judgement(tuple(notes), time.monotonic() - started)
+        if judged.answers:
+            answers[gid] = judged.answers
+    return Judgement(tuple(notes), time.monotonic() - started, answers)
 
 
 def judge_cell(
@@ -522,5 +529,24 @@ def judge_cell(
                 judged = run_test(source, gid, names, data)
         except TrustedTimeout as exc:
             judged = Judged([_error(GraderErrorName.TIMEOUT, str(exc), None)], str(exc))
+        if QUIZ_TEST.match(gid):
+            judged.answers = quiz_answers(data, names)
     judged.seconds = time.monotonic() - t0
     return judged
+
+
+QUIZ_TEST = re.compile(r"^test_quiz_\d\d$")
+
+
+def quiz_answers(data: dict, names: list[str]) -> dict[str, bool | None]:
+    """Each quiz name's recorded value if it is a bool (numpy's too), else None."""
+    import numpy as np
+
+    out: dict[str, bool | None] = {}
+    for name in names:
+        try:
+            value = rec.decode(data["names"][name], lambda _: None)
+        except Exception:  # noqa: BLE001 - an unreadable value is not an answer
+            value = None
+        out[name] = bool(value) if isinstance(value, (bool, np.bool_)) else None
+    return out

@@ -3,11 +3,12 @@
 Each explorer is a function returning an :class:`Explorer`. Shown as the last expression of a
 cell it is a live widget (core ipywidgets: sliders, checkboxes, a dropdown, a button and an
 ``Output`` holding an inline matplotlib picture that is redrawn on every change). Its display
-bundle also carries ``image/png``: a small grid of the same plot at a few settings. nbconvert
-(exported HTML, nbgrader feedback) skips the widget view when no widget state was saved and shows
-that picture instead; so does any front end without a widget manager. The pictures for the
-calls the lessons make are drawn once and shipped with the package (:mod:`.shipped`). Every number comes from
-the ``helpers`` core (finite differences, gradient descent, the MLP), never from a student's code.
+bundle also carries a small grid of the same plot at a few settings, with its alternative text
+(as ``text/html`` and ``image/png``). nbconvert (exported HTML, nbgrader feedback) skips the
+widget view when no widget state was saved and shows that picture instead; so does any front
+end without a widget manager. The pictures for the calls the lessons make are drawn once and
+shipped with the package (:mod:`.shipped`). Every number comes from the ``helpers`` core
+(finite differences, gradient descent, the MLP), never from a student's code.
 Works with ipywidgets 7.7 (Google Colab) and 8.x.
 
 The calls a lesson makes

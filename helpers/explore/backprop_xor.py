@@ -182,7 +182,17 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
     grid = partial(_grid, seed, hidden, lr)
     picture = shipped.key("xor_training", seed=seed, hidden=hidden, lr=lr)
     explorer = Explorer(
-        "xor_training", controls, draw, grid, size=(10.5, 4.6), extra=(more,), fallback_key=picture
+        "xor_training",
+        controls,
+        draw,
+        grid,
+        size=(10.5, 4.6),
+        extra=(more,),
+        fallback_key=picture,
+        alt=(
+            "Left: the four XOR points and the decision boundary the sigmoid network has "
+            "learned. Right: the training loss against epochs."
+        ),
     )
     explorer.train_more = more  # the button, for tests and for callers who want to click it
     return explorer

@@ -231,4 +231,16 @@ def chain_rule_graph(
         "w2": slider("float", "weight w₂", float(w2), min=-3, max=3, step=0.1),
     }
     picture = shipped.key("chain_rule_graph", x=x, w1=w1, w2=w2, y_true=y_true)
-    return Explorer("chain_rule_graph", controls, draw, grid, size=(10, 4.4), fallback_key=picture)
+    return Explorer(
+        "chain_rule_graph",
+        controls,
+        draw,
+        grid,
+        size=(10, 4.4),
+        fallback_key=picture,
+        alt=(
+            "The computation graph x, z1 = w1 x, a1 = sigmoid(z1), y-hat = w2 a1, L = (y-hat "
+            "- y) squared, with the forward values in the boxes, each arrow's local "
+            "derivative, and the backward products dL/d(node) under the nodes."
+        ),
+    )

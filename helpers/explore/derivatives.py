@@ -130,7 +130,16 @@ def secant_to_tangent(
         "h": slider("log", "step h", 0.5, base=10, min=-4, max=0, step=0.25, readout_format=".1e")
     }
     return Explorer(
-        "secant_to_tangent", controls, draw, grid, size=(7.5, 4.6), fallback_key=picture
+        "secant_to_tangent",
+        controls,
+        draw,
+        grid,
+        size=(7.5, 4.6),
+        fallback_key=picture,
+        alt=(
+            "The curve f near x0 with the secant line through x0 and x0 + h and the tangent "
+            "line at x0: as h shrinks the secant turns into the tangent."
+        ),
     )
 
 
@@ -333,4 +342,16 @@ def step_size_error(
         "float64": widgets.Checkbox(value=True, description="float64", indent=False),
         "float32": widgets.Checkbox(value=False, description="float32", indent=False),
     }
-    return Explorer("step_size_error", controls, draw, grid, size=(8, 5), fallback_key=picture)
+    return Explorer(
+        "step_size_error",
+        controls,
+        draw,
+        grid,
+        size=(8, 5),
+        fallback_key=picture,
+        alt=(
+            "Log-log plot of the error of the forward and central differences against the "
+            "step size h: the error falls as h shrinks until round-off makes it rise again, a"
+            " V shape."
+        ),
+    )

@@ -212,7 +212,17 @@ def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), sta
     grid = partial(_grid, w0)
     picture = shipped.key("learning_rate", start=w0)
     return Explorer(
-        "learning_rate", controls, _draw_live, grid, size=(10.5, 4.8), fallback_key=picture
+        "learning_rate",
+        controls,
+        _draw_live,
+        grid,
+        size=(10.5, 4.8),
+        fallback_key=picture,
+        alt=(
+            "Left: the gradient descent path on the contours of a quadratic loss. Right: the "
+            "loss per step on a log scale, falling for a small enough learning rate and "
+            "growing when it is too large."
+        ),
     )
 
 
@@ -335,4 +345,15 @@ def minibatch_sgd(batch_size: int = 10, lr: float = 0.05, static: bool = False):
     }
     # The fallback grid is the same whatever the arguments (they set the sliders only).
     picture = shipped.key("minibatch_sgd")
-    return Explorer("minibatch_sgd", controls, draw, grid, size=(10.5, 4.8), fallback_key=picture)
+    return Explorer(
+        "minibatch_sgd",
+        controls,
+        draw,
+        grid,
+        size=(10.5, 4.8),
+        fallback_key=picture,
+        alt=(
+            "Left: the mini-batch SGD path on the contours of a line fit's loss, noisier for "
+            "smaller batches. Right: the loss against epochs."
+        ),
+    )

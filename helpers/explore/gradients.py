@@ -153,5 +153,15 @@ def gradient_field(point: tuple[float, float] = (1.0, -0.5), static: bool = Fals
     grid = partial(_grid, px0, py0)
     picture = shipped.key("gradient_field", point=(px0, py0))
     return Explorer(
-        "gradient_field", controls, _draw_live, grid, size=(10.5, 4.8), fallback_key=picture
+        "gradient_field",
+        controls,
+        _draw_live,
+        grid,
+        size=(10.5, 4.8),
+        fallback_key=picture,
+        alt=(
+            "Left: contour plot of the surface with the gradient and the negative gradient "
+            "drawn as arrows at the chosen point. Right: the directional derivative for every"
+            " direction angle, largest along the gradient and most negative against it."
+        ),
     )

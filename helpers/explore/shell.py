@@ -1,9 +1,11 @@
 """The shell every explorer shares: the frame of controls and picture, sliders, the static fallback.
 
 An :class:`Explorer` holds the controls, redraws its picture into an ``ipywidgets.Output`` on
-every change, and carries a static grid of the same plot as ``image/png`` in its display bundle
-for front ends that cannot render widgets. Figures are :class:`matplotlib.figure.Figure` objects
-made directly, never through ``pyplot``, so no figure is registered anywhere.
+every change, and carries a static grid of the same plot in its display bundle for front ends
+that cannot render widgets. Every picture carries alternative text (:mod:`helpers.figures`):
+what the explorer shows, and for the live picture the current settings. Figures are
+:class:`matplotlib.figure.Figure` objects made directly, never through ``pyplot``, so no figure
+is registered anywhere.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 LIVE_DPI = 90
 STATIC_DPI = 80
 PLAIN_TEXT = "<{name} explorer: run the cell in Jupyter or Colab to use the sliders>"
+STATIC_ALT = "Shown at a few fixed settings: the static version, without sliders."
 
 
 def _png(fig: Figure, dpi: int) -> bytes:
@@ -67,6 +70,7 @@ class Explorer:
     Attributes
     ----------
     name : the explorer's function name, e.g. ``"secant_to_tangent"``.
+    alt : one sentence saying what the picture shows (its alternative text).
     fallback_key : the key of its fallback picture in :mod:`.shipped` (None: always drawn).
     controls : ``{parameter: widget}``; changing a widget's ``value`` redraws.
     widget : the ipywidgets box that is displayed.
@@ -83,11 +87,13 @@ class Explorer:
         static: Callable[[], Figure],
         size: tuple[float, float],
         extra: tuple[Any, ...] = (),
+        alt: str = "",
         fallback_key: str | None = None,
     ):
         import ipywidgets as widgets
 
         self.name = name
+        self.alt = alt or f"The {name.replace('_', ' ')} explorer's plot."
         self.controls = controls
         self._draw = draw
         self._static = static
@@ -132,11 +138,15 @@ class Explorer:
             fig.clear()
         self.redraws += 1
         if _in_kernel():
-            from IPython.display import Image, display
+            from IPython.display import display
 
+            from ..figures import png_bundle
+
+            settings = ", ".join(f"{k} = {v}" for k, v in self.values.items())
+            data, metadata = png_bundle(self.last_png, f"{self.alt} Settings: {settings}.")
             self.output.clear_output(wait=True)
             with self.output:
-                display(Image(data=self.last_png, format="png"))
+                display(data, metadata=metadata, raw=True)
                 if self.last_text:
                     print(self.last_text)
 
@@ -156,10 +166,14 @@ class Explorer:
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
         # The widget view first (a live front end renders it), then the static grid, which
-        # nbconvert and widget-less front ends fall back to. No text/html: nbconvert would
-        # prefer it to the picture.
+        # nbconvert and widget-less front ends fall back to: as text/html, an <img> with its
+        # alternative text (nbconvert prefers text/html to image/png), and as image/png.
+        from ..figures import png_bundle
+
+        static, _ = png_bundle(self.static_png(), f"{self.alt} {STATIC_ALT}")
         bundle = {
             "text/plain": PLAIN_TEXT.format(name=self.name),
+            "text/html": static["text/html"],
             "image/png": base64.b64encode(self.static_png()).decode("ascii"),
             WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id},
         }
