@@ -29,6 +29,7 @@ class RunRecord:
     sandbox: SandboxStatus
     limits: Limits
     jobs: int
+    workers: tuple[dict, ...] = ()  # on a Dask cluster: each worker's row (cluster.pool.WorkerRow)
 
 
 def publish(
@@ -52,7 +53,9 @@ def publish(
     results.write_csvs(course, grade_rows, exercise_rows)
     _feedback_pages(course, set(outcomes), everyone, exercise_rows, lessons, in_scope)
     course.run_record.write_text(json.dumps(asdict(run), indent=1))
-    write_report(course, grade_rows, exercise_rows, everyone, lessons, run.sandbox, run.limits)
+    write_report(
+        course, grade_rows, exercise_rows, everyone, lessons, run.sandbox, run.limits, run.workers
+    )
     return summary(grade_rows, course)
 
 

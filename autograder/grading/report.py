@@ -71,9 +71,10 @@ def _pass_figure(lesson: str, rates: list[tuple[str, float]]) -> str:
 
 
 def write_report(
-    course: CoursePaths, grades, exercises, outcomes, lessons, sandbox, limits
+    course: CoursePaths, grades, exercises, outcomes, lessons, sandbox, limits, workers=()
 ) -> Path:
     parts = _head(grades, sandbox, limits)
+    parts += _workers(workers)
     parts += _ungraded(grades)
     parts += _notes(outcomes)
     parts += _lessons(course, grades, exercises, outcomes, lessons)
@@ -98,6 +99,28 @@ def _head(grades, sandbox, limits) -> list[str]:
     colour = Status.PASSED if sandbox.isolated else Status.FAILED
     parts.append(f"<p class='{colour}'><b>Sandbox:</b> {_e(sandbox.detail)}.</p>")
     parts.append(f"<p><b>Limits:</b> {_e(limits.describe())}.</p>")
+    return parts
+
+
+def _workers(rows) -> list[str]:
+    """On a Dask cluster: every worker, its sandbox, the notebooks it ran and their time."""
+    if not rows:
+        return []
+    parts = [
+        "<h2>Dask workers</h2><table><tr><th>worker</th><th>host</th><th>sandbox</th>"
+        "<th>notebooks</th><th>time</th></tr>"
+    ]
+    for w in rows:
+        colour = Status.PASSED if w["isolated"] else Status.FAILED
+        state = "isolated" if w["isolated"] else "NOT isolated"
+        if not w["accepted"]:
+            state += ", refused"
+        parts.append(
+            f"<tr><td>{_e(w['address'])}</td><td>{_e(w['host'])}</td>"
+            f"<td class='{colour}' title='{_e(w['detail'])}'>{state}: {_e(w['detail'])}</td>"
+            f"<td>{w['notebooks']}</td><td>{w['seconds']:.1f} s</td></tr>"
+        )
+    parts.append("</table>")
     return parts
 
 
