@@ -10,8 +10,9 @@ in the local pool - and :meth:`ClusterPool.execute` yields the same
 and everything after it do not know where a notebook ran.
 
 Faults: a worker that dies in the middle of a notebook is Dask's to handle - the scheduler
-runs the task again on another worker (``distributed.scheduler.allowed-failures``: we ask for
-1, so once), and a task whose workers died twice fails that notebook only. A lost scheduler
+runs the task again on another worker (``distributed.scheduler.allowed-failures``, which
+GRADING.md has the scheduler started with at 1: once; the driver says so when it is not), and
+a task whose workers died twice fails that notebook only. A lost scheduler
 raises :class:`SchedulerLost`, naming it.
 """
 
@@ -69,10 +70,11 @@ class ClusterPool:
         self.limits = limits
         self.log = log
         try:
+            # The default client: distributed.wait() takes it (this process has only this one).
             if scheduler_file is not None:
                 self.client = Client(scheduler_file=str(scheduler_file), timeout=30)
             else:
-                self.client = Client(address, timeout=30, set_as_default=False)
+                self.client = Client(address, timeout=30)
         except (OSError, TimeoutError, ValueError) as exc:
             raise GraderError(f"cannot reach the Dask scheduler at {self.name}: {exc}") from None
         self.plugin = GradingPlugin(secrets.token_hex(4), limits, no_sandbox)
@@ -81,11 +83,22 @@ class ClusterPool:
             self._wait_for_workers()
             self.client.register_plugin(self.plugin)
             self._refresh_workers()
+            self._check_allowed_failures()
         except BaseException:
             self.client.close()
             raise
 
     # ------------------------------------------------------------------ workers
+
+    def _check_allowed_failures(self) -> None:
+        """Say so when the scheduler would run a notebook whose worker died more than once."""
+        allowed = self.client.run_on_scheduler(_allowed_failures)
+        if allowed != 1:
+            self.log(
+                f"note: the scheduler at {self.name} runs a task again up to {allowed} times "
+                "when its worker dies; start it with "
+                "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1 to run a notebook again once"
+            )
 
     def _wait_for_workers(self) -> None:
         try:
@@ -215,6 +228,10 @@ class ClusterPool:
             except Exception:  # noqa: BLE001, S110 - a worker already gone needs no teardown
                 pass
         self.client.close()
+
+
+def _allowed_failures(dask_scheduler=None) -> int:
+    return dask_scheduler.allowed_failures
 
 
 def judge(job: Job, run: RemoteRun, limits: Limits) -> Finished:
