@@ -279,8 +279,8 @@ def _checkpoint(course):
 def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -> None:
     """Execute every task in the pool; autograde each as it finishes, in this process.
 
-    On a cluster each outcome is also kept in a checkpoint as soon as it is autograded, and
-    the tasks an unfinished earlier run already autograded are taken from it, not executed.
+    On a cluster each outcome is also kept in a checkpoint as soon as it is autograded; the
+    tasks an unfinished cluster run already autograded are taken from it, not executed.
     """
     from .cluster.resume import digest
     from .grading.progress import one_line
@@ -290,9 +290,10 @@ def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -
     ids = {t.lesson for t in collected.tasks.values()}
     code = {lid: (preload_lines(lessons[lid]), test_sources(lessons[lid])) for lid in ids}
     jobs = [Job(key, t.notebook, *code[t.lesson]) for key, t in collected.tasks.items()]
-    checkpoint = _checkpoint(grader.course) if hasattr(pool, "plugin") else None
+    checkpoint = _checkpoint(grader.course)
+    on_cluster = hasattr(pool, "plugin")  # a local run only reads what a cluster run left
     digests = {j.key: digest(j.notebook, j.preload, j.tests, limits) for j in jobs}
-    done = checkpoint.load() if checkpoint else {}
+    done = checkpoint.load()
     for job in [j for j in jobs if done.get(j.key, ("",))[0] == digests[j.key]]:
         jobs.remove(job)
         _, outcome, graded = done[job.key]
@@ -302,7 +303,7 @@ def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -
         task = collected.tasks[finished.key]
         outcome = grader.outcome(task, finished)
         graded = task.lesson in grader.graded[task.student]
-        if checkpoint:
+        if on_cluster:
             checkpoint.add(digests[finished.key], outcome, graded)
         _record(collected, grader, progress, outcome, graded)
         progress.step(one_line(outcome))

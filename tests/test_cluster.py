@@ -171,7 +171,7 @@ def rows(path: Path, students=None, lesson=None) -> list[str]:
         line
         for line, row in zip(lines[1:], csv.DictReader(lines), strict=True)
         if (students is None or row["student_id"] in students)
-        and (lesson is None or row["lesson"] == lesson)
+        and (lesson is None or row["lesson"] in (lesson, ""))  # "": no lesson recognised
     ]
     return lines[:1] + keep
 

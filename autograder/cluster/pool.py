@@ -212,6 +212,8 @@ class ClusterPool:
         if error is not None:
             return Finished(job.key, None, f"the grading worker crashed: {error!r}")
         run: RemoteRun = future.result()
+        if run.worker not in self.workers:  # it joined during the batch
+            self._refresh_workers()
         row = self.workers.get(run.worker)
         if row is not None:
             row.notebooks += 1
