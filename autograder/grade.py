@@ -40,6 +40,8 @@ __all__ = ["GraderError", "build_parser", "main", "run"]
 
 EXIT_OK = 0
 EXIT_GRADER_ERROR = 2
+# The progress line of a notebook autograded by an earlier cluster run that was cut short.
+KEPT = "autograded by the run cut short, not executed again"
 
 
 # --------------------------------------------------------------------------- arguments
@@ -298,7 +300,7 @@ def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -
         jobs.remove(job)
         _, outcome, graded = done[job.key]
         _record(collected, grader, progress, outcome, graded)
-        progress.step(one_line(outcome))
+        progress.step(one_line(outcome) + f" [{KEPT}]")
     for finished in pool.execute(jobs) if pool is not None and jobs else ():
         task = collected.tasks[finished.key]
         outcome = grader.outcome(task, finished)

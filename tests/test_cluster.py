@@ -11,7 +11,10 @@ through them, once per test run:
   still what a local run writes; formgrader, started on OUT, reads the PostgreSQL gradebook;
 - one lesson of the demo class plus a student whose answer kills its own kernel, during which
   one worker is killed (SIGKILL, by its process id) in the middle of a notebook: every student
-  must still be graded, with the same results.
+  must still be graded, with the same results;
+- last, two toy submissions (tests/fixtures/toy_course) during which the scheduler itself is
+  killed: the command names it and exits 2; the same command run again (locally) executes only
+  the notebook that was missing.
 
 Measured on a loaded 2-core machine (load average 4 to 6): about 2 to 3 minutes for the
 module, most of it the notebooks running.
@@ -45,6 +48,8 @@ pytest.importorskip("distributed", reason="the [cluster] extra is not installed"
 pytestmark = pytest.mark.xdist_group("cluster")
 
 ROOT = Path(__file__).resolve().parent.parent
+TOY_SOLUTIONS = ROOT / "tests" / "fixtures" / "toy_course" / "solutions"
+TOY = TOY_SOLUTIONS / "99_toy" / "99_toy.ipynb"
 KILLED_LESSON = LESSONS[0]
 KERNEL_KILLER = "sigmoid_derivative"  # dora's answer here ends her own kernel
 ITS_TEST = "test_sigmoid_derivative"
@@ -162,6 +167,43 @@ def _busy_worker(client, grading: subprocess.Popen, timeout: float = 300):
         time.sleep(0.2)
     grading.kill()
     raise AssertionError(f"no worker ever ran a notebook:\n{grading.communicate()[1][-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def lost_scheduler_run(tmp_path_factory, cluster, killed_worker_run):
+    """Two toy notebooks graded while the scheduler is killed after the first (so the last use
+    of the cluster), then the same command again without it: (first, second result, OUT)."""
+    base = tmp_path_factory.mktemp("lost")
+    for student in ("ann", "bob"):
+        samples.write(
+            samples.student_copy(samples.read(TOY)), base / "subs" / student / "toy.ipynb"
+        )
+    out = base / "out"
+    command = grade_command(base / "subs", out, "--solutions", str(TOY_SOLUTIONS))
+    grading = subprocess.Popen(
+        command + ["--scheduler", cluster.address],
+        cwd=base,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = []
+    for line in grading.stdout:
+        lines.append(line)
+        if line.startswith("[1/2"):
+            cluster.scheduler.kill()
+    first = subprocess.CompletedProcess("grade", grading.wait(timeout=120), "".join(lines))
+    again = subprocess.run(
+        command + ["--jobs", "1"],
+        cwd=base,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return first, again, out
 
 
 def rows(path: Path, students=None, lesson=None) -> list[str]:
@@ -290,3 +332,22 @@ def test_a_kernel_killed_by_its_notebook_on_a_worker_costs_only_its_exercise(kil
         r for r in csv.DictReader((out / "grades.csv").open()) if r["student_id"] == "dora"
     )
     assert "kernel" in detail["detail"]
+
+
+def test_a_lost_scheduler_stops_the_batch_with_an_error_naming_it(lost_scheduler_run, cluster):
+    first, _, _ = lost_scheduler_run
+    assert first.returncode == 2, first.stdout[-3000:]
+    assert f"lost the connection to the Dask scheduler at {cluster.address}" in first.stdout
+    assert "Traceback" not in first.stdout
+
+
+def test_running_again_after_a_lost_scheduler_executes_only_what_is_missing(lost_scheduler_run):
+    from autograder.grade import KEPT
+
+    _, again, out = lost_scheduler_run
+    assert again.returncode == 0, again.stderr[-3000:]
+    progress = [line for line in again.stderr.splitlines() if " 99_toy: " in line]
+    assert sorted(KEPT in line for line in progress) == [False, True]
+    graded = {r["student_id"]: r["score"] for r in csv.DictReader((out / "grades.csv").open())}
+    assert graded["ann"] == graded["bob"] != ""
+    assert not (out / ".grader" / "unfinished.jsonl").exists()

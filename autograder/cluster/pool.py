@@ -18,6 +18,7 @@ raises :class:`SchedulerLost`, naming it.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from .plugin import GradingPlugin, HostStatus, RemoteRun, execute_job, host_stat
 
 # How long the driver waits for a worker that may grade (present at the start, or none left).
 WORKER_WAIT_SECONDS = 60.0
+CONNECT_SECONDS = 10.0  # to reach the scheduler, at the start and again after a lost connection
 _POLL_SECONDS = 2.0
 
 
@@ -72,9 +74,9 @@ class ClusterPool:
         try:
             # The default client: distributed.wait() takes it (this process has only this one).
             if scheduler_file is not None:
-                self.client = Client(scheduler_file=str(scheduler_file), timeout=30)
+                self.client = Client(scheduler_file=str(scheduler_file), timeout=CONNECT_SECONDS)
             else:
-                self.client = Client(address, timeout=30)
+                self.client = Client(address, timeout=CONNECT_SECONDS)
         except (OSError, TimeoutError, ValueError) as exc:
             raise GraderError(f"cannot reach the Dask scheduler at {self.name}: {exc}") from None
         self.plugin = GradingPlugin(secrets.token_hex(4), limits, no_sandbox)
@@ -166,6 +168,8 @@ class ClusterPool:
                 done, _ = wait(list(futures), timeout=_POLL_SECONDS, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = set()
+            except OSError as exc:  # distributed's CommClosedError among them
+                raise self._lost(exc) from None
             self._check_scheduler()
             if not done:
                 alive = self._refresh_workers()
@@ -192,11 +196,13 @@ class ClusterPool:
 
     def _check_scheduler(self) -> None:
         if self.client.status not in ("running", "newly-created"):
-            raise SchedulerLost(
-                f"lost the connection to the Dask scheduler at {self.name} "
-                f"(client {self.client.status}); run the same command again to grade what "
-                "is missing"
-            )
+            raise self._lost(f"client {self.client.status}")
+
+    def _lost(self, why) -> SchedulerLost:
+        return SchedulerLost(
+            f"lost the connection to the Dask scheduler at {self.name} ({why}); the notebooks "
+            "autograded so far are kept: run the same command again to grade what is missing"
+        )
 
     def _finished(self, job: Job, future) -> Finished:
         from distributed import KilledWorker
@@ -204,14 +210,20 @@ class ClusterPool:
         if future.status == "cancelled":
             self._check_scheduler()
             return Finished(job.key, None, "the cluster cancelled its task")
-        error = future.exception()
+        try:
+            error = future.exception()
+        except OSError as exc:
+            raise self._lost(exc) from None
         if isinstance(error, KilledWorker):
             return Finished(
                 job.key, None, "its Dask worker died while running it, twice (on two workers)"
             )
         if error is not None:
             return Finished(job.key, None, f"the grading worker crashed: {error!r}")
-        run: RemoteRun = future.result()
+        try:
+            run: RemoteRun = future.result()
+        except OSError as exc:  # the scheduler went while the result was on its way
+            raise self._lost(exc) from None
         if run.worker not in self.workers:  # it joined during the batch
             self._refresh_workers()
         row = self.workers.get(run.worker)
@@ -229,6 +241,9 @@ class ClusterPool:
                 self.client.unregister_worker_plugin(self.plugin.name)
             except Exception:  # noqa: BLE001, S110 - a worker already gone needs no teardown
                 pass
+        else:
+            # The scheduler is gone and the error says so: not Dask's reconnection tracebacks.
+            logging.getLogger("distributed").setLevel(logging.CRITICAL)
         self.client.close()
 
 
