@@ -1,8 +1,8 @@
 """Grading on a real Dask cluster, with the gradebook in a real PostgreSQL server.
 
-One scheduler and two workers are started with Dask's own command line on 127.0.0.1 (see
-autograder/cluster/local.py) and a PostgreSQL server on a Unix socket only. Two batches run
-through them, once per test run:
+One scheduler and three workers are started with Dask's own command line on 127.0.0.1 (see
+autograder/cluster/local.py; the third has no working bubblewrap, so it must be refused), and
+a PostgreSQL server on a Unix socket only. Three batches run through them, once per test run:
 
 - the demo class of tests/test_demo_outputs.py (its two lessons, four students) graded
   through the cluster into PostgreSQL (``--db-url``): grades.csv, exercises.csv and every
@@ -70,11 +70,15 @@ def env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """A scheduler and two workers, started with Dask's own command line on 127.0.0.1."""
+    """A scheduler and three workers, started with Dask's own command line on 127.0.0.1;
+    the third cannot isolate student code."""
     from autograder.cluster.local import LocalCluster
 
     c = LocalCluster.start(tmp_path_factory.mktemp("dask"), workers=2)
     try:
+        # A third whose bubblewrap fails (as where user namespaces are forbidden): refused.
+        c.start_worker(AUTOGRADER_BWRAP="/bin/false")
+        c.wait_for_workers(3)
         yield c
     finally:
         c.stop()
@@ -287,13 +291,24 @@ def test_the_report_lists_every_worker_with_its_sandbox_and_notebooks(demo_on_cl
     out, _, _ = demo_on_cluster
     report = (out / "report.html").read_text()
     section = report.split("<h2>Dask workers</h2>")[1].split("</table>")[0]
-    assert section.count("<tr><td>tcp://127.0.0.1:") == 2
-    assert section.count("isolated: each kernel ran under bubblewrap") == 2
+    assert section.count("<tr><td>tcp://127.0.0.1:") == 3
+    assert section.count("<td class='passed'") == 2
+    assert section.count("'>isolated: each kernel ran under bubblewrap") == 2
     run = json.loads((out / ".grader" / "run.json").read_text())
     assert sum(w["notebooks"] for w in run["workers"]) == 2 * len(LESSONS) + len(LESSONS)
 
 
 # --------------------------------------------------------------------------- faults
+
+
+def test_a_worker_that_cannot_isolate_kernels_is_refused_and_given_nothing(demo_on_cluster):
+    out, done, _ = demo_on_cluster
+    refused = [line for line in done.stderr.splitlines() if " refused: " in line]
+    assert len(refused) == 1 and "bubblewrap" in refused[0], done.stderr[-3000:]
+    run = json.loads((out / ".grader" / "run.json").read_text())
+    (row,) = [w for w in run["workers"] if not w["accepted"]]
+    assert (row["isolated"], row["notebooks"]) == (False, 0)
+    assert "NOT isolated, refused" in (out / "report.html").read_text()
 
 
 def test_a_worker_killed_mid_notebook_leaves_every_student_graded(killed_worker_run):

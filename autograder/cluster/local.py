@@ -80,7 +80,8 @@ class LocalCluster:
         )
         wait_until("dask scheduler", self.scheduler_file.is_file, self.scheduler, log)
 
-    def start_worker(self) -> subprocess.Popen:
+    def start_worker(self, **extra_env: str) -> subprocess.Popen:
+        """One more worker (``extra_env``: variables set for it alone)."""
         n = len(self.workers) + 1
         log = self.folder / f"worker{n}.log"
         local = self.folder / f"worker{n}"
@@ -90,7 +91,7 @@ class LocalCluster:
             + ["--host", "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard"]
             + ["--memory-limit", "0", "--local-directory", str(local), "--name", f"w{n}"],
             cwd=self.folder,
-            env=self.env(),
+            env={**self.env(), **extra_env},
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
         )

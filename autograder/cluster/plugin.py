@@ -9,7 +9,8 @@ one notebook there with a kernel from that host and hands the executed notebook 
 tests are judged on the driver (:mod:`autograder.grading.trusted`), never on the worker.
 
 A worker whose kernels cannot be isolated is refused (unless the run allows it with
-``--no-sandbox``): only an accepted worker is given the run's Dask *resource*
+``--no-sandbox``), and so is one whose course or numeric stack differs from the driver's
+(:func:`course_fingerprint`): only an accepted worker is given the run's Dask *resource*
 (:attr:`GradingPlugin.resource`, one unit per thread), and every notebook of the run asks for
 one unit, so the scheduler never sends a notebook to a refused worker - nor to a worker that
 joins later before the plugin has prepared it. Each run registers its plugin under its own
@@ -67,6 +68,28 @@ class _Host:
     work: Path
 
 
+def course_fingerprint() -> str:
+    """What the verdicts depend on, as one hash: the course's code and the numeric stack.
+
+    A worker with another version of the course (its checkers, recorder, executor) or of
+    Python, numpy or SymPy could record tests differently from what the driver replays.
+    """
+    import hashlib
+    import sys
+
+    import numpy
+    import sympy
+
+    from ..course import ROOT
+
+    h = hashlib.sha256(f"{sys.version_info[:2]} {numpy.__version__} {sympy.__version__}".encode())
+    for package in ("helpers", "autograder"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            h.update(str(path.relative_to(ROOT)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 class GradingPlugin(WorkerPlugin):
     """Prepare a worker host for grading with the run's limits (see the module docstring)."""
 
@@ -75,6 +98,7 @@ class GradingPlugin(WorkerPlugin):
         self.resource = f"autograder-{run_id}"  # what each notebook of this run asks for
         self.limits = limits
         self.no_sandbox = no_sandbox
+        self.fingerprint = course_fingerprint()  # the driver's; each worker compares its own
         self.host: _Host | None = None
 
     async def setup(self, worker) -> None:
@@ -103,14 +127,21 @@ class GradingPlugin(WorkerPlugin):
         work = Path(tempfile.mkdtemp(prefix="autograder-worker-"))
         private = (ROOT, SOLUTIONS, Path(worker.local_directory))
         settings, sandbox = workers.prepare(self.limits, self.no_sandbox, private, work)
-        accepted = sandbox.isolated or self.no_sandbox
+        mine = course_fingerprint()
+        other = (
+            f"this host has another version of the course or of Python, numpy or SymPy "
+            f"(fingerprint {mine}, the driver's {self.fingerprint}): install the same here"
+            if mine != self.fingerprint
+            else ""
+        )
         status = HostStatus(
             address,
             socket.gethostname(),
             sandbox.isolated,
             sandbox.detail,
-            accepted,
+            (sandbox.isolated or self.no_sandbox) and not other,
             worker.state.nthreads,
+            other,
         )
         return _Host(settings, status, work)
 
