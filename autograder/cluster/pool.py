@@ -22,6 +22,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,8 +169,8 @@ class ClusterPool:
                 done, _ = wait(list(futures), timeout=_POLL_SECONDS, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = set()
-            except OSError as exc:  # distributed's CommClosedError among them
-                raise self._lost(exc) from None
+            except (OSError, CancelledError) as exc:  # CommClosedError, FuturesCancelledError
+                raise self._lost(_first_line(exc)) from None
             self._check_scheduler()
             if not done:
                 alive = self._refresh_workers()
@@ -212,8 +213,8 @@ class ClusterPool:
             return Finished(job.key, None, "the cluster cancelled its task")
         try:
             error = future.exception()
-        except OSError as exc:
-            raise self._lost(exc) from None
+        except (OSError, CancelledError) as exc:
+            raise self._lost(_first_line(exc)) from None
         if isinstance(error, KilledWorker):
             return Finished(
                 job.key, None, "its Dask worker died while running it, twice (on two workers)"
@@ -222,8 +223,8 @@ class ClusterPool:
             return Finished(job.key, None, f"the grading worker crashed: {error!r}")
         try:
             run: RemoteRun = future.result()
-        except OSError as exc:  # the scheduler went while the result was on its way
-            raise self._lost(exc) from None
+        except (OSError, CancelledError) as exc:  # the scheduler went with the result
+            raise self._lost(_first_line(exc)) from None
         if run.worker not in self.workers:  # it joined during the batch
             self._refresh_workers()
         row = self.workers.get(run.worker)
@@ -245,6 +246,10 @@ class ClusterPool:
             # The scheduler is gone and the error says so: not Dask's reconnection tracebacks.
             logging.getLogger("distributed").setLevel(logging.CRITICAL)
         self.client.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _allowed_failures(dask_scheduler=None) -> int:

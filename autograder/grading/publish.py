@@ -52,11 +52,18 @@ def publish(
     grade_rows, exercise_rows = results.gradebook_rows(course.db_url, everyone, max_scores)
     results.write_csvs(course, grade_rows, exercise_rows)
     _feedback_pages(course, set(outcomes), everyone, exercise_rows, lessons, in_scope)
-    course.run_record.write_text(json.dumps(asdict(run), indent=1))
+    course.run_record.write_text(json.dumps(_run_json(run), indent=1))
     write_report(
         course, grade_rows, exercise_rows, everyone, lessons, run.sandbox, run.limits, run.workers
     )
     return summary(grade_rows, course)
+
+
+def _run_json(run: RunRecord) -> dict:
+    record = asdict(run)
+    if not record["workers"]:  # the local pool: run.json as it always was
+        del record["workers"]
+    return record
 
 
 def _forget_stale(
