@@ -181,10 +181,12 @@ def lost_scheduler_run(tmp_path_factory, cluster, killed_worker_run):
     """Two toy notebooks graded while the scheduler is killed after the first (so the last use
     of the cluster), then the same command again without it: (first, second result, OUT)."""
     base = tmp_path_factory.mktemp("lost")
-    for student in ("ann", "bob"):
-        samples.write(
-            samples.student_copy(samples.read(TOY)), base / "subs" / student / "toy.ipynb"
-        )
+    toy = samples.read(TOY)
+    samples.write(samples.student_copy(toy), base / "subs" / "ann" / "toy.ipynb")
+    # bob's notebook takes longer, so the scheduler goes while it runs.
+    slow = f"import time\ntime.sleep(6)\n{solution_source(toy, 'square')}"
+    bob = samples.student_copy(toy, answers={"square": slow})
+    samples.write(bob, base / "subs" / "bob" / "toy.ipynb")
     out = base / "out"
     command = grade_command(base / "subs", out, "--solutions", str(TOY_SOLUTIONS))
     grading = subprocess.Popen(

@@ -70,6 +70,9 @@ class ClusterPool:
         from distributed import Client
 
         self.name = address or f"the scheduler in {scheduler_file}"
+        # What an instructor must know the grader says itself (refused workers, a lost
+        # scheduler); Dask's own logging of its reconnection attempts is tracebacks.
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
         self.limits = limits
         self.log = log
         try:
@@ -242,9 +245,6 @@ class ClusterPool:
                 self.client.unregister_worker_plugin(self.plugin.name)
             except Exception:  # noqa: BLE001, S110 - a worker already gone needs no teardown
                 pass
-        else:
-            # The scheduler is gone and the error says so: not Dask's reconnection tracebacks.
-            logging.getLogger("distributed").setLevel(logging.CRITICAL)
         self.client.close()
 
 
