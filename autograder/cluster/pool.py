@@ -72,7 +72,9 @@ class ClusterPool:
         self.name = address or f"the scheduler in {scheduler_file}"
         # What an instructor must know the grader says itself (refused workers, a lost
         # scheduler); Dask's own logging of its reconnection attempts is tracebacks.
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        for name in ["distributed", *logging.root.manager.loggerDict]:
+            if name.startswith("distributed"):  # Dask's config sets some children's levels
+                logging.getLogger(name).setLevel(logging.CRITICAL)
         self.limits = limits
         self.log = log
         try:
@@ -249,6 +251,8 @@ class ClusterPool:
 
 
 def _first_line(exc: BaseException) -> str:
+    if isinstance(exc, CancelledError):  # Dask cancels every task when the connection goes
+        return "the batch's tasks were cancelled with it"
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
