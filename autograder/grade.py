@@ -123,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run kernels without bubblewrap isolation (the report says so)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output, only errors")
+    _add_cluster_options(p)
+    return p
+
+
+def _add_cluster_options(p: argparse.ArgumentParser) -> None:
+    """--scheduler / --scheduler-file (Dask) and --db-url (the gradebook's database)."""
     cluster = p.add_mutually_exclusive_group()
     cluster.add_argument(
         "--scheduler",
@@ -142,7 +148,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the gradebook in this database (postgresql+psycopg://...; default: "
         "CourseDirectory.db_url in OUT/nbgrader_config.py, else OUT/gradebook.db)",
     )
-    return p
 
 
 def _check_args(a: argparse.Namespace) -> None:

@@ -145,6 +145,21 @@ def run_ours(
     return elapsed
 
 
+def _add_cluster_options(p: argparse.ArgumentParser) -> None:
+    cluster = p.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="compare grading on this Dask cluster with --jobs of as many threads "
+        "(benchmarks/grading_cluster.py)",
+    )
+    cluster.add_argument(
+        "--local-cluster",
+        action="store_true",
+        help="start a Dask scheduler and 1, then 2 workers here and compare each with --jobs",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.grading", description=__doc__.splitlines()[0]
@@ -159,18 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         help="rounds of (nbgrader, ours), alternating; the median speed-up is the figure "
         "(default %(default)s)",
     )
-    cluster = p.add_mutually_exclusive_group()
-    cluster.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="compare grading on this Dask cluster with --jobs of as many threads "
-        "(benchmarks/grading_cluster.py)",
-    )
-    cluster.add_argument(
-        "--local-cluster",
-        action="store_true",
-        help="start a Dask scheduler and 1, then 2 workers here and compare each with --jobs",
-    )
+    _add_cluster_options(p)
     args = p.parse_args(argv)
     if args.students < 1 or args.rounds < 1:
         p.error("--students and --rounds must be at least 1")

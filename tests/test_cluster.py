@@ -18,7 +18,7 @@ a PostgreSQL server on a Unix socket only. Three batches run through them, once 
 
 Measured on the 2-core development machine shared with four other engineers' test runs: 4 min
 at load average 8, 10 to 13 min at load average 11 to 15; most of it the notebooks running.
-On an otherwise idle machine expect about 2 to 3 minutes.
+Not measured on an idle machine (an estimate: 2 to 3 minutes).
 """
 
 from __future__ import annotations
