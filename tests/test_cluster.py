@@ -16,8 +16,9 @@ a PostgreSQL server on a Unix socket only. Three batches run through them, once 
   killed: the command names it and exits 2; the same command run again (locally) executes only
   the notebook that was missing.
 
-Measured on the 2-core development machine shared with four other engineers' test runs: 4 min
-at load average 8, 10 to 13 min at load average 11 to 15; most of it the notebooks running.
+Measured on the 2-core development machine shared with four other engineers' test runs:
+4 min 8 s for the 14 tests at load average 4 to 10, 4 min at 8, 10 to 13 min at 11 to 15;
+most of it the notebooks running.
 Not measured on an idle machine (an estimate: 2 to 3 minutes).
 """
 
