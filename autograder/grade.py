@@ -44,6 +44,8 @@ __all__ = ["GraderError", "build_parser", "main", "run"]
 
 EXIT_OK = 0
 EXIT_GRADER_ERROR = 2
+# The progress line of a notebook autograded by an earlier cluster run that was cut short.
+KEPT = "autograded by the run cut short, not executed again"
 
 
 # --------------------------------------------------------------------------- arguments
@@ -126,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress output, only errors")
     _after_the_deadline(p)
+    _add_cluster_options(p)
     return p
 
 
@@ -192,6 +195,29 @@ def _rules(a: argparse.Namespace) -> _Rules:
     )
 
 
+def _add_cluster_options(p: argparse.ArgumentParser) -> None:
+    """--scheduler / --scheduler-file (Dask) and --db-url (the gradebook's database)."""
+    cluster = p.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="execute the notebooks on this Dask scheduler's workers (tcp://host:8786); "
+        "needs the [cluster] extra",
+    )
+    cluster.add_argument(
+        "--scheduler-file",
+        type=Path,
+        metavar="F",
+        help="the same, with the address from the file `dask scheduler --scheduler-file F` wrote",
+    )
+    p.add_argument(
+        "--db-url",
+        metavar="URL",
+        help="keep the gradebook in this database (postgresql+psycopg://...; default: "
+        "CourseDirectory.db_url in OUT/nbgrader_config.py, else OUT/gradebook.db)",
+    )
+
+
 def _check_args(a: argparse.Namespace) -> None:
     if a.jobs < 1:
         raise GraderError("--jobs must be at least 1")
@@ -212,6 +238,8 @@ def _check_args(a: argparse.Namespace) -> None:
     for option, path in (("--extensions", a.extensions), ("--roster", a.roster)):
         if path is not None and not path.is_file():
             raise GraderError(f"{option}: no such file: {path}")
+    if a.scheduler_file is not None and not a.scheduler_file.is_file():
+        raise GraderError(f"--scheduler-file not found: {a.scheduler_file}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,22 +274,15 @@ def run(args: argparse.Namespace) -> str:
     rules = _rules(args)  # a malformed CSV stops the run before anything is graded
     workers.keep_socket_paths_short()
     work = Path(tempfile.mkdtemp(prefix="autograder-"))
-    pool: workers.Pool | None = None
+    pool = None
     try:
         submissions = args.submissions.resolve()
         found = batch.read(submissions, work, args.student)
         progress = Progress(0, args.quiet)
-        course = course_dir.open_course(args.out)
-        settings, sandbox = workers.prepare(
-            limits,
-            args.no_sandbox,
-            (ROOT, solutions, course.root, submissions, found.root),
-            work,
-        )
+        course = course_dir.open_course(args.out, args.db_url)
+        private = (ROOT, solutions, course.root, submissions, found.root)
+        pool, sandbox, jobs = _start_pool(args, limits, private, work, len(found.notebooks))
         progress.log(("sandbox: " if sandbox.isolated else "WARNING: ") + sandbox.detail)
-        jobs = min(args.jobs, len(found.notebooks))
-        if jobs:
-            pool = workers.Pool(jobs, settings)
 
         _quiet_sqlalchemy()  # then nbgrader and nbformat, while the workers boot their kernels
         from .grading import publish
@@ -275,13 +296,19 @@ def run(args: argparse.Namespace) -> str:
         _apply_rules(rules, course, set(collected.tasks), progress.log)
         grader = SerialAutograde(course, lessons, found.students, late.plugin_config(rules.policy))
         progress.restart_clock()
-        _execute_and_autograde(pool, collected, lessons, grader, progress)
+        _execute_and_autograde(pool, collected, lessons, grader, progress, limits)
         if pool is not None:
             pool.close()  # the workers' spare kernels go with them
         progress.finish()
         in_scope = {args.lesson} if args.lesson else None
-        record = publish.RunRecord(sandbox, limits, jobs, rules.policy.describe())
-        return publish.publish(course, collected.outcomes, grader.graded, lessons, in_scope, record)
+        record = publish.RunRecord(
+            sandbox, limits, jobs, late_policy=rules.policy.describe(), workers=_worker_rows(pool)
+        )
+        summary = publish.publish(
+            course, collected.outcomes, grader.graded, lessons, in_scope, record
+        )
+        _checkpoint(course).clear()
+        return summary
     finally:
         if pool is not None:  # before the kernels' scratch folders (in work) are removed
             pool.close()
@@ -301,8 +328,56 @@ def _apply_rules(rules: _Rules, course, pairs: set[tuple[str, str]], log) -> Non
             log(f"extension not used (nothing of that student and lesson graded now): {unused}")
 
 
-def _execute_and_autograde(pool, collected, lessons, grader, progress) -> None:
-    """Execute every task in the pool; autograde each as it finishes, in this process."""
+def _start_pool(args, limits: Limits, private: tuple[Path, ...], work: Path, notebooks: int):
+    """The local worker pool, or the Dask cluster with --scheduler; the sandbox; the jobs."""
+    from .grading import workers
+
+    if args.scheduler or args.scheduler_file:
+        try:
+            from .cluster.pool import ClusterPool
+        except ImportError as exc:
+            raise GraderError(
+                f"--scheduler needs the [cluster] extra (pip install -e '.[cluster]'): {exc}"
+            ) from None
+        pool = ClusterPool(
+            limits,
+            args.no_sandbox,
+            address=args.scheduler,
+            scheduler_file=args.scheduler_file,
+            log=lambda line: None if args.quiet else print(line, file=sys.stderr),
+        )
+        try:
+            pool.check_workers()
+        except GraderError:
+            pool.close()
+            raise
+        return pool, pool.sandbox(), len(pool.accepted())
+    settings, sandbox = workers.prepare(limits, args.no_sandbox, private, work)
+    jobs = min(args.jobs, notebooks)
+    return (workers.Pool(jobs, settings) if jobs else None), sandbox, jobs
+
+
+def _worker_rows(pool) -> tuple:
+    """The report's list of cluster workers (none for the local pool)."""
+    from dataclasses import asdict
+
+    rows = getattr(pool, "workers", None) or {}
+    return tuple(asdict(w) for _, w in sorted(rows.items()))
+
+
+def _checkpoint(course):
+    from .cluster.resume import Checkpoint
+
+    return Checkpoint(course)
+
+
+def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -> None:
+    """Execute every task in the pool; autograde each as it finishes, in this process.
+
+    On a cluster each outcome is also kept in a checkpoint as soon as it is autograded; the
+    tasks an unfinished cluster run already autograded are taken from it, not executed.
+    """
+    from .cluster.resume import digest
     from .grading.progress import one_line
     from .grading.workers import Job
 
@@ -310,12 +385,30 @@ def _execute_and_autograde(pool, collected, lessons, grader, progress) -> None:
     ids = {t.lesson for t in collected.tasks.values()}
     code = {lid: (preload_lines(lessons[lid]), test_sources(lessons[lid])) for lid in ids}
     jobs = [Job(key, t.notebook, *code[t.lesson]) for key, t in collected.tasks.items()]
-    for finished in pool.execute(jobs) if pool is not None else ():
+    checkpoint = _checkpoint(grader.course)
+    on_cluster = hasattr(pool, "plugin")  # a local run only reads what a cluster run left
+    digests = {j.key: digest(j.notebook, j.preload, j.tests, limits) for j in jobs}
+    done = checkpoint.load()
+    for job in [j for j in jobs if done.get(j.key, ("",))[0] == digests[j.key]]:
+        jobs.remove(job)
+        _, outcome, graded = done[job.key]
+        _record(collected, grader, progress, outcome, graded)
+        progress.step(one_line(outcome) + f" [{KEPT}]")
+    for finished in pool.execute(jobs) if pool is not None and jobs else ():
         task = collected.tasks[finished.key]
         outcome = grader.outcome(task, finished)
-        collected.outcomes[task.student].append(outcome)
+        graded = task.lesson in grader.graded[task.student]
+        if on_cluster:
+            checkpoint.add(digests[finished.key], outcome, graded)
+        _record(collected, grader, progress, outcome, graded)
         progress.step(one_line(outcome))
     grader.close()
+
+
+def _record(collected, grader, progress, outcome, graded: bool) -> None:
+    collected.outcomes[outcome.student].append(outcome)
+    if graded:
+        grader.graded[outcome.student].add(outcome.lesson)
 
 
 def _venv_on_path() -> None:

@@ -115,7 +115,9 @@ def run_nbgrader(lesson: str, subs: Path, course: Path) -> float:
     return time.perf_counter() - t0
 
 
-def run_ours(lesson: str, subs: Path, out: Path, jobs: int | None) -> float:
+def run_ours(
+    lesson: str, subs: Path, out: Path, jobs: int | None, extra: list[str] | None = None
+) -> float:
     course = course_dir.open_course(out)
     course_dir.install_lesson(course, SOLUTIONS, lesson, lambda _msg: None)
     cmd = [
@@ -132,6 +134,7 @@ def run_ours(lesson: str, subs: Path, out: Path, jobs: int | None) -> float:
     ]
     if jobs:
         cmd += ["--jobs", str(jobs)]
+    cmd += extra or []
     t0 = time.perf_counter()
     done = subprocess.run(
         cmd, cwd=out.parent, env=_env(), capture_output=True, text=True, check=False
@@ -140,6 +143,21 @@ def run_ours(lesson: str, subs: Path, out: Path, jobs: int | None) -> float:
     if done.returncode != 0:
         raise SystemExit(f"grade failed:\n{done.stderr[-2000:]}")
     return elapsed
+
+
+def _add_cluster_options(p: argparse.ArgumentParser) -> None:
+    cluster = p.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="compare grading on this Dask cluster with --jobs of as many threads "
+        "(benchmarks/grading_cluster.py)",
+    )
+    cluster.add_argument(
+        "--local-cluster",
+        action="store_true",
+        help="start a Dask scheduler and 1, then 2 workers here and compare each with --jobs",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         help="rounds of (nbgrader, ours), alternating; the median speed-up is the figure "
         "(default %(default)s)",
     )
+    _add_cluster_options(p)
     args = p.parse_args(argv)
     if args.students < 1 or args.rounds < 1:
         p.error("--students and --rounds must be at least 1")
@@ -167,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         subs = work / "submissions"
         make_submissions(lesson, n, subs)
         print(f"  lesson {lesson}, {n} submissions, {args.rounds} rounds")
+        if args.scheduler or args.local_cluster:
+            from .grading_cluster import run_sizes
+
+            return run_sizes(args, lesson, subs, work, run_ours)
         ratios = []
         all_same = True
         for r in range(1, args.rounds + 1):

@@ -164,21 +164,48 @@ class CourseFolder(CoursePaths):
         return NbGraderAPI(coursedir=coursedir, config=config)
 
 
-def open_course(root: Path) -> CourseFolder:
-    """Create (if needed) and load the course folder ``root``."""
+def open_course(root: Path, db_url: str | None = None) -> CourseFolder:
+    """Create (if needed) and load the course folder ``root``.
+
+    ``db_url`` (``--db-url``) names the gradebook's database; it is written into
+    ``OUT/nbgrader_config.py`` so that formgrader and ``nbgrader`` commands run in OUT open the
+    same one.
+    """
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     paths = CoursePaths(root)
     if not paths.config_file.exists():
         paths.config_file.write_text(CONFIG_TEMPLATE)
+    if db_url:
+        _set_db_url(paths.config_file, sqlalchemy_url(db_url))
     config = PyFileConfigLoader(paths.config_file.name, path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
     db_url = config.CourseDirectory.get("db_url") if "db_url" in config.CourseDirectory else None
-    if not db_url:
-        db_url = f"sqlite:///{paths.default_gradebook}"
-        config.CourseDirectory.db_url = db_url
+    db_url = sqlalchemy_url(db_url) if db_url else f"sqlite:///{paths.default_gradebook}"
+    config.CourseDirectory.db_url = db_url
     paths.state.mkdir(exist_ok=True)
     return CourseFolder(root=root, config=config, db_url=db_url)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """``url`` with the PostgreSQL driver the ``[cluster]`` extra installs (psycopg 3).
+
+    SQLAlchemy reads a bare ``postgresql://`` as psycopg2, which is not installed.
+    """
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url[len(bare) :]
+    return url
+
+
+def _set_db_url(config_file: Path, db_url: str) -> None:
+    """Make ``db_url`` the gradebook of the course config (the last assignment wins)."""
+    line = f"c.CourseDirectory.db_url = {db_url!r}  # set by --db-url\n"
+    text = config_file.read_text()
+    if text.endswith(line):
+        return
+    kept = [ln for ln in text.splitlines(keepends=True) if not ln.endswith("# set by --db-url\n")]
+    config_file.write_text("".join(kept) + line)
 
 
 def _folder_digest(folder: Path) -> str:

@@ -30,6 +30,7 @@ class RunRecord:
     limits: Limits
     jobs: int
     late_policy: str = "no penalty"  # late.Policy.describe()
+    workers: tuple[dict, ...] = ()  # on a Dask cluster: each worker's row (cluster.pool.WorkerRow)
 
 
 def publish(
@@ -58,7 +59,7 @@ def publish(
         grade_rows.sort(key=lambda r: (r.student_id, r.lesson))
     results.write_csvs(course, grade_rows, exercise_rows)
     _feedback_pages(course, set(outcomes), everyone, grade_rows, exercise_rows, lessons, in_scope)
-    course.run_record.write_text(json.dumps(asdict(run), indent=1))
+    course.run_record.write_text(json.dumps(_run_json(run), indent=1))
     write_report(
         course,
         grade_rows,
@@ -67,10 +68,18 @@ def publish(
         lessons,
         run.sandbox,
         run.limits,
+        run.workers,
         unlisted=unlisted,
         late_policy=run.late_policy,
     )
     return summary(grade_rows, course)
+
+
+def _run_json(run: RunRecord) -> dict:
+    record = asdict(run)
+    if not record["workers"]:  # the local pool: run.json as it always was
+        del record["workers"]
+    return record
 
 
 def _forget_stale(

@@ -103,11 +103,13 @@ def write_report(
     lessons,
     sandbox,
     limits,
+    workers=(),
     unlisted: list[str] | None = None,
     late_policy: str = "no penalty",
 ) -> Path:
     """``unlisted``: submitters not on the roster (None: no roster was ever given)."""
     parts = _head(grades, sandbox, limits)
+    parts += _workers(workers)
     parts += _ungraded(grades)
     parts += _roster(grades, unlisted)
     parts += _late(grades, late_policy)
@@ -137,6 +139,28 @@ def _head(grades, sandbox, limits) -> list[str]:
     mark = "✔ isolated" if sandbox.isolated else "✘ not isolated"
     parts.append(f"<p class='{colour}'><b>Sandbox ({mark}):</b> {_e(sandbox.detail)}.</p>")
     parts.append(f"<p><b>Limits:</b> {_e(limits.describe())}.</p>")
+    return parts
+
+
+def _workers(rows) -> list[str]:
+    """On a Dask cluster: every worker, its sandbox, the notebooks it ran and their time."""
+    if not rows:
+        return []
+    parts = [
+        "<h2>Dask workers</h2><table><tr><th>worker</th><th>host</th><th>sandbox</th>"
+        "<th>notebooks</th><th>time</th></tr>"
+    ]
+    for w in rows:
+        colour = Status.PASSED if w["isolated"] else Status.FAILED
+        state = "isolated" if w["isolated"] else "NOT isolated"
+        if not w["accepted"]:
+            state += ", refused"
+        parts.append(
+            f"<tr><td>{_e(w['address'])}</td><td>{_e(w['host'])}</td>"
+            f"<td class='{colour}' title='{_e(w['detail'])}'>{state}: {_e(w['detail'])}</td>"
+            f"<td>{w['notebooks']}</td><td>{w['seconds']:.1f} s</td></tr>"
+        )
+    parts.append("</table>")
     return parts
 
 
