@@ -43,10 +43,29 @@ def png_bundle(png: bytes, alt: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def figure_bundle(fig: Any, alt: str, dpi: float | None = None) -> tuple[dict, dict]:
-    """:func:`png_bundle` of a matplotlib figure, drawn as the inline backend draws it."""
+    """:func:`png_bundle` of a matplotlib figure, drawn as the inline backend draws it.
+
+    A figure with a layout (``tight_layout()`` or a layout engine) fits its labels already and
+    is drawn once; any other is cropped to what it draws (``bbox_inches="tight"``, the inline
+    backend's default), which costs a second layout pass.
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, bbox_inches="tight", facecolor="white")
+    crop = None if _laid_out(fig) else "tight"
+    fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, bbox_inches=crop, facecolor="white")
     return png_bundle(buffer.getvalue(), alt)
+
+
+def _laid_out(fig: Any) -> bool:
+    import matplotlib as mpl
+
+    if fig.get_layout_engine() is not None:
+        return True
+    # tight_layout() leaves no engine behind, only subplot margins other than the defaults.
+    pars = fig.subplotpars
+    return any(
+        getattr(pars, side) != mpl.rcParams[f"figure.subplot.{side}"]
+        for side in ("left", "right", "bottom", "top")
+    )
 
 
 def show(fig: Any, alt: str) -> None:
