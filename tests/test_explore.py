@@ -316,9 +316,9 @@ def test_a_lesson_call_shows_the_shipped_picture_and_other_arguments_draw_their_
     from helpers.explore import shipped
 
     ex = explore.gradient_field(point=(1.0, -0.5))
-    assert ex.static_png() == shipped.path(ex.fallback_key).read_bytes()
+    assert ex.static_png() == shipped.path(ex.picture_key).read_bytes()
     other = explore.gradient_field(point=(0.5, 0.5))
-    assert shipped.load(other.fallback_key) is None
+    assert shipped.load(other.picture_key) is None
     assert other.static_png().startswith(PNG_MAGIC)
     assert other.static_png() != ex.static_png()
 
@@ -326,5 +326,15 @@ def test_a_lesson_call_shows_the_shipped_picture_and_other_arguments_draw_their_
 def test_a_students_own_function_is_never_given_a_shipped_picture():
     import numpy as np
 
-    assert explore.secant_to_tangent(np.cos).fallback_key is None
-    assert explore.secant_to_tangent().fallback_key is not None
+    assert explore.secant_to_tangent(np.cos).picture_key is None
+    assert explore.secant_to_tangent().picture_key is not None
+
+
+def test_a_lesson_call_starts_with_the_shipped_live_picture_and_a_slider_draws_anew():
+    from helpers.explore import shipped
+
+    ex = explore.learning_rate(lr=0.1, start=(-1.5, 1.5))
+    png, text = shipped.load_live(ex.picture_key)
+    assert (ex.last_png, ex.last_text, ex.redraws) == (png, text, 1)
+    ex.controls["lr"].value = 0.5
+    assert ex.redraws == 2 and ex.last_png != png and ex.last_text != text

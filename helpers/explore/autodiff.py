@@ -175,14 +175,14 @@ def backward_pass(x: float = 0.5, y: float = -1.5, step: int = 0, static: bool =
         "x": slider("float", "input x", float(x), min=-2, max=2, step=0.1),
         "y": slider("float", "input y", float(y), min=-2, max=2, step=0.1),
     }
-    picture = shipped.key("backward_pass", x=x, y=y)
+    picture = shipped.key("backward_pass", x=x, y=y, step=step)
     return Explorer(
         "backward_pass",
         controls,
         draw,
         grid,
         size=(10, 4.6),
-        fallback_key=picture,
+        picture_key=picture,
         alt=(
             "The computation graph of f = tanh(x y + y) with each node's value and, step by "
             "step through the backward sweep, the gradients reached so far."

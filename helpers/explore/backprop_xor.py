@@ -188,7 +188,7 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
         grid,
         size=(10.5, 4.6),
         extra=(more,),
-        fallback_key=picture,
+        picture_key=picture,
         alt=(
             "Left: the four XOR points and the decision boundary the sigmoid network has "
             "learned. Right: the training loss against epochs."

@@ -237,7 +237,7 @@ def chain_rule_graph(
         draw,
         grid,
         size=(10, 4.4),
-        fallback_key=picture,
+        picture_key=picture,
         alt=(
             "The computation graph x, z1 = w1 x, a1 = sigmoid(z1), y-hat = w2 a1, L = (y-hat "
             "- y) squared, with the forward values in the boxes, each arrow's local "

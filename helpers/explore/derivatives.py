@@ -135,7 +135,7 @@ def secant_to_tangent(
         draw,
         grid,
         size=(7.5, 4.6),
-        fallback_key=picture,
+        picture_key=picture,
         alt=(
             "The curve f near x0 with the secant line through x0 and x0 + h and the tangent "
             "line at x0: as h shrinks the secant turns into the tangent."
@@ -348,7 +348,7 @@ def step_size_error(
         draw,
         grid,
         size=(8, 5),
-        fallback_key=picture,
+        picture_key=picture,
         alt=(
             "Log-log plot of the error of the forward and central differences against the "
             "step size h: the error falls as h shrinks until round-off makes it rise again, a"

@@ -210,14 +210,14 @@ def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), sta
         return _grid(w0)
     controls = _controls(lr, w0)
     grid = partial(_grid, w0)
-    picture = shipped.key("learning_rate", start=w0)
+    picture = shipped.key("learning_rate", lr=lr, start=w0)
     return Explorer(
         "learning_rate",
         controls,
         _draw_live,
         grid,
         size=(10.5, 4.8),
-        fallback_key=picture,
+        picture_key=picture,
         alt=(
             "Left: the gradient descent path on the contours of a quadratic loss. Right: the "
             "loss per step on a log scale, falling for a small enough learning rate and "
@@ -343,15 +343,14 @@ def minibatch_sgd(batch_size: int = 10, lr: float = 0.05, static: bool = False):
         "epochs": slider("int", "epochs", 10, min=1, max=40, step=1),
         "decay": widgets.Checkbox(value=False, description="decay lr / (1 + k/200)"),
     }
-    # The fallback grid is the same whatever the arguments (they set the sliders only).
-    picture = shipped.key("minibatch_sgd")
+    picture = shipped.key("minibatch_sgd", batch_size=batch_size, lr=lr)
     return Explorer(
         "minibatch_sgd",
         controls,
         draw,
         grid,
         size=(10.5, 4.8),
-        fallback_key=picture,
+        picture_key=picture,
         alt=(
             "Left: the mini-batch SGD path on the contours of a line fit's loss, noisier for "
             "smaller batches. Right: the loss against epochs."

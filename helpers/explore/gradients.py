@@ -158,7 +158,7 @@ def gradient_field(point: tuple[float, float] = (1.0, -0.5), static: bool = Fals
         _draw_live,
         grid,
         size=(10.5, 4.8),
-        fallback_key=picture,
+        picture_key=picture,
         alt=(
             "Left: contour plot of the surface with the gradient and the negative gradient "
             "drawn as arrows at the chosen point. Right: the directional derivative for every"

@@ -71,12 +71,12 @@ class Explorer:
     ----------
     name : the explorer's function name, e.g. ``"secant_to_tangent"``.
     alt : one sentence saying what the picture shows (its alternative text).
-    fallback_key : the key of its fallback picture in :mod:`.shipped` (None: always drawn).
+    picture_key : the key of its shipped pictures in :mod:`.shipped` (None: always drawn).
     controls : ``{parameter: widget}``; changing a widget's ``value`` redraws.
     widget : the ipywidgets box that is displayed.
     output : the ``ipywidgets.Output`` holding the current picture and readout.
-    last_png, last_text : the picture and readout of the latest redraw.
-    redraws : how many times the picture has been drawn.
+    last_png, last_text : the picture and readout shown last.
+    redraws : how many pictures have been shown (the first may be the shipped one).
     """
 
     def __init__(
@@ -88,7 +88,7 @@ class Explorer:
         size: tuple[float, float],
         extra: tuple[Any, ...] = (),
         alt: str = "",
-        fallback_key: str | None = None,
+        picture_key: str | None = None,
     ):
         import ipywidgets as widgets
 
@@ -98,7 +98,7 @@ class Explorer:
         self._draw = draw
         self._static = static
         self._size = size
-        self.fallback_key = fallback_key
+        self.picture_key = picture_key
         self._static_png: bytes | None = None
         self.last_png = b""
         self.last_text = ""
@@ -110,7 +110,13 @@ class Explorer:
         self.widget = widgets.VBox(boxes + list(extra) + [self.output])
         for control in controls.values():
             control.observe(self._on_change, names="value")
-        self.redraw()
+        first = shipped.load_live(picture_key)
+        if first is None:
+            self.redraw()
+        else:  # the lesson's own call: the picture every student sees first, drawn once
+            self.last_png, self.last_text = first
+            self.redraws += 1
+            self._show()
 
     @property
     def values(self) -> dict[str, Any]:
@@ -137,6 +143,10 @@ class Explorer:
         finally:
             fig.clear()
         self.redraws += 1
+        self._show()
+
+    def _show(self) -> None:
+        """Put :attr:`last_png` and :attr:`last_text` into :attr:`output` (in a kernel)."""
         if _in_kernel():
             from IPython.display import display
 
@@ -155,9 +165,9 @@ class Explorer:
         return self._static()
 
     def static_png(self) -> bytes:
-        """The fallback grid as PNG: the picture shipped for :attr:`fallback_key`, or drawn."""
+        """The fallback grid as PNG: the picture shipped for :attr:`picture_key`, or drawn."""
         if self._static_png is None:
-            self._static_png = shipped.load(self.fallback_key)
+            self._static_png = shipped.load(self.picture_key)
         if self._static_png is None:
             fig = self._static()
             self._static_png = _png(fig, STATIC_DPI)

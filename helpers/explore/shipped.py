@@ -1,15 +1,16 @@
-"""Fallback pictures shipped with the package, for the explorer calls the lessons make.
+"""Pictures shipped with the package, for the explorer calls the lessons make.
 
-An explorer's static fallback (the ``image/png`` in its display bundle) is the same picture
-for every student who runs the lesson's cell as written, and drawing it costs more than
-drawing the live view. So the pictures for the calls in :data:`LESSON_CALLS` are drawn once,
-stored in ``helpers/explore/shipped/`` and read back; any other call (other arguments, the
-student's own function) draws its picture as before.
+An explorer shows two pictures: its first live picture (with its readout) and its static
+fallback (the ``image/png`` in its display bundle). For the call a lesson's cell makes, both
+are the same for every student who runs it, and drawing them is most of the cell's time. So
+for the calls in :data:`LESSON_CALLS` they are drawn once, stored in
+``helpers/explore/shipped/`` and read back; any other call (other arguments, the student's own
+function) and every later redraw (a slider moved) is drawn as before.
 
-A picture is found by its key, the explorer's name and the arguments its picture depends on
-(:func:`key`). ``python -m helpers.explore --write`` draws them all again (``make
-release`` runs it); ``--check`` fails when a stored picture no longer looks like a fresh
-drawing, or when one is missing or left over (the test suite runs the same comparison).
+The pictures are found by a key, the explorer's name and its arguments (:func:`key`).
+``python -m helpers.explore --write`` draws them all again (``make release`` runs it);
+``--check`` fails when a stored picture no longer looks like a fresh drawing, when a readout
+differs, or when a file is missing or left over (the test suite runs the same comparison).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ LESSON_CALLS = (
     "xor_training(seed=0, hidden=4, lr=0.5)",
     "backward_pass(x=0.5, y=-1.5)",
 )
+LIVE_PNG, LIVE_TEXT = "-live.png", "-live.txt"  # beside each fallback picture
 TOLERANCE = 2.0  # RMS difference (0-255 scale) allowed between a stored and a fresh picture
 
 _PLAIN = (int, float, str, type(None))
@@ -64,18 +66,30 @@ def _canonical(value):
     return float(value) if isinstance(value, int) else value
 
 
-def path(picture_key: str) -> Path:
+def path(picture_key: str, kind: str = "") -> Path:
+    """The file of ``picture_key``'s fallback picture, or of ``kind`` "-live.png"/"-live.txt"."""
     name = picture_key.split("(", 1)[0]
     digest = hashlib.sha256(picture_key.encode()).hexdigest()[:12]
-    return FOLDER / f"{name}-{digest}.png"
+    return FOLDER / f"{name}-{digest}{kind or '.png'}"
 
 
 def load(picture_key: str | None) -> bytes | None:
-    """The stored picture for ``picture_key``, or None when there is none."""
+    """The stored fallback picture for ``picture_key``, or None when there is none."""
     if picture_key is None:
         return None
     try:
         return path(picture_key).read_bytes()
+    except OSError:
+        return None
+
+
+def load_live(picture_key: str | None) -> tuple[bytes, str] | None:
+    """The stored first live picture and its readout for ``picture_key``, or None."""
+    if picture_key is None:
+        return None
+    try:
+        png = path(picture_key, LIVE_PNG).read_bytes()
+        return png, path(picture_key, LIVE_TEXT).read_text(encoding="utf-8")
     except OSError:
         return None
 
@@ -86,55 +100,70 @@ def _explorer(call: str):
     return eval(f"explore.{call}", {"explore": explore})  # noqa: S307 - our own constant calls
 
 
-def _fresh(call: str) -> tuple[str, bytes]:
-    """The key and a freshly drawn picture for one of :data:`LESSON_CALLS`."""
+def _fresh(call: str) -> dict[Path, bytes]:
+    """Freshly drawn files for one of :data:`LESSON_CALLS`: fallback, live picture, readout."""
     from .shell import STATIC_DPI, _png
 
     explorer = _explorer(call)
-    if explorer.fallback_key is None:
+    if explorer.picture_key is None:
         raise ValueError(f"explore.{call} has no picture key: its explorer passes none")
+    explorer.redraw()  # drawn, not the stored picture the explorer started with
     fig = explorer.static_figure()
     try:
-        return explorer.fallback_key, _png(fig, STATIC_DPI)
+        fallback = _png(fig, STATIC_DPI)
     finally:
         fig.clear()
+    k = explorer.picture_key
+    return {
+        path(k): fallback,
+        path(k, LIVE_PNG): explorer.last_png,
+        path(k, LIVE_TEXT): explorer.last_text.encode("utf-8"),
+    }
+
+
+def _stored() -> set[Path]:
+    return set(FOLDER.glob("*.png")) | set(FOLDER.glob("*.txt"))
 
 
 def write() -> list[Path]:
-    """Draw every lesson call's picture into :data:`FOLDER`; remove pictures no call uses."""
+    """Draw every lesson call's pictures into :data:`FOLDER`; remove files no call uses."""
     FOLDER.mkdir(exist_ok=True)
     written = []
     for call in LESSON_CALLS:
-        picture_key, png = _fresh(call)
-        path(picture_key).write_bytes(png)
-        written.append(path(picture_key))
-    for stale in set(FOLDER.glob("*.png")) - set(written):
+        for file, data in _fresh(call).items():
+            file.write_bytes(data)
+            written.append(file)
+    for stale in _stored() - set(written):
         stale.unlink()
     return written
 
 
 def differences() -> list[str]:
-    """What is wrong with the stored pictures, one line each; empty when they are all right."""
-    from matplotlib.testing.compare import compare_images
-
+    """What is wrong with the stored files, one line each; empty when they are all right."""
     problems, expected = [], set()
     with tempfile.TemporaryDirectory(prefix="explore-pictures-") as tmp:
-        for i, call in enumerate(LESSON_CALLS):
-            picture_key, png = _fresh(call)
-            stored = path(picture_key)
-            expected.add(stored)
-            if not stored.is_file():
-                problems.append(f"explore.{call}: no stored picture {stored.name}")
-                continue
-            fresh = Path(tmp) / f"{i}.png"
-            fresh.write_bytes(png)
-            result = compare_images(str(stored), str(fresh), tol=TOLERANCE, in_decorator=True)
-            if result is not None:
-                rms = result["rms"]
-                problems.append(f"explore.{call}: {stored.name} differs (RMS {rms:.2f})")
-    for stale in sorted(set(FOLDER.glob("*.png")) - expected):
+        for call in LESSON_CALLS:
+            for stored, data in _fresh(call).items():
+                expected.add(stored)
+                problem = _difference(stored, data, Path(tmp))
+                if problem:
+                    problems.append(f"explore.{call}: {problem}")
+    for stale in sorted(_stored() - expected):
         problems.append(f"{stale.name}: stored, but no lesson call draws it")
     return problems
+
+
+def _difference(stored: Path, data: bytes, tmp: Path) -> str:
+    from matplotlib.testing.compare import compare_images
+
+    if not stored.is_file():
+        return f"no stored file {stored.name}"
+    if stored.suffix == ".txt":
+        return "" if stored.read_bytes() == data else f"{stored.name}: the readout differs"
+    fresh = tmp / stored.name
+    fresh.write_bytes(data)
+    result = compare_images(str(stored), str(fresh), tol=TOLERANCE, in_decorator=True)
+    return "" if result is None else f"{stored.name} differs (RMS {result['rms']:.2f})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,7 +184,5 @@ def main(argv: list[str] | None = None) -> int:
     for line in problems:
         print(line, file=sys.stderr)
     if problems:
-        print(
-            "run `python -m helpers.explore.shipped --write` and commit the result", file=sys.stderr
-        )
+        print("run `python -m helpers.explore --write` and commit the result", file=sys.stderr)
     return 1 if problems else 0
