@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader finds `alembic` on PATH when it creates a gradebook: the venv's bin must be on it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv lab test demo bench bench-grading release check-release system-packages clean
+.PHONY: venv lab test demo html bench bench-grading release check-release system-packages clean
 
 venv: $(STAMP)
 
@@ -54,6 +54,11 @@ check-release: venv
 # prints the summary table and where the instructor's report is.
 demo: venv system-packages
 	$(BIN)/python -m autograder.demo
+
+# Every lesson executed and exported to build/html/<id>.html with the course's accessible
+# nbconvert template (autograder/nbconvert_templates/accessible); the pages show the answers.
+html: venv
+	$(BIN)/python -m autograder html
 
 bench: venv
 	$(BIN)/python -m benchmarks

@@ -3,6 +3,7 @@
 python -m autograder release [ID ...] [--check]   student versions from solutions/
 python -m autograder grade ...                    grade submissions (autograder.grade)
 python -m autograder export OUT --format F        grades for Canvas, Moodle or a table
+python -m autograder html [ID ...] [--out DIR]    lessons as accessible HTML (build/html)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import release
+    from . import html, release
 
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
@@ -38,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
         "(see `python -m autograder export --help`)",
         add_help=False,
     )
+    page = commands.add_parser(
+        "html",
+        help="execute each lesson's solutions and export it with the accessible template",
+        description="Write build/html/<id>.html with `jupyter nbconvert --to html --execute` "
+        "and the course's accessible template (WCAG AA colours). The pages show the answers.",
+    )
+    html.add_arguments(page)
     return parser
 
 
@@ -61,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import release
 
         return release.run(args)
+    if args.command == "html":
+        from . import html
+
+        return html.run(args)
     return 2  # pragma: no cover - argparse requires a command
 
 
