@@ -124,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         "--lesson", action="append", help="only these lessons (default: every lesson present)"
     )
     p.add_argument("--jobs", type=int, default=None)
+    p.add_argument(
+        "--scheduler", help="grade on this Dask scheduler's workers (the [cluster] extra)"
+    )
+    p.add_argument("--db-url", help="keep the gradebook in this database (e.g. PostgreSQL)")
     args = p.parse_args(argv)
     lessons = args.lesson or find_lessons(SOLUTIONS)
     if not lessons:
@@ -146,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     grade_args += ["--due", DUE, *POLICY, "--roster", str(roster)]
     if args.jobs:
         grade_args += ["--jobs", str(args.jobs)]
+    for option, value in (("--scheduler", args.scheduler), ("--db-url", args.db_url)):
+        if value:
+            grade_args += [option, value]
     if len(lessons) == 1:
         grade_args += ["--lesson", lessons[0]]
     code = grade(grade_args)

@@ -36,7 +36,8 @@ STYLE = (
     ".passed{color:#1a7f37}.failed{color:#cf222e}.partial{color:#9a6700}"
     ".needs_manual{color:#59636e}\n"
     "section{border-top:1px solid #d0d7de;margin-top:1rem}\n"
-    "blockquote{border-left:3px solid #d0d7de;margin:.4rem 0;padding:.1rem .8rem}\n"
+    "blockquote{border-left:3px solid #d0d7de;margin:.4rem 0;padding:.1rem .8rem}"
+    ".comment p{white-space:pre-wrap}\n"
 )
 
 # Every result is said in words and with a symbol: colour is never the only cue.

@@ -130,9 +130,8 @@ class Explorer:
         except Exception as exc:  # noqa: BLE001 - any failure of a redraw is reported, not raised
             self.last_text = f"could not redraw with {self.values}: {type(exc).__name__}: {exc}"
             if _in_kernel():
-                self.output.clear_output(wait=True)
-                with self.output:
-                    print(self.last_text)
+                stream = {"output_type": "stream", "name": "stdout", "text": self.last_text + "\n"}
+                self.output.outputs = (stream,)
 
     def redraw(self) -> None:
         """Draw the picture for the controls' current values and show it in :attr:`output`."""
@@ -146,19 +145,22 @@ class Explorer:
         self._show()
 
     def _show(self) -> None:
-        """Put :attr:`last_png` and :attr:`last_text` into :attr:`output` (in a kernel)."""
-        if _in_kernel():
-            from IPython.display import display
+        """Put :attr:`last_png` and :attr:`last_text` into :attr:`output` (in a kernel).
 
+        The Output widget's ``outputs`` are set as one state update rather than captured with
+        ``with output:``, whose capture messages a headless client (nbclient) can race with.
+        """
+        if _in_kernel():
             from ..figures import png_bundle
 
             settings = ", ".join(f"{k} = {v}" for k, v in self.values.items())
             data, metadata = png_bundle(self.last_png, f"{self.alt} Settings: {settings}.")
-            self.output.clear_output(wait=True)
-            with self.output:
-                display(data, metadata=metadata, raw=True)
-                if self.last_text:
-                    print(self.last_text)
+            shown = [{"output_type": "display_data", "data": data, "metadata": metadata}]
+            if self.last_text:
+                shown.append(
+                    {"output_type": "stream", "name": "stdout", "text": self.last_text + "\n"}
+                )
+            self.output.outputs = tuple(shown)
 
     def static_figure(self) -> Figure:
         """The fallback grid: the same plot at a few settings."""
