@@ -4,14 +4,15 @@ One scheduler and three workers are started with Dask's own command line on 127.
 autograder/cluster/local.py; the third has no working bubblewrap, so it must be refused), and
 a PostgreSQL server on a Unix socket only. Three batches run through them, once per test run:
 
-- the demo class of tests/test_demo_outputs.py (its two lessons, four students) graded
-  through the cluster into PostgreSQL (``--db-url``): grades.csv, exercises.csv and every
+- the demo class of tests/test_demo_outputs.py (its two lessons), graded by the demo itself
+  (deadline, roster, hand grading) through the cluster into PostgreSQL
+  (``autograder.demo --scheduler ... --db-url ...``): grades.csv, exercises.csv and every
   feedback page must equal, byte for byte, the golden files - the outputs of the same class
   graded by the local pool (``--jobs 2``, SQLite), which test_demo_outputs.py checks are
   still what a local run writes; formgrader, started on OUT, reads the PostgreSQL gradebook;
 - one lesson of the demo class plus a student whose answer kills its own kernel, during which
   one worker is killed (SIGKILL, by its process id) in the middle of a notebook: every student
-  must still be graded, with the same results;
+  must still be graded, with the golden autograded results (this run has no hand grading);
 - last, two toy submissions (tests/fixtures/toy_course) during which the scheduler itself is
   killed: the command names it and exits 2; the same command run again (locally) executes only
   the notebook that was missing.

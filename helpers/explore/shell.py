@@ -130,8 +130,7 @@ class Explorer:
         except Exception as exc:  # noqa: BLE001 - any failure of a redraw is reported, not raised
             self.last_text = f"could not redraw with {self.values}: {type(exc).__name__}: {exc}"
             if _in_kernel():
-                stream = {"output_type": "stream", "name": "stdout", "text": self.last_text + "\n"}
-                self.output.outputs = (stream,)
+                self.output.outputs = (_printed(self.last_text),)
 
     def redraw(self) -> None:
         """Draw the picture for the controls' current values and show it in :attr:`output`."""
@@ -157,9 +156,7 @@ class Explorer:
             data, metadata = png_bundle(self.last_png, f"{self.alt} Settings: {settings}.")
             shown = [{"output_type": "display_data", "data": data, "metadata": metadata}]
             if self.last_text:
-                shown.append(
-                    {"output_type": "stream", "name": "stdout", "text": self.last_text + "\n"}
-                )
+                shown.append(_printed(self.last_text))
             self.output.outputs = tuple(shown)
 
     def static_figure(self) -> Figure:
@@ -197,6 +194,11 @@ class Explorer:
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
         return f"<{self.name} explorer ({settings})>"
+
+
+def _printed(text: str) -> dict[str, Any]:
+    """``text`` as the stdout output an Output widget shows."""
+    return {"output_type": "stream", "name": "stdout", "text": text + "\n"}
 
 
 def slider(kind: str, description: str, value: float, **kwargs: Any):
