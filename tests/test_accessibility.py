@@ -18,6 +18,7 @@ loaded; times on this shared machine are noisy.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,16 @@ def install_axe(folder: Path = AXE_DIR) -> Path:
             "(as root; `make test` does it through .ci/system-packages)"
         )
     folder.mkdir(parents=True, exist_ok=True)
+    # xdist may run this module's tests on several workers at once: two npm installs into one
+    # prefix race (one can find the other's half-written tree), so one installs, the rest wait.
+    with open(folder / "install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not script.is_file():
+            _npm_install(npm, folder, script)
+    return script
+
+
+def _npm_install(npm: str, folder: Path, script: Path) -> None:
     done = subprocess.run(
         [npm, "install", "--prefix", str(folder), "--no-audit", "--no-fund", "--no-save"]
         + ["--cache", str(folder / ".npm"), f"axe-core@{AXE_VERSION}"],
@@ -62,7 +73,6 @@ def install_axe(folder: Path = AXE_DIR) -> Path:
     )
     if done.returncode != 0 or not script.is_file():
         pytest.fail(f"npm could not install axe-core@{AXE_VERSION}:\n{done.stdout}{done.stderr}")
-    return script
 
 
 @pytest.fixture(scope="module")
