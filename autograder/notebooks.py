@@ -2,9 +2,10 @@
 
 A stored notebook has no outputs and no execution counts, the python3 kernelspec, only the
 metadata that means something to the course (nbgrader's, tags, and the locks nbgrader sets),
-unique cell ids, and is written as deterministic JSON (sorted keys, one-space indent, a trailing
-newline). Writing a notebook that is already in normal form gives back the same bytes, so a
-release run twice changes nothing.
+unique cell ids, a Colab cell id (``metadata.id``, what a ``#scrollTo=`` link names) on each
+numbered section heading (``section-3`` for ``## 3. ...``), and is written as deterministic JSON
+(sorted keys, one-space indent, a trailing newline). Writing a notebook that is already in
+normal form gives back the same bytes, so a release run twice changes nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,21 @@ LANGUAGE_INFO = {"name": "python"}
 CELL_METADATA_KEPT = ("nbgrader", "tags", "editable", "deletable")
 
 _VALID_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+# A numbered section's heading cell: ``## 3. An ill-conditioned quadratic``.
+SECTION_HEADING = re.compile(r"^##\s+(?P<number>\d+)\.\s+(?P<title>\S.*?)\s*$")
+
+
+def section_number(cell: NotebookNode) -> str | None:
+    """``"3"`` for a markdown cell whose first line is ``## 3. ...``; None otherwise."""
+    if cell.cell_type != "markdown" or not cell.source.strip():
+        return None
+    match = SECTION_HEADING.match(cell.source.strip().splitlines()[0].strip())
+    return match["number"] if match else None
+
+
+def colab_section_id(number: str) -> str:
+    """The Colab cell id of section ``number``'s heading: ``...ipynb#scrollTo=section-3``."""
+    return f"section-{number}"
 
 
 def normalise(nb: NotebookNode) -> NotebookNode:
@@ -37,6 +53,8 @@ def normalise(nb: NotebookNode) -> NotebookNode:
         cell.metadata = nbformat.from_dict(
             {k: cell.metadata[k] for k in CELL_METADATA_KEPT if k in cell.metadata}
         )
+        if (number := section_number(cell)) is not None:
+            cell.metadata["id"] = colab_section_id(number)
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None

@@ -45,6 +45,7 @@ _isinstance = builtins.isinstance
 _float = builtins.float
 _bool = builtins.bool
 _repr = builtins.repr
+_str = builtins.str
 _type = builtins.type
 _len = builtins.len
 _callable = builtins.callable
@@ -62,6 +63,7 @@ _ImportError = builtins.ImportError
 _ValueError = builtins.ValueError
 _LookupErrors = (builtins.FileNotFoundError, builtins.ModuleNotFoundError)
 _enumerate = builtins.enumerate
+_any_true = builtins.any
 _sorted = builtins.sorted
 _NOT_NUMERIC = (builtins.str, builtins.bytes, builtins.dict, builtins.set)
 _BAD_NUMBER = (builtins.TypeError, builtins.ValueError)
@@ -204,15 +206,8 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     try:
         with quiet():
             result = fn(*passed, **kwargs)
-    except _NotImplementedError:
-        raise CheckFailure(
-            f"{label} is not written yet.",
-            [
-                "replace `raise NotImplementedError()` in its answer cell with your code, "
-                "then run that cell"
-            ],
-            cause=NOT_WRITTEN,
-        ) from None
+    except _NotImplementedError as exc:
+        raise _not_written(label, fn, exc) from None
     except CheckFailure:
         raise
     except _Exception as exc:  # noqa: BLE001 - any crash of student code is the finding
@@ -234,6 +229,40 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
                 ],
             )
     return result
+
+
+def _not_written(label: str, fn: Any, exc: BaseException) -> CheckFailure:
+    """``label`` is not written yet, or calls a function that is not (named when known)."""
+    callee = _raised_in(exc)
+    own = {_getattr(fn, "__name__", None), label, "", "<lambda>", "<module>"}
+    if callee in own:
+        return CheckFailure(
+            f"{label} is not written yet.",
+            [
+                "replace `raise NotImplementedError()` in its answer cell with your code, "
+                "then run that cell"
+            ],
+            cause=NOT_WRITTEN,
+        )
+    return CheckFailure(
+        f"{label} calls {callee}, which is not written yet.",
+        [
+            f"write {callee} first (its answer cell still raises NotImplementedError), then run "
+            f"its cell and {label}'s again"
+        ],
+        cause=NOT_WRITTEN,
+    )
+
+
+def _raised_in(exc: BaseException) -> str:
+    """The function that raised ``exc``: as the grader's replay says, else its traceback's."""
+    told = _getattr(exc, "raised_in", None)
+    if _isinstance(told, _str):
+        return told
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return "" if tb is None else _str(tb.tb_frame.f_code.co_name)
 
 
 def require_returned(name: str, got: Any, call: str | None = None, hint: str | None = None) -> Any:
@@ -442,7 +471,7 @@ def exercises_module(lesson: str):
 @dataclass(frozen=True)
 class ProgressRow:
     title: str  # the lesson's title for the exercise: "Exercise 04.2 · Mini-batches"
-    status: str  # "passed", "failing", "not started", "not run"
+    status: str  # "passed", "failing", "not started", "not run", or BY_HAND
     detail: str
     points: float | None = None  # what the exercise is worth (None: not in the catalogue)
 
@@ -453,7 +482,8 @@ class ProgressRow:
         return f"{self.points:g} point{'' if self.points == 1 else 's'}"
 
 
-_MARK = {"passed": "✔", "failing": "✘", "not started": "·", "not run": "?"}
+BY_HAND = "graded by hand"  # a written answer: no check runs in the notebook
+_MARK = {"passed": "✔", "failing": "✘", "not started": "·", "not run": "?", BY_HAND: "✎"}
 _ITEM_KEY = _re.compile(r"^(?:Exercise|Quiz|Question|Challenge) \d+(?:\.\d+)?")
 
 
@@ -469,17 +499,22 @@ def _catalogue(lesson: str) -> list[dict[str, Any]]:
     return json.loads(text).get(lesson, [])
 
 
-def _placed(lesson: str, entries: list[Exercise]) -> list[tuple[Exercise, str, float | None]]:
-    """Each registered exercise with the lesson's title and points, in lesson order."""
+def _placed(
+    lesson: str, entries: list[Exercise]
+) -> list[tuple[Exercise | None, str, float | None]]:
+    """Each item with the lesson's title and points, in lesson order.
+
+    A registered exercise comes with its check; an item no check covers (a written answer,
+    graded by hand) comes with None.
+    """
     items = _catalogue(lesson)
-    placed = []
+    placed = [
+        ((index, -1), None, item["title"], item["points"])
+        for index, item in _enumerate(items)
+        if not item.get("tests") and not _any_true(_covers(item, ex) for ex in entries)
+    ]
     for order, ex in _enumerate(entries):
-        key = _ITEM_KEY.match(ex.title)
-        found = [
-            (i, item)
-            for i, item in _enumerate(items)
-            if key and (item["title"] + " ·").startswith(key.group(0) + " ·")
-        ]
+        found = [(i, item) for i, item in _enumerate(items) if _covers(item, ex)]
         if not found:
             placed.append(((_len(items), order), ex, ex.title, None))
             continue
@@ -493,6 +528,12 @@ def _placed(lesson: str, entries: list[Exercise]) -> list[tuple[Exercise, str, f
     return [(ex, title, points) for _, ex, title, points in _sorted(placed, key=lambda p: p[0])]
 
 
+def _covers(item: dict[str, Any], ex: Exercise) -> bool:
+    """Whether the registered exercise ``ex`` checks the catalogue's ``item`` (same number)."""
+    key = _ITEM_KEY.match(ex.title)
+    return _bool(key) and (item["title"] + " ·").startswith(key.group(0) + " ·")
+
+
 @dataclass(frozen=True)
 class Progress:
     """What :func:`progress` found: one row per exercise."""
@@ -501,16 +542,25 @@ class Progress:
     rows: tuple[ProgressRow, ...]
 
     @property
+    def checked(self) -> tuple[ProgressRow, ...]:
+        """The rows whose visible checks ran (all but the written answers)."""
+        return _tuple(r for r in self.rows if r.status != BY_HAND)
+
+    @property
     def passed(self) -> int:
         return _sum(r.status == "passed" for r in self.rows)
+
+    def _headline(self) -> str:
+        by_hand = _len(self.rows) - _len(self.checked)
+        written = f"; {by_hand} written answer{'s' if by_hand != 1 else ''} graded by hand"
+        return f"{self.passed} of {_len(self.checked)} exercises pass their visible checks" + (
+            written if by_hand else ""
+        )
 
     def __str__(self) -> str:
         width = _max([_len(r.title) for r in self.rows] + [8])
         worth = _max([_len(r.worth) for r in self.rows] + [0])
-        lines = [
-            f"Lesson {self.lesson}: {self.passed} of {_len(self.rows)} exercises pass "
-            "their visible checks"
-        ]
+        lines = [f"Lesson {self.lesson}: {self._headline()}"]
         for r in self.rows:
             lines.append(
                 f"  {_MARK[r.status]} {r.title:<{width}}  {r.worth:<{worth}}  "
@@ -526,6 +576,7 @@ class Progress:
             "failing": "#cf222e",
             "not started": "#6e7781",
             "not run": "#9a6700",
+            BY_HAND: "#59636e",
         }
         # Colour is never the only cue: each status is a word with a symbol.
         rows = "".join(
@@ -537,8 +588,7 @@ class Progress:
             for r in self.rows
         )
         return (
-            f"<p><b>Lesson {html.escape(self.lesson)}</b>: {self.passed} of {_len(self.rows)} "
-            f"exercises pass their visible checks.</p>"
+            f"<p><b>Lesson {html.escape(self.lesson)}</b>: {html.escape(self._headline())}.</p>"
             "<table><tr><th scope='col'>exercise</th><th scope='col'>points</th>"
             "<th scope='col'>status</th>"
             f"<th scope='col' style='text-align:left'>detail</th></tr>{rows}</table>"
@@ -571,6 +621,8 @@ def progress(lesson: str | None = None, namespace: dict[str, Any] | None = None)
     exercises_module(lesson)
     rows = [
         ProgressRow(title, *_run_check(ex, namespace), points)
+        if ex is not None
+        else ProgressRow(title, BY_HAND, "your instructor grades this written answer", points)
         for ex, title, points in _placed(lesson, _REGISTRY.get(lesson, []))
     ]
     return Progress(lesson, _tuple(rows))

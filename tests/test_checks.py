@@ -173,6 +173,31 @@ def test_call_turns_not_implemented_into_not_written_yet():
         call(todo, 1.0)
 
 
+def test_call_names_the_unwritten_function_an_answer_calls():
+    def relative_error(a, b):
+        raise NotImplementedError()
+
+    def gradient_check(a, b):
+        return relative_error(a, b) < 1e-7
+
+    with pytest.raises(CheckFailure) as info:
+        call(gradient_check, 1.0, 2.0)
+    assert info.value.summary == ("gradient_check calls relative_error, which is not written yet.")
+
+
+def test_call_names_the_unwritten_function_the_grader_s_replay_reports():
+    # On the grader's trusted side the exception comes from the record, with no student
+    # frames; the replay says which function raised it.
+    replayed = NotImplementedError()
+    replayed.raised_in = "relative_error"
+
+    def gradient_check(a, b):
+        raise replayed
+
+    with pytest.raises(CheckFailure, match="gradient_check calls relative_error"):
+        call(gradient_check, 1.0, 2.0)
+
+
 def test_call_reports_a_crash_with_the_call():
     with pytest.raises(CheckFailure, match="raised ZeroDivisionError") as info:
         call(lambda x: 1 / x, 0.0, name="inverse")
@@ -257,7 +282,7 @@ def test_progress_of_lesson_01_runs_its_registered_checks():
     status = {row.title: row.status for row in report.rows}
     assert status["Exercise 01.1 · Forward difference"] == "passed"
     assert status["Exercise 01.5 · Central difference"] == "not run"
-    assert len(report.rows) == len([n for n in ex.__all__ if n.startswith("check_")])
+    assert len(report.checked) == len([n for n in ex.__all__ if n.startswith("check_")])
 
 
 @pytest.mark.parametrize("lesson", ["02_chain_rule", "04_gradient_descent"])
@@ -267,14 +292,28 @@ def test_progress_shows_the_lessons_titles_and_points_in_lesson_order(lesson):
 
     model = load_lesson(lesson, solution_path(lesson))
     cells = model.by_grade_id()
-    autograded = [h for h in model.headings if any(cells[g].role == TEST for g in h.grade_ids)]
     report = progress(lesson, {})
-    assert [r.title for r in report.rows] == [h.short for h in autograded]
+    assert [r.title for r in report.rows] == [h.short for h in model.headings]
     assert [r.points for r in report.rows] == [
-        sum(cells[g].points for g in h.grade_ids) for h in autograded
+        sum(cells[g].points for g in h.grade_ids) for h in model.headings
     ]
+    autograded = [h for h in model.headings if any(cells[g].role == TEST for g in h.grade_ids)]
+    assert [r.title for r in report.checked] == [h.short for h in autograded]
     assert f"{autograded[0].short}  " in str(report) and " points  " in str(report)
     assert "<th scope='col'>points</th>" in report._repr_html_()
+
+
+def test_progress_lists_written_answers_as_graded_by_hand():
+    report = progress("04_gradient_descent", {})
+    by_hand = [r.title for r in report.rows if r.status == checks.BY_HAND]
+    assert by_hand == [
+        "Exercise 04.6 · Why momentum helps",
+        "Question 04.1 · Zig-zag or crawl",
+        "Question 04.2 · Choosing a stopping rule",
+        "Question 04.3 · The Rosenbrock valley",
+    ]
+    assert "4 written answers graded by hand" in str(report)
+    assert f"0 of {len(report.checked)} exercises pass" in str(report)
 
 
 # --------------------------------------------------------------------------- Lesson 01 checkers

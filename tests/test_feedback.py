@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -114,8 +115,21 @@ def test_a_failed_exercise_links_the_section_that_teaches_it(tmp_path, lesson):
     section = _section(page, heading.anchor)
     links = lesson_links(LESSON)
     assert f"{heading.section.label}" in section
-    assert f"href='{links.colab}'" in section and f"href='{links.github}'" in section
+    assert f"href='{links.colab}#scrollTo=section-4'" in section
+    assert f"href='{links.github}'" in section
     assert links.colab.endswith(f"/lessons/{LESSON}/{LESSON}.ipynb")
+
+
+def test_the_section_links_name_ids_the_lesson_really_has(lesson):
+    """Colab scrolls to a cell's metadata id, nbviewer to the id nbconvert gives a heading."""
+    from nbconvert import HTMLExporter
+
+    student = nbformat.read(ROOT / "lessons" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    colab_ids = {c.metadata.get("id") for c in student.cells}
+    page, _ = HTMLExporter(template_name="lab").from_notebook_node(student)
+    for section in lesson.sections:
+        assert section.colab_id in colab_ids
+        assert f'id="{section.html_id}"' in page, section.label
 
 
 def test_a_hidden_failure_says_only_which_check_failed(tmp_path, lesson):
@@ -171,6 +185,15 @@ def test_a_written_answer_shows_its_points_and_the_graders_comment_once_graded(t
     assert "Say why &lt;1 - ηλ&gt; changes sign." in section
     pending = _section(page, lesson.heading_of("written_stopping").anchor)
     assert "not graded yet" in pending and "… graded by hand (pending)" in pending
+
+
+def test_a_written_answer_shows_what_the_student_wrote(tmp_path, lesson):
+    text = "The step *overshoots*\nwhen 1 - <ηλ> < -1."
+    rows = _rows(lesson, {"written_zigzag": None})
+    page = _page(tmp_path, lesson, rows, answers={"written_zigzag": text})
+    section = _section(page, lesson.heading_of("written_zigzag").anchor)
+    assert "<h4>Your answer</h4>" in section
+    assert "The step *overshoots*\nwhen 1 - &lt;ηλ&gt; &lt; -1." in section
 
 
 def test_what_to_review_first_lists_the_items_behind_the_most_points_lost(tmp_path, lesson):
@@ -244,6 +267,20 @@ def test_every_exercise_question_and_challenge_names_the_section_that_teaches_it
             f"{lid}: no section to review for {missing}: name it as 'Section N' in the item's "
             "text or tag its heading cell review-section-N (docs/AUTHORING.md)"
         )
+
+
+def test_every_numbered_section_heading_begins_its_own_cell():
+    # Feedback links and Colab's #scrollTo= find a section by the cell its heading begins.
+    for lid in find_lessons(ROOT / "solutions"):
+        nb = nbformat.read(ROOT / "solutions" / lid / f"{lid}.ipynb", as_version=4)
+        buried = [
+            line
+            for c in nb.cells
+            if c.cell_type == "markdown"
+            for line in c.source.splitlines()[1:]
+            if re.match(r"^##\s+\d+\.\s", line)
+        ]
+        assert not buried, f"{lid}: start a new markdown cell at {buried}"
 
 
 def test_a_section_named_with_latex_is_shown_in_plain_text(lesson):

@@ -139,7 +139,7 @@ def test_solution_answers_pass_every_visible_check(nb):
 
 def test_progress_lists_the_six_exercises(nb):
     report = helpers.progress(LESSON, namespace=nb)
-    assert [r.status for r in report.rows] == ["passed"] * 6, str(report)
+    assert [r.status for r in report.checked] == ["passed"] * 6, str(report)
 
 
 # --------------------------------------------------------------------------- relative_error

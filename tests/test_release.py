@@ -39,6 +39,9 @@ def tiny_lesson(lesson: str) -> nbformat.NotebookNode:
     nb.cells = [
         v4.new_markdown_cell(f"# Lesson {lesson}\n\n{badge}"),
         setup,
+        # Colab writes a random metadata id on each cell it saves; the release keeps only its own.
+        v4.new_markdown_cell("## 1. Doubling\n\nTwice a number.", metadata={"id": "X4cRE8Ib"}),
+        v4.new_markdown_cell("## Exercises", metadata={"id": "HFASsisv"}),
         v4.new_code_cell(
             "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
             metadata={
@@ -214,6 +217,15 @@ def test_release_keeps_cell_ids_of_the_solution(course_root):
     solution = nbformat.read(course.solution_path("01_derivatives", course_root), as_version=4)
     student = nbformat.read(course.lesson_path("01_derivatives", course_root), as_version=4)
     assert [c.id for c in student.cells] == [c.id for c in solution.cells]
+
+
+def test_release_gives_each_numbered_section_heading_its_colab_cell_id(course_root):
+    assert release(course_root).returncode == 0
+    student = nbformat.read(course.lesson_path("01_derivatives", course_root), as_version=4)
+    ids = {c.source.splitlines()[0]: c.metadata.get("id") for c in student.cells}
+    assert ids["## 1. Doubling"] == "section-1"  # what a feedback link's #scrollTo= names
+    assert ids["## Exercises"] is None  # not numbered: not a section a link points at
+    assert sum(i is not None for i in ids.values()) == 1
 
 
 def test_check_passes_after_a_release(course_root):

@@ -20,7 +20,7 @@ from .batch import Task
 from .course_dir import CourseFolder
 from .execute import ExecutionResult
 from .hand_grades import KeptHandGrades
-from .lessons import ANSWER, Lesson
+from .lessons import ANSWER, WRITTEN, Lesson
 from .messages import verdicts
 from .results import Outcome
 from .status import STOPPED, Status
@@ -115,8 +115,11 @@ ANSWER_LIMIT = 4000  # characters of a student's answer cell kept for the feedba
 
 
 def answer_sources(nb: dict[str, Any], lesson: Lesson) -> dict[str, str]:
-    """Answer cell grade id -> the student's code as it was graded (text only, never run here)."""
-    wanted = {c.grade_id for c in lesson.cells if c.role == ANSWER}
+    """Answer and written-answer cell grade id -> the student's text as it was graded.
+
+    Text only, never run here: code of an answer cell, markdown of a written answer.
+    """
+    wanted = {c.grade_id for c in lesson.cells if c.role in (ANSWER, WRITTEN)}
     out = {}
     for cell in nb.get("cells", []):
         gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")

@@ -4,10 +4,12 @@ Each exercise appears under the title the lesson gives it (``Exercise 04.2 · St
 · Mini-batches``, read by :mod:`.lessons`), in lesson order, with its points and its result in
 words and a symbol (never colour alone). A failed or partial exercise shows the student's own
 answer (escaped), the visible check's message, which hidden check failed (its one-line summary
-from :mod:`.messages`, never its source or traceback) and the lesson section to review, linked.
+from :mod:`.messages`, never its source or traceback) and the lesson section to review, linked
+at its heading (Colab's ``#scrollTo=`` the cell id the release writes; nbviewer's heading id).
 A quiz shows each true/false item right or wrong with its reason, marked from the answers the
 kernel's record carried (:mod:`.trusted`), never by running student code here. A written answer
-shows its points and the grader's comment once graded in formgrader. A short list at the top
+shows what the student wrote, then its points and the grader's comment once graded in
+formgrader. A short list at the top
 names the items behind the most points lost. Grade ids stay in the CSVs.
 
 The page is one self-contained file: no scripts, no CDN.
@@ -18,9 +20,10 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from .course_dir import CoursePaths
-from .lessons import TEST, WRITTEN, Heading, Lesson
+from .lessons import TEST, WRITTEN, Heading, Lesson, Section
 from .status import Status
 
 STYLE = (
@@ -37,7 +40,7 @@ STYLE = (
     ".needs_manual{color:#59636e}\n"
     "section{border-top:1px solid #d0d7de;margin-top:1rem}\n"
     "blockquote{border-left:3px solid #d0d7de;margin:.4rem 0;padding:.1rem .8rem}"
-    ".comment p{white-space:pre-wrap}\n"
+    ".comment p,.written p{white-space:pre-wrap}\n"
 )
 
 # Every result is said in words and with a symbol: colour is never the only cue.
@@ -122,24 +125,35 @@ def items(lesson: Lesson | None, exercise_rows) -> list[Item]:
 
 @dataclass(frozen=True)
 class Links:
-    """Where the student can open the lesson: Colab (the README's badge) and GitHub."""
+    """Where the student can open the lesson: Colab (the README's badge), nbviewer and GitHub."""
 
     colab: str
+    nbviewer: str
     github: str
+
+    def colab_at(self, section: Section) -> str:
+        """The lesson in Colab, scrolled to the section's heading cell."""
+        return f"{self.colab}#scrollTo={section.colab_id}"
+
+    def nbviewer_at(self, section: Section) -> str:
+        """The lesson read on nbviewer, at the section's heading."""
+        return f"{self.nbviewer}#{quote(section.html_id, safe='.-:_~/%$')}"
 
 
 def lesson_links(lesson_id: str) -> Links | None:
-    """The lesson's Colab and GitHub addresses, from ``[tool.course]`` of the course repository."""
+    """The lesson's addresses, from ``[tool.course]`` of the course repository."""
     from ..course import badge_url, settings
 
     try:
         s = settings()
     except (OSError, ValueError):
         return None
-    github = (
-        f"https://github.com/{s.repository}/blob/{s.branch}/lessons/{lesson_id}/{lesson_id}.ipynb"
+    where = f"{s.repository}/blob/{s.branch}/lessons/{lesson_id}/{lesson_id}.ipynb"
+    return Links(
+        badge_url(lesson_id, s),
+        f"https://nbviewer.org/github/{where}",
+        f"https://github.com/{where}",
     )
-    return Links(badge_url(lesson_id, s), github)
 
 
 def write_feedback(
@@ -242,7 +256,7 @@ def _item_section(item: Item, outcome, lesson: Lesson | None, links: Links | Non
     for row in item.rows:
         cell = lesson_cells.get(row.grade_id)
         if cell is not None and cell.role == WRITTEN:
-            parts += _written(row)
+            parts += _written(row, (outcome.answers or {}).get(row.grade_id))
         elif row.grade_id in (lesson.quiz_keys if lesson else {}):
             parts += _quiz(row, outcome, lesson.quiz_keys[row.grade_id])
         elif cell is not None and cell.role == TEST:
@@ -255,12 +269,17 @@ def _item_section(item: Item, outcome, lesson: Lesson | None, links: Links | Non
     return parts
 
 
-def _written(row) -> list[str]:
+def _written(row, text: str | None) -> list[str]:
+    """A written answer: the student's text, then its points once graded by hand."""
+    parts = []
+    if text is not None and text.strip():
+        parts.append(
+            f"<h4>Your answer</h4><blockquote class='written'><p>{_e(text)}</p></blockquote>"
+        )
     if row.status == Status.NEEDS_MANUAL:
-        return ["<p>A written answer: your instructor grades it by hand (not graded yet).</p>"]
-    return [
-        f"<p>A written answer, graded by your instructor: {(row.score or 0):g} of "
-        f"{row.max_score:g} points.</p>"
+        return parts + ["<p>Your instructor grades this answer by hand (not graded yet).</p>"]
+    return parts + [
+        f"<p>Graded by your instructor: {(row.score or 0):g} of {row.max_score:g} points.</p>"
     ]
 
 
@@ -360,21 +379,29 @@ def _answers(item: Item, outcome) -> list[str]:
 
 
 def _review(item: Item, lesson: Lesson | None, links: Links | None) -> list[str]:
-    """Where to read again: the section the exercise names, in the lesson, linked."""
+    """Where to read again: the section the exercise names, linked at its heading."""
     if lesson is None:
         return []
-    where = _taught_in(item, lesson)
+    section = item.heading.section if item.heading else None
     name = lesson.title or f"Lesson {lesson.id}"
-    if where:
-        what = f"{_e(where)} of {_e(name)}"
+    if section is not None:
+        what = f"{_e(section.label)} of {_e(name)}"
     elif item.heading is not None and item.heading.kind == "Quiz":
         what = f"each item's reason above, and {_e(name)}"
     else:
         what = f"{_e(name)}, then this exercise's text"
     if links is None:
         return [f"<p><strong>To review:</strong> {what}.</p>"]
+    if section is None:
+        return [
+            f"<p><strong>To review:</strong> {what}: "
+            f"<a href='{_e(links.colab)}'>open the lesson in Colab</a> or "
+            f"<a href='{_e(links.github)}'>read it on GitHub</a>.</p>"
+        ]
     return [
         f"<p><strong>To review:</strong> {what}: "
-        f"<a href='{_e(links.colab)}'>open the lesson in Colab</a> or "
-        f"<a href='{_e(links.github)}'>read it on GitHub</a>.</p>"
+        f"<a href='{_e(links.colab_at(section))}'>open it in Colab</a>, "
+        f"<a href='{_e(links.nbviewer_at(section))}'>read it on nbviewer</a> "
+        f"(both open at the section), or <a href='{_e(links.github)}'>the lesson on "
+        "GitHub</a>.</p>"
     ]

@@ -20,6 +20,8 @@ from typing import Any
 
 import nbformat
 
+from ..notebooks import SECTION_HEADING, colab_section_id
+
 ANSWER = "answer"  # solution, not graded: the student's code
 TEST = "test"  # graded, locked: visible (and hidden) tests
 WRITTEN = "written"  # solution and graded: answered in prose, graded by hand
@@ -80,7 +82,20 @@ class Section:
     """A numbered section of a lesson (``## 3. An ill-conditioned quadratic``)."""
 
     number: str  # "3"
-    title: str  # "An ill-conditioned quadratic"
+    title: str  # "An ill-conditioned quadratic", as written (LaTeX and all)
+
+    @property
+    def colab_id(self) -> str:
+        """The heading cell's Colab id (the release writes it): ``#scrollTo=section-3``."""
+        return colab_section_id(self.number)
+
+    @property
+    def html_id(self) -> str:
+        """The id nbconvert, and so nbviewer, gives the heading: ``3.-An-ill-conditioned-...``."""
+        from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+        rendered = markdown2html_mistune(f"## {self.number}. {self.title}")
+        return re.search(r'<h2 id="([^"]*)"', rendered)[1]
 
     @property
     def label(self) -> str:
@@ -246,7 +261,6 @@ def load_lesson(
 _ITEM = re.compile(
     r"^###\s+(?P<kind>Exercise|Quiz|Question|Challenge)\s+(?P<number>\d+(?:\.\d+)?)\b"
 )
-_SECTION = re.compile(r"^##\s+(?P<number>\d+)\.\s+(?P<title>\S.*?)\s*$")
 _POINTS = re.compile(r"^\d+(?:\.\d+)?\s+points?$")
 _TIERS = ("Starter", "Intermediate", "Advanced")
 _SECTION_REF = re.compile(r"\b[Ss]ection\s+(\d+)\b")
@@ -290,7 +304,11 @@ def read_headings(nb_cells, cells: list[SourceCell]):
     """
     sections = {}
     for cell in nb_cells:
-        m = _SECTION.match(_first_line(cell.source)) if cell.cell_type == "markdown" else None
+        m = (
+            SECTION_HEADING.match(_first_line(cell.source))
+            if cell.cell_type == "markdown"
+            else None
+        )
         if m:
             sections[m["number"]] = Section(m["number"], m["title"])
     title, items, current = "", [], None

@@ -640,6 +640,7 @@ class Recorder:
                     "type": type(exc).__name__,
                     "base": not isinstance(exc, Exception),
                     "msg": _clip(_safe_str(exc)),
+                    "in": raised_in(exc),
                     "mut": frame.changes(),
                     "out": _clip(out.getvalue()),
                 }
@@ -696,6 +697,16 @@ def _name(obj) -> str | None:
 
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "\n[cut]"
+
+
+def raised_in(exc: BaseException) -> str:
+    """The name of the function whose frame raised ``exc`` (the traceback's innermost)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return ""
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return str(tb.tb_frame.f_code.co_name)[:100]
 
 
 def _safe_str(exc) -> str:

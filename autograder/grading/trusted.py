@@ -287,9 +287,15 @@ def _exception(replay: _Replay, ev: dict) -> BaseException:
     name = str(ev.get("type", "Exception"))
     if name in replay.raised:  # a checker callable's own exception, passed through
         return replay.raised[name]
-    msg = str(ev.get("msg", ""))
+    exc = _new_exception(name, str(ev.get("msg", "")), bool(ev.get("base")))
+    # Where the student's code raised it, for the message only ("f calls g, which is not
+    # written yet"): the kernel's word, which decides no points.
+    exc.raised_in = str(ev.get("in", ""))[:100]
+    return exc
+
+
+def _new_exception(name: str, msg: str, base: bool) -> BaseException:
     cls = getattr(builtins, name, None)
-    base = bool(ev.get("base"))
     if (
         isinstance(cls, type)
         and issubclass(cls, BaseException)
