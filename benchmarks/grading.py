@@ -176,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     _add_cluster_options(p)
     args = p.parse_args(argv)
+    # nbgrader's Gradebook runs `alembic` from PATH, in this process too: find the venv's.
+    os.environ["PATH"] = _env()["PATH"]
     if args.students < 1 or args.rounds < 1:
         p.error("--students and --rounds must be at least 1")
     print(f"grading benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")

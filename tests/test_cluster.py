@@ -12,7 +12,9 @@ a PostgreSQL server on a Unix socket only. Three batches run through them, once 
   still what a local run writes; formgrader, started on OUT, reads the PostgreSQL gradebook;
 - one lesson of the demo class plus a student whose answer kills its own kernel, during which
   one worker is killed (SIGKILL, by its process id) in the middle of a notebook: every student
-  must still be graded, with the golden autograded results (this run has no hand grading);
+  must still be graded, with the golden autograded results (this run has no hand grading).
+  It finds the cluster by ``--scheduler-file`` and runs with ``--no-sandbox``, so the worker
+  without isolation is accepted this time;
 - last, two toy submissions (tests/fixtures/toy_course) during which the scheduler itself is
   killed: the command names it and exits 2; the same command run again (locally) executes only
   the notebook that was missing.
@@ -152,8 +154,11 @@ def killed_worker_run(tmp_path_factory, cluster, demo_on_cluster):
         pids = client.run(os.getpid)
         grading = subprocess.Popen(
             # Not cleo: her runaway loop would only make the test longer.
-            grade_command(base / "submissions", out, "--scheduler", cluster.address)
-            + ["--due", DUE, *POLICY, "--student", *KILLED_RUN_STUDENTS],
+            # By its scheduler file, and with --no-sandbox: the unisolated worker takes part.
+            grade_command(
+                base / "submissions", out, "--scheduler-file", str(cluster.scheduler_file)
+            )
+            + ["--no-sandbox", "--due", DUE, *POLICY, "--student", *KILLED_RUN_STUDENTS],
             cwd=base,
             env=env(),
             stdout=subprocess.PIPE,
@@ -357,6 +362,14 @@ def _autograded(lines: list[str]) -> list[tuple]:
             + ((r["score"],) if "grade_id" in r else (r.get("penalty"), r.get("late_by")))
         )
     return keep
+
+
+def test_with_no_sandbox_a_worker_without_isolation_is_accepted(killed_worker_run):
+    out, done, _ = killed_worker_run
+    assert " refused: " not in done.stderr, done.stderr[-3000:]
+    run = json.loads((out / ".grader" / "run.json").read_text())
+    unisolated = [w for w in run["workers"] if not w["isolated"]]
+    assert unisolated and all(w["accepted"] for w in unisolated), run["workers"]
 
 
 def test_a_kernel_killed_by_its_notebook_on_a_worker_costs_only_its_exercise(killed_worker_run):
