@@ -329,13 +329,37 @@ def test_header_has_the_colab_badge_of_this_lesson(lesson):
 # --------------------------------------------------------------------------- running
 
 
+_SOLUTION_RUNS: dict[str, object] = {}
+
+
+def solution_run(lesson: str, tmp_path_factory):
+    """The solutions notebook executed once per test process (two tests read the run)."""
+    if lesson not in _SOLUTION_RUNS:
+        folder = tmp_path_factory.mktemp(f"run-{lesson}")
+        _SOLUTION_RUNS[lesson] = execute(read(course.solution_path(lesson)), folder)
+    return _SOLUTION_RUNS[lesson]
+
+
 @lessons
-def test_solutions_notebook_runs_top_to_bottom(lesson, tmp_path):
-    run = execute(read(course.solution_path(lesson)), tmp_path)
+def test_solutions_notebook_runs_top_to_bottom(lesson, tmp_path_factory):
+    run = solution_run(lesson, tmp_path_factory)
     print(f"\n{lesson}: solutions notebook ran in {run.seconds:.1f} s")
     assert not run.errors, "cells failed: " + "; ".join(
         f"cell {e.index} ({e.grade_id or 'no grade_id'}): {e.ename}: {e.evalue[:300]}"
         for e in run.errors
+    )
+
+
+@lessons
+def test_nbconverts_html_export_has_no_image_without_alternative_text(lesson, tmp_path_factory):
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter().from_notebook_node(solution_run(lesson, tmp_path_factory).notebook)
+    assert "<img" in html, f"{lesson}: the export shows no figure"
+    missing = html.count("No description has been provided for this image")
+    assert missing == 0, (
+        f"{lesson}: {missing} figure(s) without alternative text (nbconvert's warning "
+        "'Alternative text is missing'): give helpers.show an alt= sentence (docs/AUTHORING.md)"
     )
 
 
