@@ -1,13 +1,14 @@
 """``python -m autograder.demo``: a sample class graded end to end (``make demo``).
 
 Builds a handful of submissions from the solutions of the lessons present - one right, one
-partly wrong and a day late, one broken (a runaway loop and a deleted test cell), one with a
-corrupt file under a Colab-style name - and a roster with one more student who hands in
-nothing; grades them into ``demo/out`` with the real command, under a deadline and a late
-policy. Then it does what an instructor does in formgrader, through nbgrader's Gradebook API
-(points and a comment on ada's first written answer, a comment on ben's unanswered first
-exercise), grades those two again, writes the Canvas, Moodle and wide exports, and prints the
-summary table and where everything is. ``demo/`` is git-ignored; each run starts afresh.
+partly wrong (one mistake only a hidden check catches) and a day late, one broken (a runaway
+loop and a deleted test cell), one with a corrupt file under a Colab-style name - and a roster
+with one more student who hands in nothing; grades them into ``demo/out`` with the real
+command, under a deadline and a late policy. Then it does what an instructor does in
+formgrader, through nbgrader's Gradebook API (points and a comment on ada's and on ben's first
+written answer, a comment on ben's unanswered first exercise), grades those two again, writes
+the Canvas, Moodle and wide exports, and prints the summary table and where everything is.
+``demo/`` is git-ignored; each run starts afresh.
 
 The times are fixed (nbgrader's timestamp.txt for ada and ben, the file's time for cleo), so
 the demo grades to the same bytes every day (tests/test_demo_outputs.py).
@@ -27,7 +28,7 @@ from .course import ROOT, SOLUTIONS, find_lessons
 from .grading import samples
 from .grading.course_dir import CoursePaths
 from .grading.lessons import ANSWER, load_lesson
-from .sample_mistakes import MISTAKES
+from .sample_mistakes import MISTAKES, PASSES_VISIBLE
 
 UTC = dt.timezone.utc
 DUE = "2026-12-01T23:59+01:00"
@@ -80,9 +81,10 @@ def build_class(folder: Path, lessons: list[str]) -> None:
         samples.write(
             samples.student_copy(solution), folder / "ada" / f"Copy of {lesson} (1).ipynb"
         )
-        # ben: the first exercise left unanswered, one typical mistake, the rest right.
+        # ben: the first exercise left unanswered, one typical mistake (one the visible checks
+        # miss, where the lesson has one), the rest right.
         ben_wrong = {gid: src for gid, src in wrong.items() if gid in answer_ids[1:]}
-        ben_wrong = dict(list(ben_wrong.items())[:1])
+        ben_wrong = dict(PASSES_VISIBLE.get(lesson) or list(ben_wrong.items())[:1])
         # ... and the quiz's typical mistake, so that his page marks quiz items wrong.
         ben_wrong.update({gid: src for gid, src in wrong.items() if gid.startswith("quiz_")})
         samples.write(
@@ -179,14 +181,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 HAND_COMMENT = "Clear and complete; the example makes it convincing."
+PARTIAL_COMMENT = "The idea is right; back it with one line of the lesson's math for full points."
 ANSWER_COMMENT = "Left unanswered: start from the worked example above it, and ask if stuck."
 
 
 def grade_by_hand(out: CoursePaths, lesson: str) -> list[str]:
     """What an instructor does in formgrader, done through nbgrader's Gradebook API.
 
-    ada's first written answer of ``lesson`` gets full points and a comment; ben's first answer
-    cell (left unanswered, so its test failed) a comment. Returns what was done, for the log.
+    ada's first written answer of ``lesson`` gets full points and a comment; ben's the half of
+    its points and a comment, and his first answer cell (left unanswered, so its test failed) a
+    comment. Returns what was done, for the log.
     """
     from nbgrader.api import Gradebook
 
@@ -200,11 +204,16 @@ def grade_by_hand(out: CoursePaths, lesson: str) -> list[str]:
         grade = gb.find_grade(written.grade_id, lesson, lesson, "ada")
         grade.manual_score, grade.needs_manual_grade = grade.max_score, False
         gb.find_comment(written.grade_id, lesson, lesson, "ada").manual_comment = HAND_COMMENT
+        his = gb.find_grade(written.grade_id, lesson, lesson, "ben")
+        his.manual_score, his.needs_manual_grade = his.max_score / 2, False
+        gb.find_comment(written.grade_id, lesson, lesson, "ben").manual_comment = PARTIAL_COMMENT
         gb.find_comment(answer.grade_id, lesson, lesson, "ben").manual_comment = ANSWER_COMMENT
         gb.db.commit()
     return [
         f"ada's {written.grade_id} ({lesson}): {written.points:g} of {written.points:g} points, "
         f"comment {HAND_COMMENT!r}",
+        f"ben's {written.grade_id} ({lesson}): {written.points / 2:g} of {written.points:g} "
+        f"points, comment {PARTIAL_COMMENT!r}",
         f"ben's {answer.grade_id} ({lesson}, unanswered): comment {ANSWER_COMMENT!r}",
     ]
 

@@ -156,6 +156,27 @@ def test_every_sample_mistake_answers_an_exercise_of_its_lesson():
         assert set(mistakes) <= answers, f"{lesson}: {sorted(set(mistakes) - answers)}"
 
 
+def test_each_mistake_the_visible_checks_miss_passes_them_and_fails_a_hidden_check():
+    import numpy as np
+    from conftest import load_fixtures
+
+    from autograder.course import SOLUTIONS
+    from autograder.grading.lessons import load_lesson
+    from autograder.sample_mistakes import PASSES_VISIBLE
+
+    for lesson, mistakes in PASSES_VISIBLE.items():
+        model = load_lesson(lesson, SOLUTIONS / lesson / f"{lesson}.ipynb")
+        for gid, source in mistakes.items():
+            # A fixture too, so tests/test_lessons.py shows real nbgrader takes points for it.
+            assert source in load_fixtures(lesson)[gid]["wrong"].values(), gid
+            test = model.by_grade_id()[f"test_{gid}"]
+            namespace = {"np": np}
+            exec(source, namespace)
+            exec(test.visible_source, namespace)  # passes: raises nothing
+            with pytest.raises(AssertionError):
+                exec(test.source, namespace)
+
+
 def write_golden() -> None:
     """Grade the demo class with the code as it is and make the result the golden files."""
     with tempfile.TemporaryDirectory() as tmp:
