@@ -9,8 +9,8 @@ at its heading (Colab's ``#scrollTo=`` the cell id the release writes; nbviewer'
 A quiz shows each true/false item right or wrong with its reason, marked from the answers the
 kernel's record carried (:mod:`.trusted`), never by running student code here. A written answer
 shows what the student wrote, then its points and the grader's comment once graded in
-formgrader. A short list at the top
-names the items behind the most points lost. Grade ids stay in the CSVs.
+formgrader. A short list at the top names the items behind the most points lost. Grade ids
+stay in the CSVs.
 
 The page is one self-contained file: no scripts, no CDN.
 """
