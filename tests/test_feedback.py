@@ -166,6 +166,40 @@ def test_a_quiz_marks_each_item_from_the_recorded_answers_with_its_reason(tmp_pa
     assert f"{len(key) - 2} of {len(key)} items right" in section
 
 
+def test_a_wrong_quiz_item_says_the_right_answer(tmp_path, lesson):
+    gid, key = _quiz_key(lesson)
+    answers = {name: answer for name, answer, _ in key}
+    name, right, _ = key[0]
+    answers[name] = not right
+    page = _page(tmp_path, lesson, _rows(lesson, {gid: len(key) - 1}), quiz={gid: answers})
+    section = _section(page, lesson.heading_of(gid).anchor)
+    assert f"✘ wrong (it is {right})" in section
+
+
+def test_a_hidden_failure_tells_what_to_try_next(tmp_path, lesson):
+    gid = "test_gradient_descent"
+    summary = "A hidden check failed: gradient_descent gave the wrong path."
+    verdicts = {gid: Verdict(gid, Status.FAILED, "hidden", summary, "")}
+    page = _page(tmp_path, lesson, _rows(lesson, {gid: 0}), verdicts=verdicts)
+    section = _section(page, lesson.heading_of(gid).anchor)
+    assert "passed the visible checks" in section and "try such inputs yourself" in section
+
+
+def test_a_name_the_students_answer_defines_but_the_test_misses_is_explained(tmp_path, lesson):
+    gid = "test_chosen_learning_rate"
+    message = "NameError: name 'chosen_learning_rate' is not defined"
+    verdicts = {gid: Verdict(gid, Status.FAILED, "visible", message, "")}
+    answers = {"chosen_learning_rate": "x = 1 / 0\nchosen_learning_rate = 0.1\n"}
+    rows = _rows(lesson, {gid: 0})
+    page = _page(tmp_path, lesson, rows, answers=answers, verdicts=verdicts)
+    section = _section(page, lesson.heading_of(gid).anchor)
+    assert "its cell stopped with an error before reaching that line" in section
+    elsewhere = _page(
+        tmp_path, lesson, rows, answers={"chosen_learning_rate": "y = 1\n"}, verdicts=verdicts
+    )
+    assert "stopped with an error" not in _section(elsewhere, lesson.heading_of(gid).anchor)
+
+
 def test_a_quiz_without_recorded_answers_says_so_instead_of_guessing(tmp_path, lesson):
     gid, _ = _quiz_key(lesson)
     page = _page(tmp_path, lesson, _rows(lesson, {gid: 0}))
@@ -192,7 +226,7 @@ def test_a_written_answer_shows_what_the_student_wrote(tmp_path, lesson):
     rows = _rows(lesson, {"written_zigzag": None})
     page = _page(tmp_path, lesson, rows, answers={"written_zigzag": text})
     section = _section(page, lesson.heading_of("written_zigzag").anchor)
-    assert "<h4>Your answer</h4>" in section
+    assert "<h4>Your answer, as you wrote it (Markdown)</h4>" in section
     assert "The step *overshoots*\nwhen 1 - &lt;ηλ&gt; &lt; -1." in section
 
 

@@ -18,6 +18,7 @@ The page is one self-contained file: no scripts, no CDN.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -55,6 +56,11 @@ REVIEW_FIRST = 3  # items in the "what to review first" list
 
 def _e(text: object) -> str:
     return html.escape(str(text))
+
+
+def _points(n: float) -> str:
+    """``1 point``, ``2.5 points``."""
+    return f"{n:g} point{'' if n == 1 else 's'}"
 
 
 def _status_text(status: Status) -> str:
@@ -214,7 +220,7 @@ def _review_first(page_items: list[Item], lesson: Lesson | None) -> list[str]:
         where = _taught_in(item, lesson)
         parts.append(
             f"<li><a href='#{_e(item.anchor)}'>{_e(item.short)}</a>: "
-            f"{item.lost:g} of {item.max_score:g} points lost"
+            f"{item.lost:g} of {_points(item.max_score)} lost"
             + (f"; review {_e(where)}" if where else "")
             + "</li>"
         )
@@ -274,7 +280,8 @@ def _written(row, text: str | None) -> list[str]:
     parts = []
     if text is not None and text.strip():
         parts.append(
-            f"<h4>Your answer</h4><blockquote class='written'><p>{_e(text)}</p></blockquote>"
+            "<h4>Your answer, as you wrote it (Markdown)</h4>"
+            f"<blockquote class='written'><p>{_e(text)}</p></blockquote>"
         )
     if row.status == Status.NEEDS_MANUAL:
         return parts + ["<p>Your instructor grades this answer by hand (not graded yet).</p>"]
@@ -297,11 +304,17 @@ def _late_block(grade) -> list[str]:
     """The late penalty and the score after it; nothing for a notebook handed in on time."""
     if grade is None or not grade.late_by:
         return []
-    score = "" if grade.score is None else f" Your score after it: {grade.score:g} points."
+    score = ""
+    if grade.score is not None:
+        of = _points(grade.max_score) if grade.max_score is not None else "points"
+        score = (
+            f" Your score after it: {grade.score:g} of {of} (the title counts your points "
+            "before the penalty)."
+        )
     return [
         "<section class='late'><h2>Late submission</h2>",
         f"<p>Handed in {_e(grade.late_by)} after the deadline: a late penalty of "
-        f"{grade.penalty:g} points.{score}</p></section>",
+        f"{_points(grade.penalty)}.{score}</p></section>",
     ]
 
 
@@ -317,9 +330,14 @@ def _checks(row, outcome, cell, item: Item) -> list[str]:
     if v is not None and v.message:
         parts.append("<h4>What the checks said</h4>")
         if v.where == "hidden":
-            parts.append(f"<p class='failed'>✘ {_e(v.message)}</p>")
+            parts.append(
+                f"<p class='failed'>✘ {_e(v.message)}</p><p>Your answer passed the visible "
+                "checks; the hidden ones try other inputs the exercise allows. Re-read what it "
+                "says your function must accept, and try such inputs yourself.</p>"
+            )
         else:
             parts.append(f"<pre class='failed'>{_e(v.message)}</pre>")
+            parts += _stopped_early(v.message, item, outcome)
     elif v is not None and v.outcome == Status.PASSED and row.status == Status.PASSED:
         parts.append("<p class='passed'>✔ All checks passed.</p>")
     if row.status != Status.PASSED:
@@ -332,6 +350,25 @@ def _checks(row, outcome, cell, item: Item) -> list[str]:
                 f"<details><summary>Printed output</summary><pre>{_e(v.output)}</pre></details>"
             )
     return parts
+
+
+_UNDEFINED = re.compile(r"NameError: name '([A-Za-z_][A-Za-z_0-9]*)' is not defined")
+
+
+def _stopped_early(message: str, item: Item, outcome) -> list[str]:
+    """A name the test misses that the student's own answer assigns: the cell stopped before."""
+    m = _UNDEFINED.search(message)
+    if m is None or item.heading is None:
+        return []
+    assigns = re.compile(rf"^\s*{m[1]}\s*(?::[^=]*)?=(?!=)|^\s*def\s+{m[1]}\b", re.M)
+    answers = [(outcome.answers or {}).get(g, "") for g in item.heading.answer_ids]
+    if not any(assigns.search(a) for a in answers):
+        return []
+    return [
+        f"<p>Your answer does define <code>{_e(m[1])}</code>, so its cell stopped with an "
+        "error before reaching that line (or was not run): run it, and fix the first error "
+        "it shows.</p>"
+    ]
 
 
 def _quiz(row, outcome, key) -> list[str]:
@@ -359,7 +396,7 @@ def _quiz(row, outcome, key) -> list[str]:
         elif given is answer:
             shown, verdict, cls = str(given), "✔ right", "passed"
         else:
-            shown, verdict, cls = str(given), "✘ wrong", "failed"
+            shown, verdict, cls = str(given), f"✘ wrong (it is {answer})", "failed"
         parts.append(
             f"<tr><th scope='row'><code>{_e(name)}</code></th><td>{shown}</td>"
             f"<td class='{cls}'>{verdict}</td><td>{_e(reason)}</td></tr>"

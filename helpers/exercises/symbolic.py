@@ -65,7 +65,11 @@ def check_expression(
     names = ", ".join(str(v) for v in variables)
     if got is None:
         raise CheckFailure(
-            f"{name} is None.", ["assign a SymPy expression to it, then run the cell"]
+            f"{name} is None.",
+            [
+                "assign a SymPy expression to it in its answer cell, in place of "
+                "`raise NotImplementedError()`, then run the cell"
+            ],
         )
     if _isinstance(got, str):
         raise CheckFailure(
