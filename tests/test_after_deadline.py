@@ -250,7 +250,8 @@ def test_a_late_students_feedback_page_shows_the_penalty_and_the_score_after_it(
     row = grades(graded)["late"]
     page = (graded / "feedback" / "late" / f"{LESSON}.html").read_text()
     assert "Late submission" in page
-    assert f"{float(row['penalty']):g} points" in page and f"{float(row['score']):g} points" in page
+    assert f"a late penalty of {float(row['penalty']):g} points" in page
+    assert f"Your score after it: {float(row['score']):g} of " in page
 
 
 def test_an_on_time_students_feedback_page_has_no_late_block(graded):

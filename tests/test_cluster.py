@@ -352,14 +352,14 @@ def test_a_killed_worker_changes_no_result(killed_worker_run, name):
 
 def _autograded(lines: list[str]) -> list[tuple]:
     """The rows' scores and statuses, without what hand grading changes (written answers,
-    comments, the pending list in detail)."""
+    comments, the pending list in detail, and a late penalty: a share of all the points)."""
     keep = []
     for r in csv.DictReader(lines):
         if r.get("grade_id", "test_").startswith("written_") or r["status"] == "missing":
             continue
         keep.append(
             (r["student_id"], r["lesson"], r.get("grade_id"), r["status"])
-            + ((r["score"],) if "grade_id" in r else (r.get("penalty"), r.get("late_by")))
+            + ((r["score"],) if "grade_id" in r else (r.get("late_by"),))
         )
     return keep
 

@@ -261,7 +261,7 @@ def test_feedback_page_shows_the_points_and_both_comments_in_a_browser(graded, b
         slope = page.locator("section#test_slope_of_square").inner_text()
     finally:
         page.close()
-    assert f"graded by your instructor: {POINTS} of 1 points" in written
+    assert f"Graded by your instructor: {POINTS} of 1 point." in written
     assert "Your instructor's comment" in written and COMMENT in written
     assert SLOPE_COMMENT in slope
 

@@ -198,7 +198,7 @@ def _head(outcome, lesson: Lesson | None, exercise_rows) -> list[str]:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Feedback · {_e(title)} · {_e(outcome.student)}</title>"
         f"<style>{STYLE}</style></head><body><main>",
-        f"<h1>{_e(title)}: {score:g} of {maximum:g} points{' so far' if pending else ''}</h1>",
+        f"<h1>{_e(title)}: {score:g} of {_points(maximum)}{' so far' if pending else ''}</h1>",
     ]
     if pending:
         parts.append("<p>Your written answers are graded by hand; their points come later.</p>")
@@ -255,7 +255,7 @@ def _item_section(item: Item, outcome, lesson: Lesson | None, links: Links | Non
     parts = [
         f"<section id='{_e(item.anchor)}'><h3>{_e(item.title)}</h3>",
         f"<p class='{item.status}'><strong>{_status_text(item.status)}</strong>"
-        + ("" if item.pending else f": {item.score:g} of {item.max_score:g} points")
+        + ("" if item.pending else f": {item.score:g} of {_points(item.max_score)}")
         + ".</p>",
     ]
     lesson_cells = lesson.by_grade_id() if lesson else {}
@@ -286,7 +286,7 @@ def _written(row, text: str | None) -> list[str]:
     if row.status == Status.NEEDS_MANUAL:
         return parts + ["<p>Your instructor grades this answer by hand (not graded yet).</p>"]
     return parts + [
-        f"<p>Graded by your instructor: {(row.score or 0):g} of {row.max_score:g} points.</p>"
+        f"<p>Graded by your instructor: {(row.score or 0):g} of {_points(row.max_score)}.</p>"
     ]
 
 
@@ -325,7 +325,7 @@ def _checks(row, outcome, cell, item: Item) -> list[str]:
     if len(item.rows) > 1:
         parts.append(
             f"<p>Part {item.rows.index(row) + 1} of {len(item.rows)}: "
-            f"{row.score or 0:g} of {row.max_score:g} points, {_status_text(row.status)}.</p>"
+            f"{row.score or 0:g} of {_points(row.max_score)}, {_status_text(row.status)}.</p>"
         )
     if v is not None and v.message:
         parts.append("<h4>What the checks said</h4>")
