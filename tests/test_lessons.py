@@ -274,6 +274,72 @@ def test_exercises_are_numbered_in_order_and_in_tier_order(lesson):
     assert [g for g, _ in quizzes[0][1]] == [f"test_{quiz_id(lesson)}"]
 
 
+# --------------------------------------------------------------------------- the page skeleton
+
+# After its numbered sections every lesson ends on the same page skeleton, in this order. The
+# course's last lesson ends on "Where to go next" instead of a "Next lesson" preview.
+SKELETON = (
+    "Exercises",
+    "Quiz",
+    "Conceptual questions",
+    "Coding challenge",
+    "Your progress",
+    "Key takeaways",
+)
+OPTIONAL = ("Further reading",)
+# Which level-3 item headings belong under which skeleton heading.
+ITEMS_UNDER = {"Exercise": "Exercises", "Quiz": "Quiz", "Question": "Conceptual questions"}
+ITEMS_UNDER["Challenge"] = "Coding challenge"
+
+
+def page_headings(lesson):
+    """``[(level, title, cell index, cell source)]`` of every heading of level 2 or 3."""
+    found = []
+    for index, cell in enumerate(read(course.solution_path(lesson)).cells):
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            match = re.match(r"^(##|###) (\S.*)$", line)
+            if match:
+                found.append((len(match[1]), match[2].strip(), index, cell.source))
+    return found
+
+
+def skeleton_problems(lesson, last: bool) -> list[str]:
+    headings = page_headings(lesson)
+    level2 = [title for level, title, _, _ in headings if level == 2]
+    if "Exercises" not in level2:
+        return ["no '## Exercises' heading"]
+    tail = level2[level2.index("Exercises") :]
+    ending = "Where to go next" if last else "Next lesson"
+    body = [t for t in tail if t not in OPTIONAL]
+    problems = []
+    if body[: len(SKELETON)] != list(SKELETON) or len(body) != len(SKELETON) + 1:
+        problems.append(
+            f"the headings from '## Exercises' on are {tail}; expected {list(SKELETON)}, "
+            f"then '## {ending}...' (optionally '## Further reading' before it)"
+        )
+    elif not body[-1].startswith(ending):
+        problems.append(f"the last heading is '## {body[-1]}'; expected '## {ending}...'")
+    section = None
+    for level, title, _, source in headings:
+        if level == 2:
+            section = title
+            if title == "Exercises" and not all(t in source for t in TIERS):
+                problems.append("the '## Exercises' cell does not introduce the three tiers")
+            continue
+        kind = title.split(" ", 1)[0]
+        if kind in ITEMS_UNDER and section != ITEMS_UNDER[kind]:
+            problems.append(f"'### {title}' is under '## {section}', not '## {ITEMS_UNDER[kind]}'")
+    return problems
+
+
+@lessons
+def test_lesson_ends_on_the_course_page_skeleton(lesson):
+    problems = skeleton_problems(lesson, last=lesson == LESSONS[-1])
+    assert not problems, "\n".join(problems)
+
+
 # --------------------------------------------------------------------------- the course as a whole
 
 
