@@ -1,7 +1,7 @@
 """``python -m autograder``: the course's command line.
 
 python -m autograder release [ID ...] [--check]   student versions from solutions/
-python -m autograder grade ...                    grade submissions (autograder.grade)
+python -m autograder grade ...                    grade submissions (autograder.commands.grade)
 python -m autograder export OUT --format F        grades for Canvas, Moodle or a table
 python -m autograder html [ID ...] [--out DIR]    lessons as accessible HTML (build/html)
 """
@@ -13,7 +13,7 @@ import sys
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import html, release
+    from .commands import html, release
 
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _grade(argv: list[str]) -> int:
-    from .grade import main  # nbgrader and friends load only when grading
+    from .commands.grade import main  # nbgrader and friends load only when grading
 
     return main(argv)
 
@@ -61,16 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "grade":
         return _grade(argv[1:])
     if argv and argv[0] == "export":
-        from .export import main as export
+        from .commands.export import main as export
 
         return export(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "release":
-        from . import release
+        from .commands import release
 
         return release.run(args)
     if args.command == "html":
-        from . import html
+        from .commands import html
 
         return html.run(args)
     return 2  # pragma: no cover - argparse requires a command

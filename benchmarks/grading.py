@@ -25,9 +25,10 @@ import time
 from pathlib import Path
 
 from autograder.course import SOLUTIONS, find_lessons
-from autograder.demo import _wrong_answers
-from autograder.grading import course_dir, results, samples
-from autograder.grading.lessons import ANSWER, load_lesson
+from autograder.course.lessons import ANSWER, load_lesson
+from autograder.demo import samples
+from autograder.demo.run import _wrong_answers
+from autograder.grading import course_dir, outcomes
 
 
 def solution_seconds(lesson: str) -> float:
@@ -232,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_breakdown(out: Path) -> None:
-    times = [o.timings for o in results.load_outcomes(course_dir.CoursePaths(out)) if o.timings]
+    times = [o.timings for o in outcomes.load_outcomes(course_dir.CoursePaths(out)) if o.timings]
     if not times:
         return
     print("  where our time goes, per submission (last round; workers run side by side):")
@@ -243,7 +244,7 @@ def _print_breakdown(out: Path) -> None:
         ("autograde", "nbgrader Autograde, serial"),
     ):
         print(f"    {label:<34} {sum(t.get(key, 0) for t in times) / len(times):5.2f} s")
-    # The trusted phase (autograder/grading/trusted.py) runs in the worker right after the
+    # The trusted phase (autograder/grading/judge/) runs in the worker right after the
     # kernel: what it adds to a worker's time per notebook is what it costs in throughput.
     trusted = sum(t.get("trusted", 0) for t in times) / len(times)
     worker = sum(t.get("total", 0) + t.get("trusted", 0) for t in times) / len(times)

@@ -4,7 +4,7 @@
     python -m benchmarks.grading --scheduler tcp://host:8786 [...]
 
 With ``--local-cluster`` the benchmark starts a scheduler and one, then two workers on this
-machine (Dask's own command line, one thread each; autograder/cluster/local.py) and compares
+machine (Dask's own command line, one thread each; autograder/demo/local_cluster.py) and compares
 each with ``--jobs`` 1 and 2; with ``--scheduler`` it uses the cluster given, as it is,
 against ``--jobs`` equal to its worker threads. Rounds alternate local and cluster; the
 figure per size is the median cluster overhead (target: at most 10 %). Then the measured cost
@@ -20,7 +20,7 @@ import math
 import statistics
 from pathlib import Path
 
-from autograder.grading import course_dir, results
+from autograder.grading import course_dir, outcomes
 
 CLASS = (1000, 7)  # students, lessons: the course size docs/GRADING.md is sized for
 TURNAROUND = 3600.0  # seconds
@@ -38,7 +38,7 @@ def run_sizes(args, lesson: str, subs: Path, work: Path, run_ours) -> int:
 
 
 def _one_size(args, n, lesson, subs, work, run_ours):
-    from autograder.cluster.local import LocalCluster
+    from autograder.demo.local_cluster import LocalCluster
 
     from .grading import scores
 
@@ -87,7 +87,7 @@ def per_notebook(out: Path) -> tuple[float, float]:
     run = json.loads(course_dir.CoursePaths(out).run_record.read_text())
     rows = [w for w in run["workers"] if w["notebooks"]]
     worker = sum(w["seconds"] for w in rows) / sum(w["notebooks"] for w in rows)
-    times = [o.timings for o in results.load_outcomes(course_dir.CoursePaths(out)) if o.timings]
+    times = [o.timings for o in outcomes.load_outcomes(course_dir.CoursePaths(out)) if o.timings]
     driver = sum(t.get("autograde", 0) + t.get("trusted", 0) for t in times) / len(times)
     return worker, driver
 

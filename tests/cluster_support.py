@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.cluster.local import stop_process, wait_until
+from autograder.demo.local_cluster import stop_process, wait_until
 
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 

@@ -30,7 +30,7 @@ from conftest import kernel_env
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from autograder.html import nbconvert_command
+from autograder.commands.html import nbconvert_command
 
 GOLDEN = ROOT / "tests" / "fixtures" / "demo_golden"
 AXE_VERSION = "4.11"  # the npm version range installed

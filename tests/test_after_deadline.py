@@ -28,8 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.export import CANVAS_IDENTITY, MOODLE_IDENTITY
-from autograder.grading import late, samples
+from autograder.demo import samples
+from autograder.grading.publish.lms import CANVAS_IDENTITY, MOODLE_IDENTITY
+from autograder.grading.rules import late
 
 ROOT = Path(__file__).resolve().parent.parent
 TOY_SOLUTIONS = ROOT / "tests" / "fixtures" / "toy_course" / "solutions"
@@ -264,8 +265,8 @@ def test_an_on_time_students_feedback_page_has_no_late_block(graded):
 @pytest.fixture(scope="module")
 def exported(graded, tmp_path_factory) -> dict[str, list[list[str]]]:
     """Each format exported once (in this process: the command line is tested on its own)."""
-    from autograder.export import FORMATS
-    from autograder.export import export as write
+    from autograder.grading.publish.lms import FORMATS
+    from autograder.grading.publish.lms import export as write
 
     folder = tmp_path_factory.mktemp("exports")  # this worker's own: OUT may be shared
     files = {}

@@ -288,7 +288,7 @@ def test_progress_of_lesson_01_runs_its_registered_checks():
 @pytest.mark.parametrize("lesson", ["02_chain_rule", "04_gradient_descent"])
 def test_progress_shows_the_lessons_titles_and_points_in_lesson_order(lesson):
     from autograder.course import solution_path
-    from autograder.grading.lessons import TEST, load_lesson
+    from autograder.course.lessons import TEST, load_lesson
 
     model = load_lesson(lesson, solution_path(lesson))
     cells = model.by_grade_id()

@@ -1,7 +1,7 @@
 """Grading on a real Dask cluster, with the gradebook in a real PostgreSQL server.
 
 One scheduler and three workers are started with Dask's own command line on 127.0.0.1 (see
-autograder/cluster/local.py; the third has no working bubblewrap, so it must be refused), and
+autograder/demo/local_cluster.py; the third has no working bubblewrap, so it must be refused), and
 a PostgreSQL server on a Unix socket only. Three batches run through them, once per test run:
 
 - the demo class of tests/test_demo_outputs.py (its two lessons), graded by the demo itself
@@ -44,8 +44,8 @@ from cluster_support import PostgresServer, postgres_missing_message
 from test_demo_outputs import GOLDEN, LESSONS
 
 from autograder.course import SOLUTIONS
-from autograder.demo import DUE, POLICY, build_class
-from autograder.grading import samples
+from autograder.demo import samples
+from autograder.demo.run import DUE, POLICY, build_class
 
 pytest.importorskip("distributed", reason="the [cluster] extra is not installed")
 
@@ -62,7 +62,7 @@ ITS_TEST = "test_sigmoid_derivative"
 
 
 def grade_command(subs: Path, out: Path, *args: str) -> list[str]:
-    # The demo's own settings (autograder/demo.py), so the outputs can equal its golden files.
+    # The demo's own settings (autograder/demo/run.py), so the outputs can equal its golden files.
     return [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out)] + [
         "--timeout",
         "10",
@@ -78,7 +78,7 @@ def env() -> dict[str, str]:
 def cluster(tmp_path_factory):
     """A scheduler and three workers, started with Dask's own command line on 127.0.0.1;
     the third cannot isolate student code."""
-    from autograder.cluster.local import LocalCluster
+    from autograder.demo.local_cluster import LocalCluster
 
     c = LocalCluster.start(tmp_path_factory.mktemp("dask"), workers=2)
     try:
@@ -395,7 +395,7 @@ def test_a_lost_scheduler_stops_the_batch_with_an_error_naming_it(lost_scheduler
 
 
 def test_running_again_after_a_lost_scheduler_executes_only_what_is_missing(lost_scheduler_run):
-    from autograder.grade import KEPT
+    from autograder.grading.pipeline import KEPT
 
     _, again, out = lost_scheduler_run
     assert again.returncode == 0, again.stderr[-3000:]

@@ -22,7 +22,7 @@ When the outputs change on purpose (a feedback page reworded, a lesson changed),
     .venv/bin/python tests/test_demo_outputs.py --write
 
 and review the diff of tests/fixtures/demo_golden/ before committing it. When a lesson's answer
-fixtures change, first refresh the demo's copy of their mistakes (autograder/sample_mistakes.py):
+fixtures change, first refresh the demo's copy of their mistakes (autograder/demo/mistakes.py):
 
     .venv/bin/python tests/test_demo_outputs.py --mistakes
 """
@@ -147,8 +147,8 @@ def test_run_settings_and_outcome_records_are_identical(graded):
 
 def test_every_sample_mistake_answers_an_exercise_of_its_lesson():
     from autograder.course import SOLUTIONS
-    from autograder.grading.lessons import ANSWER, load_lesson
-    from autograder.sample_mistakes import MISTAKES
+    from autograder.course.lessons import ANSWER, load_lesson
+    from autograder.demo.mistakes import MISTAKES
 
     for lesson, mistakes in MISTAKES.items():
         model = load_lesson(lesson, SOLUTIONS / lesson / f"{lesson}.ipynb")
@@ -161,8 +161,8 @@ def test_each_mistake_the_visible_checks_miss_passes_them_and_fails_a_hidden_che
     from conftest import load_fixtures
 
     from autograder.course import SOLUTIONS
-    from autograder.grading.lessons import load_lesson
-    from autograder.sample_mistakes import PASSES_VISIBLE
+    from autograder.course.lessons import load_lesson
+    from autograder.demo.mistakes import PASSES_VISIBLE
 
     for lesson, mistakes in PASSES_VISIBLE.items():
         model = load_lesson(lesson, SOLUTIONS / lesson / f"{lesson}.ipynb")
@@ -190,10 +190,10 @@ def write_golden() -> None:
 
 
 def write_mistakes() -> None:
-    """Copy the first wrong answer of each exercise from the fixtures to sample_mistakes.py."""
+    """Copy the first wrong answer of each exercise from the fixtures to the demo's mistakes."""
     import runpy
 
-    target = ROOT / "autograder" / "sample_mistakes.py"
+    target = ROOT / "autograder" / "demo" / "mistakes.py"
     text = target.read_text()
     head = text[: text.index("MISTAKES: ")]
     lines = ["MISTAKES: dict[str, dict[str, str]] = {"]

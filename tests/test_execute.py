@@ -10,9 +10,9 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from autograder.grading import execute
-from autograder.grading.limits import Limits
-from autograder.grading.status import Status
+from autograder.grading.execute import kernel
+from autograder.grading.settings import Limits
+from autograder.grading.vocabulary import Status
 
 LIMITS = Limits(cell_seconds=30, submission_seconds=120)
 
@@ -31,12 +31,12 @@ def _printed(result) -> str:
 @pytest.fixture
 def no_spare():
     yield
-    execute.discard_spare()
+    kernel.discard_spare()
 
 
 def test_a_notebook_runs_in_the_kernel_booted_ahead_for_it(tmp_path, no_spare):
-    assert execute.boot_spare(limits=LIMITS, sandbox=None, scratch_root=tmp_path)
-    result = execute.execute_notebook(
+    assert kernel.boot_spare(limits=LIMITS, sandbox=None, scratch_root=tmp_path)
+    result = kernel.execute_notebook(
         _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path, spare=True
     )
     assert result.booted_ahead
@@ -46,10 +46,10 @@ def test_a_notebook_runs_in_the_kernel_booted_ahead_for_it(tmp_path, no_spare):
 def test_a_kernel_booted_ahead_that_died_is_replaced_and_the_notebook_still_runs(
     tmp_path, no_spare
 ):
-    assert execute.boot_spare(limits=LIMITS, sandbox=None, scratch_root=tmp_path)
-    execute._SPARE.km.provisioner.process.kill()
-    execute._SPARE.km.provisioner.process.wait()
-    result = execute.execute_notebook(
+    assert kernel.boot_spare(limits=LIMITS, sandbox=None, scratch_root=tmp_path)
+    kernel._SPARE.km.provisioner.process.kill()
+    kernel._SPARE.km.provisioner.process.wait()
+    result = kernel.execute_notebook(
         _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path, spare=True
     )
     assert not result.booted_ahead
@@ -58,11 +58,11 @@ def test_a_kernel_booted_ahead_that_died_is_replaced_and_the_notebook_still_runs
 
 
 def test_without_spare_no_kernel_is_left_booted_for_later(tmp_path, no_spare):
-    result = execute.execute_notebook(
+    result = kernel.execute_notebook(
         _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path, spare=False
     )
     assert not result.booted_ahead
-    assert execute._SPARE is None
+    assert kernel._SPARE is None
 
 
 def test_a_kernel_starts_under_a_folder_too_deep_for_a_socket_path(tmp_path, no_spare, monkeypatch):
@@ -70,15 +70,15 @@ def test_a_kernel_starts_under_a_folder_too_deep_for_a_socket_path(tmp_path, no_
     deep = tmp_path / ("d" * 60) / ("e" * 60)
     deep.mkdir(parents=True)
     made = []
-    original = execute._runtime_dir
+    original = kernel._runtime_dir
 
     def recorded(work):
         made.append(original(work))
         return made[-1]
 
     # Record this kernel's socket folder: other tests may use /tmp at the same time.
-    monkeypatch.setattr(execute, "_runtime_dir", recorded)
-    result = execute.execute_notebook(
+    monkeypatch.setattr(kernel, "_runtime_dir", recorded)
+    result = kernel.execute_notebook(
         _notebook(), limits=LIMITS, sandbox=None, scratch_root=deep, spare=False
     )
     assert _printed(result) == "42\n"
@@ -89,7 +89,7 @@ def test_a_kernel_starts_under_a_folder_too_deep_for_a_socket_path(tmp_path, no_
 def test_a_result_crosses_from_a_worker_to_the_grader_as_it_is(tmp_path, no_spare):
     import pickle
 
-    result = execute.execute_notebook(
+    result = kernel.execute_notebook(
         _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path
     )
     back = pickle.loads(pickle.dumps(result))

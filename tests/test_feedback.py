@@ -19,14 +19,16 @@ import numpy as np
 import pytest
 
 from autograder.course import find_lessons
-from autograder.grading import record, trusted
-from autograder.grading.autograde import answer_sources
+from autograder.course.lessons import ANSWER, TEST, WRITTEN, load_lesson
+from autograder.grading.autograde.serial import answer_sources
 from autograder.grading.course_dir import CoursePaths
-from autograder.grading.feedback import lesson_links, write_feedback
-from autograder.grading.lessons import ANSWER, TEST, WRITTEN, load_lesson
-from autograder.grading.messages import Verdict
-from autograder.grading.results import ExerciseRow, Outcome
-from autograder.grading.status import Status
+from autograder.grading.judge import judge
+from autograder.grading.judge.messages import Verdict
+from autograder.grading.outcomes import Outcome
+from autograder.grading.publish.feedback import lesson_links, write_feedback
+from autograder.grading.publish.rows import ExerciseRow
+from autograder.grading.record import codec, recorder
+from autograder.grading.vocabulary import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = "04_gradient_descent"
@@ -263,19 +265,19 @@ def test_the_trusted_side_reads_quiz_answers_from_the_record_without_running_stu
     names = ["q1", "q2", "q3", "q4"]
     values = {"q1": True, "q2": np.bool_(False), "q3": "True", "q4": None}
     source = "check_quiz(q1, q2, q3, q4)"
-    data = {"names": {n: record.encode(values[n], lambda _: {"$h": 0}) for n in names}}
-    assert trusted.quiz_answers(data, names) == {"q1": True, "q2": False, "q3": None, "q4": None}
-    assert trusted.QUIZ_TEST.match("test_quiz_04") and not trusted.QUIZ_TEST.match("test_sgd")
-    assert trusted.student_names(source)  # the quiz test reads these names from the notebook
+    data = {"names": {n: codec.encode(values[n], lambda _: {"$h": 0}) for n in names}}
+    assert judge.quiz_answers(data, names) == {"q1": True, "q2": False, "q3": None, "q4": None}
+    assert judge.QUIZ_TEST.match("test_quiz_04") and not judge.QUIZ_TEST.match("test_sgd")
+    assert judge.student_names(source)  # the quiz test reads these names from the notebook
 
 
 def test_the_quiz_answers_reach_the_judgement_of_a_notebook():
     gid = "test_quiz_04"
     (cell,) = [c for c in load_lesson(LESSON, SOLUTION).cells if c.grade_id == gid]
-    names = trusted.student_names(cell.source)
+    names = judge.student_names(cell.source)
     user = {n: True for n in names if n.startswith("q")}
-    data = record.record_test(gid, "nonce", cell.source, names, user)
-    judged = trusted.judge_cell(cell.source, gid, [json.dumps(data)], "nonce", "ok")
+    data = recorder.record_test(gid, "nonce", cell.source, names, user)
+    judged = judge.judge_cell(cell.source, gid, [json.dumps(data)], "nonce", "ok")
     assert judged.answers == {n: True for n in names if n.startswith("q")}
 
 

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 import browser_support as bs
 import toy_submissions as toy
 
-from autograder.grading import samples
+from autograder.demo import samples
 
 pytestmark = pytest.mark.xdist_group("browser")
 

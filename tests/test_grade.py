@@ -8,7 +8,7 @@ small runs compare layouts (zip, nbgrader tree), --jobs and --student against it
 is graded once per test run, however many pytest-xdist workers read it (``graded_once``). Each
 run starts nbgrader and sandboxed kernels, and the loop and SIGINT cases wait out their limit.
 The points of each test are decided outside the student's kernel
-(autograder/grading/trusted.py).
+(autograder/grading/judge/).
 """
 
 from __future__ import annotations
@@ -358,7 +358,7 @@ def test_a_record_that_does_not_fit_is_reported_to_the_instructor(batch):
 
 
 def test_a_linked_student_folder_or_zip_entry_is_refused_without_reading_it(tmp_path):
-    from autograder.grading import ingest
+    from autograder.grading.collect import ingest
 
     subs = tmp_path / "subs"
     (subs / "ada").mkdir(parents=True)
@@ -505,7 +505,7 @@ def test_the_default_cell_time_limit_is_stated_alike_everywhere(tmp_path):
     from traitlets.config.loader import PyFileConfigLoader
 
     from autograder.grading import course_dir
-    from autograder.grading.limits import Limits
+    from autograder.grading.settings import Limits
 
     default = Limits().cell_seconds
     repository = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
@@ -517,7 +517,7 @@ def test_the_default_cell_time_limit_is_stated_alike_everywhere(tmp_path):
 
 
 def test_the_guide_states_each_default_limit_the_grader_uses():
-    from autograder.grading.limits import Limits
+    from autograder.grading.settings import Limits
 
     d = Limits()
     guide = (ROOT / "docs" / "GRADING.md").read_text()

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import batch, late
-from autograder.grading.errors import GraderError
+from autograder.grading.collect import batch
+from autograder.grading.rules import late
+from autograder.grading.vocabulary import GraderError
 
 UTC = dt.timezone.utc
 

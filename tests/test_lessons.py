@@ -32,8 +32,9 @@ from conftest import (
     variants,
 )
 
-from autograder import course, quiz_feedback
-from autograder.notebooks import is_normal
+from autograder import course
+from autograder.course import quiz_key
+from autograder.course.notebooks import is_normal
 
 # Run time is measured by `python -m benchmarks.lessons` (each lesson and the 01-06 total
 # against their limits), never asserted here: these machines are shared and noisy.
@@ -181,7 +182,7 @@ def test_lesson_has_an_autograded_quiz(lesson):
 def test_quiz_key_in_the_hidden_test_equals_the_solution_block(lesson):
     cells = {m["grade_id"]: (i, c) for i, c, m in graded_cells(course.solution_path(lesson))}
     quiz = quiz_id(lesson)
-    key = quiz_feedback.parse_key(lesson, *cells[quiz])
+    key = quiz_key.parse_key(lesson, *cells[quiz])
     test_source = cells[f"test_{quiz}"][1].source
     found = re.search(r"quiz_score\(\s*\[([^\]]*)\],\s*key=(\[[^\]]*\])", test_source)
     assert found, f"test_{quiz} has no quiz_score([...], key=[...])"

@@ -17,7 +17,7 @@ import pytest
 
 from autograder import course
 from autograder.__main__ import main
-from autograder.quiz_feedback import FEEDBACK_TAG
+from autograder.release.quiz_cell import FEEDBACK_TAG
 from helpers.checks import decode_quiz_key, quiz_feedback
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import roster
-from autograder.grading.errors import GraderError
-from autograder.grading.results import GradeRow
-from autograder.grading.status import Status
+from autograder.grading.publish.rows import GradeRow
+from autograder.grading.rules import roster
+from autograder.grading.vocabulary import GraderError, Status
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "student_id,first_name,last_name,email,lms_user_id\n"

@@ -1,4 +1,4 @@
-"""Specification of the report's similar answers (autograder/grading/similarity.py).
+"""Specification of the report's similar answers (autograder/grading/publish/similarity.py).
 
 A disguised copy (names changed, comments and blank lines added, re-indented) must be listed;
 answers left as the stub or too short must not be compared; and the false-alarm rate on the
@@ -23,10 +23,11 @@ import conftest as cf
 import toy_submissions as toy
 
 from autograder import course
-from autograder.grading import report, samples, similarity
+from autograder.course.lessons import ANSWER, load_lesson
+from autograder.demo import samples
 from autograder.grading.course_dir import CoursePaths
-from autograder.grading.lessons import ANSWER, load_lesson
-from autograder.grading.results import Outcome
+from autograder.grading.outcomes import Outcome
+from autograder.grading.publish import report, similarity
 
 STUB = (
     'def descent(f, x, rate):\n    """One step."""\n'

@@ -1,8 +1,8 @@
 """The trusted side decides what the notebook would have decided, from the record alone.
 
 Batch grading records in the kernel what a test's checker received from the student's
-objects (autograder/grading/record.py) and re-runs the instructor's test in the grading worker
-against that record (autograder/grading/trusted.py). Here both halves run in this process, on
+objects (autograder/grading/record/) and re-runs the instructor's test in the grading worker
+against that record (autograder/grading/judge/). Here both halves run in this process, on
 every lesson's solution and on every right and wrong answer of tests/fixtures/answers: the
 trusted outcome (the error and its message, the partial credit, the printed text) must be the
 one-process outcome, and a record that does not fit the test must fail it plainly.
@@ -21,8 +21,9 @@ import matplotlib
 import nbformat
 import pytest
 
-from autograder.course import find_lessons
-from autograder.grading import lessons, record, trusted
+from autograder.course import find_lessons, lessons
+from autograder.grading.judge import judge, replay
+from autograder.grading.record import codec, protocol, recorder
 
 matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,9 +74,9 @@ def one_process(source: str, ns: dict) -> tuple:
 
 def trusted_path(gid: str, source: str, ns: dict) -> tuple:
     """The same test through a record made here and the trusted replay."""
-    names = trusted.student_names(source)
-    data = record.record_test(gid, "nonce", source, names, dict(ns))
-    judged = trusted.judge_cell(source, gid, [json.dumps(data)], "nonce", "ok")
+    names = judge.student_names(source)
+    data = recorder.record_test(gid, "nonce", source, names, dict(ns))
+    judged = judge.judge_cell(source, gid, [json.dumps(data)], "nonce", "ok")
     return _outcome(judged), judged.note
 
 
@@ -146,23 +147,23 @@ def test_every_name_a_test_reads_is_the_courses_or_the_students():
                     if isinstance(n, (ast.FunctionDef, ast.ClassDef))
                 }
         for gid, source in _tests(lesson).items():
-            strangers = set(trusted.student_names(source)) - defined
+            strangers = set(judge.student_names(source)) - defined
             assert not strangers, f"{lesson} {gid} reads {strangers} from the notebook"
 
 
 def _record(**names) -> dict:
-    return {"v": record.VERSION, "grade_id": "t", "nonce": "n", "names": names, "events": []}
+    return {"v": protocol.VERSION, "grade_id": "t", "nonce": "n", "names": names, "events": []}
 
 
 SOURCE = "from helpers.checks import call, check\ncheck('f', call(f, 2.0), 4.0)\n"
 
 
 def _judge(texts: list[str]):
-    return trusted.judge_cell(SOURCE, "t", texts, "n", "ok")
+    return judge.judge_cell(SOURCE, "t", texts, "n", "ok")
 
 
 def _good() -> dict:
-    data = record.record_test("t", "n", SOURCE, ["f"], {"f": lambda x: x * x})
+    data = recorder.record_test("t", "n", SOURCE, ["f"], {"f": lambda x: x * x})
     assert _judge([json.dumps(data)]).passed
     return data
 
@@ -199,20 +200,20 @@ def test_a_record_that_does_not_fit_fails_the_test_plainly(spoil):
     }[spoil]
     judged = _judge(texts)
     assert not judged.passed
-    assert judged.outputs[-1]["ename"] == trusted.NOT_RUN_ENAME
-    assert judged.outputs[-1]["evalue"] == trusted.NOT_RUN_MESSAGE
+    assert judged.outputs[-1]["ename"] == judge.NOT_RUN_ENAME
+    assert judged.outputs[-1]["evalue"] == judge.NOT_RUN_MESSAGE
     assert judged.note  # what differed, for the instructor
 
 
 def test_a_kernel_reply_that_is_an_error_fails_even_with_a_good_record():
-    judged = trusted.judge_cell(SOURCE, "t", [json.dumps(_good())], "n", "error")
-    assert not judged.passed and judged.outputs[-1]["ename"] == trusted.NOT_RUN_ENAME
+    judged = judge.judge_cell(SOURCE, "t", [json.dumps(_good())], "n", "error")
+    assert not judged.passed and judged.outputs[-1]["ename"] == judge.NOT_RUN_ENAME
 
 
 def test_a_right_value_forged_for_the_call_the_test_makes_is_a_right_answer():
     # The limit of the design, stated by a test: the kernel supplies return values, and a
     # record whose values are right is indistinguishable from a right function.
-    data = record.record_test("t", "n", SOURCE, ["f"], {"f": lambda x: 0.0})
+    data = recorder.record_test("t", "n", SOURCE, ["f"], {"f": lambda x: 0.0})
     data["events"][1]["v"] = 4.0
     assert _judge([json.dumps(data)]).passed
 
@@ -237,7 +238,7 @@ def test_values_keep_their_types_through_the_record():
         4 * x * sympy.cos(2 * x**2),
     ]
     for value in values:
-        back = record.decode(json.loads(json.dumps(record.encode(value, None))), None)
+        back = codec.decode(json.loads(json.dumps(codec.encode(value, None))), None)
         assert type(back) is type(value)
         if isinstance(value, np.ndarray):
             assert back.dtype == value.dtype and np.array_equal(back, value)
@@ -249,9 +250,9 @@ def test_values_keep_their_types_through_the_record():
 
 def test_a_record_that_makes_the_check_run_forever_is_stopped():
     source = "import time\nif f() == 1:\n    while True:\n        time.sleep(0.01)\n"
-    data = record.record_test("t", "n", source, ["f"], {"f": lambda: 0})
+    data = recorder.record_test("t", "n", source, ["f"], {"f": lambda: 0})
     data["events"][1]["v"] = 1  # what a forged record could claim
-    judged = trusted.judge_cell(source, "t", [json.dumps(data)], "n", "ok", seconds=0.5)
+    judged = judge.judge_cell(source, "t", [json.dumps(data)], "n", "ok", seconds=0.5)
     assert not judged.passed and judged.outputs[-1]["ename"] == "TimeoutError"
 
 
@@ -309,11 +310,11 @@ def test_the_trusted_side_judges_lesson_07_without_calling_student_code(answer):
         exec(compile(LYING_ENGINE, "<answer>", "exec"), ns)  # noqa: S102 - the attack
     passed = {}
     for gid, source in tests.items():
-        names = trusted.student_names(source)
-        data = record.record_test(gid, "n", source, names, dict(ns))
+        names = judge.student_names(source)
+        data = recorder.record_test(gid, "n", source, names, dict(ns))
         judged = []
         calls = _student_calls_while(
-            lambda: judged.append(trusted.judge_cell(source, gid, [json.dumps(data)], "n", "ok"))
+            lambda: judged.append(judge.judge_cell(source, gid, [json.dumps(data)], "n", "ok"))
         )
         assert calls == [], f"{gid}: the trusted side called {calls}"
         assert _outcome(judged[0]) == one_process(source, ns), gid
@@ -324,19 +325,19 @@ def test_the_trusted_side_judges_lesson_07_without_calling_student_code(answer):
 
 def _engine_record(gid: str) -> tuple[str, dict]:
     source = _tests(ENGINE)[gid]
-    names = trusted.student_names(source)
-    return source, record.record_test(gid, "n", source, names, dict(_namespace(ENGINE)))
+    names = judge.student_names(source)
+    return source, recorder.record_test(gid, "n", source, names, dict(_namespace(ENGINE)))
 
 
 def _first(events: list, **fields) -> int:
     return next(i for i, e in enumerate(events) if all(e.get(k) == v for k, v in fields.items()))
 
 
-def _spoil(gid: str, spoil) -> trusted.Judged:
+def _spoil(gid: str, spoil) -> judge.Judged:
     source, data = _engine_record(gid)
-    assert trusted.judge_cell(source, gid, [json.dumps(data)], "n", "ok").passed
+    assert judge.judge_cell(source, gid, [json.dumps(data)], "n", "ok").passed
     spoil(data["events"])
-    return trusted.judge_cell(source, gid, [json.dumps(data)], "n", "ok")
+    return judge.judge_cell(source, gid, [json.dumps(data)], "n", "ok")
 
 
 def _rename_read(events, name):
@@ -379,7 +380,7 @@ def test_a_forged_record_of_student_objects_fails_the_test_plainly(spoil):
     gid, change = ENGINE_SPOILS[spoil]
     judged = _spoil(gid, change)
     assert not judged.passed
-    assert judged.outputs[-1]["evalue"] == trusted.NOT_RUN_MESSAGE
+    assert judged.outputs[-1]["evalue"] == judge.NOT_RUN_MESSAGE
     assert judged.note
 
 
@@ -389,10 +390,10 @@ def test_a_right_engines_record_forged_for_a_wrong_engine_is_a_right_answer():
     source, right = _engine_record("test_Value")
     wrong = copy.copy(_namespace(ENGINE))
     exec(compile(LYING_ENGINE, "<answer>", "exec"), wrong)  # noqa: S102
-    forged = record.record_test("test_Value", "n", source, ["Value"], wrong)
-    assert not trusted.judge_cell(source, "test_Value", [json.dumps(forged)], "n", "ok").passed
+    forged = recorder.record_test("test_Value", "n", source, ["Value"], wrong)
+    assert not judge.judge_cell(source, "test_Value", [json.dumps(forged)], "n", "ok").passed
     forged["events"] = right["events"]
-    assert trusted.judge_cell(source, "test_Value", [json.dumps(forged)], "n", "ok").passed
+    assert judge.judge_cell(source, "test_Value", [json.dumps(forged)], "n", "ok").passed
 
 
 @pytest.mark.parametrize(
@@ -407,8 +408,8 @@ def test_a_record_beyond_a_guard_fails_the_test_plainly(monkeypatch, guard, gid)
     # The guards stop a record made to exhaust the worker; here each is lowered below what
     # the solution's record needs (autodiff_gradient's f works on Values inside the call).
     source, data = _engine_record(gid)
-    monkeypatch.setattr(trusted, guard, 1)
-    judged = trusted.judge_cell(source, gid, [json.dumps(data)], "n", "ok")
+    monkeypatch.setattr(judge if guard == "MAX_EVENTS" else replay, guard, 1)
+    judged = judge.judge_cell(source, gid, [json.dumps(data)], "n", "ok")
     assert not judged.passed
-    assert judged.outputs[-1]["evalue"] == trusted.NOT_RUN_MESSAGE
+    assert judged.outputs[-1]["evalue"] == judge.NOT_RUN_MESSAGE
     assert judged.note

@@ -1,31 +1,20 @@
-"""The pieces of ``python -m autograder grade``: one idea per module.
+"""``python -m autograder grade``: the batch grader, one folder per phase, in pipeline order.
 
-The phases, in the order :func:`autograder.grade.run` calls them:
+pipeline    run(): the phases below, in this order
+collect/    1. read SUBMISSIONS; recognise, choose, stage and repair: one task per notebook
+execute/    2. run each task in a sandboxed kernel (the local pool, or a Dask cluster)
+record/     3. in the kernel: what the test's checker got from the student's objects (the
+               trust boundary: the only code that runs in the student's kernel)
+judge/      4. on the trusted side: every test decided from its record
+autograde/  5. nbgrader's own Autograde, one notebook at a time, and the hand grades
+publish/    6. grades.csv, exercises.csv, feedback pages, report.html, LMS files
 
-batch       read SUBMISSIONS, recognise each notebook's lesson, choose, stage and repair: tasks
-workers     the worker pool and its warm kernels; WorkerSettings sent to each worker once
-autograde   each executed notebook through nbgrader's own Autograde, one at a time: Outcomes
-publish     records, grades.csv, exercises.csv, feedback pages, run.json, report.html
-progress    the bar (or log lines) the instructor watches
+What every phase uses:
 
-What the phases use:
-
-ingest      find the students' notebooks (folder, zip, nbgrader tree)
-lessons     what a lesson's solutions say: cells, grade ids, hidden tests; recognise a notebook
+rules/      the instructor's rules: deadlines, extensions, late policy, roster
+settings    the limits a submission runs under, and what every worker shares
+vocabulary  the statuses, the executor's error names, GraderError
+outcomes    what the grader did with each notebook (Outcome), kept under OUT
 course_dir  OUT as an nbgrader course: every path under OUT, its config, the gradebook
-repair      put back deleted, duplicated, retyped or stripped test and locked cells
-kernel_code the code the grader runs inside each kernel (checkers, the recorder); the tests
-sandbox     the command that starts a kernel under bubblewrap with limits
-execute     run a notebook cell by cell, surviving loops, dead kernels and floods of output
-record      the kernel side of a test: what the student's objects returned, as plain data
-trusted     each test judged in the grading worker from its record, with the course's own modules
-borrowed    answers that hand their exercise to the course's own code, pointed out
-limits      the limits a submission runs under, and their defaults
-nbgrader_phase  nbgrader's Autograde preprocessors fed with the workers' executed notebooks
-messages    what a student may be told about each test cell (Verdict)
-results     Outcome records; grades.csv / exercises.csv from the gradebook
-feedback    the student's page;  report  the instructor's page
-status      the one vocabulary of statuses (Status) and the executor's error names
-samples     sample submissions built from the solutions (the demo, the tests, the benchmark)
-errors      GraderError: the grader itself cannot run
+progress    the bar (or log lines) the instructor watches
 """

@@ -20,7 +20,7 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from .limits import Limits
+from .settings import Limits
 
 CONFIG_TEMPLATE = (
     '''\
@@ -119,7 +119,7 @@ class CoursePaths:
 
     @property
     def roster_record(self) -> Path:
-        """The roster last given with --roster (grading.roster)."""
+        """The roster last given with --roster (rules.roster)."""
         return self.state / "roster.json"
 
     @property

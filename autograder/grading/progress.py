@@ -61,7 +61,7 @@ class Progress:
 
 
 def one_line(o) -> str:
-    """One notebook's outcome (a :class:`~.results.Outcome`) as a line of the progress log."""
+    """One notebook's outcome (a :class:`~.outcomes.Outcome`) as a line of the progress log."""
     if o.failed:
         return f"{o.student} {o.lesson or '?'}: FAILED - {o.failed}"
     extra = f" ({'; '.join(o.notes)})" if o.notes else ""

@@ -1,0 +1,93 @@
+"""A quiz's key as authored once, in the solution block of its answer cell ``quiz_NN``.
+
+One line per item::
+
+    ### BEGIN SOLUTION
+    q1_central_more_accurate = True  # its error falls like h**2, the forward one's like h
+    ### END SOLUTION
+
+:func:`parse_key` reads those lines for the release's feedback cell
+(:mod:`autograder.release.quiz_cell`) and for the grader's feedback page; the quiz naming rule
+(``quiz_NN`` answers, ``test_quiz_NN`` tests) is :data:`QUIZ_ID`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomllib
+
+QUIZ_ID = re.compile(r"^quiz_(?P<nn>\d\d)$")
+_LINE = re.compile(r"^(?P<name>[A-Za-z_]\w*) = (?P<answer>True|False)  # (?P<reason>\S.*)$")
+_BEGIN, _END = "### BEGIN SOLUTION", "### END SOLUTION"
+REASON_LIMIT = 100
+
+
+class QuizKeyError(ValueError):
+    """A quiz solution block does not follow ``NAME = True|False  # reason``."""
+
+
+@dataclass(frozen=True)
+class QuizKey:
+    """A quiz's key as authored in its answer cell."""
+
+    grade_id: str  # quiz_NN
+    title: str  # "Quiz NN"
+    items: tuple[tuple[str, bool, str], ...]  # (name, answer, reason)
+
+
+def enabled(root: Path) -> bool:
+    """``[tool.course] quiz_feedback`` of pyproject.toml (default true)."""
+    table = tomllib.loads((root / "pyproject.toml").read_text()).get("tool", {}).get("course", {})
+    value = table.get("quiz_feedback", True)
+    if not isinstance(value, bool):
+        raise QuizKeyError(
+            f"pyproject.toml [tool.course] quiz_feedback must be true or false, got {value!r}"
+        )
+    return value
+
+
+def grade_id_of(cell) -> str:
+    return (cell.metadata.get("nbgrader") or {}).get("grade_id", "")
+
+
+def parse_key(lesson: str, index: int, cell) -> QuizKey:
+    """The key of quiz answer cell ``cell`` (cell number ``index``), or a QuizKeyError.
+
+    The error names the lesson, the cell and the line (1-based, in the cell's source).
+    """
+    gid = grade_id_of(cell)
+    where = f"{lesson}: cell {index} ({gid})"
+    lines = cell.source.splitlines()
+    try:
+        begin = next(i for i, line in enumerate(lines) if line.strip() == _BEGIN)
+        end = next(i for i, line in enumerate(lines) if i > begin and line.strip() == _END)
+    except StopIteration:
+        raise QuizKeyError(f"{where}: no {_BEGIN} ... {_END} block") from None
+    items = []
+    for number in range(begin + 1, end):
+        line = lines[number]
+        if not line.strip():
+            continue
+        match = _LINE.match(line)
+        if not match:
+            raise QuizKeyError(
+                f"{where}, line {number + 1}: expected `NAME = True|False  # reason` "
+                f"(two spaces before #), got {line!r}"
+            )
+        reason = match["reason"].strip()
+        if len(reason) > REASON_LIMIT:
+            raise QuizKeyError(
+                f"{where}, line {number + 1}: the reason has {len(reason)} characters "
+                f"(at most {REASON_LIMIT})"
+            )
+        items.append((match["name"], match["answer"] == "True", reason))
+    if not items:
+        raise QuizKeyError(f"{where}: the solution block has no `NAME = True|False  # reason` line")
+    names = [n for n, _, _ in items]
+    doubled = sorted({n for n in names if names.count(n) > 1})
+    if doubled:
+        raise QuizKeyError(f"{where}: items answered twice: {', '.join(doubled)}")
+    return QuizKey(gid, f"Quiz {QUIZ_ID.match(gid)['nn']}", tuple(items))

@@ -1,0 +1,59 @@
+"""What the grader did with each notebook: the :class:`Outcome`, kept in ``OUT/.grader/outcomes/``.
+
+Every phase adds to it (collect: a notebook that could not be read; autograde: the verdicts;
+publish reads them all back), so a run with ``--student`` or ``--lesson`` leaves everyone
+else's outcomes as they were.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .judge.messages import Verdict
+
+if TYPE_CHECKING:
+    from .course_dir import CoursePaths
+
+
+@dataclass
+class Outcome:
+    """What the grader did with one notebook of one student."""
+
+    student: str
+    lesson: str  # "" when no lesson was recognised
+    file: str
+    failed: str = ""  # why it could not be graded; "" when it was
+    notes: list[str] = field(default_factory=list)  # faults and repairs, for detail and feedback
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # grade id -> its verdict
+    timings: dict[str, float] = field(default_factory=dict)
+    time_source: str = ""  # where the submission time came from (late.submission_time)
+    # answer cell grade id -> the student's code as graded (clipped), for the feedback page
+    answers: dict[str, str] = field(default_factory=dict)
+    # quiz test grade id -> item -> the student's True/False (None: not a bool), from the record
+    quiz: dict[str, dict[str, bool | None]] = field(default_factory=dict)
+
+    def to_record(self) -> dict[str, Any]:
+        """The outcome as JSON data (its verdicts too)."""
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Outcome:
+        verdicts = {g: Verdict.from_record(v) for g, v in data.get("verdicts", {}).items()}
+        return cls(**{**data, "verdicts": verdicts})
+
+
+def save_outcomes(course: CoursePaths, student: str, outcomes: list[Outcome]) -> None:
+    course.outcomes_dir.mkdir(parents=True, exist_ok=True)
+    course.outcome_record(student).write_text(
+        json.dumps([o.to_record() for o in outcomes], indent=1, sort_keys=True)
+    )
+
+
+def load_outcomes(course: CoursePaths) -> list[Outcome]:
+    folder = course.outcomes_dir
+    out: list[Outcome] = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        out += [Outcome.from_record(d) for d in json.loads(path.read_text())]
+    return sorted(out, key=lambda o: (o.student, o.lesson, o.file))
