@@ -176,8 +176,9 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / _norm(v)
 
 
-def _direction_values(f, grad_f, x: np.ndarray, v: np.ndarray, step: float) -> dict[str, float]:
+def _direction_values(f, grad_f, x: np.ndarray, seed: int, step: float) -> dict[str, float]:
     """The asked-for relative error (key "") and what typical mistakes return instead."""
+    v = np.random.default_rng(seed).standard_normal(x.shape)
     g = _array(grad_f(x.copy()), dtype=_float64)
     f0 = float(f(x.copy()))
 
@@ -213,6 +214,13 @@ def _direction_values(f, grad_f, x: np.ndarray, v: np.ndarray, step: float) -> d
             slope - numeric
         ),
     }
+    uniform = "drew v uniformly (rng.random or rng.uniform): use rng.standard_normal(x.shape)"
+    for k, draw in enumerate(("random", "uniform")):
+        generator = np.random.default_rng(seed)
+        w = _unit(
+            generator.random(x.shape) if draw == "random" else generator.uniform(-1, 1, x.shape)
+        )
+        values[uniform + " " * k] = _rel(float(g @ w), along(w))
     if step != 1e-5:
         values["ignored the h that was passed and used 1e-5: use the argument h"] = _rel(
             slope, along(u, h=1e-5)
@@ -304,8 +312,7 @@ def expect_direction_check(
             f"{label} evaluated f {counted.calls} times; the check uses exactly 2.",
             [f"call           : {shown}", f"likely mistake : {why}"],
         )
-    v = np.random.default_rng(seed).standard_normal(x.shape)
-    values = _direction_values(f, grad_f, x, v, step)
+    values = _direction_values(f, grad_f, x, seed, step)
     expected = values.pop("")
     if expected == 0.0 and not math.isfinite(value):
         raise _both_zero_failure(label, shown, value)
@@ -738,6 +745,57 @@ def lesson_network(seed: int = 6) -> tuple[dict[str, np.ndarray], np.ndarray, np
     return params, X, y
 
 
+def _backward_with_bugs(
+    params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The lesson's ``backward_with_bugs``: W2 divided by m twice, b2 from the first example
+    only, W1 without the hidden sigmoid's derivative (b1 is right)."""
+    m = X.shape[0]
+    a1 = _sigmoid(X @ params["W1"] + params["b1"])
+    a2 = _sigmoid(a1 @ params["W2"] + params["b2"])
+    dz2 = 2 * (a2 - y) / m * a2 * (1 - a2)
+    da1 = dz2 @ params["W2"].T
+    dz1 = da1 * a1 * (1 - a1)
+    return {
+        "W1": X.T @ da1,
+        "b1": dz1.sum(axis=0, keepdims=True),
+        "W2": a1.T @ dz2 / m,
+        "b2": dz2[:1],
+    }
+
+
+def network_problem(
+    params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray
+) -> tuple[Callable, Callable, np.ndarray, dict[str, slice]]:
+    """The bug hunt as a ``locate`` problem: ``(f, grad_f, theta, groups)``.
+
+    ``theta`` is the parameters flattened in the order W1, b1, W2, b2; ``f`` the loss of
+    :func:`network_loss` at ``theta``; ``grad_f`` the planted-bug backward pass, flattened;
+    ``groups`` each parameter's slice of ``theta``.
+    """
+    shapes = {name: np.shape(params[name]) for name in PARAMETER_NAMES}
+    ends = np.cumsum([math.prod(shapes[name]) for name in PARAMETER_NAMES])
+    groups = {
+        name: slice(int(end) - math.prod(shapes[name]), int(end))
+        for name, end in zip(PARAMETER_NAMES, ends)
+    }
+
+    def unflatten(theta: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: theta[groups[name]].reshape(shapes[name]) for name in PARAMETER_NAMES}
+
+    def network_loss_of_theta(theta: np.ndarray) -> float:
+        return network_loss(unflatten(theta), X, y)
+
+    def backward_with_bugs_of_theta(theta: np.ndarray) -> np.ndarray:
+        grads = _backward_with_bugs(unflatten(theta), X, y)
+        return np.concatenate([grads[name].ravel() for name in PARAMETER_NAMES])
+
+    theta = np.concatenate(
+        [_array(params[name], dtype=_float64).ravel() for name in PARAMETER_NAMES]
+    )
+    return network_loss_of_theta, backward_with_bugs_of_theta, theta, groups
+
+
 @exercise(LESSON, "Exercise 06.4 · The fix", "fixed_backward")
 def check_fixed_backward(fixed_backward: Callable[..., Any]) -> None:
     """Visible test of ``fixed_backward(params, X, y)``: the lesson's network, XOR and m = 5."""
@@ -837,13 +895,7 @@ def expect_worst_coordinate(
         )
     if int(got) == expected:
         return
-    guesses = {}
-    if h is not None and h != 1e-5:
-        ignored = _differences(f, x, 1e-5)["central"]
-        guesses[int(np.argmax(np.abs(analytic - ignored)))] = (
-            "ignored the h that was passed and used 1e-5: use the argument h"
-        )
-    guesses |= {
+    guesses = {
         int(
             np.argmax(np.abs(analytic))
         ): "that is the largest analytic component, not the largest difference",
@@ -864,6 +916,11 @@ def expect_worst_coordinate(
         int(np.argmax(per_elem)),
         "that is the largest elementwise relative difference: the task asks for the absolute one",
     )
+    if h is not None and h != 1e-5:
+        ignored = _differences(f, x, 1e-5)["central"]
+        guesses[int(np.argmax(np.abs(analytic - ignored)))] = (
+            "ignored the h that was passed and used 1e-5: use the argument h"
+        )
     details = [
         f"call     : {shown}",
         f"expected : {expected}",
@@ -939,5 +996,6 @@ __all__ = [
     "expect_worst_coordinate",
     "lesson_network",
     "network_loss",
+    "network_problem",
     "reference_gradients",
 ]
