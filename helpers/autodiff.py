@@ -388,8 +388,8 @@ def unbroadcast(grad, shape) -> np.ndarray:
     Returns
     -------
     ndarray
-        Of shape exactly ``shape`` (a 0-d array when ``shape`` is ``()``); ``grad`` itself is
-        not modified.
+        Of shape exactly ``shape`` (a NumPy scalar when ``shape`` is ``()``, ``grad`` itself
+        when nothing was broadcast); ``grad`` is not modified.
 
     Raises
     ------
@@ -404,19 +404,18 @@ def unbroadcast(grad, shape) -> np.ndarray:
     array([[18., 22., 26.]])
     >>> unbroadcast(g, (3,))
     array([18., 22., 26.])
-    >>> unbroadcast(g, ())
-    array(66.)
+    >>> float(unbroadcast(g, ()))
+    66.0
     """
     grad = np.asarray(grad)
     shape = tuple(shape)
-    if np.broadcast_shapes(shape, grad.shape) != grad.shape:
-        raise ValueError(f"shape {shape} does not broadcast to the gradient's {grad.shape}")
+    if grad.shape == shape:
+        return grad
     lead = grad.ndim - len(shape)
-    out = grad.sum(axis=tuple(range(lead))) if lead else grad
-    ones = tuple(i for i, n in enumerate(shape) if n == 1 and out.shape[i] != 1)
-    if ones:
-        out = out.sum(axis=ones, keepdims=True)
-    return np.asarray(out).reshape(shape)
+    if lead < 0 or any(n not in (1, m) for n, m in zip(shape, grad.shape[lead:])):
+        raise ValueError(f"shape {shape} does not broadcast to the gradient's {grad.shape}")
+    stretched = (lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    return grad.sum(axis=(*range(lead), *stretched)).reshape(shape)
 
 
 # --------------------------------------------------------------------------- random expressions

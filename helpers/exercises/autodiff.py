@@ -112,7 +112,10 @@ def _reachable(root: Any, what: str) -> list[Any]:
     while stack:
         node = stack.pop()
         found.append(node)
-        inputs = _attempt(f"reading {what}.inputs", lambda node=node: tuple(node.inputs))
+        if _isinstance(node, Node):  # the checker's own node: nothing to guard
+            inputs = node.inputs
+        else:
+            inputs = _attempt(f"reading {what}.inputs", lambda node=node: tuple(node.inputs))
         for child in inputs:
             if _id(child) not in seen:
                 seen.add(_id(child))
@@ -231,7 +234,8 @@ def expect_topological_order(topological_order: Callable, graph: str) -> None:
             details
             + ["likely mistake : a node used twice is visited twice; remember visited nodes"],
         )
-    missing = [n.name for n in nodes if _id(n) not in set(ids)]
+    listed = set(ids)
+    missing = [n.name for n in nodes if _id(n) not in listed]
     if missing:
         raise CheckFailure(
             "topological_order leaves out nodes of the graph.",
