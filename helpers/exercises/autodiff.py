@@ -14,6 +14,7 @@ a fork, a node visited twice, no seed of 1) are run on reference nodes to name t
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Callable
@@ -483,15 +484,51 @@ def expect_Value_operation(Value: type, operation: str, a: float, b=None) -> Non
         for n, v in zip("xy", leaves)
     ]
     label = "Value: (x.grad, y.grad)" if two else "Value: x.grad"
-    check(
-        f"{label} after ({operation}).backward()",
-        np.array(grads),
-        np.array(spec["grads"](a, b)),
-        call=shown,
-        rtol=1e-9,
-        mistakes={k: np.array(v) for k, v in spec["mistakes"](a, b).items()},
-        hint=f"check the local derivative of {operation}",
-    )
+    with _sweep_diagnosis(Value):
+        check(
+            f"{label} after ({operation}).backward()",
+            np.array(grads),
+            np.array(spec["grads"](a, b)),
+            call=shown,
+            rtol=1e-9,
+            mistakes={k: np.array(v) for k, v in spec["mistakes"](a, b).items()},
+            hint=f"check the local derivative of {operation}",
+        )
+
+
+_FORWARDS = (
+    "likely mistake : the sweep walks the order forwards: in ((z * 3) * 2).backward(), z.grad "
+    "stayed 0 because z * 3 passed its grad on before it had received any; walk "
+    "reversed(topological_order(self))"
+)
+
+
+@contextlib.contextmanager
+def _sweep_diagnosis(Value: type):
+    """Re-raise a failed gradient check with the sweep's order named, when a probe shows it.
+
+    The probe is ``((z * 3) * 2).backward()``: a sweep in the right order gives ``z.grad = 6``;
+    one that walks the topological order forwards, leaves first, lets ``z * 3`` pass on its
+    grad while it is still 0, so ``z.grad`` stays 0 though the seed is 1. Only run after a
+    failure, and only named when no other mistake was.
+    """
+    try:
+        yield
+    except CheckFailure as failure:
+        if any(line.startswith("likely mistake") for line in failure.details):
+            raise
+        try:
+            z = Value(0.5)
+            w = (z * 3.0) * 2.0
+            with quiet():
+                w.backward()
+            forwards = _float(w.grad) == 1.0 and _float(z.grad) == 0.0
+        except Exception:  # noqa: BLE001 - the probe only adds a diagnosis when it can
+            forwards = False
+        if not forwards:
+            raise
+        details = [line for line in failure.details if not line.startswith("hint")]
+        raise CheckFailure(failure.summary, details + [_FORWARDS]) from None
 
 
 _NO_SEED = "likely mistake : backward() must start with self.grad = 1.0 (dL/dL = 1)"
@@ -554,7 +591,7 @@ ENGINE_MISTAKES = {
     "overwrite": "a gradient is overwritten (=) where a node is used twice: add with +=",
     "revisit": "a shared node is visited twice in the backward pass: order each node once",
     "no seed": "backward() must start with self.grad = 1.0 (dL/dL = 1)",
-    "forwards": "the sweep walks the topological order forwards, leaves first: walk it in "
+    "forwards": "the sweep walks the order forwards, leaves first: walk it in "
     "reverse (reversed(order)), so a node's grad is complete before it is passed on",
 }
 
@@ -591,15 +628,16 @@ def _expect_graph(Value: type, f: Callable, point, text: str) -> None:
     expected_data = f(*[ref.Value(p) for p in point]).data
     check("Value: out.data", data, expected_data, call=shown, rtol=1e-12)
     mistakes = {desc: _reference_grads(f, point, key) for key, desc in ENGINE_MISTAKES.items()}
-    check(
-        f"Value: the leaves' grads ({', '.join(n + '.grad' for n in names)})",
-        got,
-        _reference_grads(f, point),
-        call=shown,
-        rtol=1e-9,
-        mistakes=mistakes,
-        hint="compare each node's local derivative, and add (+=) at every use of a node",
-    )
+    with _sweep_diagnosis(Value):
+        check(
+            f"Value: the leaves' grads ({', '.join(n + '.grad' for n in names)})",
+            got,
+            _reference_grads(f, point),
+            call=shown,
+            rtol=1e-9,
+            mistakes=mistakes,
+            hint="compare each node's local derivative, and add (+=) at every use of a node",
+        )
 
 
 def expect_Value_fork(Value: type, fork: str, x: float, y: float) -> None:
