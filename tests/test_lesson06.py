@@ -462,3 +462,35 @@ def test_checker_titles_follow_the_heading_convention():
     titles = [e.title for e in helpers.checks._REGISTRY[LESSON]]
     assert "Quiz 06" in titles and "Challenge 06 · Worst coordinate" in titles
     assert all(t.startswith(("Exercise 06.", "Quiz 06", "Challenge 06")) for t in titles), titles
+
+
+# --------------------------------------------------------------------------- the references
+
+
+class _Counting:
+    def __init__(self, f):
+        self.f, self.calls = f, 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return self.f(x)
+
+
+def test_reference_direction_check_draws_once_and_evaluates_twice():
+    rng, twin = np.random.default_rng(3), np.random.default_rng(3)
+    f = _Counting(lambda w: float(np.sum(w**3)))
+    x = np.array([0.5, -1.0, 2.0])
+    error = helpers.gradcheck.direction_check(f, lambda w: 3 * w**2, x, rng)
+    twin.standard_normal(x.shape)
+    assert rng.bit_generator.state == twin.bit_generator.state
+    assert f.calls == 2 and isinstance(error, float) and error < 1e-9
+    assert helpers.gradcheck.direction_check(lambda w: 1.0, np.zeros_like, x, rng) == 0.0
+
+
+def test_reference_locate_evaluates_only_the_groups_in_their_order():
+    f = _Counting(lambda w: float(np.sum(np.sin(w))))
+    x = np.linspace(-1, 1, 9)
+    groups = {"z": np.array([7, 2]), "a": slice(None, 2), "m": slice(4, 6)}
+    errors = helpers.gradcheck.locate(f, np.cos, x, groups)
+    assert list(errors) == ["z", "a", "m"] and f.calls == 2 * 6
+    assert all(isinstance(e, float) and e < 1e-9 for e in errors.values())
