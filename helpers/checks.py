@@ -408,7 +408,7 @@ def quiz_exercise(lesson: str, names: tuple[str, ...], title: str = "Quiz") -> C
     check_quiz.__doc__ = (
         f"Visible quiz check of {lesson}: each of {', '.join(names)} is True or False."
     )
-    return exercise(lesson, title, *names)(check_quiz)
+    return exercise(lesson, title, *names, form_only=True)(check_quiz)
 
 
 def quiz_score(answers: tuple[Any, ...] | list[Any], key: tuple[bool, ...] | list[bool]) -> float:
@@ -436,6 +436,9 @@ class Exercise:
     title: str
     names: tuple[str, ...]
     checker: Callable[..., Any]
+    # The visible check looks at the answer's form only (a quiz's True/False, a set of names):
+    # whether the values are right is marked on submission, so it never says "passed".
+    form_only: bool = False
 
 
 _REGISTRY: dict[str, list[Exercise]] = {}
@@ -443,18 +446,20 @@ _STATE: dict[str, Any] = {"lesson": None}
 
 
 def exercise(
-    lesson: str, title: str, *names: str
+    lesson: str, title: str, *names: str, form_only: bool = False
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a visible checker for :func:`progress`.
 
     ``names`` are the names the checker takes from the student's notebook, in order:
-    ``@exercise("01_derivatives", "Forward difference", "forward_difference")``.
+    ``@exercise("01_derivatives", "Forward difference", "forward_difference")``. With
+    ``form_only`` the checker looks only at the answer's form (its values are marked on
+    submission), and :func:`progress` shows a passing check as "answered", never "passed".
     """
 
     def register(checker: Callable[..., Any]) -> Callable[..., Any]:
         entries = _REGISTRY.setdefault(lesson, [])
         entries[:] = [e for e in entries if e.title != title]
-        entries.append(Exercise(lesson, title, _tuple(names), checker))
+        entries.append(Exercise(lesson, title, _tuple(names), checker, form_only))
         return checker
 
     return register
@@ -471,7 +476,7 @@ def exercises_module(lesson: str):
 @dataclass(frozen=True)
 class ProgressRow:
     title: str  # the lesson's title for the exercise: "Exercise 04.2 · Mini-batches"
-    status: str  # "passed", "failing", "not started", "not run", or BY_HAND
+    status: str  # "passed", ANSWERED, "failing", "not started", "not run", or BY_HAND
     detail: str
     points: float | None = None  # what the exercise is worth (None: not in the catalogue)
 
@@ -483,7 +488,15 @@ class ProgressRow:
 
 
 BY_HAND = "graded by hand"  # a written answer: no check runs in the notebook
-_MARK = {"passed": "✔", "failing": "✘", "not started": "·", "not run": "?", BY_HAND: "✎"}
+ANSWERED = "answered"  # a form-only check passed: the values are marked on submission
+_MARK = {
+    "passed": "✔",
+    ANSWERED: "○",
+    "failing": "✘",
+    "not started": "·",
+    "not run": "?",
+    BY_HAND: "✎",
+}
 _ITEM_KEY = _re.compile(r"^(?:Exercise|Quiz|Question|Challenge) \d+(?:\.\d+)?")
 
 
@@ -550,12 +563,18 @@ class Progress:
     def passed(self) -> int:
         return _sum(r.status == "passed" for r in self.rows)
 
+    @property
+    def answered(self) -> int:
+        return _sum(r.status == ANSWERED for r in self.rows)
+
     def _headline(self) -> str:
         by_hand = _len(self.rows) - _len(self.checked)
-        written = f"; {by_hand} written answer{'s' if by_hand != 1 else ''} graded by hand"
-        return f"{self.passed} of {_len(self.checked)} exercises pass their visible checks" + (
-            written if by_hand else ""
-        )
+        text = f"{self.passed} of {_len(self.checked)} exercises pass their visible checks"
+        if self.answered:
+            text += f"; {self.answered} answered, marked when you submit"
+        if by_hand:
+            text += f"; {by_hand} written answer{'s' if by_hand != 1 else ''} graded by hand"
+        return text
 
     def __str__(self) -> str:
         width = _max([_len(r.title) for r in self.rows] + [8])
@@ -573,6 +592,7 @@ class Progress:
 
         colour = {
             "passed": "#1a7f37",
+            ANSWERED: "#0550ae",
             "failing": "#cf222e",
             "not started": "#6e7781",
             "not run": "#9a6700",
@@ -641,6 +661,8 @@ def _run_check(ex: Exercise, namespace: dict[str, Any]) -> tuple[str, str]:
         return "failing", failure.summary
     except _Exception as exc:  # noqa: BLE001 - a broken answer is a finding, not a crash
         return "failing", f"{_type(exc).__name__}: {exc}"
+    if ex.form_only:
+        return ANSWERED, "its values are marked when you submit"
     return "passed", ""
 
 
