@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import math
 import re as _re
 import warnings
@@ -192,6 +193,7 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     :class:`CheckFailure` that names the call; warnings are silenced (see :func:`quiet`).
     """
     label = name or _getattr(fn, "__name__", "your function")
+    require_own(label, fn)
     shown = describe_call(label, *args, **kwargs)
     if not _callable(fn):
         raise CheckFailure(
@@ -229,6 +231,26 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
                 ],
             )
     return result
+
+
+def require_own(name: str, answer: Any) -> None:
+    """A :class:`CheckFailure` when ``answer`` is the course's own reference, not the student's.
+
+    ``forward_difference = helpers.forward_difference`` would pass every check: the exercise
+    asks for the student's own code, so an answer defined in the ``helpers`` package is refused
+    with a message. (Calls to it inside an answer are pointed out to the instructor instead.)
+    """
+    module = _getattr(answer, "__module__", None)
+    if not (_isinstance(module, _str) and (module == "helpers" or module.startswith("helpers."))):
+        return
+    what = _getattr(answer, "__qualname__", None) or _getattr(answer, "__name__", name)
+    raise CheckFailure(
+        f"{name} is the course's own implementation ({module}.{what}), not yours.",
+        [
+            "the exercise asks you to write it yourself: define it with def (or class) in "
+            "its answer cell; use the course's version to check yours, not as your answer"
+        ],
+    )
 
 
 def _not_written(label: str, fn: Any, exc: BaseException) -> CheckFailure:
@@ -457,10 +479,16 @@ def exercise(
     """
 
     def register(checker: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(checker)
+        def visible_check(*answers: Any) -> Any:
+            for name, answer in _zip(names, answers):
+                require_own(name, answer)
+            return checker(*answers)
+
         entries = _REGISTRY.setdefault(lesson, [])
         entries[:] = [e for e in entries if e.title != title]
-        entries.append(Exercise(lesson, title, _tuple(names), checker, form_only))
-        return checker
+        entries.append(Exercise(lesson, title, _tuple(names), visible_check, form_only))
+        return visible_check
 
     return register
 

@@ -297,6 +297,19 @@ def test_a_quiz_is_never_shown_as_passed_by_progress():
     assert quiz.status == "answered"
 
 
+def test_the_courses_own_implementation_as_the_answer_is_refused_by_name():
+    import helpers
+
+    with pytest.raises(CheckFailure) as caught:
+        ex.check_forward_difference(helpers.forward_difference)
+    assert "course's own implementation" in str(caught.value)
+    assert "helpers" in str(caught.value).splitlines()[0]
+
+
+def test_an_own_function_that_calls_nothing_of_the_course_is_not_refused():
+    ex.check_forward_difference(lambda f, x, h: (f(x + h) - f(x)) / h)
+
+
 def test_progress_of_lesson_01_runs_its_registered_checks():
     namespace = {"forward_difference": lambda f, x, h: (f(x + h) - f(x)) / h}
     report = progress("01_derivatives", namespace)
