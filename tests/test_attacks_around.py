@@ -222,6 +222,14 @@ def _expected(graded: Graded, student: str):
     return graded.expected[student]
 
 
+def _assert_kept(graded: Graded, student: str) -> None:
+    """The student keeps exactly the expected points (the failure names the trick)."""
+    e = graded.expected[student]
+    got = graded.kept(student)
+    gained = {g: p for g, p in got.items() if p > e.points.get(g, 0)}
+    assert got == e.points, f"{student} ({e.trick}): kept {gained or got}"
+
+
 # --------------------------------------------------------------------------- the corpus
 
 
@@ -244,7 +252,7 @@ def test_every_attack_of_the_main_batch_is_built_with_its_class(main):
 def test_a_stopped_test_cell_scores_only_what_the_trusted_side_decided(main, student):
     # The kernel's own execute_result must not stay in a test cell that timed out, whose kernel
     # died or that "ran out of memory": the wrong slope loses its 2 points, the rest is kept.
-    assert main.kept(student) == _expected(main, student).points
+    _assert_kept(main, student)
 
 
 # --------------------------------------------------------------------------- class 2
@@ -266,7 +274,7 @@ def test_a_timeout_error_raised_by_the_students_object_does_not_show_hidden_inpu
 
 def test_a_reply_named_like_nbclients_timeout_is_not_taken_for_a_timeout(main):
     student = "c2_forged_cell_timeout_reply"
-    assert main.kept(student) == _expected(main, student).points
+    _assert_kept(main, student)
     assert "stopped after" not in main.grade_row(student)["detail"]
 
 
@@ -275,7 +283,7 @@ def test_a_reply_named_like_nbclients_timeout_is_not_taken_for_a_timeout(main):
 
 @pytest.mark.parametrize("student", _attacks(3))
 def test_an_expression_equal_only_at_the_public_sample_points_is_wrong(main, student):
-    assert main.kept(student) == _expected(main, student).points
+    _assert_kept(main, student)
 
 
 # --------------------------------------------------------------------------- class 4
@@ -283,7 +291,7 @@ def test_an_expression_equal_only_at_the_public_sample_points_is_wrong(main, stu
 
 @pytest.mark.parametrize("student", _attacks(4))
 def test_writing_the_checkers_graph_does_not_change_what_is_right(main, student):
-    assert main.kept(student) == _expected(main, student).points
+    _assert_kept(main, student)
 
 
 # --------------------------------------------------------------------------- class 5
@@ -291,7 +299,7 @@ def test_writing_the_checkers_graph_does_not_change_what_is_right(main, student)
 
 @pytest.mark.parametrize("student", _attacks(5))
 def test_reading_the_reference_from_the_checker_does_not_pass_a_wrong_answer(main, student):
-    assert main.kept(student) == _expected(main, student).points
+    _assert_kept(main, student)
 
 
 # --------------------------------------------------------------------------- class 6
@@ -301,8 +309,8 @@ def test_reading_the_reference_from_the_checker_does_not_pass_a_wrong_answer(mai
 def test_a_timestamp_the_student_wrote_does_not_make_a_late_notebook_on_time(main, student):
     row = main.grade_row(student, "99_toy")
     autograded = sum(_expected(main, student).points.values())
-    assert row["late_by"] != ""
-    assert float(row["penalty"]) == autograded * around.LATE_PENALTY_SHARE
+    assert row["late_by"] != "", row["detail"]
+    assert float(row["penalty"]) == autograded * around.LATE_PENALTY_SHARE, row["detail"]
     assert "(timestamp.txt)" not in row["detail"]
 
 
@@ -389,13 +397,13 @@ def test_huge_answers_do_not_stall_publishing(main):
 
 def test_huge_answers_cost_only_the_wrong_answers_points(main):
     for student in around.HUGE_PAIR:
-        assert main.kept(student) == _expected(main, student).points
+        _assert_kept(main, student)
 
 
 def test_record_typed_outputs_outside_a_test_count_against_the_output_cap(main):
     student = "c9_records_outside_a_test"
     assert _expected(main, student).notes["detail"] in main.grade_row(student)["detail"]
-    assert main.kept(student) == _expected(main, student).points
+    _assert_kept(main, student)
 
 
 def test_a_display_updated_in_place_counts_against_the_output_cap(main):
@@ -408,7 +416,7 @@ def test_a_display_updated_in_place_counts_against_the_output_cap(main):
 def test_a_test_cell_with_more_than_one_record_did_not_run_as_written(main):
     student = "c9_extra_records_in_a_test"
     assert _expected(main, student).notes["detail"] in main.grade_row(student)["detail"]
-    assert main.kept(student) == _expected(main, student).points
+    _assert_kept(main, student)
 
 
 # --------------------------------------------------------------------------- everyone
