@@ -251,7 +251,8 @@ def test_every_attack_of_the_main_batch_is_built_with_its_class(main):
 @pytest.mark.parametrize("student", _attacks(1))
 def test_a_stopped_test_cell_scores_only_what_the_trusted_side_decided(main, student):
     # The kernel's own execute_result must not stay in a test cell that timed out, whose kernel
-    # died or that "ran out of memory": the wrong slope loses its 2 points, the rest is kept.
+    # died or that "ran out of memory": the wrong slope loses its 2 points, the rest is kept
+    # (and one above the cell's points must not turn the whole notebook into 'failed').
     _assert_kept(main, student)
 
 
