@@ -441,3 +441,12 @@ def test_numerical_jacobian_on_integers_is_not_blamed_on_truncation_without_evid
 
     message = failure(ex.expect_numerical_jacobian, negated, np.array([1, 2, 0]))
     assert "truncated" not in message and "expected" in message
+
+
+def test_a_big_import_in_the_first_small_call_is_not_taken_for_a_jacobian():
+    def imports_first(s, g):
+        blob = bytearray(40_000_000)  # stands for a large module imported inside the function
+        del blob
+        return vjp(s, g)
+
+    ex.expect_softmax_vjp(imports_first, *ex.softmax_case(4, seed=1))
