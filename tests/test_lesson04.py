@@ -614,7 +614,11 @@ def test_adam_accepts_right_answers_in_other_styles(fn):
 
 
 def test_adam_reference_in_helpers_is_the_exercise():
-    from helpers.descent import adam
+    from helpers import descent
+
+    def adam(grad_fn, w0, learning_rate=0.01, beta1=0.9, beta2=0.999, eps=1e-8, num_steps=100):
+        # handed in as a student would: the reference itself is refused as not their own
+        return descent.adam(grad_fn, w0, learning_rate, beta1, beta2, eps, num_steps)
 
     ex.check_adam(adam)
 
