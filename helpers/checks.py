@@ -507,6 +507,7 @@ class ProgressRow:
     status: str  # "passed", ANSWERED, "failing", "not started", "not run", or BY_HAND
     detail: str
     points: float | None = None  # what the exercise is worth (None: not in the catalogue)
+    form_only: bool = False  # its check sees the answer's form only (see exercise())
 
     @property
     def worth(self) -> str:
@@ -596,10 +597,12 @@ class Progress:
         return _sum(r.status == ANSWERED for r in self.rows)
 
     def _headline(self) -> str:
+        form = _sum(r.status == ANSWERED or r.form_only for r in self.checked)
+        values = _len(self.checked) - form
+        text = f"{self.passed} of {values} exercises pass their visible checks"
+        if form:
+            text += f"; {self.answered} of {form} answered, marked when you submit"
         by_hand = _len(self.rows) - _len(self.checked)
-        text = f"{self.passed} of {_len(self.checked)} exercises pass their visible checks"
-        if self.answered:
-            text += f"; {self.answered} answered, marked when you submit"
         if by_hand:
             text += f"; {by_hand} written answer{'s' if by_hand != 1 else ''} graded by hand"
         return text
@@ -668,7 +671,7 @@ def progress(lesson: str | None = None, namespace: dict[str, Any] | None = None)
         namespace = shell.user_ns
     exercises_module(lesson)
     rows = [
-        ProgressRow(title, *_run_check(ex, namespace), points)
+        ProgressRow(title, *_run_check(ex, namespace), points, ex.form_only)
         if ex is not None
         else ProgressRow(title, BY_HAND, "your instructor grades this written answer", points)
         for ex, title, points in _placed(lesson, _REGISTRY.get(lesson, []))
