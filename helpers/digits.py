@@ -56,6 +56,7 @@ __all__ = [
     "input_gradient",
     "load_digits",
     "log_softmax",
+    "loss",
     "loss_and_grads",
     "one_hot",
     "predict",
@@ -252,9 +253,7 @@ def log_softmax(Z) -> np.ndarray:
     >>> log_softmax([[0.0, -1000.0]]).tolist()
     [[0.0, -1000.0]]
     """
-    Z = _logits(Z)
-    shifted = Z - Z.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return _log_softmax(_logits(Z))
 
 
 def one_hot(y, k: int = N_CLASSES) -> np.ndarray:
@@ -333,12 +332,7 @@ def softmax_cross_entropy(Z, y) -> tuple[float, np.ndarray]:
     y = _labels(y, k)
     if y.shape != (m,):
         raise ValueError(f"y must have shape ({m},), one label per row of Z; got {y.shape}")
-    log_p = log_softmax(Z)
-    rows = np.arange(m)
-    loss = float(-log_p[rows, y].mean())
-    dZ = np.exp(log_p)
-    dZ[rows, y] -= 1.0
-    return loss, dZ / m
+    return _softmax_cross_entropy(Z, y)
 
 
 # --------------------------------------------------------------------------- a dense layer
@@ -387,7 +381,7 @@ def dense_backward(X, W, dZ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             f"for X {X.shape} and W {W.shape}, Z = XW + b has shape ({m}, {W.shape[1]}): "
             f"W needs {n} rows and dZ shape ({m}, {W.shape[1]}); got W {W.shape}, dZ {dZ.shape}"
         )
-    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0, keepdims=True)
+    return _dense_backward(X, W, dZ)
 
 
 # --------------------------------------------------------------------------- the network
@@ -422,36 +416,53 @@ def forward(params: dict, X) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     Z2 : ndarray, shape (m, 10)
     cache : dict
         ``{"X", "Z1", "A1", "Z2"}`` of this pass (``A1 = tanh(Z1)``).
+
+    Raises
+    ------
+    KeyError
+        If ``params`` lacks one of ``"W1"``, ``"b1"``, ``"W2"``, ``"b2"``.
+    ValueError
+        If ``X`` is not a finite 2-D array with ``W1.shape[0]`` columns.
     """
-    W1, b1, W2, b2 = _params(params)
-    X = _matrix("X", X)
-    if X.shape[1] != W1.shape[0]:
-        raise ValueError(f"X has {X.shape[1]} columns; W1 expects {W1.shape[0]}")
-    Z1 = X @ W1 + b1
-    A1 = np.tanh(Z1)
-    Z2 = A1 @ W2 + b2
-    return Z2, {"X": X, "Z1": Z1, "A1": A1, "Z2": Z2}
+    weights = _params(params)
+    return _forward(*weights, _inputs(X, weights[0]))
+
+
+def loss(params: dict, X, y) -> float:
+    """The mean cross-entropy of the network on ``(X, y)``, without its gradient.
+
+    The cheapest evaluation of the loss, for a gradient check (which evaluates it twice per
+    parameter). Raises as :func:`loss_and_grads`.
+    """
+    weights = _params(params)
+    X = _inputs(X, weights[0])
+    y = _labels_for(y, X)
+    Z2 = _forward(*weights, X)[0]
+    return float(-_log_softmax(Z2)[np.arange(len(y)), y].mean())
 
 
 def loss_and_grads(params: dict, X, y) -> tuple[float, dict[str, np.ndarray]]:
     r"""The mean cross-entropy of the network on ``(X, y)`` and its gradient for every parameter.
 
-    The four equations: :math:`dZ_2 = (P - Y)/m`; :math:`dW_2, db_2` and :math:`dA_1` from
-    :func:`dense_backward`; :math:`dZ_1 = dA_1 \odot (1 - A_1^2)` (the tanh's derivative);
-    :math:`dW_1, db_1` from :func:`dense_backward` again.
+    The four equations: :math:`dZ_2 = (P - Y)/m` (:func:`softmax_cross_entropy`);
+    :math:`dA_1`, :math:`dW_2` and :math:`db_2` from :func:`dense_backward`;
+    :math:`dZ_1 = dA_1 \odot (1 - A_1^2)` (the tanh's derivative); :math:`dW_1` and :math:`db_1`
+    from :func:`dense_backward` again.
 
     Returns
     -------
     loss : float
     grads : dict
         One array per parameter, of its shape.
+
+    Raises
+    ------
+    KeyError, ValueError, TypeError
+        As :func:`forward`, and for ``y`` as :func:`softmax_cross_entropy`.
     """
-    Z2, cache = forward(params, X)
-    loss, dZ2 = softmax_cross_entropy(Z2, y)
-    dA1, dW2, db2 = dense_backward(cache["A1"], params["W2"], dZ2)
-    dZ1 = dA1 * (1.0 - cache["A1"] ** 2)
-    _, dW1, db1 = dense_backward(cache["X"], params["W1"], dZ1)
-    return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+    weights = _params(params)
+    X = _inputs(X, weights[0])
+    return _loss_and_grads(*weights, X, _labels_for(y, X))
 
 
 def input_gradient(params: dict, X, y) -> np.ndarray:
@@ -465,11 +476,13 @@ def input_gradient(params: dict, X, y) -> np.ndarray:
     -------
     ndarray, shape of ``X``
     """
-    Z2, cache = forward(params, X)
-    _, dZ2 = softmax_cross_entropy(Z2, y)
-    dA1 = dZ2 @ np.asarray(params["W2"], dtype=np.float64).T
-    dZ1 = dA1 * (1.0 - cache["A1"] ** 2)
-    return dZ1 @ np.asarray(params["W1"], dtype=np.float64).T
+    W1, b1, W2, b2 = _params(params)
+    X = _inputs(X, W1)
+    y = _labels_for(y, X)
+    Z2, cache = _forward(W1, b1, W2, b2, X)
+    _, dZ2 = _softmax_cross_entropy(Z2, y)
+    dZ1 = (dZ2 @ W2.T) * (1.0 - cache["A1"] ** 2)
+    return dZ1 @ W1.T
 
 
 def predict_proba(params: dict, X) -> np.ndarray:
@@ -619,9 +632,10 @@ def fit(
     for _ in range(int(epochs)):
         batch_losses = []
         for idx in minibatch_indices(X.shape[0], int(batch_size), rng):
-            loss, grads = loss_and_grads(params, X[idx], y[idx])
+            weights = (params[k] for k in PARAMETER_NAMES)
+            batch_loss, grads = _loss_and_grads(*weights, X[idx], y[idx])
             params = {k: params[k] - lr * grads[k] for k in PARAMETER_NAMES}
-            batch_losses.append(loss)
+            batch_losses.append(batch_loss)
         losses.append(float(np.mean(batch_losses)))
         if X_test is not None:
             scores.append(accuracy(params, X_test, y_test))
@@ -646,7 +660,60 @@ def train_digits(
     return run.params, run.losses
 
 
+# --------------------------------------------------------------------------- unchecked kernels
+# The public functions validate their inputs once and then call these.
+
+
+def _log_softmax(Z: np.ndarray) -> np.ndarray:
+    shifted = Z - Z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _softmax_cross_entropy(Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    m = Z.shape[0]
+    log_p = _log_softmax(Z)
+    rows = np.arange(m)
+    value = float(-log_p[rows, y].mean())
+    dZ = np.exp(log_p)
+    dZ[rows, y] -= 1.0
+    return value, dZ / m
+
+
+def _dense_backward(X: np.ndarray, W: np.ndarray, dZ: np.ndarray) -> tuple[np.ndarray, ...]:
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0, keepdims=True)
+
+
+def _forward(W1, b1, W2, b2, X) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    Z1 = X @ W1 + b1
+    A1 = np.tanh(Z1)
+    Z2 = A1 @ W2 + b2
+    return Z2, {"X": X, "Z1": Z1, "A1": A1, "Z2": Z2}
+
+
+def _loss_and_grads(W1, b1, W2, b2, X, y) -> tuple[float, dict[str, np.ndarray]]:
+    Z2, cache = _forward(W1, b1, W2, b2, X)
+    value, dZ2 = _softmax_cross_entropy(Z2, y)
+    A1 = cache["A1"]
+    dA1, dW2, db2 = _dense_backward(A1, W2, dZ2)
+    _, dW1, db1 = _dense_backward(X, W1, dA1 * (1.0 - A1 * A1))
+    return value, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
 # --------------------------------------------------------------------------- validation
+
+
+def _inputs(X, W1: np.ndarray) -> np.ndarray:
+    X = _matrix("X", X)
+    if X.shape[1] != W1.shape[0]:
+        raise ValueError(f"X has {X.shape[1]} columns; W1 expects {W1.shape[0]}")
+    return X
+
+
+def _labels_for(y, X: np.ndarray) -> np.ndarray:
+    labels = _labels(y, N_CLASSES)
+    if labels.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},), one label per row of X")
+    return labels
 
 
 def _copy(params: dict) -> dict:
@@ -657,23 +724,33 @@ def _params(params: dict) -> tuple[np.ndarray, ...]:
     missing = [k for k in PARAMETER_NAMES if k not in params]
     if missing:
         raise KeyError(f"params lacks {missing}; it needs {list(PARAMETER_NAMES)}")
-    return tuple(np.asarray(params[k], dtype=np.float64) for k in PARAMETER_NAMES)
+    W1, b1, W2, b2 = (np.asarray(params[k], dtype=np.float64) for k in PARAMETER_NAMES)
+    if W1.ndim != 2 or W2.ndim != 2 or W2.shape != (W1.shape[1], N_CLASSES):
+        raise ValueError(
+            f"W1 must have shape (n, hidden) and W2 (hidden, {N_CLASSES}); got {W1.shape}, "
+            f"{W2.shape}"
+        )
+    if b1.shape != (1, W1.shape[1]) or b2.shape != (1, N_CLASSES):
+        raise ValueError(
+            f"b1 and b2 must be rows (1, hidden) and (1, 10); got {b1.shape}, {b2.shape}"
+        )
+    return W1, b1, W2, b2
 
 
 def _logits(Z) -> np.ndarray:
-    Z = np.array(Z, dtype=np.float64)
+    Z = np.asarray(Z, dtype=np.float64)  # never written to: no copy needed
     if Z.ndim == 0 or Z.shape[-1] == 0:
         raise ValueError(f"logits need a non-empty last axis; got shape {Z.shape}")
-    if not np.all(np.isfinite(Z)):
+    if not np.isfinite(Z).all():
         raise ValueError("logits must be finite")
     return Z
 
 
 def _matrix(name: str, value) -> np.ndarray:
-    arr = np.array(value, dtype=np.float64)
+    arr = np.asarray(value, dtype=np.float64)  # never written to: no copy needed
     if arr.ndim != 2 or 0 in arr.shape:
         raise ValueError(f"{name} must be a non-empty 2-D array; got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         raise ValueError(f"{name} must be finite")
     return arr
 

@@ -470,7 +470,11 @@ def _variant_losses(X, y, kwargs, variant: str) -> list[float]:
     with quiet():
         for _ in range(kwargs["epochs"]):
             batch = []
-            for idx in minibatch_indices(X.shape[0], kwargs["batch_size"], rng):
+            if variant == "full_batch":
+                batches = [np.arange(X.shape[0])]
+            else:
+                batches = minibatch_indices(X.shape[0], kwargs["batch_size"], rng)
+            for idx in batches:
                 loss, grads = ref.loss_and_grads(params, X[idx], y[idx])
                 scale = {"added": -1.0, "no_mean": float(len(idx))}.get(variant, 1.0)
                 params = {k: params[k] - lr * scale * grads[k] for k in params}
@@ -485,6 +489,8 @@ _TRAIN_VARIANTS = {
     "added": "added the gradient: a descent step is params - lr * gradient",
     "no_mean": "the steps are batch_size times too large: dZ must be divided by the batch's m "
     "(the loss is a mean)",
+    "full_batch": "one step per epoch on all m images: mini-batch SGD takes a step per batch, "
+    "ceil(m / batch_size) of them per epoch (minibatch_indices(m, batch_size, rng))",
 }
 
 
@@ -623,7 +629,11 @@ def _train_diagnosis(params, losses, X, y, settings, hidden) -> str | None:
         )
     for variant, description in _TRAIN_VARIANTS.items():
         reference = _variant_losses(X, y, settings, variant)
-        if np.allclose(losses, reference, rtol=1e-6, atol=1e-9):
+        # A diverging run is chaotic: rounding differences grow from step to step, so only its
+        # first epoch is compared (each variant's first loss is far from the others').
+        if np.allclose(losses[:1], reference[:1], rtol=1e-4) and np.allclose(
+            losses[:2], reference[:2], rtol=1e-2
+        ):
             return description
     if len(losses) > 1 and losses[-1] > losses[0]:
         return (
