@@ -111,6 +111,8 @@ def _softmax_variants(Z: np.ndarray) -> dict[str, np.ndarray]:
         shifted = np.exp(Z - Z.max(axis=1, keepdims=True))
         variants = {
             "normalised over the columns (axis=0): each ROW of Z is one example, its k "
+            "probabilities sum to 1 (axis=1, keepdims=True)": E / E.sum(axis=0, keepdims=True),
+            "divided by the column sums (axis=0): each ROW of Z is one example, its k "
             "probabilities sum to 1 (axis=1, keepdims=True)": shifted
             / shifted.sum(axis=0, keepdims=True),
             "divided by the sum of the whole matrix: divide each row by its own sum "
@@ -353,7 +355,8 @@ def check_softmax_cross_entropy(softmax_cross_entropy: Callable) -> None:
 # --------------------------------------------------------------------------- dense layer
 
 
-def _dense_case(seed: int, m: int, n: int, k: int, scale: float = 1.0):
+def dense_case(seed: int, m: int, n: int, k: int, scale: float = 1.0):
+    """``(X, W, dZ)`` of shapes (m, n), (n, k), (m, k), normal with standard deviation ``scale``."""
     rng = np.random.default_rng(seed)
     return (
         rng.normal(0.0, scale, (m, n)),
@@ -443,9 +446,9 @@ def expect_dense_backward(dense_backward: Callable, X: Any, W: Any, dZ: Any) -> 
 @exercise(LESSON, "Exercise 08.3 · A dense layer's backward pass", "dense_backward")
 def check_dense_backward(dense_backward: Callable) -> None:
     """Visible test of ``dense_backward(X, W, dZ)``: three shapes, one of them square."""
-    expect_dense_backward(dense_backward, *_dense_case(83, 5, 3, 4))
-    expect_dense_backward(dense_backward, *_dense_case(84, 4, 6, 2))
-    expect_dense_backward(dense_backward, *_dense_case(85, 3, 3, 3))
+    expect_dense_backward(dense_backward, *dense_case(83, 5, 3, 4))
+    expect_dense_backward(dense_backward, *dense_case(84, 4, 6, 2))
+    expect_dense_backward(dense_backward, *dense_case(85, 3, 3, 3))
 
 
 # --------------------------------------------------------------------------- training
