@@ -433,3 +433,27 @@ def test_checkers_are_deterministic():
     assert ex.challenge_case(87, 64, 32, 4, trained=True)[2].tolist() == (
         ex.challenge_case(87, 64, 32, 4, trained=True)[2].tolist()
     )
+
+
+def test_no_reference_modifies_its_inputs(data):
+    rng = np.random.default_rng(10)
+    params = digits.init_params(64, 8, rng)
+    X, y = data.X_train[:9].copy(), data.y_train[:9].copy()
+    Z, W, dZ = rng.normal(size=(9, 10)), rng.normal(size=(64, 10)), rng.normal(size=(9, 10))
+    arrays = [X, y, Z, W, dZ, *params.values()]
+    before = [a.copy() for a in arrays]
+    digits.softmax(Z)
+    digits.log_softmax(Z)
+    digits.softmax_cross_entropy(Z, y)
+    digits.dense_backward(X, W, dZ)
+    digits.forward(params, X)
+    digits.loss(params, X, y)
+    digits.loss_and_grads(params, X, y)
+    digits.input_gradient(params, X, y)
+    digits.predict_proba(params, X)
+    digits.accuracy(params, X, y)
+    digits.confusion_matrix(y, y)
+    digits.unflatten(digits.flatten(params), 64, 8)
+    digits.fit(X, y, hidden=8, epochs=2, batch_size=4, X_test=X, y_test=y, keep=True)
+    for a, b in zip(arrays, before):
+        np.testing.assert_array_equal(a, b)
