@@ -174,3 +174,14 @@ def test_distinct_drops_a_mistake_too_close_to_the_right_value():
 def test_distinct_keeps_a_close_mistake_that_the_answer_matches_far_better():
     kept = evidence.distinct({"near": 1.0 + 1e-6}, 1.0, 1e-8, got=1.0 + 1e-6 + 1e-12)
     assert list(kept) == ["near"]
+
+
+def test_quadratic_derivative_by_finite_differences_fails_where_digits_are_lost():
+    def estimate(x):
+        def f(t):
+            return t**2 + 3 * t + 5
+
+        return (f(x + 1e-6) - f(x - 1e-6)) / 2e-6
+
+    assert "close to f'(x) but not equal" in failure(ex.check_quadratic_derivative, estimate)
+    ex.check_quadratic_derivative(lambda x: 2.0 * (x + 1.5))

@@ -326,3 +326,9 @@ def test_checker_titles_follow_the_heading_convention():
     assert "Quiz 05" in titles and "Challenge 05 · Predict labels" in titles
     assert all(t.startswith(("Exercise 05.", "Quiz 05", "Challenge 05")) for t in titles), titles
     assert len(titles) == 8  # six exercises, the challenge and the quiz
+
+
+def test_bce_loss_of_a_zero_dimensional_array_is_told_to_return_a_number():
+    message = failure(ex.check_bce_loss, lambda a, y: np.array(bce_loss(a, y)))
+    assert "not an array" in message
+    ex.check_bce_loss(lambda a, y: -np.mean(y * np.log(a) + (1 - y) * np.log(1 - a)))

@@ -351,6 +351,15 @@ def expect_bce_loss(bce_loss: Callable, a: Any, y: Any) -> None:
     m = a.shape[0]
     shown = f"bce_loss(a, y) with a = {_show(a.ravel())}, y = {y.ravel()} (shape {a.shape})"
     got = require_returned("bce_loss", _call_with_dicts(bce_loss, a, y, name="bce_loss"), shown)
+    if isinstance(got, np.ndarray) and got.ndim == 0:
+        raise CheckFailure(
+            "bce_loss must return one number, not an array.",
+            [
+                f"call : {shown}",
+                "got  : a NumPy array of shape () holding one number",
+                "return a number: float(...) of it, or the np.mean(...) itself",
+            ],
+        )
     if np.ndim(got) != 0:
         raise CheckFailure(
             "bce_loss must return one number.",
