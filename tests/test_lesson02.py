@@ -343,8 +343,8 @@ def test_sigmoid_derivative_of_an_array_is_an_array_of_its_shape():
     assert "must return a NumPy array" in failure(ex.check_sigmoid_derivative, as_list)
 
 
-def test_sigmoid_derivative_visible_test_has_a_matrix():
-    # A loop that fills a vector entry by entry: caught before grading, not by a hidden test.
+def test_sigmoid_derivative_fitted_to_vectors_passes_visibly_and_fails_the_hidden_matrix():
+    # The course demo's "mistake only a hidden check finds" (autograder/sample_mistakes.py).
     def vector_loop(z):
         if np.ndim(z) == 0:
             return sig(z) * (1 - sig(z))
@@ -353,7 +353,10 @@ def test_sigmoid_derivative_visible_test_has_a_matrix():
             out[i] = sig(z[i]) * (1 - sig(z[i]))
         return out
 
-    assert "raised ValueError" in failure(ex.check_sigmoid_derivative, vector_loop)
+    ex.check_sigmoid_derivative(vector_loop)
+    assert "raised ValueError" in failure(
+        ex.expect_sigmoid_derivative, vector_loop, [[-2.5, 0.2], [1.1, -6.0]]
+    )
 
 
 def test_sigmoid_derivative_in_float32_is_told_so():
