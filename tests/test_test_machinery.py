@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import nbformat
@@ -22,34 +21,51 @@ from support import packing, shared, xdist_groups
 # --------------------------------------------------------------------------- xdist groups
 
 
-def test_loadgroup_keeps_a_group_on_one_worker(tmp_path):
-    """Six tests of one group and six free ones on two workers: the group stays on one."""
-    (tmp_path / "test_grouped.py").write_text(
-        textwrap.dedent(
-            """
-            import pytest
+GROUPED = """
+import pytest
 
-            @pytest.mark.xdist_group("together")
-            @pytest.mark.parametrize("i", range(6))
-            def test_grouped(i):
-                pass
+@pytest.mark.xdist_group("together")
+@pytest.mark.parametrize("i", range(12))
+def test_grouped(i):
+    pass
 
-            @pytest.mark.parametrize("i", range(6))
-            def test_free(i):
-                pass
-            """
-        )
-    )
-    done = subprocess.run(
+@pytest.mark.parametrize("i", range(12))
+def test_free(i):
+    pass
+"""
+
+# What pytest-xdist#1386 does: the worker's `@group` suffix of the node ids is lost.
+UNGROUPING_CONFTEST = """
+import pytest
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item._nodeid = item._nodeid.split("@")[0]
+"""
+
+
+def _two_workers(folder: Path) -> subprocess.CompletedProcess:
+    """``pytest -n 2 --dist loadgroup`` in ``folder``, with the suite's grouping check."""
+    tests = Path(__file__).resolve().parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["PYTHONPATH"] = str(tests)
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v", "-p"]
-        + ["no:cacheprovider", "test_grouped.py"],
-        cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+        + ["no:cacheprovider", "-p", "support.xdist_groups", "test_grouped.py"],
+        cwd=folder,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+def test_loadgroup_keeps_a_group_on_one_worker(tmp_path):
+    """Twelve tests of one group and twelve free ones on two workers: the group stays on one."""
+    (tmp_path / "test_grouped.py").write_text(GROUPED)
+    done = _two_workers(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:]
     workers = set(re.findall(r"\[(gw\d+)\] .*PASSED test_grouped\.py::test_grouped", done.stdout))
     assert len(workers) == 1, (
@@ -64,6 +80,16 @@ class _Item:
 
     def iter_markers(self, name):
         return [m for m in self.marks if m.name == name]
+
+
+def test_the_grouping_check_fails_the_run_when_loadgroup_does_not_group(tmp_path):
+    (tmp_path / "test_grouped.py").write_text(GROUPED)
+    (tmp_path / "conftest.py").write_text(UNGROUPING_CONFTEST)
+    done = _two_workers(tmp_path)
+    workers = set(re.findall(r"\[(gw\d+)\] .* test_grouped\.py::test_grouped", done.stdout))
+    assert workers == {"gw0", "gw1"}, done.stdout[-3000:]  # the bug, reproduced
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "is not grouping" in done.stdout and xdist_groups.ISSUE in done.stdout
 
 
 def test_the_grouping_check_fails_a_group_seen_on_a_second_worker(tmp_path):

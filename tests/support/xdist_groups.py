@@ -58,7 +58,8 @@ def problem(folder: Path, item, worker: str) -> str | None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker is None or item.config.getoption("dist", "no") != "loadgroup":
+    # A worker sees `dist` as "no"; xdist tells it `loadgroup` apart.
+    if worker is None or not item.config.getoption("loadgroup", False):
         return
     base = item.config._tmp_path_factory.getbasetemp().parent
     folder = base / f"xdist-groups-{os.environ.get('PYTEST_XDIST_TESTRUNUID', 'run')}"
