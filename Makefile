@@ -36,8 +36,10 @@ lab: venv
 system-packages:
 	@./.ci/system-packages
 
-# One pytest worker per core; the Colab-like and browser modules each keep to one worker
-# (xdist groups) so their environments are built once.
+# One pytest worker per core. The modules that build an environment or grade a class (the
+# Colab-like venv, JupyterLab, formgrader, the Dask cluster, each lesson's nbgrader run, ...)
+# each keep to one worker (xdist groups), and tests/support/shared.py builds each of them once
+# per run; a group seen on two workers fails its tests (tests/support/xdist_groups.py).
 test: venv system-packages
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 

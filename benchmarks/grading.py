@@ -1,6 +1,7 @@
 """Grading throughput: ``python -m autograder grade`` against plain ``nbgrader autograde``.
 
     python -m benchmarks.grading [--lesson ID] [--students 16] [--jobs N] [--rounds 3]
+        [--solutions DIR]
 
 Both grade the same submissions of one lesson - by default the heaviest, found by running each
 solution notebook once and timing it - a mix of right answers, unanswered exercises and
@@ -30,13 +31,17 @@ from autograder.demo import samples
 from autograder.demo.run import _wrong_answers
 from autograder.grading import course_dir, outcomes
 
+# The instructor notebooks graded: the course's, or another course's (--solutions; the test
+# suite's smoke run uses the toy course, tests/fixtures/toy_course/solutions).
+solutions_dir: Path = SOLUTIONS
+
 
 def solution_seconds(lesson: str) -> float:
     """Wall time to run a lesson's solution notebook top to bottom in a fresh kernel."""
     import nbformat
     from nbclient import NotebookClient
 
-    path = SOLUTIONS / lesson / f"{lesson}.ipynb"
+    path = solutions_dir / lesson / f"{lesson}.ipynb"
     nb = nbformat.read(str(path), as_version=4)
     client = NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
@@ -48,7 +53,7 @@ def solution_seconds(lesson: str) -> float:
 
 def heaviest_lesson() -> str:
     """The lesson whose notebook takes longest to run, measured now (printed, one line each)."""
-    times = {lesson: solution_seconds(lesson) for lesson in find_lessons(SOLUTIONS)}
+    times = {lesson: solution_seconds(lesson) for lesson in find_lessons(solutions_dir)}
     print(
         "  run time of each solution notebook: "
         + ", ".join(f"{lesson[:2]} {t:.1f} s" for lesson, t in times.items())
@@ -57,8 +62,8 @@ def heaviest_lesson() -> str:
 
 
 def make_submissions(lesson: str, n: int, folder: Path) -> None:
-    solution = samples.read(SOLUTIONS / lesson / f"{lesson}.ipynb")
-    model = load_lesson(lesson, SOLUTIONS / lesson / f"{lesson}.ipynb")
+    solution = samples.read(solutions_dir / lesson / f"{lesson}.ipynb")
+    model = load_lesson(lesson, solutions_dir / lesson / f"{lesson}.ipynb")
     answer_ids = [c.grade_id for c in model.cells if c.role == ANSWER]
     wrong = list(_wrong_answers(lesson).items())
     for i in range(n):
@@ -92,7 +97,7 @@ def scores(db_url: str, lesson: str) -> dict[str, float]:
 
 def run_nbgrader(lesson: str, subs: Path, course: Path) -> float:
     (course / "source").mkdir(parents=True)
-    shutil.copytree(SOLUTIONS / lesson, course / "source" / lesson)
+    shutil.copytree(solutions_dir / lesson, course / "source" / lesson)
     (course / "nbgrader_config.py").write_text(course_dir.CONFIG_TEMPLATE)
     subprocess.run(
         ["nbgrader", "generate_assignment", lesson, "--force"],
@@ -120,7 +125,7 @@ def run_ours(
     lesson: str, subs: Path, out: Path, jobs: int | None, extra: list[str] | None = None
 ) -> float:
     course = course_dir.open_course(out)
-    course_dir.install_lesson(course, SOLUTIONS, lesson, lambda _msg: None)
+    course_dir.install_lesson(course, solutions_dir, lesson, lambda _msg: None)
     cmd = [
         sys.executable,
         "-m",
@@ -131,6 +136,8 @@ def run_ours(
         str(out),
         "--lesson",
         lesson,
+        "--solutions",
+        str(solutions_dir),
         "--quiet",
     ]
     if jobs:
@@ -169,6 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--students", type=int, default=16)
     p.add_argument("--jobs", type=int, default=None, help="our --jobs (default: the CPU count)")
     p.add_argument(
+        "--solutions",
+        type=Path,
+        default=SOLUTIONS,
+        metavar="DIR",
+        help="the instructor notebooks, DIR/<id>/<id>.ipynb (default: the course's)",
+    )
+    p.add_argument(
         "--rounds",
         type=int,
         default=3,
@@ -177,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     _add_cluster_options(p)
     args = p.parse_args(argv)
+    global solutions_dir
+    solutions_dir = args.solutions.resolve()
     # nbgrader's Gradebook runs `alembic` from PATH, in this process too: find the venv's.
     os.environ["PATH"] = _env()["PATH"]
     if args.students < 1 or args.rounds < 1:

@@ -12,18 +12,16 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
+from support.env import ROOT, VENV_BIN, copy_checkout, private_dirs, with_venv_on_path
+
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_FLAGS = [
@@ -36,21 +34,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-
-_COPY_IGNORE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    "artifacts",
-    "__pycache__",
-    "*.egg-info",
-    "build",
-    "dist",
-    ".pytest_cache",
-    ".hypothesis",
-    ".ruff_cache",
-    ".ipynb_checkpoints",
-    "gradebook.db",
-)
 
 
 def free_port() -> int:
@@ -83,25 +66,23 @@ class LabServer:
 
 
 def server_env(tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    for var, sub in (
-        ("JUPYTER_CONFIG_DIR", "jupyter-config"),
-        ("JUPYTER_DATA_DIR", "jupyter-data"),
-        ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"),
-        ("IPYTHONDIR", "ipython"),
-        ("MPLCONFIGDIR", "matplotlib"),
-    ):
-        (tmp / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(tmp / sub)
+    env = private_dirs(
+        with_venv_on_path(),
+        tmp,
+        {
+            "JUPYTER_CONFIG_DIR": "jupyter-config",
+            "JUPYTER_DATA_DIR": "jupyter-data",
+            "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
+            "IPYTHONDIR": "ipython",
+            "MPLCONFIGDIR": "matplotlib",
+        },
+    )
     env.pop("PYTHONPATH", None)
     return env
 
 
 def copy_course(tmp: Path) -> Path:
-    course = tmp / "course"
-    shutil.copytree(ROOT, course, ignore=_COPY_IGNORE)
-    return course
+    return copy_checkout(tmp / "course")
 
 
 def write_lab_settings(config_dir: Path) -> None:

@@ -12,6 +12,7 @@ points at a copy of this checkout.
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -22,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-
-ROOT = Path(__file__).resolve().parent.parent
+from support.env import ROOT, copy_checkout, private_dirs
+from support.shared import file_lock
 
 COLAB_PYTHON = (3, 13)
 # Every package a lesson imports, at the version Colab's pip-freeze.txt lists (August 2026).
@@ -43,19 +44,16 @@ COLAB_CONSTRAINTS = ["notebook<7"]
 KERNEL_NAME = "colab-like"
 NEVER_INSTALLED = ("nbgrader", "jupyterlab")
 
-_COPY_IGNORE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    "artifacts",
-    "__pycache__",
-    "*.egg-info",
-    "build",
-    "dist",
-    ".pytest_cache",
-    ".hypothesis",
-    ".ruff_cache",
-    ".ipynb_checkpoints",
-    "gradebook.db",
+# Colab's packages are downloaded once into a wheel cache kept between test runs (keyed by the
+# package list, the constraints, the Python version and the platform) and installed from it
+# without the network: COLAB_WHEEL_CACHE to put it elsewhere.
+WHEEL_CACHE = Path(
+    os.environ.get(
+        "COLAB_WHEEL_CACHE",
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+        / "calculus-for-deep-learning"
+        / "colab-wheels",
+    )
 )
 
 _OUTPUT_STUB = '''\
@@ -125,16 +123,17 @@ class ColabLike:
         env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
         env["COURSE_INSTALL_SPEC"] = str(self.install_spec)
         env["COLAB_STUB_LOG"] = str(self.stub_log)
-        for var, sub in (
-            ("IPYTHONDIR", "ipython"),
-            ("MPLCONFIGDIR", "mpl"),
-            ("JUPYTER_RUNTIME_DIR", "runtime"),
-            ("JUPYTER_CONFIG_DIR", "jupyter-config"),
-            ("JUPYTER_DATA_DIR", "jupyter-data"),
-        ):
-            (self.base / sub).mkdir(exist_ok=True)
-            env[var] = str(self.base / sub)
-        return env
+        return private_dirs(
+            env,
+            self.base,
+            {
+                "IPYTHONDIR": "ipython",
+                "MPLCONFIGDIR": "mpl",
+                "JUPYTER_RUNTIME_DIR": "runtime",
+                "JUPYTER_CONFIG_DIR": "jupyter-config",
+                "JUPYTER_DATA_DIR": "jupyter-data",
+            },
+        )
 
     def packages(self) -> dict[str, str]:
         return installed_packages(self.python)
@@ -170,6 +169,54 @@ def write_startup(ipython_dir: Path) -> None:
     )
 
 
+def _pip(python: Path, *args: str, timeout: float = 900) -> None:
+    done = subprocess.run(
+        [str(python), "-m", "pip", *args, "--quiet", "--disable-pip-version-check"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"could not build the Colab-like venv (pip {args[0]}):\n"
+            f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
+
+
+def wheel_folder(python: Path) -> Path:
+    """The cache folder of Colab's wheels for this interpreter (a name that is its key)."""
+    done = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import sys, sysconfig; print(sys.version_info[:2], sysconfig.get_platform())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = json.dumps([COLAB_PACKAGES, COLAB_CONSTRAINTS, done.stdout.strip()])
+    return WHEEL_CACHE / hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def cached_wheels(python: Path, constraints: Path) -> Path:
+    """Colab's packages as wheels, downloaded into the cache the first time only."""
+    folder = wheel_folder(python)
+    done_mark = folder / "complete"
+    with file_lock(WHEEL_CACHE / "download.lock"):  # two runs at once: one downloads
+        if not done_mark.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            partial = folder.with_name(folder.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            _pip(
+                python, "download", "--dest", str(partial), *COLAB_PACKAGES, "-c", str(constraints)
+            )
+            partial.rename(folder)
+            done_mark.write_text(json.dumps({"packages": COLAB_PACKAGES, "at": time.time()}))
+    return folder
+
+
 def create(base: Path, python: str) -> ColabLike:
     start = time.perf_counter()
     venv = base / "venv"
@@ -177,30 +224,20 @@ def create(base: Path, python: str) -> ColabLike:
     python = venv / "bin" / "python"  # from here on, the venv's interpreter
     constraints = base / "constraints.txt"
     constraints.write_text("\n".join(COLAB_CONSTRAINTS) + "\n")
-    done = subprocess.run(
-        # --no-compile: byte-compiling all of sympy and matplotlib up front costs more than
-        # compiling, on first import, the parts a lesson uses.
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-compile",
-            "--disable-pip-version-check",
-            *COLAB_PACKAGES,
-            "-c",
-            str(constraints),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
+    wheels = cached_wheels(python, constraints)
+    # --no-compile: byte-compiling all of sympy and matplotlib up front costs more than
+    # compiling, on first import, the parts a lesson uses.
+    _pip(
+        python,
+        "install",
+        "--no-compile",
+        "--no-index",
+        "--find-links",
+        str(wheels),
+        *COLAB_PACKAGES,
+        "-c",
+        str(constraints),
     )
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"could not build the Colab-like venv:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        )
     write_stub(base / "colab_stub")
     write_startup(base / "ipython")
     kernel = base / "kernels" / KERNEL_NAME
@@ -214,8 +251,7 @@ def create(base: Path, python: str) -> ColabLike:
             }
         )
     )
-    checkout = base / "checkout"
-    shutil.copytree(ROOT, checkout, ignore=_COPY_IGNORE)
+    checkout = copy_checkout(base / "checkout")
     return ColabLike(
         base=base,
         python=python,

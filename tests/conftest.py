@@ -6,7 +6,6 @@ written under pytest's temporary directories, so tests can run in parallel (``-n
 
 from __future__ import annotations
 
-import fcntl
 import importlib.util
 import json
 import os
@@ -25,11 +24,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from support import packing
+from support.env import VENV_BIN, private_dirs, with_venv_on_path
+from support.names import statements
+from support.shared import shared_once as _shared_once
+from support.xdist_groups import pytest_runtest_setup  # noqa: F401 - the grouping check
+
 from autograder import course
 
-VENV_BIN = Path(sys.executable).parent
 # nbgrader autograde processes per lesson run side by side (COURSE_AUTOGRADE_PROCESSES to change).
-AUTOGRADE_PROCESSES = int(os.environ.get("COURSE_AUTOGRADE_PROCESSES", min(2, os.cpu_count() or 1)))
+# Under pytest-xdist each lesson's run is one xdist group, on one worker, while the other workers
+# do other work: one process each keeps as many busy processes as cores. Alone, two.
+_UNDER_XDIST = "PYTEST_XDIST_WORKER" in os.environ
+AUTOGRADE_PROCESSES = int(
+    os.environ.get("COURSE_AUTOGRADE_PROCESSES", 1 if _UNDER_XDIST else min(2, os.cpu_count() or 1))
+)
 FIXTURES = ROOT / "tests" / "fixtures" / "answers"
 LESSONS = course.present_lessons()
 
@@ -99,55 +108,15 @@ class _Unit:
     keep: bool
 
 
-def _names(source: str) -> tuple[set[str], set[str]]:
-    """(names bound at top level, global names read anywhere) of Python source.
-
-    A function's parameters and locals are not reads of notebook state, so they come from the
-    compiler's symbol tables rather than from every ``Name`` in the tree.
-    """
-    import symtable
-
-    top = symtable.symtable(source, "<cell>", "exec")
-    bound = {
-        s.get_name()
-        for s in top.get_symbols()
-        if s.is_assigned() or s.is_imported() or s.is_namespace()
-    }
-    loaded: set[str] = set()
-    tables = [top]
-    while tables:
-        table = tables.pop()
-        loaded |= {
-            s.get_name()
-            for s in table.get_symbols()
-            if s.is_referenced() and (table is top or s.is_global())
-        }
-        tables += table.get_children()
-    return bound, loaded
-
-
 def _units(index: int, cell) -> list[_Unit]:
-    import ast
-
-    from IPython.core.inputtransformer2 import TransformerManager
+    from support.names import cell_names
 
     if nbgrader_meta(cell):
-        try:
-            bound, loaded = _names(TransformerManager().transform_cell(cell.source))
-        except (SyntaxError, ValueError):
-            bound, loaded = set(), set()
-        return [_Unit(index, cell.source, bound, loaded, True)]
-    try:
-        python = TransformerManager().transform_cell(cell.source)
-        tree = ast.parse(python)
-    except (SyntaxError, ValueError):
+        return [_Unit(index, cell.source, *cell_names(cell.source), True)]
+    found = statements(cell.source)
+    if found is None:
         return [_Unit(index, cell.source, set(), set(), True)]  # cannot tell: keep it whole
-    units = []
-    for stmt in tree.body:
-        text = ast.get_source_segment(python, stmt) or ""
-        bound, loaded = _names(text)
-        units.append(_Unit(index, text, bound, loaded, False))
-    return units
+    return [_Unit(index, s.text, s.bound, s.loaded, False) for s in found]
 
 
 def trim(
@@ -211,15 +180,10 @@ class Execution:
 
 def kernel_env(tmp: Path) -> dict[str, str]:
     """An environment for kernels and nbgrader that writes nothing outside ``tmp``."""
-    env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    for var, sub in (
-        ("MPLCONFIGDIR", "mpl"),
-        ("IPYTHONDIR", "ipython"),
-        ("JUPYTER_RUNTIME_DIR", "runtime"),
-    ):
-        (tmp / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(tmp / sub)
+    env = with_venv_on_path()
+    private_dirs(
+        env, tmp, {"MPLCONFIGDIR": "mpl", "IPYTHONDIR": "ipython", "JUPYTER_RUNTIME_DIR": "runtime"}
+    )
     env["PYTHONWARNINGS"] = env.get("PYTHONWARNINGS", "")
     return env
 
@@ -241,20 +205,19 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 120) -> Executi
     )
     start = time.perf_counter()
     client.execute(env=kernel_env(cwd))
-    seconds = time.perf_counter() - start
-    errors = []
-    for index, cell in enumerate(nb.cells):
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                errors.append(
-                    CellError(
-                        index,
-                        out.get("ename", ""),
-                        out.get("evalue", ""),
-                        nbgrader_meta(cell).get("grade_id"),
-                    )
-                )
-    return Execution(seconds, errors, nb)
+    return Execution(time.perf_counter() - start, errors_of(nb), nb)
+
+
+def errors_of(nb: nbformat.NotebookNode) -> list[CellError]:
+    """The error outputs of an executed notebook, cell by cell."""
+    return [
+        CellError(
+            index, out.get("ename", ""), out.get("evalue", ""), nbgrader_meta(cell).get("grade_id")
+        )
+        for index, cell in enumerate(nb.cells)
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
+    ]
 
 
 # --------------------------------------------------------------------------- answer fixtures
@@ -301,7 +264,7 @@ def variants(lesson: str) -> list[Variant]:
 
 SOLVED = "solved"  # the student version with every answer taken from the solutions
 SOLVED_TRIMMED = "solved-trimmed"  # the same, trimmed as the fixture variants are
-UNTOUCHED = "untouched"  # the student version as released
+UNTOUCHED = "untouched"  # the student version as stored in lessons/ and handed out
 
 
 @dataclass
@@ -315,21 +278,36 @@ class GradeRow:
 
 @dataclass
 class Autograded:
-    """Scores of one autograde run: ``grades[student][grade_id]``."""
+    """Scores of one autograde run: ``grades[student][grade_id]``.
+
+    The fixture variants are packed (tests/support/packing.py): ``packed_in`` names the
+    submission that carries each variant's student, ``of`` reads through it. ``untouchable``
+    lists, per packed submission, the answer cells whose test rows none of its wrong variants
+    can change. ``notebooks`` holds nbgrader's executed copies of the solved, trimmed and
+    untouched submissions.
+    """
 
     lesson: str
     grades: dict[str, dict[str, GradeRow]]
     log: str
     seconds: float
     students: int
+    packed_in: dict[str, str] = field(default_factory=dict)
+    untouchable: dict[str, list[str]] = field(default_factory=dict)
+    notebooks: dict[str, str] = field(default_factory=dict)
 
     def of(self, student: str) -> dict[str, GradeRow]:
+        student = self.packed_in.get(student, student)
         if student not in self.grades:
             raise AssertionError(
                 f"{self.lesson}: nbgrader produced no grades for student {student!r} "
                 f"(its submission failed to autograde). nbgrader log:\n{self.log[-4000:]}"
             )
         return self.grades[student]
+
+    def executed(self, student: str) -> nbformat.NotebookNode:
+        """nbgrader's executed copy of ``student``'s notebook (autograded/<student>/...)."""
+        return read(Path(self.notebooks[student]))
 
 
 def _nbgrader(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -344,8 +322,26 @@ def _nbgrader(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+def _submissions(lesson: str, student_nb, solution_nb) -> tuple[dict, list[packing.Submission]]:
+    """Every submission of the lesson's run, and how the fixture variants are packed."""
+    right_answers = answer_sources(solution_nb)
+    solved = fill_answers(student_nb, right_answers)
+    submissions = {
+        SOLVED: solved,
+        UNTOUCHED: read(course.lesson_path(lesson)),
+        SOLVED_TRIMMED: trim(solved, solution_nb),
+    }
+    found = variants(lesson)
+    packs = packing.pack(found, packing.dependencies(solution_nb, found))
+    for sub in packs:
+        answers = {**right_answers, **{g: v.source for g, v in sub.variants.items()}}
+        submissions[sub.student] = trim(fill_answers(student_nb, answers), solution_nb)
+    return submissions, packs
+
+
 def autograde(lesson: str, workdir: Path) -> Autograded:
-    """Release ``lesson`` in a temporary course, submit every variant, run nbgrader autograde."""
+    """Release ``lesson`` in a temporary course, submit the solved, trimmed and untouched
+    versions and the packed fixture variants, run nbgrader autograde."""
     start = time.perf_counter()
     course_dir = workdir / "course"
     source = course_dir / "solutions" / lesson
@@ -363,15 +359,8 @@ def autograde(lesson: str, workdir: Path) -> Autograded:
     if done.returncode != 0 or not released.is_file():
         raise AssertionError(f"{lesson}: nbgrader generate_assignment failed:\n{log[-1]}")
 
-    student_nb = read(released)
     solution_nb = read(ROOT / "solutions" / lesson / f"{lesson}.ipynb")
-    right_answers = answer_sources(solution_nb)
-    solved = fill_answers(student_nb, right_answers)
-    submissions = {SOLVED: solved, UNTOUCHED: student_nb, SOLVED_TRIMMED: trim(solved, solution_nb)}
-    for v in variants(lesson):
-        submissions[v.student] = trim(
-            fill_answers(student_nb, {**right_answers, v.grade_id: v.source}), solution_nb
-        )
+    submissions, packs = _submissions(lesson, read(released), solution_nb)
     for student, nb in submissions.items():
         target = course_dir / "submitted" / student / lesson / f"{lesson}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -381,11 +370,13 @@ def autograde(lesson: str, workdir: Path) -> Autograded:
     # of the course (same gradebook) graded side by side, and read every copy's gradebook.
     groups = max(1, min(AUTOGRADE_PROCESSES, len(submissions)))
     copies = [course_dir] + [workdir / f"course-{k}" for k in range(1, groups)]
+    home = dict.fromkeys(submissions, course_dir)
     for k, copy in enumerate(copies[1:], start=1):
         shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("submitted"))
         for n, student in enumerate(submissions):
             if n % groups == k:
                 shutil.move(course_dir / "submitted" / student, copy / "submitted" / student)
+                home[student] = copy
     with ThreadPoolExecutor(groups) as pool:
         runs = list(pool.map(lambda c: _nbgrader(["autograde", lesson, "--force"], c), copies))
     log += [r.stdout + r.stderr for r in runs]
@@ -410,7 +401,21 @@ def autograde(lesson: str, workdir: Path) -> Autograded:
                     )
                     for g in sub.grades
                 }
-    return Autograded(lesson, grades, "\n".join(log), time.perf_counter() - start, len(submissions))
+    answer_ids = list(answer_sources(solution_nb))
+    deps = packing.dependencies(solution_nb, variants(lesson))
+    return Autograded(
+        lesson,
+        grades,
+        "\n".join(log),
+        time.perf_counter() - start,
+        len(submissions),
+        packed_in={v.student: sub.student for sub in packs for v in sub.variants.values()},
+        untouchable={sub.student: packing.untouchable(sub, deps, answer_ids) for sub in packs},
+        notebooks={
+            s: str(home[s] / "autograded" / s / lesson / f"{lesson}.ipynb")
+            for s in (SOLVED, SOLVED_TRIMMED, UNTOUCHED)
+        },
+    )
 
 
 def _course_id() -> str:
@@ -420,53 +425,43 @@ def _course_id() -> str:
     return cfg.CourseDirectory.course_id
 
 
-def _to_json(result: Autograded) -> str:
-    return json.dumps(
-        {
-            "lesson": result.lesson,
-            "log": result.log,
-            "seconds": result.seconds,
-            "students": result.students,
-            "grades": {
-                s: {g: vars(r) for g, r in rows.items()} for s, rows in result.grades.items()
-            },
-        }
-    )
+def _to_json(result: Autograded) -> dict:
+    data = dict(vars(result))
+    data["grades"] = {s: {g: vars(r) for g, r in rows.items()} for s, rows in result.grades.items()}
+    return data
 
 
-def _from_json(text: str) -> Autograded:
-    data = json.loads(text)
+def _from_json(data: dict) -> Autograded:
     grades = {s: {g: GradeRow(**r) for g, r in rows.items()} for s, rows in data["grades"].items()}
-    return Autograded(data["lesson"], grades, data["log"], data["seconds"], data["students"])
-
-
-_AUTOGRADED: dict[str, Autograded] = {}
+    return Autograded(**{**data, "grades": grades})
 
 
 @pytest.fixture(scope="session")
-def autograded(tmp_path_factory):
+def shared_once(tmp_path_factory):
+    """``shared_once(name, build)``: ``build(folder)`` done once per test run, its JSON result
+    read by every pytest-xdist worker (tests/support/shared.py)."""
+
+    def get(name: str, build):
+        return _shared_once(tmp_path_factory, name, build)
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def autograded(shared_once):
     """``autograded(lesson)``: the lesson's single autograde run, shared by every test.
 
-    Under pytest-xdist the first worker to ask runs it and the others read its result from the
-    run's shared temporary directory (a file lock keeps them from running it twice).
+    Once per test run: under pytest-xdist the first worker to ask runs it, the others read it.
+    The tests that read it are in the lesson's xdist group (tests/test_lessons.py), so that
+    one worker runs it while the others do other work.
     """
-    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+
+    done: dict[str, Autograded] = {}
 
     def get(lesson: str) -> Autograded:
-        if lesson in _AUTOGRADED:
-            return _AUTOGRADED[lesson]
-        if run_id is None:
-            result = autograde(lesson, tmp_path_factory.mktemp(f"autograde-{lesson}"))
-        else:
-            shared = tmp_path_factory.getbasetemp().parent / f"autograde-{run_id}-{lesson}.json"
-            with open(f"{shared}.lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                if shared.is_file():
-                    result = _from_json(shared.read_text())
-                else:
-                    result = autograde(lesson, tmp_path_factory.mktemp(f"autograde-{lesson}"))
-                    shared.write_text(_to_json(result))
-        _AUTOGRADED[lesson] = result
-        return result
+        if lesson not in done:
+            build = lambda folder: _to_json(autograde(lesson, folder))  # noqa: E731
+            done[lesson] = _from_json(shared_once(f"autograde-{lesson}", build))
+        return done[lesson]
 
     return get

@@ -7,8 +7,9 @@ demo class's student with failures and the instructor's report - both as the gra
 them, the golden copies tests/test_demo_outputs.py keeps equal to a fresh ``make demo`` - and
 one lesson exported the course's way, ``python -m autograder html`` (``jupyter nbconvert --to
 html --execute`` with the course's accessible template, autograder.html), with every axe rule.
-The lesson's export with nbconvert's own template, the command the issue names, and the
-course's export must both report no image without alternative text.
+The lesson's export with nbconvert's own template (``jupyter nbconvert --to html``, of the
+solutions run nbgrader executed for tests/test_lessons.py: the lesson is not run again), and
+the course's export must both report no image without alternative text.
 
 Violations of impact "serious" or "critical" fail; "moderate" and "minor" ones are printed.
 One module, one browser and two exports for all of it: 24 s in all when the machine was
@@ -18,7 +19,6 @@ loaded; times on this shared machine are noisy.
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 import subprocess
 import sys
@@ -26,7 +26,8 @@ from pathlib import Path
 
 import browser_support as bs
 import pytest
-from conftest import kernel_env
+from conftest import SOLVED, kernel_env
+from support.shared import file_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -55,8 +56,7 @@ def install_axe(folder: Path = AXE_DIR) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     # xdist may run this module's tests on several workers at once: two npm installs into one
     # prefix race (one can find the other's half-written tree), so one installs, the rest wait.
-    with open(folder / "install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(folder / "install.lock"):
         if not script.is_file():
             _npm_install(npm, folder, script)
     return script
@@ -134,13 +134,14 @@ def exported_lesson(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def plainly_exported_lesson(tmp_path_factory):
-    """The lesson through nbconvert's own template: ``jupyter nbconvert --to html --execute``."""
+def plainly_exported_lesson(tmp_path_factory, autograded):
+    """The lesson through nbconvert's own template: ``jupyter nbconvert --to html``, of the
+    solutions run nbgrader executed (conftest.autograde) rather than a run of its own."""
     tmp = tmp_path_factory.mktemp("plain-export")
+    notebook = tmp / f"{EXPORTED_LESSON}.ipynb"
+    shutil.copy(autograded(EXPORTED_LESSON).notebooks[SOLVED], notebook)
     return export(
-        tmp,
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--execute"]
-        + ["--ExecutePreprocessor.timeout=300", str(lesson_copy(tmp))],
+        tmp, [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(notebook)]
     )
 
 

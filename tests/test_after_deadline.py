@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import fcntl
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli
+from support.env import with_venv_on_path
 
 from autograder.demo import samples
 from autograder.grading.publish.lms import CANVAS_IDENTITY, MOODLE_IDENTITY
@@ -53,12 +53,8 @@ ROSTER = [
     ("absent", "Abe", "Sent", "abe@example.edu", "104"),
 ]
 
-
-def _env() -> dict[str, str]:
-    return dict(
-        os.environ,
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
+# One batch for the module, graded once per test run; its tests run on one worker.
+pytestmark = pytest.mark.xdist_group("after-deadline")
 
 
 def _build(folder: Path) -> None:
@@ -77,50 +73,26 @@ def _grade_batch(base: Path) -> Path:
         csv.writer(f).writerows([("student_id", "first_name", "last_name", "email", "lms_user_id")])
         csv.writer(f).writerows(ROSTER)
     (base / "ext.csv").write_text(f"student_id,lesson,due\nextended,{LESSON},2026-12-03T00:00Z\n")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "grade",
-            str(base / "subs"),
-            "--out",
-            str(base / "out"),
-        ]
-        + ["--solutions", str(TOY_SOLUTIONS), "--jobs", "2", "--due", "2026-12-01T23:59+01:00"]
-        + ["--late-policy", POLICY.method, "--late-rate", f"{POLICY.rate:g}"]
-        + ["--late-cap", f"{POLICY.cap:g}", "--roster", str(base / "roster.csv")]
-        + ["--extensions", str(base / "ext.csv")],
+    done = run_cli(
+        "grade",
+        base / "subs",
+        "--out",
+        base / "out",
+        *["--solutions", TOY_SOLUTIONS, "--jobs", "2", "--due", "2026-12-01T23:59+01:00"],
+        *["--late-policy", POLICY.method, "--late-rate", f"{POLICY.rate:g}"],
+        *["--late-cap", f"{POLICY.cap:g}", "--roster", base / "roster.csv"],
+        *["--extensions", base / "ext.csv"],
         cwd=base,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    (base / "graded").touch()
     return base / "out"
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> Path:
-    """OUT of the module's one graded batch, graded once per test run.
-
-    Under pytest-xdist the first worker to ask grades it and the others read its OUT (the
-    tests only read it), as test_grade's ``graded_once`` does.
-    """
-    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run_id is None:
-        return _grade_batch(tmp_path_factory.mktemp("after-deadline"))
-    shared = tmp_path_factory.getbasetemp().parent / f"after-deadline-{run_id}"
-    with open(f"{shared}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (shared / "graded").is_file():
-            shutil.rmtree(shared, ignore_errors=True)
-            shared.mkdir()
-            _grade_batch(shared)
-        return shared / "out"
+def graded(shared_once) -> Path:
+    """OUT of the module's one graded batch, graded once per test run (``shared_once``: the
+    tests only read it)."""
+    return Path(shared_once("after-deadline", _grade_batch))
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -202,7 +174,7 @@ def nbgrader_export(out: Path, target: Path) -> dict[str, float]:
     subprocess.run(
         [Path(sys.executable).parent / "nbgrader", "export", "--to", str(target)],
         cwd=out,
-        env=_env(),
+        env=with_venv_on_path(),
         capture_output=True,
         check=True,
         timeout=300,
@@ -278,14 +250,7 @@ def exported(graded, tmp_path_factory) -> dict[str, list[list[str]]]:
 
 
 def test_the_export_command_writes_under_out_and_says_where(graded):
-    done = subprocess.run(
-        [sys.executable, "-m", "autograder", "export", str(graded), "--format", "wide"],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_cli("export", graded, "--format", "wide", timeout=120)
     assert done.returncode == 0, done.stderr
     assert str(graded / "exports" / "wide.csv") in done.stdout
     assert (graded / "exports" / "wide.csv").is_file()
@@ -351,13 +316,5 @@ def test_every_export_has_the_missing_student_with_zero(exported, fmt):
 
 
 def test_export_of_a_lesson_that_was_not_graded_is_refused(graded):
-    done = subprocess.run(
-        [sys.executable, "-m", "autograder", "export", str(graded), "--format", "wide"]
-        + ["--lesson", "01_derivatives"],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_cli("export", graded, "--format", "wide", "--lesson", "01_derivatives", timeout=120)
     assert done.returncode == 2 and "01_derivatives" in done.stderr

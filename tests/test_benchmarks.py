@@ -1,34 +1,37 @@
 """The benchmark command keeps working: ``python -m benchmarks --quick`` prints every figure.
 
 Not a timed test - the figures themselves are not checked against targets here (machine
-noise must not fail CI); only that each one is computed and printed.
+noise must not fail CI); only that each one is computed and printed. Each command runs once
+per test run (``shared_once``), the module on one worker (its xdist group).
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import run_module
 
 ROOT = Path(__file__).resolve().parent.parent
+TOY_SOLUTIONS = ROOT / "tests" / "fixtures" / "toy_course" / "solutions"
 FUNCTIONS = ("sine_sum", "quadratic", "log_sum_exp", "least_squares")
+
+pytestmark = pytest.mark.xdist_group("benchmarks")
+
+
+def _stdout_of(module: str, *args: str, timeout: float):
+    def build(_folder) -> str:
+        done = run_module(module, *args, timeout=timeout)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    return build
 
 
 @pytest.fixture(scope="module")
-def quick_output() -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+def quick_output(shared_once) -> str:
+    return shared_once("benchmarks-quick", _stdout_of("benchmarks", "--quick", timeout=300))
 
 
 def _gradient_section(output: str) -> str:
@@ -101,37 +104,15 @@ def test_quick_benchmark_prints_the_accuracy_of(quantity, quick_output):
 
 
 @pytest.fixture(scope="module")
-def grading_output() -> str:
-    # The smallest run that still has every kind of submission the full benchmark uses:
-    # right, unanswered and wrong (students 0-3), graded by both nbgrader and our command.
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.grading",
-            "--lesson",
-            "06_gradient_checker",
-            "--students",
-            "4",
-            "--rounds",
-            "1",
-        ],
-        cwd=ROOT,
-        env=_env_with_venv_bin(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-def _env_with_venv_bin() -> dict[str, str]:
-    import os
-
-    # `nbgrader autograde` is run from PATH, as an instructor would.
-    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+def grading_output(shared_once) -> str:
+    # The smallest run that prints every figure the full benchmark prints: the toy course's
+    # lesson (tests/fixtures/toy_course), right and unanswered submissions (students 0-3; the
+    # toy lesson has no sample mistakes, and a wrong answer costs points as an unanswered one
+    # does), graded by both nbgrader and our command (`nbgrader` from PATH, as an instructor
+    # runs it: run_module puts the venv's bin first).
+    args = ["--solutions", str(TOY_SOLUTIONS), "--lesson", "99_toy", "--students", "4"]
+    build = _stdout_of("benchmarks.grading", *args, "--rounds", "1", timeout=600)
+    return shared_once("benchmarks-grading", build)
 
 
 def test_grading_benchmark_gives_each_student_the_score_plain_nbgrader_gives(grading_output):

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import pytest
 from cluster_support import PostgresServer, postgres_missing_message
+from support.env import with_venv_on_path
 from test_demo_outputs import GOLDEN, LESSONS
 
 from autograder.course import SOLUTIONS
@@ -71,7 +72,7 @@ def grade_command(subs: Path, out: Path, *args: str) -> list[str]:
 
 
 def env() -> dict[str, str]:
-    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return with_venv_on_path()
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,6 @@ fixtures change, first refresh the demo's copy of their mistakes (autograder/dem
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -39,6 +38,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from support.cli import run_module
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "fixtures" / "demo_golden"
@@ -49,23 +49,14 @@ _REPORT_SECONDS = re.compile(r"<td>\d+\.\d\d s</td>")
 # report.html: green when kernels ran under bubblewrap, red with the reason otherwise.
 _REPORT_SANDBOX = re.compile(r"<p class='(passed|failed)'><b>Sandbox[^<]*:</b> .*?</p>")
 
+# The class is graded once per test run; its tests run on one worker.
+pytestmark = pytest.mark.xdist_group("demo")
+
 
 def grade_demo(folder: Path) -> Path:
     """Build and grade the demo class in ``folder`` as ``make demo`` does; return OUT."""
-    env = dict(
-        os.environ,
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
     lessons = [arg for lesson in LESSONS for arg in ("--lesson", lesson)]
-    done = subprocess.run(
-        [sys.executable, "-m", "autograder.demo", "--folder", str(folder), "--jobs", "2", *lessons],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = run_module("autograder.demo", "--folder", folder, "--jobs", "2", *lessons)
     assert done.returncode == 0, done.stdout + done.stderr
     return folder / "out"
 
@@ -104,8 +95,9 @@ def golden() -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict[str, bytes]:
-    return normalised(grade_demo(tmp_path_factory.mktemp("demo") / "demo"))
+def graded(shared_once) -> dict[str, bytes]:
+    out = shared_once("demo-class", lambda folder: grade_demo(folder / "demo"))
+    return normalised(Path(out))
 
 
 def test_the_same_files_are_written(graded):

@@ -1,7 +1,7 @@
 """Manual grading in the real formgrader reaches the student, through a re-run of ``grade``.
 
 A class of two (ann: all right; bob: a wrong slope) is graded on the toy lesson once per test
-run (``graded``; pytest-xdist workers share it through a file lock). nbgrader's formgrader is
+run (``graded``, through ``shared_once``). nbgrader's formgrader is
 then served from OUT (``jupyter server`` with nbgrader's server extensions, on 127.0.0.1 with a
 token, tests/browser_support.py) and driven in headless Debian chromium as an instructor would:
 log in with the token, Manual Grading, the lesson, its notebook, "Show All Names", bob's
@@ -18,11 +18,8 @@ two notebooks, the server's start, chromium.
 from __future__ import annotations
 
 import csv
-import fcntl
 import json
-import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -35,10 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 
 import browser_support as bs
 import toy_submissions as toy
+from support.cli import run_cli
 
 from autograder.demo import samples
 
-pytestmark = pytest.mark.xdist_group("browser")
+# Its own server and chromium: a group of its own, beside test_browser's.
+pytestmark = pytest.mark.xdist_group("formgrader")
 
 LESSON = "99_toy"
 WRITTEN = "written_toy"
@@ -56,15 +55,8 @@ class Graded:
 
 
 def grade(submissions: Path, out: Path, *extra: str) -> None:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    done = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", str(submissions), "--out", str(out)]
-        + ["--solutions", str(toy.TOY_SOLUTIONS), "--jobs", "2", *extra],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    done = run_cli(
+        "grade", submissions, "--out", out, "--solutions", toy.TOY_SOLUTIONS, "--jobs", "2", *extra
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -163,30 +155,15 @@ def _graded_once(shared: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> Graded:
+def graded(shared_once) -> Graded:
     """The class graded, bob graded by hand in formgrader, then the class graded again.
 
-    Done once per test run: under pytest-xdist the first worker to ask does it and the others
-    (or this one, if the module fixture is set up again) read its OUT; tests that change OUT copy
-    it first, as tests/test_grade.py's ``graded_once`` does.
+    Done once per test run (``shared_once``); tests that change OUT copy it first.
     """
     missing = bs.chromium_missing_message()
     if missing:
         pytest.fail(missing)
-    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run_id is None:
-        shared = tmp_path_factory.mktemp("formgrader")
-        _graded_once(shared)
-        return Graded(shared / "out", shared / "submissions", shared)
-    shared = tmp_path_factory.getbasetemp().parent / f"formgrader-{run_id}"
-    with open(f"{shared}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        done = shared / "done"
-        if not done.is_file():
-            shutil.rmtree(shared, ignore_errors=True)
-            shared.mkdir()
-            _graded_once(shared)
-            done.write_text("graded")
+    shared = Path(shared_once("formgrader", lambda folder: _graded_once(folder) or folder))
     return Graded(shared / "out", shared / "submissions", shared)
 
 

@@ -5,27 +5,30 @@ tests/fixtures/attacks.py (a wrong answer plus one trick: through IPython, throu
 itself, through the grader's own recorder, a symbolic link to a solution; the toy lesson and
 Lesson 01 side by side) is graded in ONE batch (the module-scoped ``batch`` fixture); three
 small runs compare layouts (zip, nbgrader tree), --jobs and --student against it. The batch
-is graded once per test run, however many pytest-xdist workers read it (``graded_once``). Each
-run starts nbgrader and sandboxed kernels, and the loop and SIGINT cases wait out their limit.
+and the layout runs are graded once per test run, however many pytest-xdist workers read them
+(``shared_once``), and the module keeps to one worker (its xdist group). Each run starts
+nbgrader and sandboxed kernels, and the loop and SIGINT cases wait out their limit. Argument
+errors found before anything starts are checked in this process.
 The points of each test are decided outside the student's kernel
 (autograder/grading/judge/).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import fcntl
 import importlib.util
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location(
@@ -48,32 +51,29 @@ ATTACKS = sorted(
     [*TOY_ATTACKS, "lesson_01_checkers", *attacks.LESSON_07_ATTACKS, *attacks.SYMPY_ATTACKS]
 )
 
+# The batch and the layout runs are read by most tests: one worker runs the module.
+pytestmark = pytest.mark.xdist_group("grade")
+
 
 def grade(
     *args: str, cwd: Path, solutions: Path = toy.TOY_SOLUTIONS, **extra_env: str
 ) -> subprocess.CompletedProcess:
-    env = dict(
-        os.environ,
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        **extra_env,
-    )
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "grade",
-            *map(str, args),
-            "--solutions",
-            str(solutions),
-        ],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_cli("grade", *args, "--solutions", solutions, cwd=cwd, **extra_env)
+
+
+def grade_in_process(*args: str, cwd: Path, monkeypatch) -> subprocess.CompletedProcess:
+    """The same command's ``main`` in this process, for what it decides before grading."""
+    from autograder.commands.grade import main
+
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("COLUMNS", "80")  # help text wrapped as in a pipe
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([*map(str, args), "--solutions", str(toy.TOY_SOLUTIONS)])
+        except SystemExit as exit_:  # argparse: --help, or an argument it rejects
+            code = exit_.code
+    return subprocess.CompletedProcess("grade", code, out.getvalue(), err.getvalue())
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -129,25 +129,11 @@ def _graded_once(shared: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def graded_once(tmp_path_factory) -> tuple[Path, dict]:
-    """The toy faults and the attack corpus graded in ONE batch, once per test run.
-
-    Under pytest-xdist the first worker to ask grades it and the others read its OUT (the
-    tests only read it; what they change they copy first), as conftest's ``autograded`` does.
-    """
-    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run_id is None:
-        shared = tmp_path_factory.mktemp("grade-batch")
-        return shared, _graded_once(shared)
-    shared = tmp_path_factory.getbasetemp().parent / f"grade-batch-{run_id}"
-    with open(f"{shared}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        answer = shared / "graded.json"
-        if not answer.is_file():
-            shutil.rmtree(shared, ignore_errors=True)
-            shared.mkdir()
-            answer.write_text(json.dumps(_graded_once(shared)))
-        return shared, json.loads(answer.read_text())
+def graded_once(shared_once) -> tuple[Path, dict]:
+    """The toy faults and the attack corpus graded in ONE batch, once per test run
+    (``shared_once``: the tests only read its OUT; what they change they copy first)."""
+    run = shared_once("grade-batch", lambda f: {"folder": f, "run": _graded_once(f)})
+    return Path(run["folder"]), run["run"]
 
 
 @pytest.fixture(scope="module")
@@ -390,66 +376,80 @@ def test_a_linked_student_folder_or_zip_entry_is_refused_without_reading_it(tmp_
 
 
 @pytest.fixture(scope="module")
-def zip_run(batch):
+def zip_run(batch, shared_once):
     """The SUBSET as a zip, with --jobs 1, into a course whose config names another database,
-    from a temporary folder too deep for the kernels' socket paths (about 107 bytes at most)."""
-    base, subs, _, _, _ = batch
-    deep_tmp = base / ("t" * 60) / ("u" * 60)
-    deep_tmp.mkdir(parents=True)
-    archive = base / "subset.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        for student in SUBSET:
-            for f in (subs / student).iterdir():
-                zf.write(f, f"class/{student}/{f.name}")
-    out = base / "out_zip"
-    out.mkdir()
-    (out / "nbgrader_config.py").write_text(
-        "c = get_config()\n"
-        'c.CourseDirectory.course_id = "calculus-for-deep-learning"\n'
-        f'c.CourseDirectory.db_url = "sqlite:///{base / "elsewhere.db"}"\n'
-    )
-    done = grade(
-        archive, "--out", out, "--jobs", "1", "--timeout", "4", cwd=base, TMPDIR=str(deep_tmp)
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return out
+    from a temporary folder too deep for the kernels' socket paths (about 107 bytes at most):
+    (OUT, the folder of the run)."""
+    subs = batch[1]
+
+    def build(base: Path) -> list[Path]:
+        deep_tmp = base / ("t" * 60) / ("u" * 60)
+        deep_tmp.mkdir(parents=True)
+        archive = base / "subset.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            for student in SUBSET:
+                for f in (subs / student).iterdir():
+                    zf.write(f, f"class/{student}/{f.name}")
+        out = base / "out_zip"
+        out.mkdir()
+        (out / "nbgrader_config.py").write_text(
+            "c = get_config()\n"
+            'c.CourseDirectory.course_id = "calculus-for-deep-learning"\n'
+            f'c.CourseDirectory.db_url = "sqlite:///{base / "elsewhere.db"}"\n'
+        )
+        done = grade(
+            archive, "--out", out, "--jobs", "1", "--timeout", "4", cwd=base, TMPDIR=str(deep_tmp)
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return [out, base]
+
+    out, base = shared_once("grade-zip-run", build)
+    return Path(out), Path(base)
 
 
 def test_zip_and_jobs_1_give_the_same_grades_as_the_folder_with_jobs_2(batch, zip_run):
-    out = batch[2]
-    assert grades(zip_run) == grades(out, SUBSET)
-    assert {s: points(zip_run)[s] for s in SUBSET} == {s: points(out)[s] for s in SUBSET}
+    out, (zipped, _) = batch[2], zip_run
+    assert grades(zipped) == grades(out, SUBSET)
+    assert {s: points(zipped)[s] for s in SUBSET} == {s: points(out)[s] for s in SUBSET}
 
 
-def test_the_gradebook_goes_where_db_url_says(batch, zip_run):
-    base = batch[0]
+def test_the_gradebook_goes_where_db_url_says(zip_run):
+    out, base = zip_run
     assert (base / "elsewhere.db").exists()
-    assert not (zip_run / "gradebook.db").exists()
+    assert not (out / "gradebook.db").exists()
 
 
 @pytest.fixture(scope="module")
-def tree_run(batch):
-    """The SUBSET as an nbgrader submitted/ tree, graded where bubblewrap fails to start."""
-    base, subs, _, _, _ = batch
-    tree = base / "tree" / "submitted"
-    for student in SUBSET:
-        (src,) = list((subs / student).iterdir())
-        dest = tree / student / "99_toy" / "99_toy.ipynb"
-        dest.parent.mkdir(parents=True)
-        shutil.copy(src, dest)
-    done = grade(
-        tree,
-        "--out",
-        base / "out_tree",
-        "--jobs",
-        "2",
-        "--timeout",
-        "4",
-        cwd=base,
-        AUTOGRADER_BWRAP="/bin/false",
+def tree_run(batch, shared_once):
+    """The SUBSET as an nbgrader submitted/ tree, graded where bubblewrap fails to start:
+    (OUT, the command's result)."""
+    subs = batch[1]
+
+    def build(base: Path) -> dict:
+        tree = base / "tree" / "submitted"
+        for student in SUBSET:
+            (src,) = list((subs / student).iterdir())
+            dest = tree / student / "99_toy" / "99_toy.ipynb"
+            dest.parent.mkdir(parents=True)
+            shutil.copy(src, dest)
+        done = grade(
+            tree,
+            "--out",
+            base / "out_tree",
+            "--jobs",
+            "2",
+            "--timeout",
+            "4",
+            cwd=base,
+            AUTOGRADER_BWRAP="/bin/false",
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return {"out": base / "out_tree", "returncode": done.returncode, "stderr": done.stderr}
+
+    run = shared_once("grade-tree-run", build)
+    return Path(run["out"]), subprocess.CompletedProcess(
+        "grade", run["returncode"], "", run["stderr"]
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return base / "out_tree", done
 
 
 def test_an_nbgrader_submitted_tree_gives_the_same_grades(batch, tree_run):
@@ -495,15 +495,20 @@ def test_student_option_regrades_only_that_student(batch):
         (["subs", "--out", "subs/o"], "inside"),
     ],
 )
-def test_the_grader_exits_2_with_a_clear_message_when_it_cannot_run(tmp_path, args, words):
+def test_the_grader_exits_2_with_a_clear_message_when_it_cannot_run(
+    tmp_path, monkeypatch, args, words
+):
     (tmp_path / "subs" / "alice").mkdir(parents=True)
-    done = grade(*args, cwd=tmp_path)
+    if "--lesson" in args:  # found once the workers run: the command as a process
+        done = grade(*args, cwd=tmp_path)
+    else:  # found before anything starts: in this process
+        done = grade_in_process(*args, cwd=tmp_path, monkeypatch=monkeypatch)
     assert done.returncode == 2
     assert words in done.stderr
 
 
-def test_help_names_every_option_the_guide_documents(tmp_path):
-    done = grade("--help", cwd=tmp_path)
+def test_help_names_every_option_the_guide_documents(tmp_path, monkeypatch):
+    done = grade_in_process("--help", cwd=tmp_path, monkeypatch=monkeypatch)
     assert done.returncode == 0
     guide = (ROOT / "docs" / "GRADING.md").read_text()
     documented = set(re.findall(r"^\| `(--[a-z-]+)", guide, re.MULTILINE))

@@ -4,16 +4,17 @@ Lessons are found, not listed: a new solutions/<id>/<id>.ipynb is tested by addi
 
 The autograde tests need the most time, and need it on purpose: they run real nbgrader once
 per lesson, every student in one run - the solved and untouched student versions in full
-(each costs about the solutions notebook's run time) and every fixture variant trimmed to the
-cells grading depends on (see conftest.trim; about a second each).
+(each costs about the solutions notebook's run time) and the fixture variants trimmed to the
+cells grading depends on (see conftest.trim), several variants to a submission when their
+tests cannot see each other (tests/support/packing.py). The tests that read a lesson's run
+form one xdist group, so one worker runs it while the others do other work; what that run
+executed (the solved and untouched versions) is read from nbgrader's own output, not run again.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-import subprocess
-import sys
 from collections import defaultdict
 
 import pytest
@@ -23,7 +24,7 @@ from conftest import (
     SOLVED,
     SOLVED_TRIMMED,
     UNTOUCHED,
-    execute,
+    errors_of,
     is_answer,
     is_test,
     load_fixtures,
@@ -31,6 +32,7 @@ from conftest import (
     read,
     variants,
 )
+from support.cli import run_cli
 
 from autograder import course
 from autograder.course import quiz_key
@@ -49,23 +51,47 @@ def both(lesson):
 
 lessons = pytest.mark.parametrize("lesson", LESSONS)
 
+
+def lesson_group(lesson: str):
+    """The xdist group of every test that reads the lesson's nbgrader run."""
+    return pytest.mark.xdist_group(f"lesson-{lesson}")
+
+
+# The same ids as ``lessons``; each test on its lesson's worker.
+autograded_lessons = pytest.mark.parametrize(
+    "lesson", [pytest.param(lesson, marks=lesson_group(lesson)) for lesson in LESSONS]
+)
+
 stored = pytest.mark.parametrize("folder", ["solutions", "lessons"])
 
 
 # --------------------------------------------------------------------------- release and storage
 
 
+@pytest.fixture(scope="module")
+def release_check(shared_once):
+    """One ``python -m autograder release --check`` of the whole course (each lesson says
+    'up to date' or 'stale'; the run also names lesson folders without solutions)."""
+
+    def build(_folder):
+        done = run_cli("release", "--check", timeout=600)
+        return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+
+    return shared_once("release-check", build)
+
+
+@pytest.mark.xdist_group("release-check")
 @lessons
-def test_release_check_passes(lesson):
-    done = subprocess.run(
-        [sys.executable, "-m", "autograder", "release", "--check", lesson],
-        check=False,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+def test_release_check_passes(lesson, release_check):
+    said = re.findall(rf"^{re.escape(lesson)}: (up to date|stale) ", release_check["stdout"], re.M)
+    assert said == ["up to date"], (
+        f"lessons/{lesson} is stale:\n{release_check['stdout']}{release_check['stderr']}"
     )
-    assert done.returncode == 0, f"lessons/{lesson} is stale:\n{done.stdout}{done.stderr}"
+
+
+@pytest.mark.xdist_group("release-check")
+def test_release_check_of_the_whole_course_passes(release_check):
+    assert release_check["returncode"] == 0, release_check["stdout"] + release_check["stderr"]
 
 
 @lessons
@@ -394,34 +420,40 @@ def test_header_has_the_colab_badge_of_this_lesson(lesson):
 
 
 # --------------------------------------------------------------------------- running
+#
+# The solved and untouched student versions run once, in the lesson's nbgrader run
+# (conftest.autograde); these tests read nbgrader's executed copies.
+
+_MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*\n?", re.MULTILINE)
 
 
-_SOLUTION_RUNS: dict[str, object] = {}
+def code_sources(nb) -> list[str]:
+    """Each code cell's source without nbgrader's solution and hidden-test marker lines."""
+    return [_MARKER_LINE.sub("", c.source).strip() for c in nb.cells if c.cell_type == "code"]
 
 
-def solution_run(lesson: str, tmp_path_factory):
-    """The solutions notebook executed once per test process (two tests read the run)."""
-    if lesson not in _SOLUTION_RUNS:
-        folder = tmp_path_factory.mktemp(f"run-{lesson}")
-        _SOLUTION_RUNS[lesson] = execute(read(course.solution_path(lesson)), folder)
-    return _SOLUTION_RUNS[lesson]
-
-
-@lessons
-def test_solutions_notebook_runs_top_to_bottom(lesson, tmp_path_factory):
-    run = solution_run(lesson, tmp_path_factory)
-    print(f"\n{lesson}: solutions notebook ran in {run.seconds:.1f} s")
-    assert not run.errors, "cells failed: " + "; ".join(
+@autograded_lessons
+def test_solutions_notebook_runs_top_to_bottom(lesson, autograded):
+    result = autograded(lesson)
+    run = result.executed(SOLVED)
+    # The solved submission is the solutions notebook, code cell for code cell: its run is the
+    # solutions notebook's run (nbgrader puts the hidden tests back into the test cells).
+    solutions = read(course.solution_path(lesson))
+    assert code_sources(run) == code_sources(solutions), (
+        "the solved submission's code differs from the solutions notebook's"
+    )
+    errors = errors_of(run)
+    assert not errors, "cells failed: " + "; ".join(
         f"cell {e.index} ({e.grade_id or 'no grade_id'}): {e.ename}: {e.evalue[:300]}"
-        for e in run.errors
+        for e in errors
     )
 
 
-@lessons
-def test_nbconverts_html_export_has_no_image_without_alternative_text(lesson, tmp_path_factory):
+@autograded_lessons
+def test_nbconverts_html_export_has_no_image_without_alternative_text(lesson, autograded):
     from nbconvert import HTMLExporter
 
-    html, _ = HTMLExporter().from_notebook_node(solution_run(lesson, tmp_path_factory).notebook)
+    html, _ = HTMLExporter().from_notebook_node(autograded(lesson).executed(SOLVED))
     assert "<img" in html, f"{lesson}: the export shows no figure"
     missing = html.count("No description has been provided for this image")
     assert missing == 0, (
@@ -430,13 +462,17 @@ def test_nbconverts_html_export_has_no_image_without_alternative_text(lesson, tm
     )
 
 
-@lessons
-def test_student_version_fails_only_in_answer_cells_and_their_tests(lesson, tmp_path):
-    nb = read(course.lesson_path(lesson))
-    run = execute(nb, tmp_path)
+@autograded_lessons
+def test_student_version_fails_only_in_answer_cells_and_their_tests(lesson, autograded):
+    nb = autograded(lesson).executed(UNTOUCHED)
+    stored = read(course.lesson_path(lesson))
+    assert [c.source for c in nb.cells if not is_test(c)] == [
+        c.source for c in stored.cells if not is_test(c)
+    ], "nbgrader's copy of the untouched submission is not lessons/' notebook"
+    errors = errors_of(nb)
     first_answer = min((i for i, c in enumerate(nb.cells) if is_answer(c)), default=len(nb.cells))
     unexpected = []
-    for e in run.errors:
+    for e in errors:
         cell = nb.cells[e.index]
         if is_answer(cell) and e.ename == "NotImplementedError":
             continue
@@ -448,7 +484,7 @@ def test_student_version_fails_only_in_answer_cells_and_their_tests(lesson, tmp_
     assert not unexpected, "cells other than answers and their tests failed:\n" + "\n".join(
         unexpected
     )
-    failing_tests = {e.grade_id for e in run.errors if is_test(nb.cells[e.index])}
+    failing_tests = {e.grade_id for e in errors if is_test(nb.cells[e.index])}
     untested = [
         f"test_{gid}"
         for gid in (nbgrader_meta(c)["grade_id"] for c in nb.cells if is_answer(c))
@@ -464,7 +500,7 @@ def autograded_points(grades):
     return {gid: row for gid, row in grades.items() if row.cell_type == "code"}
 
 
-@lessons
+@autograded_lessons
 def test_solved_student_version_gets_every_autograded_point(lesson, autograded):
     result = autograded(lesson)
     print(f"\n{lesson}: autograde of {result.students} submissions took {result.seconds:.1f} s")
@@ -476,7 +512,7 @@ def test_solved_student_version_gets_every_autograded_point(lesson, autograded):
     assert not short, f"points lost by the solutions: {short}\n{result.log[-3000:]}"
 
 
-@lessons
+@autograded_lessons
 def test_trimmed_submission_scores_like_the_full_one(lesson, autograded):
     """Fixture variants are graded trimmed (see conftest.trim); that must not change a score."""
     result = autograded(lesson)
@@ -485,7 +521,7 @@ def test_trimmed_submission_scores_like_the_full_one(lesson, autograded):
     assert trimmed == full, f"trimming changed the solved scores: full {full}, trimmed {trimmed}"
 
 
-@lessons
+@autograded_lessons
 def test_untouched_student_version_gets_no_point(lesson, autograded):
     rows = autograded_points(autograded(lesson).of(UNTOUCHED))
     scored = {gid: r.auto_score for gid, r in rows.items() if r.auto_score}
@@ -517,7 +553,7 @@ def test_answer_fixtures_cover_every_graded_function(lesson):
 
 
 ALL_VARIANTS = [
-    pytest.param(lesson, v, id=f"{lesson}-{v.student}")
+    pytest.param(lesson, v, id=f"{lesson}-{v.student}", marks=lesson_group(lesson))
     for lesson in LESSONS
     for v in variants(lesson)
 ]
@@ -543,3 +579,23 @@ def test_wrong_answer_loses_points(lesson, variant, autograded):
         f"wrong answer ({variant.label}) for {variant.grade_id} "
         f"kept {row.auto_score} of {row.max_score}"
     )
+
+
+@autograded_lessons
+def test_packed_submissions_keep_every_point_their_mistakes_cannot_reach(lesson, autograded):
+    """A packed submission carries several variants; every other test row of it, on which
+    none of its wrong variants can act (tests/support/packing.py), keeps the solved score:
+    the kernel lived on and no variant changed what the others' tests see."""
+    result = autograded(lesson)
+    solved = autograded_points(result.of(SOLVED_TRIMMED))
+    assert set(result.untouchable) == set(result.packed_in.values())
+    lost = {}
+    for student, answer_ids in result.untouchable.items():
+        rows = result.of(student)
+        for gid in answer_ids:
+            test = f"test_{gid}"
+            if test in solved and rows[test].auto_score != solved[test].auto_score:
+                lost[f"{student}/{test}"] = (rows[test].auto_score, solved[test].auto_score)
+    assert not lost, f"rows a packed mistake cannot reach changed (got, solved): {lost}"
+    packed = {v.student for v in variants(lesson)}
+    assert set(result.packed_in) == packed, "a fixture variant is in no submission"

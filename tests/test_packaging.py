@@ -8,10 +8,18 @@ from pathlib import Path
 import tomllib
 import yaml
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 PROJECT = PYPROJECT["project"]
+
+# The only upper bounds allowed, each until the bug behind it is fixed upstream. pytest: with
+# pytest 9.2 and pytest-xdist 3.8, `--dist loadgroup` silently ignores xdist_group
+# (pytest-dev/pytest-xdist#1386): `make test` would build every group's environment (the
+# Colab-like venv, JupyterLab, the Dask cluster, each lesson's nbgrader run) on each worker.
+# It is a dev-only bound: a notebook in Colab never installs the dev extra.
+UPPER_BOUNDS = {"pytest": "<9"}
 
 
 def _requirements(section: list[str]) -> dict[str, Requirement]:
@@ -40,10 +48,16 @@ def test_core_dependencies_are_exactly_what_colab_already_has():
 
 
 def test_every_dependency_has_a_lower_bound_and_no_pin_or_cap():
-    sections = [PROJECT["dependencies"], *PROJECT["optional-dependencies"].values()]
-    for section in sections:
-        for req in _requirements(section).values():
+    sections = {"core": PROJECT["dependencies"], **PROJECT["optional-dependencies"]}
+    for section_name, section in sections.items():
+        for name, req in _requirements(section).items():
             operators = {spec.operator for spec in req.specifier}
+            if name in UPPER_BOUNDS and section_name == "dev":
+                caps = {str(spec) for spec in req.specifier if spec.operator != ">="}
+                assert ">=" in operators and caps == {UPPER_BOUNDS[name]}, (
+                    f"{req}: a lower bound and exactly the upper bound {UPPER_BOUNDS[name]}"
+                )
+                continue
             assert operators == {">="}, (
                 f"{req}: use a lower bound only (Colab changes underneath us)"
             )
@@ -65,7 +79,7 @@ def test_environment_yml_lists_the_same_packages_with_the_same_lower_bounds():
             wanted[name] = str(req.specifier)
     for name, spec in wanted.items():
         assert name in conda, f"environment.yml lacks {name}"
-        assert conda[name] == spec, (
+        assert SpecifierSet(conda[name]) == SpecifierSet(spec), (
             f"{name}: environment.yml says {conda[name]!r}, pyproject.toml {spec!r}"
         )
     extra = set(conda) - set(wanted) - {"python", "pip"}

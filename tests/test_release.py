@@ -95,6 +95,10 @@ def tiny_lesson(lesson: str) -> nbformat.NotebookNode:
 @pytest.fixture
 def course_root(tmp_path):
     """A temporary course with lessons 01_derivatives and 02_chain_rule in solutions/."""
+    return make_course(tmp_path)
+
+
+def make_course(tmp_path: Path) -> Path:
     root = tmp_path / "course"
     root.mkdir()
     shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
@@ -105,6 +109,14 @@ def course_root(tmp_path):
         path = course.solution_path(lesson, root)
         path.parent.mkdir(parents=True)
         nbformat.write(tiny_lesson(lesson), path)
+    return root
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    """The temporary course released once, for the tests that only read it."""
+    root = make_course(tmp_path_factory.mktemp("released"))
+    assert release(root).returncode == 0
     return root
 
 
@@ -143,9 +155,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
-def test_release_writes_the_student_version_without_solutions_or_hidden_tests(course_root):
-    assert release(course_root).returncode == 0
-    text = course.lesson_path("01_derivatives", course_root).read_text()
+def test_release_writes_the_student_version_without_solutions_or_hidden_tests(released):
+    text = course.lesson_path("01_derivatives", released).read_text()
     assert "return 2 * x" not in text
     assert "raise NotImplementedError()" in text
     assert "assert double(1) == 2" in text
@@ -191,11 +202,10 @@ def test_release_rewrites_badge_and_setup_cell_from_pyproject(course_root):
         assert "fork-owner/fork-course@spring" in nb.cells[1].source
 
 
-def test_release_stores_solutions_and_lessons_without_outputs_and_with_stable_metadata(course_root):
-    assert release(course_root).returncode == 0
+def test_release_stores_solutions_and_lessons_without_outputs_and_with_stable_metadata(released):
     for path in (
-        course.solution_path("01_derivatives", course_root),
-        course.lesson_path("01_derivatives", course_root),
+        course.solution_path("01_derivatives", released),
+        course.lesson_path("01_derivatives", released),
     ):
         data = json.loads(path.read_text())
         assert data["metadata"] == {
@@ -212,25 +222,22 @@ def test_release_stores_solutions_and_lessons_without_outputs_and_with_stable_me
         assert path.read_text().endswith("}\n")
 
 
-def test_release_keeps_cell_ids_of_the_solution(course_root):
-    assert release(course_root).returncode == 0
-    solution = nbformat.read(course.solution_path("01_derivatives", course_root), as_version=4)
-    student = nbformat.read(course.lesson_path("01_derivatives", course_root), as_version=4)
+def test_release_keeps_cell_ids_of_the_solution(released):
+    solution = nbformat.read(course.solution_path("01_derivatives", released), as_version=4)
+    student = nbformat.read(course.lesson_path("01_derivatives", released), as_version=4)
     assert [c.id for c in student.cells] == [c.id for c in solution.cells]
 
 
-def test_release_gives_each_numbered_section_heading_its_colab_cell_id(course_root):
-    assert release(course_root).returncode == 0
-    student = nbformat.read(course.lesson_path("01_derivatives", course_root), as_version=4)
+def test_release_gives_each_numbered_section_heading_its_colab_cell_id(released):
+    student = nbformat.read(course.lesson_path("01_derivatives", released), as_version=4)
     ids = {c.source.splitlines()[0]: c.metadata.get("id") for c in student.cells}
     assert ids["## 1. Doubling"] == "section-1"  # what a feedback link's #scrollTo= names
     assert ids["## Exercises"] is None  # not numbered: not a section a link points at
     assert sum(i is not None for i in ids.values()) == 1
 
 
-def test_check_passes_after_a_release(course_root):
-    assert release(course_root).returncode == 0
-    done = release(course_root, "--check")
+def test_check_passes_after_a_release(released):
+    done = release(released, "--check")
     assert done.returncode == 0, done.stderr
 
 

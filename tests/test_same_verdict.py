@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import csv
 import html
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from support.cli import run_cli
 
 from helpers.checks import CheckFailure
 from helpers.exercises import derivatives
@@ -53,24 +51,8 @@ def test_batch_grading_shows_the_message_the_notebook_shows(tmp_path):
     student.mkdir(parents=True)
     nbformat.write(nb, student / "Copy of 01_derivatives.ipynb")
 
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "grade",
-            str(tmp_path / "submissions"),
-            "--out",
-            str(tmp_path / "out"),
-            "--quiet",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    done = run_cli(
+        "grade", tmp_path / "submissions", "--out", tmp_path / "out", "--quiet", cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr[-3000:]
 
