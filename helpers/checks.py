@@ -698,6 +698,8 @@ def _run_check(ex: Exercise, namespace: dict[str, Any]) -> tuple[str, str]:
     missing = [n for n in ex.names if n not in namespace]
     if missing:
         return "not run", f"run the cell that defines {', '.join(missing)}"
+    if ex.names and _all([namespace[n] is None for n in ex.names]):
+        return "not started", ""  # still the stub's None: a quiz or a SymPy answer to write
     try:
         ex.checker(*(namespace[n] for n in ex.names))
     except CheckFailure as failure:

@@ -289,7 +289,8 @@ def test_progress_says_answered_not_passed_when_the_check_sees_only_the_form(mon
     assert row.status == "answered" and "marked when you submit" in row.detail
     assert report.passed == 0 and "1 of 1 answered" in str(report)
     assert "0 of 0 exercises" in str(report)
-    assert progress(lesson, {"q1": None}).rows[0].status == "failing"
+    assert progress(lesson, {"q1": None}).rows[0].status == "not started"
+    assert progress(lesson, {"q1": "yes"}).rows[0].status == "failing"
 
 
 def test_a_quiz_is_never_shown_as_passed_by_progress():
