@@ -227,10 +227,35 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
                     f"call   : {shown}",
                     f"before : {_fmt(original)}",
                     f"after  : {_fmt(given)}",
+                    *_changed_entries(original, given),
                     "work on a copy (x.copy() or x.astype(float)) instead of changing x in place",
                 ],
             )
     return result
+
+
+def _changed_entries(before: np.ndarray, after: Any, shown: int = 3) -> list[str]:
+    """The entries an in-place change touched, to full precision: a change in the last digit
+    prints the same as the original in :func:`_fmt`'s short form."""
+    if not _isinstance(after, np.ndarray) or after.shape != before.shape:
+        return []
+    try:
+        differs = ~((before == after) | ((before != before) & (after != after)))
+    except _BAD_NUMBER:
+        return []
+    where = np.argwhere(differs)
+    lines = []
+    for index in where[:shown]:
+        key = _tuple(int(i) for i in index)
+        old, new = before[key], after[key]
+        text = f"[{', '.join(_str(i) for i in key)}]: {_repr(old.item())} -> {_repr(new.item())}"
+        try:
+            text += f" (by {_float(new) - _float(old):.1e})"
+        except _BAD_NUMBER:
+            pass
+        lines.append(text)
+    more = f" (and {_len(where) - shown} more)" if _len(where) > shown else ""
+    return [f"changed: {_len(where)} of {before.size} entries, " + "; ".join(lines) + more]
 
 
 def require_own(name: str, answer: Any) -> None:
