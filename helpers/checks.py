@@ -38,12 +38,14 @@ _all = np.all
 _any = np.any
 _shape = np.shape
 _array_equal = np.array_equal
+_argwhere = np.argwhere
 _add_reduce = np.add.reduce
 _absolute = np.absolute
 _maximum_reduce = np.maximum.reduce
 _sqrt = math.sqrt
 _isinstance = builtins.isinstance
 _float = builtins.float
+_int = builtins.int
 _bool = builtins.bool
 _repr = builtins.repr
 _str = builtins.str
@@ -243,10 +245,10 @@ def _changed_entries(before: np.ndarray, after: Any, shown: int = 3) -> list[str
         differs = ~((before == after) | ((before != before) & (after != after)))
     except _BAD_NUMBER:
         return []
-    where = np.argwhere(differs)
+    where = _argwhere(differs)
     lines = []
     for index in where[:shown]:
-        key = _tuple(int(i) for i in index)
+        key = _tuple(_int(i) for i in index)
         old, new = before[key], after[key]
         text = f"[{', '.join(_str(i) for i in key)}]: {_repr(old.item())} -> {_repr(new.item())}"
         try:
