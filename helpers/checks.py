@@ -38,14 +38,12 @@ _all = np.all
 _any = np.any
 _shape = np.shape
 _array_equal = np.array_equal
-_argwhere = np.argwhere
 _add_reduce = np.add.reduce
 _absolute = np.absolute
 _maximum_reduce = np.maximum.reduce
 _sqrt = math.sqrt
 _isinstance = builtins.isinstance
 _float = builtins.float
-_int = builtins.int
 _bool = builtins.bool
 _repr = builtins.repr
 _str = builtins.str
@@ -225,39 +223,28 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
         if original is not None and not _array_equal(original, given, equal_nan=True):
             raise CheckFailure(
                 f"{label} modified its input array.",
-                [
-                    f"call   : {shown}",
-                    f"before : {_fmt(original)}",
-                    f"after  : {_fmt(given)}",
-                    *_changed_entries(original, given),
-                    "work on a copy (x.copy() or x.astype(float)) instead of changing x in place",
-                ],
+                [f"call   : {shown}", *_changed_entries(original, given)]
+                + ["work on a copy (x.copy() or x.astype(float)) instead of changing x in place"],
             )
     return result
 
 
-def _changed_entries(before: np.ndarray, after: Any, shown: int = 3) -> list[str]:
-    """The entries an in-place change touched, to full precision: a change in the last digit
-    prints the same as the original in :func:`_fmt`'s short form."""
-    if not _isinstance(after, np.ndarray) or after.shape != before.shape:
-        return []
-    try:
-        differs = ~((before == after) | ((before != before) & (after != after)))
-    except _BAD_NUMBER:
-        return []
-    where = _argwhere(differs)
+def _changed_entries(before: np.ndarray, after: np.ndarray, shown: int = 3) -> list[str]:
+    """The entries that changed, to every digit: a step put back as x + h - h differs from x
+    in its last bit, which a rounded print would hide."""
+    if before.shape != after.shape:
+        return [f"shape before : {before.shape}", f"shape after  : {after.shape}"]
+    changed = np.argwhere(~np.isclose(before, after, rtol=0.0, atol=0.0, equal_nan=True))
     lines = []
-    for index in where[:shown]:
-        key = _tuple(_int(i) for i in index)
-        old, new = before[key], after[key]
-        text = f"[{', '.join(_str(i) for i in key)}]: {_repr(old.item())} -> {_repr(new.item())}"
-        try:
-            text += f" (by {_float(new) - _float(old):.1e})"
-        except _BAD_NUMBER:
-            pass
-        lines.append(text)
-    more = f" (and {_len(where) - shown} more)" if _len(where) > shown else ""
-    return [f"changed: {_len(where)} of {before.size} entries, " + "; ".join(lines) + more]
+    for index in changed[:shown]:
+        at = _tuple(index.tolist())
+        where = f"[{', '.join(_str(i) for i in at)}]" if at else "(the one value)"
+        lines.append(f"entry {where} : before {before[at].item()!r}, after {after[at].item()!r}")
+    if _len(changed) > shown:
+        lines.append(f"... and {_len(changed) - shown} more entries changed")
+    if _len(changed) and _all(np.isclose(before, after, rtol=1e-12, atol=0.0)):
+        lines.append("the change is in the last digits: a step added and taken back is not exact")
+    return lines
 
 
 def require_own(name: str, answer: Any) -> None:
@@ -534,6 +521,7 @@ class ProgressRow:
     status: str  # "passed", ANSWERED, "failing", "not started", "not run", or BY_HAND
     detail: str
     points: float | None = None  # what the exercise is worth (None: not in the catalogue)
+    form_only: bool = False  # its check sees the answer's form only (see exercise())
 
     @property
     def worth(self) -> str:
@@ -623,10 +611,12 @@ class Progress:
         return _sum(r.status == ANSWERED for r in self.rows)
 
     def _headline(self) -> str:
+        form = _sum(r.status == ANSWERED or r.form_only for r in self.checked)
+        values = _len(self.checked) - form
+        text = f"{self.passed} of {values} exercises pass their visible checks"
+        if form:
+            text += f"; {self.answered} of {form} answered, marked when you submit"
         by_hand = _len(self.rows) - _len(self.checked)
-        text = f"{self.passed} of {_len(self.checked)} exercises pass their visible checks"
-        if self.answered:
-            text += f"; {self.answered} answered, marked when you submit"
         if by_hand:
             text += f"; {by_hand} written answer{'s' if by_hand != 1 else ''} graded by hand"
         return text
@@ -695,7 +685,7 @@ def progress(lesson: str | None = None, namespace: dict[str, Any] | None = None)
         namespace = shell.user_ns
     exercises_module(lesson)
     rows = [
-        ProgressRow(title, *_run_check(ex, namespace), points)
+        ProgressRow(title, *_run_check(ex, namespace), points, ex.form_only)
         if ex is not None
         else ProgressRow(title, BY_HAND, "your instructor grades this written answer", points)
         for ex, title, points in _placed(lesson, _REGISTRY.get(lesson, []))

@@ -329,3 +329,65 @@ def test_quiz_check_accepts_python_and_numpy_booleans():
 @pytest.mark.parametrize("value", [None, "True", 1])
 def test_quiz_check_rejects_anything_but_a_boolean(value):
     assert "must be True or False" in failure(ex.check_quiz, True, value, False, True)
+
+
+# --------------------------------------------------------------------------- issue 24: the texts
+
+
+def test_sigmoid_derivative_of_an_array_is_an_array_of_its_shape():
+    def as_list(z):
+        if np.ndim(z) == 0:
+            return sig(z) * (1 - sig(z))
+        return [sig(t) * (1 - sig(t)) for t in np.ravel(z)]
+
+    assert "must return a NumPy array" in failure(ex.check_sigmoid_derivative, as_list)
+
+
+def test_sigmoid_derivative_fitted_to_vectors_passes_visibly_and_fails_the_hidden_matrix():
+    # The course demo's "mistake only a hidden check finds" (autograder/sample_mistakes.py).
+    def vector_loop(z):
+        if np.ndim(z) == 0:
+            return sig(z) * (1 - sig(z))
+        out = np.zeros(len(z))
+        for i in range(len(z)):
+            out[i] = sig(z[i]) * (1 - sig(z[i]))
+        return out
+
+    ex.check_sigmoid_derivative(vector_loop)
+    assert "raised ValueError" in failure(
+        ex.expect_sigmoid_derivative, vector_loop, [[-2.5, 0.2], [1.1, -6.0]]
+    )
+
+
+def test_sigmoid_derivative_in_float32_is_told_so():
+    message = failure(
+        ex.check_sigmoid_derivative,
+        lambda z: sig(np.asarray(z, dtype=np.float32)) * (1 - sig(np.asarray(z, dtype=np.float32))),
+    )
+    assert "float32" in message
+
+
+def test_chain_gradients_returns_a_numpy_array():
+    assert "must return a NumPy array" in failure(
+        ex.check_chain_gradients, lambda x0, w: list(ex.chain_gradients_reference(x0, w))
+    )
+
+
+@pytest.mark.parametrize("default", [1e-4, 1e-3])
+def test_numerical_tanh_gradients_default_step_is_tested(default):
+    def other_default(x0, w1, w2, y, h=default):
+        return central_network(x0, w1, w2, y, h)
+
+    message = failure(ex.check_numerical_tanh_gradients, other_default)
+    # The evidence names the step only when it can tell it apart; it never blames a formula.
+    assert "forward difference" not in message
+
+
+def test_a_mistake_close_to_the_right_value_is_not_named():
+    # A forward difference at h = 1e-5 is within 1e-5 of the central one: a slightly wrong
+    # answer must not be told it is a forward difference.
+    def slightly_off(x0, w1, w2, y, h=1e-5):
+        return tuple(g * (1 + 3e-7) for g in central_network(x0, w1, w2, y, h))
+
+    message = failure(ex.check_numerical_tanh_gradients, slightly_off)
+    assert "likely mistake" not in message

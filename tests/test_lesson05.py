@@ -121,7 +121,9 @@ def test_backward_must_not_modify_the_cache():
         cache["a1"] *= 0
         return grads
 
-    assert "modified its input dict" in failure(ex.check_backward, scribbles)
+    message = failure(ex.check_backward, scribbles)
+    assert "modified its input cache (entry 'a1')" in message
+    assert "params" not in message  # it changed the cache, not the parameters
 
 
 def test_forward_names_a_missing_output_sigmoid():
@@ -138,17 +140,61 @@ def test_train_names_modified_params():
 
 
 def test_train_names_an_added_gradient():
-    assert "moves against the gradient" in failure(ex.check_train, lambda *a: train(*a, sign=1.0))
+    message = failure(ex.check_train, lambda *a: train(*a, sign=1.0))
+    assert "params + learning_rate * gradient" in message
+
+
+def test_train_with_one_forward_pass_is_not_told_the_loss_grew():
+    # The issue-24 misdiagnosis: a forward pass run once, before the loop, was reported as
+    # "the loss grew". The evidence is that every recorded loss is the same number.
+    def forward_once(params, X, y, learning_rate, epochs):
+        p = {k: v.copy() for k, v in params.items()}
+        a2, cache = forward(p, X)
+        losses = []
+        for _ in range(epochs):
+            losses.append(float(np.mean((a2 - y) ** 2)))
+            grads = backward(p, cache, y)
+            p = {k: p[k] - learning_rate * grads[k] for k in p}
+        return p, losses
+
+    message = failure(ex.check_train, forward_once)
+    assert "every recorded loss is the same number" in message
+    assert "loss grew" not in message and "against the gradient" not in message
+
+
+def test_train_that_reuses_the_first_gradient_is_named_from_two_short_runs():
+    def stale(params, X, y, learning_rate, epochs):
+        p = {k: v.copy() for k, v in params.items()}
+        grads = backward(p, forward(p, X)[1], y)
+        losses = []
+        for _ in range(epochs):
+            losses.append(float(np.mean((forward(p, X)[0] - y) ** 2)))
+            p = {k: p[k] - learning_rate * grads[k] for k in p}
+        return p, losses
+
+    assert "reused the first epoch's gradient" in failure(ex.check_train, stale)
+
+
+def test_train_that_ignores_its_learning_rate_fails_the_visible_check():
+    def fixed_rate(params, X, y, learning_rate, epochs):
+        return train(params, X, y, ex.TRAIN_LEARNING_RATE, epochs)
+
+    assert "train: losses gave a wrong value" in failure(ex.check_train, fixed_rate)
+
+
+def test_train_may_return_a_list_pair():
+    ex.check_train(lambda *a: list(train(*a)))
 
 
 def test_train_curve_names_a_summed_gradient():
     def summed(params, X, y, lr, epochs):
         return train(params, X, y, lr * X.shape[0], epochs)
 
-    ex.check_train(summed)  # it still learns XOR ...
-    assert "not averaged over the batch" in failure(
-        ex.expect_train_curve, summed, *curve_case()
-    )  # ... but too fast
+    X, y = helpers.xor_data()
+    params = ex.initial_params(ex.TRAIN_SEED)
+    ex.expect_train(summed, params, X, y, ex.TRAIN_LEARNING_RATE, ex.TRAIN_EPOCHS)  # it learns XOR
+    assert "not averaged over the batch" in failure(ex.check_train, summed)  # ... but too fast
+    assert "not averaged over the batch" in failure(ex.expect_train_curve, summed, *curve_case())
 
 
 def test_predict_names_thresholding_z2_at_one_half():
@@ -156,6 +202,41 @@ def test_predict_names_thresholding_z2_at_one_half():
         return (forward(params, X)[1]["z2"] > 0.5).astype(int)
 
     assert "thresholded z2 at 0.5" in failure(ex.check_predict, z2_threshold)
+
+
+def test_predict_with_argmax_is_not_told_it_thresholded_z2():
+    # The issue-24 misdiagnosis: argmax over a2's one column (all zeros) was named as
+    # thresholding z2. The evidence is only that every label is 0.
+    message = failure(ex.check_predict, lambda p, X: np.argmax(forward(p, X)[0], axis=1)[:, None])
+    assert "every label is 0" in message and "thresholded z2" not in message
+
+
+@pytest.mark.parametrize(
+    "labels, summary",
+    [
+        (lambda a2: a2 > 0.5, "must return integer labels"),
+        (lambda a2: (a2 > 0.5) * 1.0, "must return integer labels"),
+        (lambda a2: np.round(a2), "must return integer labels"),
+        (lambda a2: (a2 > 0.5).astype(int).tolist(), "must return a NumPy array"),
+    ],
+)
+def test_predict_returns_an_integer_array_as_its_text_says(labels, summary):
+    assert summary in failure(ex.check_predict, lambda p, X: labels(forward(p, X)[0]))
+
+
+def test_predict_labels_an_output_of_exactly_one_half_zero():
+    message = failure(ex.check_predict, lambda p, X: (forward(p, X)[0] >= 0.5).astype(int))
+    assert "exactly 0.5" in message and "flipped" not in message
+    ex.check_predict(lambda p, X: np.where(forward(p, X)[1]["z2"] > 0, 1, 0))
+
+
+def test_forward_may_return_a_list_pair():
+    ex.check_forward(lambda params, X: list(forward(params, X)))
+
+
+def test_sigmoid_in_float32_is_told_so():
+    message = failure(ex.check_sigmoid, lambda z: sigmoid(np.asarray(z, dtype=np.float32)))
+    assert "float32" in message
 
 
 def test_the_training_check_starts_from_a_point_that_converges_with_a_margin():
@@ -245,3 +326,9 @@ def test_checker_titles_follow_the_heading_convention():
     assert "Quiz 05" in titles and "Challenge 05 · Predict labels" in titles
     assert all(t.startswith(("Exercise 05.", "Quiz 05", "Challenge 05")) for t in titles), titles
     assert len(titles) == 8  # six exercises, the challenge and the quiz
+
+
+def test_bce_loss_of_a_zero_dimensional_array_is_told_to_return_a_number():
+    message = failure(ex.check_bce_loss, lambda a, y: np.array(bce_loss(a, y)))
+    assert "not an array" in message
+    ex.check_bce_loss(lambda a, y: -np.mean(y * np.log(a) + (1 - y) * np.log(1 - a)))

@@ -236,6 +236,7 @@ def test_values_keep_their_types_through_the_record():
         (1, [2, {"a": 3}]),
         {1, 2},
         np.arange(6, dtype=np.int16).reshape(2, 3),
+        np.array(0.25),  # 0-d: a shape of its own, never (1,)
         4 * x * sympy.cos(2 * x**2),
     ]
     for value in values:

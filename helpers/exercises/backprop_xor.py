@@ -24,6 +24,7 @@ import numpy as np
 from ..checks import CheckFailure, call, check, exercise, quiet, quiz_exercise, require_returned
 from ..mlp import sigmoid as _sigmoid
 from ..mlp import xor_data
+from .evidence import distinct, dtype_of, low_precision, require_array
 
 LESSON = "05_backprop_xor"
 
@@ -132,26 +133,58 @@ def _describe_params(params) -> str:
     return "{" + ", ".join(f'"{k}": array{np.shape(v)}' for k, v in params.items()) + "}"
 
 
+# What each exercise's arguments are called, for messages about a changed input.
+ARGUMENT_NAMES = {
+    "forward": ("params", "X"),
+    "backward": ("params", "cache", "y"),
+    "train": ("params", "X", "y", "learning_rate", "epochs"),
+    "predict": ("params", "X"),
+}
+
+
 def _call_with_dicts(fn: Callable, *args: Any, name: str) -> Any:
     """Call ``fn`` with deep copies of its dict and array arguments; fail if any was changed."""
     originals = [copy.deepcopy(a) if isinstance(a, (dict, np.ndarray)) else a for a in args]
     passed = [copy.deepcopy(a) if isinstance(a, (dict, np.ndarray)) else a for a in args]
     with quiet():
         result = call(fn, *passed, name=name)
+    labels = ARGUMENT_NAMES.get(name, ())
     for i, (before, after) in enumerate(zip(originals, passed)):
         if isinstance(before, dict):
             for k, v in before.items():
                 if k not in after or not np.array_equal(
                     np.asarray(v), np.asarray(after[k]), equal_nan=True
                 ):
-                    raise CheckFailure(
-                        f"{name} modified its input dict (argument {i + 1}, entry {k!r}).",
-                        [
+                    label = labels[i] if i < len(labels) else f"argument {i + 1}"
+                    if label == "params":
+                        advice = [
                             "likely mistake : modified params in place (e.g. params['W1'] -= ...);",
                             "                 build new arrays for the new parameters instead",
-                        ],
+                        ]
+                    else:
+                        advice = [
+                            f"{label}[{k!r}] changed during the call: compute new arrays "
+                            f"(d = a2 - y) instead of changing {label}'s arrays (a2 -= y)",
+                        ]
+                    raise CheckFailure(
+                        f"{name} modified its input {label} (entry {k!r}).",
+                        ["it must leave the dicts it is given unchanged"] + advice,
                     )
     return result
+
+
+def _pair_of(name: str, got: Any, what: str) -> tuple:
+    """``got`` as a pair (a tuple or a list of two), or a CheckFailure saying what came back."""
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise CheckFailure(
+            f"{name} must return a pair {what}.",
+            [
+                f"got {type(got).__name__}"
+                + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""),
+                f"end with `return {what[1:-1]}`",
+            ],
+        )
+    return got[0], got[1]
 
 
 def _need_dict(name: str, got: Any, keys, what: str) -> dict:
@@ -192,7 +225,7 @@ def _check_grads(
                     f"hint           : {hint}",
                 ],
             )
-        mistakes = {desc: var[k] for desc, var in variants.items()}
+        mistakes = distinct({desc: var[k] for desc, var in variants.items()}, expected[k], rtol, g)
         check(
             f"{name}: gradient {k!r}", got[k], expected[k], call=shown, rtol=rtol, mistakes=mistakes
         )
@@ -208,7 +241,17 @@ def _titled(k: str, title: str) -> str:
 def expect_sigmoid(sigmoid: Callable, z: Any) -> None:
     """``sigmoid(z)`` must be ``1 / (1 + exp(-z))`` elementwise, with the shape of ``z``."""
     shown = f"sigmoid({_show(z)})"
-    got = require_returned("sigmoid", _call_with_dicts(sigmoid, z, name="sigmoid"), shown)
+    try:
+        got = _call_with_dicts(sigmoid, z, name="sigmoid")
+    except CheckFailure as failure:
+        if failure.error != "TypeError":
+            raise
+        raise CheckFailure(
+            failure.summary,
+            list(failure.details)
+            + ["likely mistake : math.exp takes one number; np.exp works on whole arrays"],
+        ) from None
+    got = require_returned("sigmoid", got, shown)
     expected = _sigmoid(z)
     check(
         "sigmoid",
@@ -223,7 +266,8 @@ def expect_sigmoid(sigmoid: Callable, z: Any) -> None:
             "returned tanh(z); the sigmoid is 1 / (1 + exp(-z))": np.tanh(z),
             "returned exp(-z) / (1 + exp(-z)), which is 1 - sigma(z)": 1 - expected,
         },
-        hint="the sigmoid squashes any real number into (0, 1); sigma(0) = 1/2",
+        hint=low_precision(got)
+        or "the sigmoid squashes any real number into (0, 1); sigma(0) = 1/2",
     )
 
 
@@ -248,16 +292,7 @@ def expect_forward(forward: Callable, params: dict, X: Any) -> None:
     X = np.array(X, dtype=float)
     shown = f"forward({_describe_params(params)}, X of shape {X.shape})"
     got = require_returned("forward", _call_with_dicts(forward, params, X, name="forward"), shown)
-    if not isinstance(got, tuple) or len(got) != 2:
-        raise CheckFailure(
-            "forward must return a pair (a2, cache).",
-            [
-                f"got {type(got).__name__}"
-                + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""),
-                "return the output and the dict of stored values, in that order",
-            ],
-        )
-    a2, cache = got
+    a2, cache = _pair_of("forward", got, "(a2, cache)")
     expected, ref_cache = _forward(params, X)
     check(
         "forward: a2",
@@ -316,13 +351,18 @@ def expect_bce_loss(bce_loss: Callable, a: Any, y: Any) -> None:
     m = a.shape[0]
     shown = f"bce_loss(a, y) with a = {_show(a.ravel())}, y = {y.ravel()} (shape {a.shape})"
     got = require_returned("bce_loss", _call_with_dicts(bce_loss, a, y, name="bce_loss"), shown)
-    if np.ndim(got) != 0:
+    # An array of any shape - even 0-d, holding one number - is not the number the text asks for.
+    # The message names the size, not the shape: batch grading's record stores a 0-d array with
+    # shape (1,), and the verdict and its words must be the same there.
+    if isinstance(got, np.ndarray) or np.ndim(got) != 0:
+        count = int(np.size(got))
         raise CheckFailure(
-            "bce_loss must return one number.",
+            "bce_loss must return one number, not an array.",
             [
                 f"call : {shown}",
-                f"got  : an array of shape {np.shape(got)}",
-                "the loss is the mean over the m examples of the per-example losses",
+                f"got  : {type(got).__name__} holding {count} value{'s' if count != 1 else ''}",
+                "the loss is the mean over the m examples of the per-example losses; return it "
+                "as a number (float(...) of it)",
             ],
         )
     with quiet():
@@ -441,28 +481,90 @@ def check_backward(backward: Callable) -> None:
         expect_backward(backward, *_backward_case(seed, m))
 
 
-def _check_train_result(name, got, params, X, y, lr, epochs, shown):
-    if not isinstance(got, tuple) or len(got) != 2:
-        raise CheckFailure(
-            f"{name} must return a pair (params, losses).", [f"got {type(got).__name__}"]
-        )
-    new_params, losses = got
-    new_params = _need_dict(name, new_params, SHAPES, "the trained params")
+def _as_params(value: Any) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v, dtype=float) for k, v in value.items()}
+
+
+def _steps(params, X, y, lr, n, stale=False, sign=-1.0) -> dict[str, np.ndarray]:
+    """The params after ``n`` reference updates; ``stale`` reuses the gradient of the start."""
+    p = _as_params(params)
+    first = _backward(p, _cache_of(p, X), y)
+    for _ in range(n):
+        g = first if stale else _backward(p, _cache_of(p, X), y)
+        p = {k: p[k] + sign * lr * g[k] for k in p}
+    return p
+
+
+def _same_params(a: dict, b: dict, rtol: float = 1e-9) -> bool:
+    return all(
+        np.shape(a[k]) == np.shape(b[k])
+        and np.linalg.norm(np.asarray(a[k], dtype=float) - b[k])
+        <= rtol * max(1.0, np.linalg.norm(b[k]))
+        for k in SHAPES
+    )
+
+
+def _train_diagnosis(train: Callable, params: dict, X, y, lr, losses: np.ndarray) -> list[str]:
+    """What the evidence says about a ``train`` that did not learn XOR (possibly nothing).
+
+    The student's ``train`` is run again for one and for two epochs and compared with the
+    reference updates: what a message claims is then what those short runs showed.
+    """
+    if losses.size > 1 and np.all(losses == losses[0]):
+        return [
+            "likely mistake : every recorded loss is the same number: run the forward pass "
+            "again in every epoch, with the current params, and record its loss"
+        ]
+    try:
+        runs = []
+        for n in (1, 2):
+            out = _call_with_dicts(train, params, X, y, lr, n, name="train")
+            trained, _ = _pair_of("train", out, "(params, losses)")
+            runs.append(_as_params(_need_dict("train", trained, SHAPES, "the trained params")))
+    except CheckFailure:
+        return []
+    one, two = runs
+    if _same_params(one, _steps(params, X, y, lr, 1, sign=1.0)):
+        return [
+            "likely mistake : after one epoch your params are params + learning_rate * gradient: "
+            "a descent step subtracts the gradient"
+        ]
+    if not _same_params(one, _steps(params, X, y, lr, 1)):
+        return [
+            "after one epoch your params are not params - learning_rate * gradient (the "
+            "gradient of mean((a2 - y)**2) at the params given): check the update line"
+        ]
+    if _same_params(two, _steps(params, X, y, lr, 2, stale=True)):
+        return [
+            "likely mistake : the second epoch reused the first epoch's gradient: run forward "
+            "and backward again in every epoch, with the current params"
+        ]
+    if not _same_params(two, _steps(params, X, y, lr, 2)):
+        return [
+            "the first epoch's update is right but the second is not: every epoch needs a new "
+            "forward and backward pass with the params of that epoch"
+        ]
+    return []
+
+
+def _check_train_result(train, got, params, X, y, lr, epochs, shown):
+    new_params, losses = _pair_of("train", got, "(params, losses)")
+    new_params = _need_dict("train", new_params, SHAPES, "the trained params")
     for k, s in SHAPES.items():
         if np.shape(new_params[k]) != s:
             raise CheckFailure(
-                f"{name}: trained params[{k!r}] has shape {np.shape(new_params[k])}, not {s}."
+                f"train: trained params[{k!r}] has shape {np.shape(new_params[k])}, not {s}."
             )
     try:
         losses = np.array(losses, dtype=float).ravel()
     except (TypeError, ValueError):
-        raise CheckFailure(f"{name}: losses must be a list or array of numbers.") from None
+        raise CheckFailure("train: losses must be a list or array of numbers.") from None
     if losses.size != epochs:
         raise CheckFailure(
-            f"{name}: losses has {losses.size} entries, expected one per epoch ({epochs}).",
+            f"train: losses has {losses.size} entries, expected one per epoch ({epochs}).",
             [f"call : {shown}"],
         )
-    a2 = _forward({k: np.asarray(v, dtype=float) for k, v in new_params.items()}, X)[0]
+    a2 = _forward(_as_params(new_params), X)[0]
     wrong = np.flatnonzero((a2 > 0.5) != (y > 0.5))
     initial = float(np.mean((_forward(params, X)[0] - y) ** 2))
     if wrong.size:
@@ -476,11 +578,9 @@ def _check_train_result(name, got, params, X, y, lr, epochs, shown):
         ]
         if all(np.array_equal(np.asarray(new_params[k], dtype=float), params[k]) for k in SHAPES):
             details.append("likely mistake : the params never change; update them every epoch")
-        elif float(np.mean((a2 - y) ** 2)) > initial:
-            details.append(
-                "likely mistake : the loss grew; a descent step moves against the gradient"
-            )
-        raise CheckFailure(f"{name} did not learn XOR.", details)
+        else:
+            details += _train_diagnosis(train, params, X, y, lr, losses)
+        raise CheckFailure("train did not learn XOR.", details)
     return new_params, losses, initial
 
 
@@ -491,28 +591,36 @@ def expect_train(train: Callable, params: dict, X: Any, y: Any, learning_rate, e
     shown = f"train(params, X_xor, y_xor, {learning_rate}, {epochs})"
     got = _call_with_dicts(train, params, X, y, learning_rate, epochs, name="train")
     got = require_returned("train", got, shown)
-    _, losses, initial = _check_train_result(
-        "train", got, params, X, y, learning_rate, epochs, shown
-    )
+    _, losses, initial = _check_train_result(train, got, params, X, y, learning_rate, epochs, shown)
     _, after = _train(params, X, y, learning_rate, 1, record_after=True)
+    m = X.shape[0]
     check(
         "train: losses[0]",
         losses[0],
         initial,
         call=shown,
         rtol=1e-9,
-        mistakes={
-            "recorded the loss after the update; losses[k] is the loss before update k": after[0],
-        },
-        hint="losses[0] is the loss of the params you were given",
+        mistakes=distinct(
+            {
+                "recorded the loss after the update; losses[k] is the loss before update k": after[
+                    0
+                ],
+                "recorded the sum of the squared errors; the loss is their mean": m * initial,
+            },
+            initial,
+            1e-9,
+            losses[0],
+        ),
+        hint="losses[0] is the loss mean((a2 - y)**2) of the params you were given",
     )
 
 
 @exercise(LESSON, _titled("6", "Training loop"), "train")
 def check_train(train: Callable) -> None:
-    """Visible test of ``train``: it learns XOR from a fixed start."""
+    """Visible test of ``train``: it learns XOR from a fixed start, and records every loss."""
     X, y = xor_data()
     expect_train(train, initial_params(TRAIN_SEED), X, y, TRAIN_LEARNING_RATE, TRAIN_EPOCHS)
+    expect_train_curve(train, initial_params(3), X, y, 0.7, 25)
 
 
 def expect_train_curve(train: Callable, params: dict, X: Any, y: Any, learning_rate, epochs):
@@ -524,9 +632,11 @@ def expect_train_curve(train: Callable, params: dict, X: Any, y: Any, learning_r
     got = require_returned(
         "train", _call_with_dicts(train, params, X, y, lr, epochs, name="train"), shown
     )
-    if not isinstance(got, tuple) or len(got) != 2:
-        raise CheckFailure("train must return a pair (params, losses).")
-    losses = np.array(got[1], dtype=float).ravel()
+    _, got_losses = _pair_of("train", got, "(params, losses)")
+    try:
+        losses = np.array(got_losses, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise CheckFailure("train: losses must be a list or array of numbers.") from None
     _, expected = _train(params, X, y, lr, epochs)
     if losses.shape != expected.shape:
         raise CheckFailure(f"train: losses has {losses.size} entries, expected {epochs}.")
@@ -545,25 +655,63 @@ def expect_train_curve(train: Callable, params: dict, X: Any, y: Any, learning_r
             "added the gradient instead of subtracting it": _train(
                 params, X, y, lr, epochs, sign=1.0
             )[1],
+            "recorded the sum of the squared errors; the loss is their mean": m * expected,
         }
-    check("train: losses", losses, expected, call=shown, rtol=1e-6, mistakes=mistakes)
-
-
-def _predict_case():
-    rng = np.random.default_rng(31)
-    params = {k: rng.normal(0.0, 1.0, size=s) for k, s in SHAPES.items()}
-    X = rng.uniform(-2.0, 2.0, size=(60, 2))
-    return params, X
+    check(
+        "train: losses",
+        losses,
+        expected,
+        call=shown,
+        rtol=1e-6,
+        mistakes=distinct(mistakes, expected, 1e-6, losses),
+        hint=f"losses[k] is mean((a2 - y)**2) before update k, with the learning_rate {lr} given",
+    )
 
 
 def expect_predict(predict: Callable, params: dict, X: Any) -> None:
-    """``predict(params, X)`` must be an (m, 1) array of 0s and 1s: 1 where a2 > 0.5."""
+    """``predict(params, X)`` must be an integer (m, 1) array of 0s and 1s: 1 where a2 > 0.5."""
     params = {k: np.array(v, dtype=float) for k, v in params.items()}
     X = np.array(X, dtype=float)
     a2, cache = _forward(params, X)
     expected = (a2 > 0.5).astype(int)
     shown = f"predict({_describe_params(params)}, X of shape {X.shape})"
     got = require_returned("predict", _call_with_dicts(predict, params, X, name="predict"), shown)
+    require_array("predict", got, shown, f"return the labels as an array of shape {expected.shape}")
+    kind = dtype_of(got)
+    if kind.kind not in "iu" and got.shape == expected.shape:
+        raise CheckFailure(
+            "predict must return integer labels.",
+            [
+                f"call : {shown}",
+                f"got  : an array of dtype {kind.name}",
+                "the labels are the integers 0 and 1: convert with .astype(int)",
+            ],
+        )
+    zeros = np.zeros_like(expected)
+    mistakes = {}
+    if (a2 == 0.5).any():  # the boundary the exercise names: first, it is the sure evidence
+        mistakes["a2 is exactly 0.5 in some rows (z2 = 0): the label is 1 only where a2 > 0.5"] = (
+            a2 >= 0.5
+        ).astype(int)
+    if expected.any():  # some outputs are above 0.5, so all-zero labels are a fact worth saying
+        mistakes[
+            "every label is 0 although some outputs a2 are above 0.5 (np.argmax over a2's single "
+            "column gives 0 in every row): compare a2 with 0.5"
+        ] = zeros
+    mistakes["returned the probabilities a2 instead of 0/1 labels"] = a2
+    z2_half = (cache["z2"] > 0.5).astype(int)
+    if z2_half.any():  # otherwise it is the all-zero answer, and says nothing about z2
+        mistakes[
+            "thresholded z2 at 0.5; compare a2 (the sigmoid output) with 0.5, or z2 with 0"
+        ] = z2_half
+    mistakes["labels are flipped (1 where a2 < 0.5)"] = 1 - expected
+    # A mistake is named only when its labels differ from the right ones and from every
+    # mistake listed before it: two causes with the same labels are no evidence for either.
+    keep: dict[str, Any] = {}
+    for desc, value in mistakes.items():
+        seen = [expected] + list(keep.values())
+        if not any(np.array_equal(np.asarray(value, dtype=float), other) for other in seen):
+            keep[desc] = value
     check(
         "predict",
         got,
@@ -571,21 +719,32 @@ def expect_predict(predict: Callable, params: dict, X: Any) -> None:
         call=shown,
         rtol=0.0,
         atol=1e-12,
-        mistakes={
-            "returned the probabilities a2 instead of 0/1 labels": a2,
-            "thresholded z2 at 0.5; compare a2 (the sigmoid output) with 0.5, or z2 with 0": (
-                cache["z2"] > 0.5
-            ).astype(int),
-            "labels are flipped (1 where a2 < 0.5)": 1 - expected,
-        },
+        mistakes=keep,
         hint="one label per row, in a column like y: compare the network's output with 1/2",
     )
 
 
+def _predict_case():
+    # Weights of scale 2 spread z2 over about [-3, 1.6]: 12 of the 60 outputs are above 0.5,
+    # 7 of them with z2 above 0.5, so labels from a2 > 0.5, from z2 > 0.5 and all zeros differ.
+    rng = np.random.default_rng(31)
+    params = {k: rng.normal(0.0, 2.0, size=s) for k, s in SHAPES.items()}
+    X = rng.uniform(-2.0, 2.0, size=(60, 2))
+    return params, X
+
+
+def _predict_at_half():
+    """A network whose output is exactly 0.5 everywhere: W2 = 0 and b2 = 0 make z2 = 0."""
+    params, X = _predict_case()
+    params["W2"], params["b2"] = np.zeros((4, 1)), np.zeros((1, 1))
+    return params, X[:4]
+
+
 @exercise(LESSON, "Challenge 05 · Predict labels", "predict")
 def check_predict(predict: Callable) -> None:
-    """Visible test of ``predict(params, X)``: 60 random points."""
+    """Visible test of ``predict(params, X)``: 60 random points, and outputs exactly 0.5."""
     expect_predict(predict, *_predict_case())
+    expect_predict(predict, *_predict_at_half())
 
 
 QUIZ = (

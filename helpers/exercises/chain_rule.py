@@ -26,6 +26,7 @@ from ..checks import (
     require_returned,
 )
 from ..mlp import sigmoid as _sigmoid
+from .evidence import distinct, low_precision, require_array
 from .symbolic import check_expression, symbol_x
 
 LESSON = "02_chain_rule"
@@ -117,19 +118,31 @@ def _with_array_hint(failure: CheckFailure) -> CheckFailure:
 
 
 def expect_sigmoid_derivative(sigmoid_derivative: Callable[..., Any], z: Any) -> None:
-    """Require ``sigmoid_derivative(z) == sigma(z) (1 - sigma(z))``, element-wise for arrays."""
+    """Require ``sigmoid_derivative(z) == sigma(z) (1 - sigma(z))``, element-wise for arrays.
+
+    For an array ``z`` the answer must be a NumPy array of the shape of ``z``; for a number, a
+    number (a 0-d array or NumPy scalar is fine).
+    """
     z = _array(z, dtype=float) if not _isinstance(z, (int, float)) else z
+    shown = describe_call("sigmoid_derivative", z)
     try:
         got = call(sigmoid_derivative, z)
     except CheckFailure as failure:
         raise _with_array_hint(failure) from None
+    if _isinstance(z, np.ndarray):
+        require_array(
+            "sigmoid_derivative",
+            got,
+            shown,
+            f"for an array z of shape {z.shape}, return an array of that shape",
+        )
     s = _sigmoid(z)
     zz = _asarray(z, dtype=float)
     check(
         "sigmoid_derivative",
         got,
         s * (1 - s),
-        call=describe_call("sigmoid_derivative", z),
+        call=shown,
         rtol=1e-9,
         mistakes={
             "this is sigma(z), not its derivative": s,
@@ -139,13 +152,18 @@ def expect_sigmoid_derivative(sigmoid_derivative: Callable[..., Any], z: Any) ->
             "the sign is flipped: sigma'(z) is never negative": -s * (1 - s),
             "sigma(z) * (1 + sigma(z)): the factor is (1 - sigma(z))": s * (1 + s),
         },
-        hint="write sigma' in terms of sigma itself; it peaks at 0.25 when z = 0",
+        hint=low_precision(got)
+        or "write sigma' in terms of sigma itself; it peaks at 0.25 when z = 0",
     )
 
 
 @exercise(LESSON, "Exercise 02.2 · The sigmoid's derivative", "sigmoid_derivative")
 def check_sigmoid_derivative(sigmoid_derivative: Callable[..., Any]) -> None:
-    """Visible test: single numbers and an array, element-wise."""
+    """Visible test: single numbers and a vector, element-wise.
+
+    The hidden test adds a matrix: it guards against an answer fitted to these vectors (a loop
+    over a vector's entries), the course demo's example of a mistake only a hidden check finds.
+    """
     for z in (1.5, -2.0, 0.0, [-4.0, -1.0, 0.0, 0.5, 3.0]):
         expect_sigmoid_derivative(sigmoid_derivative, z)
 
@@ -200,27 +218,33 @@ def expect_tanh_network_gradients(
     got = _as_pair("tanh_network_gradients", call(tanh_network_gradients, x, w1, w2, y_true), shown)
     p = _tanh_parts(x, w1, w2, y_true)
     dw1, dw2 = p["dw1"], p["dw2"]
+    expected = _array([dw1, dw2])
     check(
         "tanh_network_gradients",
         got,
-        _array([dw1, dw2]),
+        expected,
         call=shown,
         rtol=1e-9,
-        mistakes={
-            "returned (dL/dw2, dL/dw1): the order is (dL/dw1, dL/dw2)": [dw2, dw1],
-            "forgot the factor x from dz1/dw1 in dL/dw1": [dw1 / x, dw2],
-            "forgot the factor w2 on the way back to w1": [dw1 / w2, dw2],
-            "used the sigmoid's derivative a(1 - a): tanh' = 1 - tanh^2": [
-                p["dL_dpred"] * w2 * p["a1"] * (1 - p["a1"]) * x,
-                dw2,
-            ],
-            "used tanh(z1) where tanh'(z1) = 1 - tanh(z1)^2 belongs in dL/dw1": [
-                p["dL_dpred"] * w2 * p["a1"] * x,
-                dw2,
-            ],
-            "forgot the factor 2 from d(pred - y)^2 / dpred": [dw1 / 2, dw2 / 2],
-            "the sign is flipped: dL/dpred = 2 (pred - y_true)": [-dw1, -dw2],
-        },
+        mistakes=distinct(
+            {
+                "returned (dL/dw2, dL/dw1): the order is (dL/dw1, dL/dw2)": [dw2, dw1],
+                "forgot the factor x from dz1/dw1 in dL/dw1": [dw1 / x, dw2],
+                "forgot the factor w2 on the way back to w1": [dw1 / w2, dw2],
+                "used the sigmoid's derivative a(1 - a): tanh' = 1 - tanh^2": [
+                    p["dL_dpred"] * w2 * p["a1"] * (1 - p["a1"]) * x,
+                    dw2,
+                ],
+                "used tanh(z1) where tanh'(z1) = 1 - tanh(z1)^2 belongs in dL/dw1": [
+                    p["dL_dpred"] * w2 * p["a1"] * x,
+                    dw2,
+                ],
+                "forgot the factor 2 from d(pred - y)^2 / dpred": [dw1 / 2, dw2 / 2],
+                "the sign is flipped: dL/dpred = 2 (pred - y_true)": [-dw1, -dw2],
+            },
+            expected,
+            1e-9,
+            got,
+        ),
         hint="multiply the local derivatives along each weight's path back from the loss",
     )
 
@@ -262,6 +286,13 @@ def expect_numerical_tanh_gradients(
         (loss(w1, w2 + step) - loss(w1, w2 - step)) / (2 * step),
     ]
     forward = [(loss(w1 + step, w2) - L0) / step, (loss(w1, w2 + step) - L0) / step]
+
+    def central_with(other: float) -> list[float]:
+        return [
+            (loss(w1 + other, w2) - loss(w1 - other, w2)) / (2 * other),
+            (loss(w1, w2 + other) - loss(w1, w2 - other)) / (2 * other),
+        ]
+
     mistakes = {
         "this is a forward difference; step to both sides of each weight": forward,
         "divided by h instead of 2h": [2 * c for c in central],
@@ -270,14 +301,23 @@ def expect_numerical_tanh_gradients(
         mistakes["the step h passed in was not used"] = list(
             tanh_network_reference(x, w1, w2, y_true)
         )
+    else:
+        for other in (1e-4, 1e-3, 1e-2):
+            mistakes[
+                f"these are central differences with h = {other:g}: the default step is "
+                "h=1e-5, as in the signature"
+            ] = central_with(other)
+    hint = "nudge one weight at a time by +h and -h, the other held fixed"
+    if h is None:
+        hint += "; called without h, the step is the default h=1e-5"
     check(
         "numerical_tanh_gradients",
         got,
         _array(central),
         call=shown,
         rtol=1e-7,
-        mistakes=mistakes,
-        hint="nudge one weight at a time by +h and -h, the other held fixed",
+        mistakes=distinct(mistakes, _array(central), 1e-7, got),
+        hint=hint,
     )
 
 
@@ -286,6 +326,8 @@ def check_numerical_tanh_gradients(numerical_tanh_gradients: Callable[..., Any])
     """Visible test of ``numerical_tanh_gradients(x, w1, w2, y_true, h=1e-5)``."""
     expect_numerical_tanh_gradients(numerical_tanh_gradients, 1.5, 0.8, -1.3, 0.5)
     expect_numerical_tanh_gradients(numerical_tanh_gradients, 1.5, 0.8, -1.3, 0.5, 1e-2)
+    # A large input bends the loss fast in w1: only the default step 1e-5 gives these to 1e-7.
+    expect_numerical_tanh_gradients(numerical_tanh_gradients, 12.0, 0.05, -1.7, 0.4)
 
 
 # --------------------------------------------------------------------------- a value used twice
@@ -310,14 +352,19 @@ def expect_fork_gradient(fork_gradient: Callable[..., Any], x: float) -> None:
         3.0 * (a + b),
         call=shown,
         rtol=1e-9,
-        mistakes={
-            "only the path through p = u^2: the path through q = sin(u) adds to it": 3.0 * a,
-            "only the path through q = sin(u): the path through p = u^2 adds to it": 3.0 * b,
-            "forgot du/dx = 3": a + b,
-            "multiplied the two paths' contributions: where a value fans out, they add": 3.0
-            * a
-            * b,
-        },
+        mistakes=distinct(
+            {
+                "only the path through p = u^2: the path through q = sin(u) adds to it": 3.0 * a,
+                "only the path through q = sin(u): the path through p = u^2 adds to it": 3.0 * b,
+                "forgot du/dx = 3": a + b,
+                "multiplied the two paths' contributions: where a value fans out, they add": 3.0
+                * a
+                * b,
+            },
+            3.0 * (a + b),
+            1e-9,
+            got,
+        ),
         hint="u feeds two nodes: add the contribution of each path to dL/du, then use du/dx",
     )
 
@@ -370,6 +417,8 @@ def expect_chain_gradients(
     w = _array(weights, dtype=float)
     shown = describe_call("chain_gradients", x, w)
     got = call(chain_gradients, x, w)
+    require_returned("chain_gradients", got, shown)
+    require_array("chain_gradients", got, shown, f"return the {w.size} gradients as one array")
     parts = _chain_parts(x, w)
     grad = parts["grad"]
     check(
@@ -378,13 +427,19 @@ def expect_chain_gradients(
         grad,
         call=shown,
         rtol=1e-9,
-        mistakes={
-            "the order is reversed: entry k belongs to weight w_(k+1), the first layer first": (
-                grad[::-1]
-            ),
-            "forgot the factor a_(k-1) (dz_k/dw_k is the layer's input)": parts["no_input"],
-            "forgot the factor w_k when passing the gradient back to a_(k-1)": parts["no_weight"],
-        },
+        mistakes=distinct(
+            {
+                "the order is reversed: entry k belongs to weight w_(k+1), the first layer "
+                "first": grad[::-1],
+                "forgot the factor a_(k-1) (dz_k/dw_k is the layer's input)": parts["no_input"],
+                "forgot the factor w_k when passing the gradient back to a_(k-1)": parts[
+                    "no_weight"
+                ],
+            },
+            grad,
+            1e-9,
+            got,
+        ),
         hint="go backwards, carrying the upstream gradient d a_n / d a_k from layer to layer",
     )
 

@@ -31,6 +31,7 @@ from ..checks import (
     require_returned,
 )
 from ..gradcheck import PASS_BELOW
+from .evidence import LOW_DTYPES, distinct, dtype_of, require_array
 from .symbolic import check_expression, symbol_x
 from .textbook import differences as _differences
 
@@ -167,6 +168,16 @@ def expect_quadratic_derivative(quadratic_derivative: Callable, x: float) -> Non
         "the power rule brings the exponent down: d/dx x**2 = 2x, not x": x + 3,
         "the derivative of 3x is 3, not 3x": 5 * x,
     }
+    hint = "differentiate term by term: the power rule for x**2, then 3x, then the constant"
+    try:
+        off = abs(float(got) - (2 * x + 3)) / abs(2 * x + 3)
+    except (TypeError, ValueError):
+        off = None
+    if off is not None and off < 1e-3:
+        hint = (
+            "your value is close to f'(x) but not equal to it: an estimate (a finite difference "
+            "loses digits at large x) rather than the formula 2x + 3 from the rules?"
+        )
     check(
         "quadratic_derivative",
         got,
@@ -174,7 +185,7 @@ def expect_quadratic_derivative(quadratic_derivative: Callable, x: float) -> Non
         call=shown,
         rtol=RTOL,
         mistakes=mistakes,
-        hint="differentiate term by term: the power rule for x**2, then 3x, then the constant",
+        hint=hint,
     )
 
 
@@ -183,6 +194,8 @@ def check_quadratic_derivative(quadratic_derivative: Callable) -> None:
     """Visible test of ``quadratic_derivative(x)``."""
     expect_quadratic_derivative(quadratic_derivative, 2.0)
     expect_quadratic_derivative(quadratic_derivative, -0.75)
+    # The formula is exact at any x; a finite difference loses digits to round-off here.
+    expect_quadratic_derivative(quadratic_derivative, 2.5e6)
 
 
 def expect_quadratic_derivative_sympy(quadratic_derivative_sympy: Any) -> None:
@@ -277,9 +290,27 @@ def expect_difference_errors(
 ) -> None:
     """Require ``difference_errors(f, df, x, h)`` = (|forward - df(x)|, |central - df(x)|)."""
     shown = describe_call("difference_errors", f, df, x, h)
+    df_calls: list[Any] = []
+
+    def exact_derivative(t):
+        df_calls.append(t)
+        return df(t)
+
+    exact_derivative.__name__ = getattr(df, "__name__", "df")
     got = _pair(
-        "difference_errors", call(difference_errors, f, df, x, h, name="difference_errors"), shown
+        "difference_errors",
+        call(difference_errors, f, exact_derivative, x, h, name="difference_errors"),
+        shown,
     )
+    if not df_calls:
+        raise CheckFailure(
+            "difference_errors never called df.",
+            [
+                f"call : {shown}",
+                "the errors are measured against the exact derivative you are given: "
+                "f'(x) = df(x), not an estimate of it",
+            ],
+        )
     v, exact = _one_sided(f, x, h), df(x)
     fwd, cen = abs(v["forward"] - exact), abs(v["central"] - exact)
     mistakes = {
@@ -343,6 +374,7 @@ def expect_second_derivative(second_derivative: Callable, f: Callable, x: float,
         / (4 * h**2),
         "wrote h * 2 for h**2 (or h ^ 2, which is not a power in Python)": (fp - 2 * f0 + fm)
         / (2 * h),
+        "the sign is flipped: the stencil is f(x + h) - 2 f(x) + f(x - h), over h**2": -expected,
     }
     check(
         "second_derivative",
@@ -395,16 +427,24 @@ def expect_make_derivative(
     mistakes = {
         "this looks like a forward difference: use f(x + h) and f(x - h)": v["forward"],
         "divided by h instead of 2h": 2 * expected,
-        "ignored the step h you were given": (f(x + 1e-5) - f(x - 1e-5)) / 2e-5,
     }
+    if h is None:
+        for other in (1e-4, 1e-3, 1e-2):
+            mistakes[
+                f"this is the central difference with h = {other:g}: the default step is "
+                "h=1e-5, as in the signature"
+            ] = _one_sided(f, x, other)["central"]
+    else:
+        mistakes["ignored the step h you were given"] = (f(x + 1e-5) - f(x - 1e-5)) / 2e-5
     check(
         "make_derivative(...)(x)",
         got,
         expected,
         call=shown,
         rtol=RTOL,
-        mistakes=mistakes,
-        hint="the inner df(x) is a central difference using the f and h given to make_derivative",
+        mistakes=distinct(mistakes, expected, RTOL, got),
+        hint="the inner df(x) is a central difference using the f and h given to make_derivative"
+        + ("" if h is not None else "; called as make_derivative(f), h is the default 1e-5"),
     )
 
 
@@ -413,25 +453,35 @@ def check_make_derivative(make_derivative: Callable) -> None:
     """Visible test of ``make_derivative(f, h=1e-5)``."""
     expect_make_derivative(make_derivative, lambda x: x**2, 3.0)
     expect_make_derivative(make_derivative, np.sin, 0.7, 0.1)
+    # A function that bends fast: only the default step h = 1e-5 gives this value to 1e-8.
+    expect_make_derivative(make_derivative, sin_20x, 0.02)
+
+
+def sin_20x(x):
+    """sin(20 x): its third derivative is 400 times its first, so the step shows."""
+    return np.sin(20 * x)
 
 
 # --------------------------------------------------------------------------- numerical_gradient
 
 
-def _watching(f: Callable, x_given: np.ndarray) -> tuple[Callable, list[bool]]:
+def _watching(f: Callable, x_given: np.ndarray) -> tuple[Callable, list[bool], list[Any]]:
     """``f`` wrapped to notice when the caller's array changes while f is being evaluated.
 
     A loop that adds h to x[i] and subtracts it again leaves x (nearly) as it was, so comparing
-    x before and after the call misses it; looking at x during the calls does not.
+    x before and after the call misses it; looking at x during the calls does not. The dtypes
+    of the points f is given are kept too: a float32 copy of x is evidence, not a guess.
     """
     original = x_given.copy()
     seen: list[bool] = []
+    dtypes: list[Any] = []
 
     def watched(z):
         seen.append(not np.array_equal(x_given, original))
+        dtypes.append(dtype_of(z))
         return f(z)
 
-    return watched, seen
+    return watched, seen, dtypes
 
 
 def expect_numerical_gradient(
@@ -445,7 +495,7 @@ def expect_numerical_gradient(
     step = 1e-5 if h is None else h
     kwargs = {} if h is None else {"h": h}
     shown = describe_call("numerical_gradient", f, x_given, **kwargs)
-    watched, seen = _watching(f, x_given)
+    watched, seen, dtypes = _watching(f, x_given)
     original = x_given.copy()
     with quiet():
         try:
@@ -472,6 +522,9 @@ def expect_numerical_gradient(
                 "one coordinate at a time",
             ],
         )
+    require_array(
+        "numerical_gradient", got, shown, "return the gradient as an array of the shape of x"
+    )
     ref = _differences(f, x_given, step)
     expected = ref["central"]
     if x_given.dtype.kind in "iu":
@@ -483,22 +536,36 @@ def expect_numerical_gradient(
         "this looks like a forward difference: use x + h*e_i and x - h*e_i": ref["forward"],
         "this looks like a backward difference: use x + h*e_i and x - h*e_i": ref["backward"],
         "divided by h instead of 2h": 2 * expected,
-        "ignored the step h you were given": _differences(f, x_given, 1e-5)["central"]
-        if h
-        else None,
     }
+    if h is None:
+        for other in (1e-4, 1e-3, 1e-2):
+            mistakes[
+                f"this is the central difference with h = {other:g}: the default step is "
+                "h=1e-5, as in the signature"
+            ] = _differences(f, x_given, other)["central"]
+    else:
+        mistakes["ignored the step h you were given"] = _differences(f, x_given, 1e-5)["central"]
     if truncated is not None:
         mistakes[
             "x holds integers and x + h was rounded back to an integer: use x.astype(float)"
         ] = truncated
+    low = [d for d in dtypes if d is not None and d in LOW_DTYPES]
+    hint = "one central difference per coordinate, moving only that coordinate of a float copy"
+    if h is None:
+        hint += "; called without h, the step is the default h=1e-5"
+    if low:
+        hint = (
+            f"f was evaluated at {low[0].name} points: with about 7 digits the central "
+            "difference loses most of its accuracy; perturb a float64 copy, x.astype(float)"
+        )
     check(
         "numerical_gradient",
         got,
         expected,
         call=shown,
         rtol=1e-7,
-        mistakes={k: v for k, v in mistakes.items() if v is not None},
-        hint="one central difference per coordinate, moving only that coordinate of a float copy",
+        mistakes=distinct(mistakes, expected, 1e-7, got),
+        hint=hint,
     )
 
 
@@ -510,9 +577,22 @@ def check_numerical_gradient(numerical_gradient: Callable) -> None:
         return v[0] ** 2 + v[1] ** 2
 
     expect_numerical_gradient(numerical_gradient, bowl, [1.0, -2.0])
-    expect_numerical_gradient(
-        numerical_gradient, lambda v: np.sin(v[0]) * v[1] ** 3 + v[2], [0.3, 1.2, -0.5], h=0.1
-    )
+    # Not separable: a step left in one coordinate changes the others' differences.
+    expect_numerical_gradient(numerical_gradient, sin_times_cube, [0.3, 1.2, -0.5], h=0.1)
+    # Integers in x, as the exercise warns.
+    expect_numerical_gradient(numerical_gradient, sin_times_cube, np.array([1, -2, 2]), h=0.1)
+    # Bends fast in x0: only the default step h = 1e-5 gives this gradient to 1e-7.
+    expect_numerical_gradient(numerical_gradient, wave_plus_product, [0.02, 0.7])
+
+
+def sin_times_cube(v):
+    """sin(v0) v1**3 + v2: v0 and v1 interact."""
+    return np.sin(v[0]) * v[1] ** 3 + v[2]
+
+
+def wave_plus_product(v):
+    """sin(20 v0) + v0 v1: a fast wave in v0, coupled to v1."""
+    return np.sin(20 * v[0]) + v[0] * v[1]
 
 
 # --------------------------------------------------------------------------- gradients_agree
@@ -538,7 +618,9 @@ def expect_gradients_agree(
 ) -> None:
     """Require ``gradients_agree(f, grad_f, x[, tol])`` to return ``expected``.
 
-    ``why`` says what makes this case right or wrong; it is shown when the answer is wrong.
+    ``why`` describes this case - what makes the verdict right - and is shown when the answer is
+    wrong. It says what the case is, not what the student did: one True or False is no evidence
+    of which formula gave it.
     """
     x = _array(x, dtype=_float64)
     kwargs = {} if tol is None else {"tol": tol}
@@ -570,55 +652,110 @@ def expect_gradients_agree(
         f"relative error : {rel:.2e} (tol {PASS_BELOW if tol is None else tol:.0e})",
     ]
     if why:
-        details.append(f"likely mistake : {why}")
+        details.append(f"this case      : {why}")
     raise CheckFailure("gradients_agree gave the wrong verdict.", details)
+
+
+def cross_f(v):
+    return np.sum(v**2) + v[0] * v[1]
+
+
+def cross_grad(v):
+    return 2 * v + np.array([v[1], v[0]])
+
+
+def cross_grad_forgotten(v):  # the cross term v0 * v1 left out
+    return 2 * v
+
+
+def big_f(v):
+    return 1e6 * np.sum(v**3)
+
+
+def big_grad(v):
+    return 3e6 * v**2
+
+
+def tiny_f(v):
+    return 1e-9 * np.sum(v**2)
+
+
+def tiny_grad_wrong(v):  # 3e-9 v where 2e-9 v is right
+    return 3e-9 * v
+
+
+def bowl_f(v):
+    return np.sum(v**2)
+
+
+def bowl_grad(v):
+    return 2 * v
+
+
+def bowl_grad_off_by(rel: float) -> Callable:
+    def grad(v):
+        return 2 * v * (1 + rel)
+
+    grad.__name__ = f"grad_off_by_{rel:g}"
+    return grad
 
 
 @exercise(LESSON, "Exercise 01.11 · Use a gradient check", "gradients_agree")
 def check_gradients_agree(gradients_agree: Callable) -> None:
     """Visible test of ``gradients_agree(f, grad_f, x, tol=PASS_BELOW)`` (PASS_BELOW = 1e-7)."""
-
-    def f(v):
-        return np.sum(v**2) + v[0] * v[1]
-
-    def right(v):
-        return 2 * v + np.array([v[1], v[0]])
-
-    def buggy(v):  # forgot the cross term
-        return 2 * v
-
     x = [0.5, -1.5]
     expect_gradients_agree(
         gradients_agree,
-        f,
-        right,
+        cross_f,
+        cross_grad,
         x,
         True,
-        why="a correct gradient was rejected: compare with the central-difference gradient",
+        why="grad_f is the right gradient of f: its relative error to the central differences "
+        "is far below 1e-7",
     )
     expect_gradients_agree(
         gradients_agree,
-        f,
-        buggy,
+        cross_f,
+        cross_grad_forgotten,
         x,
         False,
-        why="a wrong gradient was accepted: is the comparison the right way round (error <= tol)?",
+        why="grad_f forgets the cross term v0 * v1 of f: its relative error is far above tol",
     )
-
-    def big(v):
-        return 1e6 * np.sum(v**3)
-
-    def big_grad(v):
-        return 3e6 * v**2
-
     expect_gradients_agree(
         gradients_agree,
-        big,
+        big_f,
         big_grad,
         [1.0, 2.0, -1.0],
         True,
-        why="a correct gradient of a large function was rejected: the absolute error grows "
-        "with the scale of f; divide by max(||numerical||, ||analytic||)",
+        why="a right gradient of a large function (f about 1e7): the absolute error grows with "
+        "the scale of f, the relative error does not",
+    )
+    expect_gradients_agree(
+        gradients_agree,
+        tiny_f,
+        tiny_grad_wrong,
+        [1.0, 2.0],
+        False,
+        why="a wrong gradient (3e-9 v for 2e-9 v) of a tiny function: the absolute error is tiny "
+        "because f is, the relative error is 1/3",
+    )
+    expect_gradients_agree(
+        gradients_agree,
+        bowl_f,
+        bowl_grad,
+        [0.0, 0.0],
+        True,
+        why="both gradients are zero at the bottom of the bowl: the relative error is then "
+        "taken as 0 (0 / 0 would be nan, and nan <= tol is False)",
+    )
+    expect_gradients_agree(
+        gradients_agree,
+        bowl_f,
+        bowl_grad_off_by(1e-4),
+        [1.0, 2.0],
+        True,
+        tol=1e-3,
+        why="a relative error of 1e-4 is within the tol=1e-3 given here: use the tol argument",
     )
 
 

@@ -112,7 +112,8 @@ def encode(value: Any, token, depth: int = 0) -> Any:
 def encode_array(value, np) -> Any:
     if value.dtype.kind not in _NUMERIC_KINDS:
         return {"$u": f"array of dtype {value.dtype}"}
-    base = np.ascontiguousarray(value)
+    # ascontiguousarray makes a 0-d array 1-d: keep the shape the student's code returned
+    base = np.ascontiguousarray(value).reshape(value.shape)
     return {"$nd": base.dtype.str, "shape": list(base.shape), "b64": _b64(base.tobytes())}
 
 
