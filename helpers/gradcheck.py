@@ -3,12 +3,13 @@
 The metric is the normwise relative error ``||a - b|| / max(||a||, ||b||)``. It does not depend
 on the scale of f (unlike scipy's ``check_grad``, an absolute norm) and does not false-alarm on
 near-zero components (unlike a per-element relative error). With float64 central differences
-a correct gradient agrees to about 1e-10 and every bug the course has measured (a missing
-sigma', a bias gradient from one sample) shows up at 1e-2 or more, so the bands
+a correct gradient agrees to about 1e-10 and the bugs the course plants (a missing sigma', a
+bias gradient from one sample) show up at 1e-2 or more, so the bands
 
     pass  < 1e-7 <= warn <= 1e-4 <  fail
 
-leave three orders of magnitude of margin on each side.
+leave three orders of magnitude of margin on each side. A small bug, or a large one diluted by
+a regulariser, can still land in the warn band: a warn means look closer (Lesson 06).
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ FAIL_ABOVE = 1e-4
 BANDS_EXPLAINED = (
     f"Verdict bands for the normwise relative error: pass below {PASS_BELOW:.0e}, fail above "
     f"{FAIL_ABOVE:.0e}, warn in between - because float64 central differences agree with a "
-    f"correct gradient to about 1e-10 while real bugs give 1e-2 or more (a warn usually means "
-    f"a kink, float32 arithmetic or forward differences, not a bug)."
+    f"correct gradient to about 1e-10 and most bugs give 1e-2 or more. A warn means look "
+    f"closer, not pass: a kink, float32, forward differences or a step outside the valley put "
+    f"correct gradients there, and so can a small bug."
 )
 
 # Tables list every coordinate up to this many; beyond, the largest differences.
@@ -368,7 +370,7 @@ def locate(
 
     .. math::
 
-        n_i = \frac{f(x + h e_i) - f(x - h e_i)}{2h}, \qquad i \in \texttt{idx},
+        d_i = \frac{f(x + h e_i) - f(x - h e_i)}{2h}, \qquad i \in \texttt{idx},
 
     in the order ``idx`` lists them, by :func:`relative_error` (0 when both are zero).
     Coordinates in no group cost nothing: ``f`` is evaluated twice per coordinate of each

@@ -240,6 +240,9 @@ def test_direction_check_in_place_steps_are_caught_with_a_word_on_rounding():
 
     message = failure(ex.check_direction_check, in_place)
     assert "modified its input array" in message and "last digit" in message
+    # the before and after arrays print alike: the changed entries are shown to full precision
+    assert re.search(r"entry \[\d\] : before -?[\d.]+, after -?[\d.]+", message), message
+    assert "last digits" in message
 
 
 def test_direction_check_wants_a_float():
@@ -421,6 +424,36 @@ def test_fixed_backward_with_a_batch_of_four_written_in_fails_the_visible_check(
     assert "X of shape (5, 2)" in failure(ex.check_fixed_backward, quarter)
 
 
+@pytest.mark.parametrize(
+    "name, reshape",
+    [
+        ("b2", lambda g: g.sum()),  # shape ()
+        ("b2", lambda g: g.reshape(1)),  # shape (1,)
+        ("b1", lambda g: g.ravel()),  # shape (4,)
+    ],
+    ids=["b2 ()", "b2 (1,)", "b1 (4,)"],
+)
+def test_fixed_backward_bias_without_keepdims_is_named(nb, name, reshape):
+    def dropped_axis(params, X, y):
+        grads = nb["fixed_backward"](params, X, y)
+        grads[name] = reshape(grads[name])
+        return grads
+
+    message = failure(ex.check_fixed_backward, dropped_axis)
+    assert f'["{name}"] has the wrong shape' in message and "keepdims=True" in message
+    assert "likely mistake" in message
+
+
+def test_fixed_backward_weight_of_the_wrong_shape_is_not_blamed_on_keepdims(nb):
+    def flat_w2(params, X, y):
+        grads = nb["fixed_backward"](params, X, y)
+        grads["W2"] = grads["W2"].ravel()
+        return grads
+
+    message = failure(ex.check_fixed_backward, flat_w2)
+    assert "has the wrong shape" in message and "likely mistake" not in message
+
+
 def test_fixed_backward_missing_key_is_named(nb):
     def partial(params, X, y):
         grads = nb["fixed_backward"](params, X, y)
@@ -446,7 +479,40 @@ def test_worst_coordinate_ignoring_h_is_named():
         n = np.array([(f(x + 1e-5 * e) - f(x - 1e-5 * e)) / 2e-5 for e in np.eye(x.size)])
         return int(np.argmax(np.abs(grad_f(x) - n)))
 
-    assert "ignored the h" in failure(ex.check_worst_coordinate, fixed_step)
+    assert "not taken with the h passed" in failure(ex.check_worst_coordinate, fixed_step)
+
+
+def test_worst_coordinate_elementwise_relative_difference_is_named_as_such():
+    def per_element(f, grad_f, x, h=1e-5):
+        a = grad_f(x)
+        n = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+        return int(np.argmax(np.abs(a - n) / np.maximum(np.abs(a), np.abs(n))))
+
+    message = failure(ex.check_worst_coordinate, per_element)
+    assert "elementwise relative difference" in message
+    assert "signed" not in message
+
+
+def test_worst_coordinate_names_a_slip_only_when_no_other_gives_the_index():
+    def signed_the_other_way(f, grad_f, x, h=1e-5):
+        n = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+        return int(np.argmax(grad_f(x) - n))
+
+    # On the visible h = 0.1 case a - d and argmin |a - d| give the same index: no name.
+    x = np.array([1.5, 1.2, -0.7])
+    message = failure(
+        ex.expect_worst_coordinate, signed_the_other_way, ex._steps, ex._steps_grad_buggy, x, 0.1
+    )
+    assert "likely mistake" not in message and "several slips" in message
+
+
+def test_worst_coordinate_with_helpers_gradient_does_not_claim_a_step_of_1e5():
+    def default_step(f, grad_f, x, h=1e-5):
+        return int(np.argmax(np.abs(grad_f(x) - helpers.gradient(f, x))))
+
+    message = failure(ex.check_worst_coordinate, default_step)
+    assert "not taken with the h passed (h = 0.1)" in message
+    assert "used 1e-5" not in message
 
 
 def test_worst_coordinate_returning_the_difference_is_named():

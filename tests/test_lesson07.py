@@ -243,7 +243,7 @@ def test_a_sweep_that_walks_the_order_forwards_is_named():
 
 def test_a_missing_seed_is_caught_and_named():
     message = failure(ex.check_Value, engine(seed=False))
-    assert "out.grad must be 1" in message and "self.grad = 1.0" in message
+    assert "grad must be 1" in message and "self.grad = 1.0" in message
 
 
 @pytest.mark.parametrize(
@@ -320,6 +320,42 @@ def test_leaving_out_the_leaves_is_named():
     assert "leaves out" in failure(ex.check_topological_order, no_leaves)
 
 
+def test_a_search_by_value_is_named():
+    """The text warns against comparing nodes by value: a left-out twin names it."""
+
+    def by_value(root):
+        order, seen, stack = [], {root.data}, [(root, iter(root.inputs))]
+        while stack:
+            node, pending = stack[-1]
+            for inp in pending:
+                if inp.data not in seen:
+                    seen.add(inp.data)
+                    stack.append((inp, iter(inp.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+        return order
+
+    message = failure(ex.check_topological_order, by_value)
+    assert "leaves out nodes" in message and "compared by value" in message
+    assert "follow every input" not in message
+
+
+def test_leaving_out_the_leaves_is_not_called_a_search_by_value():
+    def no_leaves(root):
+        return [n for n in recursive_order(root) if n.inputs]
+
+    message = failure(ex.check_topological_order, no_leaves)
+    assert "follow every input" in message and "by value" not in message
+
+
+def test_a_tuple_is_not_a_list():
+    assert "must return a list" in failure(
+        ex.check_topological_order, lambda r: tuple(ad.topological_order(r))
+    )
+
+
 def test_a_generator_is_not_a_list():
     assert "must return a list" in failure(
         ex.check_topological_order, lambda r: iter(recursive_order(r))
@@ -359,6 +395,43 @@ def test_zero_grad_passes_when_every_node_is_reset_and_names_resetting_only_the_
     assert "only the root was reset" in failure(ex.check_zero_grad, root_only)
 
 
+def test_a_recursive_zero_grad_meets_the_deep_chain():
+    def recursive(root):  # the plainest answer: no visited set, one nested call per level
+        root.grad = 0.0
+        for inp in root.inputs:
+            recursive(inp)
+
+    message = failure(ex.check_zero_grad, recursive)
+    assert "deeper than Python's recursion limit" in message and "topological_order" in message
+
+
+def test_a_zero_grad_without_a_visited_set_is_caught_on_the_ladder():
+    def revisiting(root):
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            node.grad = 0.0
+            stack.extend(node.inputs)
+
+    message = failure(ex.check_zero_grad, revisiting)
+    assert "visits shared nodes again and again" in message and "20 nodes" in message
+
+
+def test_zero_grad_reading_inputs_a_few_times_per_node_passes():
+    def chatty(root):
+        stack, seen = [root], {id(root)}
+        while stack:
+            node = stack.pop()
+            node.grad = 0.0
+            if node.inputs and len(node.inputs) > 0:
+                for inp in node.inputs:
+                    if id(inp) not in seen:
+                        seen.add(id(inp))
+                        stack.append(inp)
+
+    ex.check_zero_grad(chatty)
+
+
 def test_zero_grad_returns_nothing_and_touches_nothing_else():
     def returning(root):
         nodes = ad.topological_order(root)
@@ -377,6 +450,57 @@ def test_zero_grad_returns_nothing_and_touches_nothing_else():
     assert "must return nothing" in failure(ex.check_zero_grad, returning)
     assert "changed more than grad" in failure(ex.check_zero_grad, data_too)
     assert "changed more than grad" in failure(ex.check_zero_grad, cut)
+
+
+def test_a_backward_that_adds_the_seed_is_named():
+    class Adding(engine()):
+        def backward(self):
+            grad = self.grad
+            super().backward()
+            self.grad = grad + 1.0  # += 1.0 at the root, as the text says not to
+
+    message = failure(ex.check_Value, Adding)
+    assert "adds the seed" in message and "v.grad = 2.0" in message
+
+
+def test_a_forwards_sweep_message_says_its_probe_is_another_test():
+    message = failure(ex.check_Value, engine(forwards=True, sub_via_add=True))
+    assert "second, smaller test" in message and "z = Value(0.5)" in message
+
+
+def test_autodiff_gradient_wants_a_list_of_floats():
+    Value = engine()
+
+    def as_tuple(f, point):
+        xs = [Value(p) for p in point]
+        f(*xs).backward()
+        return tuple(x.grad for x in xs)
+
+    def as_array(f, point):
+        xs = [Value(p) for p in point]
+        f(*xs).backward()
+        return np.array([x.grad for x in xs])
+
+    def as_numpy_floats(f, point):  # numpy floats are floats: accepted
+        xs = [Value(p) for p in point]
+        f(*xs).backward()
+        return [np.float64(x.grad) for x in xs]
+
+    assert "must return a list" in failure(ex.check_autodiff_gradient, as_tuple)
+    assert "must return a list" in failure(ex.check_autodiff_gradient, as_array)
+    ex.check_autodiff_gradient(as_numpy_floats)
+
+
+def test_autodiff_gradient_calling_f_with_the_list_is_told_to_unpack():
+    Value = engine()
+
+    def packed(f, point):
+        xs = [Value(p) for p in point]
+        f(xs).backward()
+        return [x.grad for x in xs]
+
+    message = failure(ex.check_autodiff_gradient, packed)
+    assert "f(*values)" in message and "raised TypeError" in message
 
 
 def test_a_new_value_may_start_at_the_integer_zero_but_not_at_none():

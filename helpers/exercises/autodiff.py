@@ -47,7 +47,16 @@ _DEEP = 500
 # --------------------------------------------------------------------------- calling student code
 
 
-def _attempt(what: str, action: Callable[[], Any], depth: int | None = None) -> Any:
+_STACK_HINT = (
+    "hint : keep your own stack instead of recursing - a list of (node, iterator over its "
+    "inputs) pairs: look at the top pair, push its next unvisited input, or pop it and append "
+    "the node once all inputs are done (Section 4)"
+)
+
+
+def _attempt(
+    what: str, action: Callable[[], Any], depth: int | None = None, stack_hint: str = _STACK_HINT
+) -> Any:
     """Run one interaction with the student's code; crashes become a readable CheckFailure.
 
     ``depth`` is the number of nodes on the longest path of the graph the code walks, when
@@ -71,10 +80,7 @@ def _attempt(what: str, action: Callable[[], Any], depth: int | None = None) -> 
                 [
                     f"the graph is a chain of {depth} nodes, and a recursive depth-first search "
                     "needs one nested call per node; Python stops at about 1,000",
-                    "hint : keep your own stack instead of recursing - a list of (node, "
-                    "iterator over its inputs) pairs: look at the top pair, push its next "
-                    "unvisited input, or pop it and append the node once all inputs are done "
-                    "(Section 4)",
+                    stack_hint,
                 ],
             ) from None
         endless = [f"the graph is only {depth} nodes deep"] if depth is not None else []
@@ -128,44 +134,65 @@ def _reachable(root: Any, what: str) -> list[Any]:
 
 
 class Node:
-    """A bare graph node for the ordering checks: a name and the ``inputs`` it came from."""
+    """A bare graph node for the ordering checks: a name, ``data`` and the ``inputs`` it came from.
 
-    def __init__(self, name: str, *inputs: Node):
+    Reading ``inputs`` is counted (``reads``): a search that goes through a shared node once
+    per path to it, instead of once, shows in the count.
+    """
+
+    def __init__(self, name: str, *inputs: Node, data: float = 0.0):
         self.name = name
-        self.inputs = tuple(inputs)
-        self.data = 0.0
+        self._inputs = tuple(inputs)
+        self.data = data
         self.grad = 0.0
+        self.reads = 0
+
+    @property
+    def inputs(self) -> tuple:
+        self.reads += 1
+        return self._inputs
+
+    @inputs.setter
+    def inputs(self, value: Any) -> None:
+        self._inputs = value
 
     def __repr__(self) -> str:
         return self.name
 
 
 def _graph(kind: str) -> Node:
-    """A named test graph (see GRAPHS); its root."""
+    """A named test graph (see GRAPHS); its root.
+
+    Every node holds a different number in ``data``, except where a graph gives two different
+    nodes the same number on purpose (``a`` and ``b`` of the diamond, ``b`` and ``c`` of the
+    shared intermediate): a search that compares nodes by value, not by identity, leaves one
+    of them out.
+    """
     if kind == "leaf":
-        return Node("x")
+        return Node("x", data=1.0)
     if kind == "chain":
-        x = Node("x")
-        return Node("c", Node("b", Node("a", x)))
+        x = Node("x", data=1.0)
+        return Node("c", Node("b", Node("a", x, data=2.0), data=3.0), data=4.0)
     if kind == "same input twice":
-        x = Node("x")
-        return Node("y", x, x)
+        x = Node("x", data=1.0)
+        return Node("y", x, x, data=2.0)
     if kind == "diamond":
-        x = Node("x")
-        return Node("out", Node("a", x), Node("b", x))
+        x = Node("x", data=1.0)
+        return Node("out", Node("a", x, data=2.0), Node("b", x, data=2.0), data=3.0)
     if kind == "shared intermediate":
-        x, w = Node("x"), Node("w")
-        a = Node("a", x, w)
-        return Node("out", Node("b", a), Node("c", a, Node("d", a, x)))
+        x, w = Node("x", data=1.0), Node("w", data=2.0)
+        a = Node("a", x, w, data=3.0)
+        b, d = Node("b", a, data=4.0), Node("d", a, x, data=5.0)
+        return Node("out", b, Node("c", a, d, data=4.0), data=6.0)
     if kind == "ladder":  # every node uses the two before it: many shared paths
-        a, b = Node("x0"), Node("x1")
+        a, b = Node("x0", data=0.0), Node("x1", data=1.0)
         for i in range(2, 20):
-            a, b = b, Node(f"x{i}", b, a)
+            a, b = b, Node(f"x{i}", b, a, data=float(i))
         return b
     if kind in _CHAINS:
-        node = Node("x0")
+        node = Node("x0", data=0.0)
         for i in range(1, _CHAINS[kind]):
-            node = Node(f"x{i}", node)
+            node = Node(f"x{i}", node, data=float(i))
         return node
     raise ValueError(f"unknown graph {kind!r}")
 
@@ -214,10 +241,14 @@ def expect_topological_order(topological_order: Callable, graph: str) -> None:
     shown = f"topological_order(root) for the graph {_describe_graph(root)} (root {root.name})"
     got = _attempt("topological_order", lambda: topological_order(root), _depth(root))
     require_returned("topological_order", got, shown, "return the list of nodes")
-    if not _isinstance(got, (list, tuple)):
+    if not _isinstance(got, list):
         raise CheckFailure(
             "topological_order must return a list.",
-            [f"call : {shown}", f"got  : {type(got).__name__}"],
+            [
+                f"call : {shown}",
+                f"got  : {type(got).__name__}",
+                "return the order as a list (list(...) of what you built, if need be)",
+            ],
         )
     nodes = _reachable(root, "node")
     ids = [_id(n) for n in got]
@@ -238,15 +269,33 @@ def expect_topological_order(topological_order: Callable, graph: str) -> None:
     listed = set(ids)
     missing = [n.name for n in nodes if _id(n) not in listed]
     if missing:
+        # Evidence of a search by value: a node left out holds the same number as a node
+        # listed (the test graphs give different nodes different data, except such pairs).
+        twins = [
+            (n.name, m.name, n.data)
+            for n in nodes
+            if _id(n) not in listed
+            for m in nodes
+            if _id(m) in listed and m.data == n.data
+        ]
+        if twins:
+            left, kept, data = twins[0]
+            advice = (
+                f"likely mistake : nodes compared by value: {left} was left out because "
+                f"{kept} holds the same data ({data}), but they are different nodes; remember "
+                "visited nodes by identity (a set of id(node), or `is`), never by their data"
+            )
+        else:
+            advice = "hint           : follow every input"
         raise CheckFailure(
             "topological_order leaves out nodes of the graph.",
-            details + [f"missing        : {missing}", "hint           : follow every input"],
+            details + [f"missing        : {missing}", advice],
         )
     position = {i: k for k, i in enumerate(ids)}
     late = [n.name for n in nodes for c in n.inputs if position[_id(c)] > position[_id(n)]]
     if late:
         mistake = (
-            "the order is reversed: leaves first, the root last"
+            "the order is reversed: list the leaves first and the root last"
             if ids[0] == _id(root) and len(ids) > 1
             else "append a node after all of its inputs (after the recursive calls)"
         )
@@ -441,6 +490,34 @@ def expect_Value_leaf(Value: type, number: float) -> None:
         )
 
 
+def expect_Value_seed(Value: type, number: float = 2.5) -> None:
+    """``backward()`` *sets* the root's grad to 1.0: also when called a second time.
+
+    ``v = Value(number); v.backward(); v.backward()`` must leave ``v.grad == 1`` (an engine
+    that adds the seed, ``self.grad += 1.0``, gives 2).
+    """
+    shown = f"v = Value({number!r}); v.backward(); v.backward()"
+    v = _attempt("Value(...)", lambda: Value(number))
+    grads = []
+    for _ in range(2):
+        _attempt("v.backward()", v.backward)
+        grads.append(_number("v.grad", _attempt("reading v.grad", lambda: v.grad), shown))
+    if grads[0] != 1.0:
+        raise CheckFailure(
+            "after v.backward(), v.grad must be 1.",
+            [f"call : {shown}", f"got  : v.grad = {grads[0]!r} after the first call", _NO_SEED],
+        )
+    if grads[1] != 1.0:
+        details = [f"call : {shown}", f"got  : v.grad = {grads[1]!r} after the second call"]
+        if grads[1] == 2.0:
+            details.append(
+                "likely mistake : backward() adds the seed (self.grad += 1.0): it must set it, "
+                "self.grad = 1.0 - the derivative of the root with respect to itself is 1, "
+                "however often you call backward()"
+            )
+        raise CheckFailure("backward() must set the root's grad to 1.0.", details)
+
+
 def expect_Value_operation(Value: type, operation: str, a: float, b=None) -> None:
     """One operation of :data:`OPERATIONS` on ``x = Value(a)`` (and ``y = Value(b)``).
 
@@ -497,8 +574,9 @@ def expect_Value_operation(Value: type, operation: str, a: float, b=None) -> Non
 
 
 _FORWARDS = (
-    "likely mistake : the sweep walks the order forwards: in ((z * 3) * 2).backward(), z.grad "
-    "stayed 0 because z * 3 passed its grad on before it had received any; walk "
+    "likely mistake : the sweep walks the order forwards, leaves first. A second, smaller test "
+    "shows it: z = Value(0.5); w = (z * 3) * 2; w.backward() left z.grad = 0 (it should be "
+    "6), because z * 3 passed its grad on before it had received any. Walk "
     "reversed(topological_order(self))"
 )
 
@@ -658,6 +736,7 @@ def check_Value(Value: type) -> None:
     """Leaves, every operation on its own, graphs with forks, and random expressions."""
     for number in (2.5, 3, -1):
         expect_Value_leaf(Value, number)
+    expect_Value_seed(Value)
     for operation, a, b in OPERATION_CASES:
         expect_Value_operation(Value, operation, a, b)
     for fork, (x, y) in zip(FORKS, ((1.5, -0.5), (0.7, 1.2), (0.4, 0.9), (0.8, -0.6))):
@@ -696,15 +775,44 @@ def expect_autodiff_gradient(autodiff_gradient: Callable, case: str, point=None)
     f, default = GRADIENT_CASES[case]
     point = tuple(_float(p) for p in (default if point is None else point))
     shown = f"autodiff_gradient(f, {list(point)}) with f = lambda ...: {case}"
-    got = _attempt("autodiff_gradient", lambda: autodiff_gradient(f, list(point)))
-    require_returned("autodiff_gradient", got, shown, "return the list of the leaves' grads")
     try:
-        values = [_float(g) for g in got]
-    except (TypeError, ValueError):
+        got = _attempt("autodiff_gradient", lambda: autodiff_gradient(f, list(point)))
+    except CheckFailure as failure:
+        # f takes one Value per coordinate: f(values), a list, misses the others.
+        if "raised TypeError" in failure.summary and any(
+            "required positional argument" in line for line in failure.details
+        ):
+            raise CheckFailure(
+                failure.summary,
+                [f"call : {shown}", *failure.details]
+                + [
+                    f"likely mistake : f was called with one argument; it takes {len(point)}, "
+                    "one Value per coordinate: unpack your list of Values, f(*values)"
+                ],
+            ) from None
+        raise
+    require_returned("autodiff_gradient", got, shown, "return the list of the leaves' grads")
+    if not _isinstance(got, list):
         raise CheckFailure(
-            "autodiff_gradient must return a list of numbers (one grad per coordinate).",
-            [f"call : {shown}", f"got  : {got!r}"],
-        ) from None
+            "autodiff_gradient must return a list (one float per coordinate).",
+            [
+                f"call : {shown}",
+                f"got  : {type(got).__name__}",
+                "return [leaf.grad for leaf in ...] - a list, not a tuple or an array",
+            ],
+        )
+    not_float = [g for g in got if not _isinstance(g, float)]
+    if not_float:
+        raise CheckFailure(
+            "autodiff_gradient must return a list of floats.",
+            [
+                f"call : {shown}",
+                f"got  : {got!r}",
+                f"not a float : {type(not_float[0]).__name__} {not_float[0]!r} - return the "
+                "leaves' grads, float(leaf.grad) if need be",
+            ],
+        )
+    values = [_float(g) for g in got]
     expected = _reference_grads(f, point)
     check(
         "autodiff_gradient",
@@ -733,7 +841,9 @@ def check_autodiff_gradient(autodiff_gradient: Callable) -> None:
 def expect_zero_grad(zero_grad: Callable, graph: str) -> None:
     """``zero_grad(root)`` sets ``grad`` to zero on every node of the graph and returns None.
 
-    ``data`` and ``inputs`` stay as they were; the integer 0 is accepted as well as 0.0.
+    ``data`` and ``inputs`` stay as they were; the integer 0 is accepted as well as 0.0. Each
+    node is visited once: the reads of ``inputs`` are counted, and a walk that goes through a
+    shared node once per path to it (no set of visited nodes) reads them far more often.
     """
     root = _graph(graph)
     nodes = _reachable(root, "node")
@@ -741,7 +851,17 @@ def expect_zero_grad(zero_grad: Callable, graph: str) -> None:
     for k, node in enumerate(nodes):
         node.data, node.grad = 0.5 * k + 1.0, 2.0 * k - 3.5
     shown = f"zero_grad(root) for the graph {_describe_graph(root)}, every grad non-zero"
-    got = _attempt("zero_grad", lambda: zero_grad(root), _depth(root))
+    depth = _depth(root)
+    for node in nodes:
+        node.reads = 0
+    got = _attempt(
+        "zero_grad",
+        lambda: zero_grad(root),
+        depth,
+        "hint : go through your topological_order(root) (Exercise 07.1), which keeps its own "
+        "stack, or keep a list of nodes still to visit instead of recursing (Section 4)",
+    )
+    reads = sum(node.reads for node in nodes)
     left = [n.name for n in nodes if not _is_zero(n.grad)]
     if left:
         hint = (
@@ -764,6 +884,18 @@ def expect_zero_grad(zero_grad: Callable, graph: str) -> None:
             "zero_grad changed more than grad.",
             [f"call : {shown}", f"changed : {changed}", "reset grad only; leave data and inputs"],
         )
+    if reads > _READS_PER_NODE * len(nodes) + 2:
+        raise CheckFailure(
+            "zero_grad visits shared nodes again and again.",
+            [
+                f"call : {shown}",
+                f"it read node.inputs {reads:,} times for a graph of {len(nodes)} nodes: a "
+                "node is visited once per path that leads to it, and the number of paths grows "
+                "exponentially with depth",
+                "hint : remember the nodes already visited (a set of id(node)), or go through "
+                "your topological_order(root), so that each node is visited once",
+            ],
+        )
     if got is not None:
         raise CheckFailure(
             "zero_grad must return nothing (None).",
@@ -771,10 +903,19 @@ def expect_zero_grad(zero_grad: Callable, graph: str) -> None:
         )
 
 
+# A walk that visits each node once reads its inputs once or twice; allow some slack.
+_READS_PER_NODE = 4
+
+# The graphs of the visible check: forks, a chain deeper than Python's recursion limit and a
+# ladder of shared paths (where a walk without a set of visited nodes goes through x0
+# thousands of times).
+ZERO_GRAD_GRAPHS = ("leaf", "chain", "diamond", "shared intermediate", "deep chain", "ladder")
+
+
 @exercise(LESSON, "Challenge 07 · Zero the gradients", "zero_grad")
 def check_zero_grad(zero_grad: Callable) -> None:
-    """Every grad of a leaf, a chain, a diamond and a graph with a shared node back to 0.0."""
-    for graph in ("leaf", "chain", "diamond", "shared intermediate"):
+    """Every grad back to zero, each node visited once, on forks, a ladder and a deep chain."""
+    for graph in ZERO_GRAD_GRAPHS:
         expect_zero_grad(zero_grad, graph)
 
 

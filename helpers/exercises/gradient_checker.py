@@ -415,7 +415,7 @@ def _locate_values(f, grad_f, x: np.ndarray, idx: Any, step: float) -> dict[str,
         "used a forward difference (f(x + h e_i) - f(x)) / h: use (f(x + h e_i) - f(x - h e_i))"
         " / (2h)": _rel(analytic, d["forward"][coords]),
         "divided by h instead of 2h in the central difference": _rel(analytic, 2 * central),
-        "this is the absolute error ||a - n||: divide by max(||a||, ||n||) (relative_error)": (
+        "this is the absolute error ||a - d||: divide by max(||a||, ||d||) (relative_error)": (
             _norm(analytic - central)
         ),
         "paired the coordinates in another order than the group lists them (sorted?): compare"
@@ -674,6 +674,45 @@ def _mistaken_gradients(
     return slips
 
 
+def _require_parameter_shape(name: str, value: Any, want: np.ndarray, shown: str) -> None:
+    """A gradient with the exact shape of its parameter, or a CheckFailure naming the shape.
+
+    When a bias gradient has the right entries and only lacks axes of length 1 (summed without
+    ``keepdims=True``), the message says so; otherwise it gives both shapes.
+    """
+    what = f'fixed_backward(...)["{name}"]'
+    try:
+        arr = _array(value, dtype=_float64)
+    except (TypeError, ValueError):
+        return  # not an array of numbers: check() says what it is
+    if arr.shape == want.shape:
+        return
+    details = [
+        f"call           : {shown}",
+        f"expected shape : {want.shape} (the shape of params[{name!r}])",
+        f"got shape      : {arr.shape}",
+    ]
+    squeezed = tuple(n for n in want.shape if n != 1)
+    if (
+        name.startswith("b")
+        and arr.size == want.size
+        and tuple(n for n in arr.shape if n != 1) == squeezed
+        and arr.ndim < want.ndim
+        and np.allclose(arr.reshape(want.shape), want, rtol=1e-6, atol=1e-12)
+    ):
+        details.append(
+            "likely mistake : the right numbers, but a summed axis was dropped: sum with "
+            "keepdims=True (np.sum(dz, axis=0, keepdims=True)) so the gradient keeps the "
+            "shape of its parameter"
+        )
+    else:
+        details.append(
+            "hint           : a parameter's gradient has the parameter's shape; a bias "
+            "gradient is a sum over the batch axis, kept as a row (keepdims=True)"
+        )
+    raise CheckFailure(f"{what} has the wrong shape.", details)
+
+
 def expect_fixed_backward(
     fixed_backward: Callable[..., Any], params: dict[str, Any], X: Any, y: Any
 ) -> None:
@@ -707,6 +746,7 @@ def expect_fixed_backward(
     expected = reference_gradients(params, X, y)
     slips = _mistaken_gradients(params, X, y)
     for name in PARAMETER_NAMES:
+        _require_parameter_shape(name, got[name], expected[name], shown)
         check(
             f'fixed_backward(...)["{name}"]',
             got[name],
@@ -890,45 +930,62 @@ def expect_worst_coordinate(
             [
                 f"call : {shown}",
                 f"got  : {type(got).__name__}: {got!r}",
-                "return the index i of the coordinate (a Python int), not the difference itself",
+                "return the index i of the coordinate (an integer), not the difference itself",
             ],
         )
     if int(got) == expected:
         return
-    guesses = {
-        int(
-            np.argmax(np.abs(analytic))
-        ): "that is the largest analytic component, not the largest difference",
-        int(
-            np.argmax(np.abs(numeric))
-        ): "that is the largest numerical component, not the largest difference",
-        int(
-            np.argmax(analytic - numeric)
-        ): "took the largest signed difference: use its absolute value",
-        int(
-            np.argmin(np.abs(analytic - numeric))
-        ): "that is the coordinate that agrees best (argmin, not argmax)",
-    }
+    # Each typical slip and the index it gives here. An index is thin evidence: a mistake is
+    # named only when it is the one slip that gives the index the student returned.
     with np.errstate(all="ignore"):
         scale = np.maximum(np.abs(analytic), np.abs(numeric))
         per_elem = np.abs(analytic - numeric) / np.where(scale > 0, scale, 1.0)
-    guesses.setdefault(
-        int(np.argmax(per_elem)),
-        "that is the largest elementwise relative difference: the task asks for the absolute one",
-    )
+    largest = {int(np.argmax(np.abs(analytic))), int(np.argmax(np.abs(numeric)))}
+    slips = [
+        (index, "that is the largest gradient component, not the largest difference")
+        for index in sorted(largest)
+    ] + [
+        (
+            int(np.argmax(analytic - numeric)),
+            "took the largest signed difference a_i - d_i: use its absolute value",
+        ),
+        (
+            int(np.argmax(numeric - analytic)),
+            "took the largest signed difference d_i - a_i: use its absolute value",
+        ),
+        (
+            int(np.argmin(np.abs(analytic - numeric))),
+            "that is the coordinate that agrees best (argmin, not argmax)",
+        ),
+        (
+            int(np.argmax(per_elem)),
+            "that is the largest elementwise relative difference |a_i - d_i| / max(|a_i|, |d_i|):"
+            " the task asks for the absolute difference |a_i - d_i|",
+        ),
+    ]
     if h is not None and h != 1e-5:
         ignored = _differences(f, x, 1e-5)["central"]
-        guesses[int(np.argmax(np.abs(analytic - ignored)))] = (
-            "ignored the h that was passed and used 1e-5: use the argument h"
+        slips.append(
+            (
+                int(np.argmax(np.abs(analytic - ignored))),
+                f"the differences were not taken with the h passed (h = {h:g}): this index is what"
+                " a small step such as 1e-5 gives (helpers.gradient's default step is small too);"
+                " use the argument h",
+            )
         )
     details = [
         f"call     : {shown}",
         f"expected : {expected}",
         f"got      : {int(got)}",
-        f"|analytic - numeric| : {np.abs(analytic - numeric)}",
+        f"|a - d|  : {np.abs(analytic - numeric)} (a = grad_f(x), d = central differences)",
     ]
-    if int(got) in guesses and int(got) != expected:
-        details.append(f"likely mistake : {guesses[int(got)]}")
+    named = [text for index, text in slips if index == int(got) and index != expected]
+    if len(named) == 1:
+        details.append(f"likely mistake : {named[0]}")
+    elif named:
+        details.append(
+            "several slips give this index here; compare |a - d| above with what you computed"
+        )
     raise CheckFailure("worst_coordinate picked the wrong coordinate.", details)
 
 
@@ -940,6 +997,7 @@ def _bumpy_grad_buggy(x: np.ndarray) -> np.ndarray:
     g = -np.sin(x) + 1.5 * x**2
     g[1] -= 0.4  # the largest absolute discrepancy, in a large component
     g[3] *= -1  # a sign error on a tiny component: large relative, small absolute
+    g[4] += 0.1  # the largest signed difference a - d: each slip gives its own index here
     return g
 
 
@@ -948,9 +1006,12 @@ def _steps(x: np.ndarray) -> float:
 
 
 def _steps_grad_buggy(x: np.ndarray) -> np.ndarray:
-    # Coordinate 0 is off by 0.004; x1**3 has a central-difference truncation error of h**2,
+    # Coordinate 0 is off by -0.004; x1**3 has a central-difference truncation error of h**2,
     # which is 0.01 at h = 0.1 and 1e-10 at h = 1e-5: the worst coordinate depends on h.
-    return np.array([2 * x[0] + 0.004, 3 * x[1] ** 2, 2 * x[2]])
+    # The slip is negative and a0 = 3 lies between a1's size and 0.4 of it: at this point
+    # a signed difference, an elementwise relative one, the largest component and a step of
+    # 1e-5 each give an index of their own.
+    return np.array([2 * x[0] - 0.004, 3 * x[1] ** 2, 2 * x[2]])
 
 
 @exercise(LESSON, "Challenge 06 · Worst coordinate", "worst_coordinate")
@@ -960,7 +1021,7 @@ def check_worst_coordinate(worst_coordinate: Callable[..., Any]) -> None:
         worst_coordinate, _bumpy, _bumpy_grad_buggy, _array([2.0, -1.5, 0.5, 0.01, 1.0])
     )
     expect_worst_coordinate(
-        worst_coordinate, _steps, _steps_grad_buggy, _array([0.5, 1.2, -0.7]), h=0.1
+        worst_coordinate, _steps, _steps_grad_buggy, _array([1.5, 1.2, -0.7]), h=0.1
     )
 
 
