@@ -137,9 +137,9 @@ def gradient_field(point: tuple[float, float] = (1.0, -0.5), static: bool = Fals
     """The gradient and its negative at a point on a contour plot, and directional derivatives.
 
     Choose the surface (valley f = x² + 2xy + y² = (x + y)², or round bowl f = x² + y²), the
-    point and a direction angle. The gradient comes from ``helpers.gradient``; the right panel shows the
-    directional derivative ∇f·u for every direction: largest, |∇f|, along ∇f; zero along the
-    contour; most negative along −∇f.
+    point and a direction angle. The gradient comes from ``helpers.gradient``; the right panel
+    shows the directional derivative ∇f·u for every direction: largest, |∇f|, along ∇f; zero
+    along the contour; most negative along −∇f.
 
     Parameters
     ----------
