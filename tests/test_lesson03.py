@@ -520,3 +520,24 @@ def test_numerical_hessian_mixed_partials_over_2h_squared_are_named(h):
             half_divisor, (0.5, -0.3, 0.8), **({} if h is None else {"h": h})
         )
     assert "divided by 2h^2 instead of 4h^2" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "cell, name, diagnosis",
+    [
+        ("gradient_p", "a column of shape (2, 1)", "column or a row"),
+        ("numerical_hessian", "integer copies stepped in place", "truncated back to whole numbers"),
+        ("numerical_hessian", "mixed partials divided by 2h^2", "divided by 2h^2 instead of 4h^2"),
+    ],
+)
+def test_the_telling_fixture_answers_are_told_their_mistake(cell, name, diagnosis):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "answers" / "03_gradients.py"
+    spec = importlib.util.spec_from_file_location("answers03", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    namespace = {"np": np}
+    exec(module.ANSWERS[cell]["wrong"][name], namespace)  # noqa: S102 - our own fixture
+    assert diagnosis in failure(getattr(ex, f"check_{cell}"), namespace[cell])

@@ -912,3 +912,33 @@ def test_a_wrong_count_matching_several_mistakes_names_them_all_not_one():
     message = str(info.value)
     assert "one of these, which all give this answer here" in message
     assert "the L1 norm" in message and "one step too many" in message
+
+
+def _fixture_answer(cell: str, name: str):
+    """A wrong answer of tests/fixtures/answers/04_gradient_descent.py, defined here."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "answers" / "04_gradient_descent.py"
+    spec = importlib.util.spec_from_file_location("answers04", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    namespace = {"np": np}
+    exec(module.ANSWERS[cell]["wrong"][name], namespace)  # noqa: S102 - our own fixture
+    return namespace[cell]
+
+
+@pytest.mark.parametrize(
+    "cell, name, diagnosis",
+    [
+        ("chosen_learning_rate", "just below the bound: the steep direction too slow", "too large"),
+        ("minibatch_indices", "the list of batches shuffled", "list comes in another order"),
+        ("minibatch_indices", "each batch sorted", "in another order inside the batch"),
+        ("sgd", "a fixed generator made every epoch", "not one that np.random.default_rng(seed)"),
+        ("steps_to_tolerance", "the max norm, not the Euclidean one", "the max norm"),
+    ],
+)
+def test_the_telling_fixture_answers_are_told_their_mistake(cell, name, diagnosis):
+    answer = _fixture_answer(cell, name)
+    checker = getattr(ex, f"check_{cell}")
+    assert diagnosis in failure(checker, answer)
