@@ -34,17 +34,18 @@ from helpers import explore
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-# name -> (a control to change, its new value, panels in the static grid)
+# name -> (a control to change, its new value, panels in the static grid, how its alternative
+# text says the grid is laid out)
 EXPLORERS = {
-    "secant_to_tangent": ("h", 0.01, 4),
-    "step_size_error": ("float32", True, 2),
-    "chain_rule_graph": ("w1", 2.0, 3),
-    "gradient_field": ("angle", 120.0, 4),
-    "learning_rate": ("lr", 1.05, 8),
-    "minibatch_sgd": ("batch_size", 50, 6),
-    "xor_training": ("epochs", 3000, 5),
-    "backward_pass": ("step", 2, 4),
-    "digit_probabilities": ("index", 36, 9),
+    "secant_to_tangent": ("h", 0.01, 4, "4 panels in 2 rows of 2"),
+    "step_size_error": ("float32", True, 2, "2 panels side by side"),
+    "chain_rule_graph": ("w1", 2.0, 3, "3 panels one above the other"),
+    "gradient_field": ("angle", 120.0, 4, "4 panels in 2 rows of 2"),
+    "learning_rate": ("lr", 1.05, 8, "8 panels in 2 rows of 4"),
+    "minibatch_sgd": ("batch_size", 50, 6, "6 panels in 2 rows of 3"),
+    "xor_training": ("epochs", 3000, 5, "5 panels in 2 rows: 4 panels, one panel across the width"),
+    "backward_pass": ("step", 2, 4, "4 panels in 2 rows of 2"),
+    "digit_probabilities": ("index", 36, 9, "9 panels in 3 rows of 3"),
 }
 
 every_explorer = pytest.mark.parametrize("name", sorted(EXPLORERS))
@@ -82,7 +83,7 @@ def test_explorer_builds_a_widget_with_controls_and_a_first_picture(built, name)
 @every_explorer
 def test_changing_a_control_redraws_a_different_picture(built, name):
     ex = built[name]
-    control, value, _ = EXPLORERS[name]
+    control, value, *_ = EXPLORERS[name]
     before_png, before_text, before_count = ex.last_png, ex.last_text, ex.redraws
     old = ex.controls[control].value
     ex.controls[control].value = value
@@ -129,7 +130,27 @@ def _last_epoch_excess(ex) -> float:
 
 def test_minibatch_sgd_says_how_many_steps_an_epoch_takes():
     ex = explore.minibatch_sgd(batch_size=20)
-    assert "batch size 20: 10 steps per epoch, 100 steps in 10 epochs" in ex.last_text
+    assert "batch size 20: 10 steps per epoch, 200 steps in 20 epochs" in ex.last_text
+
+
+def test_minibatch_sgd_decay_lowers_the_floor_at_the_lessons_own_settings():
+    """Lesson 04 says: tick the decay box and the noise floor falls. At the settings its cell
+    starts from (batch size 10, lr 0.05, 20 epochs) that is what the readout shows."""
+    ex = explore.minibatch_sgd(batch_size=10, lr=0.05)
+    constant = _last_epoch_excess(ex)
+    ex.controls["decay"].value = True
+    assert _last_epoch_excess(ex) < constant / 3
+
+
+def test_learning_rate_narrow_loss_is_the_lessons_ill_conditioned_quadratic():
+    """Section 3's quadratic (curvatures 1 and 10): its bound is 2/10 = 0.2, as the lesson says."""
+    ex = explore.learning_rate()
+    ex.controls["loss"].value = "narrow"
+    ex.controls["lr"].value = 0.19
+    assert "λ_max = 10" in ex.last_text and "lr < 2/λ_max = 0.2" in ex.last_text
+    assert "lr = 0.19 converges" in ex.last_text
+    ex.controls["lr"].value = 0.21
+    assert "lr = 0.21 diverges" in ex.last_text
 
 
 def test_minibatch_sgd_noise_floor_falls_with_a_larger_batch_and_with_decay():
@@ -190,8 +211,88 @@ def test_display_bundle_carries_the_widget_view_and_the_static_png(built, name):
     assert base64.b64decode(bundle["image/png"]).startswith(PNG_MAGIC)
     # nbconvert takes text/html before image/png: there it is the same picture, with alt text.
     assert f'src="data:image/png;base64,{bundle["image/png"]}"' in bundle["text/html"]
-    assert f'alt="{html.escape(ex.alt)}' in bundle["text/html"]
+    assert f'alt="{html.escape(ex.static_alt())}"' in bundle["text/html"]
     json.dumps(bundle)  # a display bundle must be JSON
+
+
+@every_explorer
+def test_the_static_pictures_alt_text_describes_the_grid_it_is_not_the_live_layout(built, name):
+    """The fallback is a grid of several states: its alternative text says so, panel by panel,
+    read off the grid's own figure - never the live picture's "Left: ... Right: ..."."""
+    ex = built[name]
+    alt = ex.static_alt()
+    fig = ex.static_figure()
+    try:
+        described = explore.describe_grid(fig)
+        titles = [ax.get_title() for ax in drawn_axes(fig) if ax.get_title()]
+    finally:
+        fig.clear()
+    assert alt == f"{ex.grid_alt} {described}"
+    assert EXPLORERS[name][3] in alt
+    assert ex.alt not in alt and "Left:" not in alt and "Right:" not in alt
+    assert len(ex.grid_alt.split()) >= 8
+    for title in titles:  # every panel is named
+        assert " ".join(title.split()) in alt
+
+
+def test_a_new_explorer_without_a_grid_sentence_still_gets_its_grid_described():
+    """Generic: an explorer that passes only its live alt text (say a new lesson's) gets static
+    alt text that names it and describes its grid, not its live layout."""
+
+    def draw(fig, a):
+        ax_left, ax_right = fig.subplots(1, 2)
+        ax_left.plot([0, a])
+        ax_right.plot([a, 0])
+        return f"a = {a}"
+
+    def static():
+        fig = Figure(figsize=(6, 4))
+        for k, ax in enumerate(fig.subplots(2, 3).ravel()):
+            ax.plot([0, k])
+            ax.set_title(f"a = {k}")
+            ax.set_xlabel("step")
+            ax.set_ylabel("value")
+        fig.suptitle("Six settings of a")
+        return fig
+
+    ex = explore.Explorer(
+        "digit_explorer",
+        {"a": ipywidgets.FloatSlider(value=1.0)},
+        draw,
+        static,
+        size=(6, 3),
+        alt="Left: one line. Right: another line, the mirror image of the first one.",
+    )
+    alt = ex.static_alt()
+    assert alt.startswith(
+        "The digit explorer explorer at a few fixed settings, without its sliders."
+    )
+    assert "Left:" not in alt
+    assert "Titled “Six settings of a”. 6 panels in 2 rows of 3." in alt
+    assert "Top row, value against step: a = 0; a = 1; a = 2." in alt
+    assert "Bottom row, value against step: a = 3; a = 4; a = 5." in alt
+    bundle = ex._repr_mimebundle_()
+    assert f'alt="{html.escape(alt)}"' in bundle["text/html"]
+
+
+def test_describe_grid_names_spanning_panels_and_skips_colour_bars():
+    fig = Figure()
+    spec = fig.add_gridspec(2, 2)
+    top = [fig.add_subplot(spec[0, i]) for i in range(2)]
+    wide = fig.add_subplot(spec[1, :])
+    image = top[0].imshow([[0, 1], [1, 0]])
+    fig.colorbar(image, ax=top[0])
+    top[0].set_title("first")
+    top[1].set_title("second", loc="left")
+    wide.set_title("the loss")
+    wide.set_xlabel("epoch")
+    wide.set_ylabel("loss")
+    text = explore.describe_grid(fig)
+    assert text.startswith("3 panels in 2 rows: 2 panels, one panel across the width.")
+    assert "Top row: first; second." in text
+    assert "Bottom row: the loss (loss against epoch)." in text or (
+        "Bottom row, loss against epoch: the loss." in text
+    )
 
 
 @every_explorer

@@ -451,3 +451,93 @@ def test_a_big_import_in_the_first_small_call_is_not_taken_for_a_jacobian():
         return vjp(s, g)
 
     ex.expect_softmax_vjp(imports_first, *ex.softmax_case(4, seed=1))
+
+
+# ------------------------------------------------------------------ a student's read-through
+
+
+@pytest.mark.parametrize(
+    "shape_of", [lambda a: a.reshape(2, 1), lambda a: a.reshape(1, 2)], ids=["column", "row"]
+)
+def test_gradient_p_as_a_column_or_row_is_told_the_shape_not_the_calculus(shape_of):
+    message = failure(ex.check_gradient_p, lambda x, y: shape_of(p_gradient(x, y)))
+    assert "gradient_p returned the wrong shape" in message
+    assert "column or a row" in message and "expected shape : (2,)" in message
+    assert "differentiate with respect to one variable" not in message
+
+
+def test_gradient_p_as_a_tuple_is_accepted():
+    ex.check_gradient_p(lambda x, y: tuple(p_gradient(x, y)))
+
+
+def stepped_copies(f, x, h=1e-4):
+    """The 3-point and 4-point stencils on copies of x stepped in place: right for a float x,
+    truncated to whole numbers for an integer one."""
+    n = len(x)
+    H = np.zeros((n, n))
+
+    def at(*steps):
+        a = x.copy()
+        for i, s in steps:
+            a[i] += s
+        return f(a)
+
+    for i in range(n):
+        H[i, i] = (at((i, h)) - 2 * f(x) + at((i, -h))) / h**2
+        for j in range(i + 1, n):
+            H[i, j] = H[j, i] = (
+                at((i, h), (j, h))
+                - at((i, h), (j, -h))
+                - at((i, -h), (j, h))
+                + at((i, -h), (j, -h))
+            ) / (4 * h**2)
+    return H
+
+
+def test_numerical_hessian_stepping_integer_copies_fails_the_visible_test_and_is_told_why():
+    ex.expect_numerical_hessian(stepped_copies, (0.5, -0.3, 0.8))  # right on floats
+    message = failure(ex.check_numerical_hessian, stepped_copies)
+    assert "numerical_hessian(_f, [1, 2, 0])" in message
+    assert "with the same x as floats" in message and "truncated back to whole numbers" in message
+
+
+def test_numerical_hessian_on_integers_is_not_blamed_on_truncation_without_evidence():
+    def negated(f, x, h=1e-4):
+        return -three_point(f, x, h)  # a float copy, but the wrong sign
+
+    with pytest.raises(CheckFailure) as info:
+        ex.expect_numerical_hessian(negated, np.array([1, 2, 0]))
+    assert "truncated" not in str(info.value)
+
+
+@pytest.mark.parametrize("h", [None, 2e-2])
+def test_numerical_hessian_mixed_partials_over_2h_squared_are_named(h):
+    def half_divisor(f, x, h=1e-4):
+        return ex._hessian_stencil(f, np.asarray(x, dtype=float), h, "three_point", mixed=2.0)
+
+    with pytest.raises(CheckFailure) as info:
+        ex.expect_numerical_hessian(
+            half_divisor, (0.5, -0.3, 0.8), **({} if h is None else {"h": h})
+        )
+    assert "divided by 2h^2 instead of 4h^2" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "cell, name, diagnosis",
+    [
+        ("gradient_p", "a column of shape (2, 1)", "column or a row"),
+        ("numerical_hessian", "integer copies stepped in place", "truncated back to whole numbers"),
+        ("numerical_hessian", "mixed partials divided by 2h^2", "divided by 2h^2 instead of 4h^2"),
+    ],
+)
+def test_the_telling_fixture_answers_are_told_their_mistake(cell, name, diagnosis):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "answers" / "03_gradients.py"
+    spec = importlib.util.spec_from_file_location("answers03", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    namespace = {"np": np}
+    exec(module.ANSWERS[cell]["wrong"][name], namespace)  # noqa: S102 - our own fixture
+    assert diagnosis in failure(getattr(ex, f"check_{cell}"), namespace[cell])

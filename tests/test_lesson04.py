@@ -272,7 +272,7 @@ def test_minibatch_indices_accepts_a_shuffle_in_place():
         (lambda n, b, rng: np.array_split(rng.permutation(n), -(-n // b)), "balances"),
         (
             lambda n, b, rng: batches(n, b, np.random.default_rng(99)),
-            "not the one rng.permutation(n) draws",
+            "not consecutive pieces of the permutation",
         ),
         (
             lambda n, b, rng: [rng.integers(0, n, size=len(c)) for c in batches(n, b, rng)],
@@ -654,10 +654,10 @@ def adam_variant(**change):
     "change, diagnosis",
     [
         ({"raw_m": True, "raw_v": True}, "no bias correction"),
-        ({"raw_v": True}, "only m_t is bias-corrected"),
-        ({"raw_m": True}, "only v_t is bias-corrected"),
+        ({"raw_v": True}, "only m_k is bias-corrected"),
+        ({"raw_m": True}, "only v_k is bias-corrected"),
         ({"eps_inside": True}, "eps is inside the square root"),
-        ({"first_t": 0}, "t = 0 the bias correction divides by"),
+        ({"first_t": 0}, "k = 0 the bias correction divides by"),
         ({"extra_call": True}, "an extra gradient after the last step"),
     ],
     ids=["no correction", "only m", "only v", "eps inside", "t from 0", "extra call"],
@@ -753,3 +753,192 @@ def test_minibatch_indices_from_a_new_generator_with_the_same_seed_is_told_to_us
     assert "did not draw from the generator it was given" in failure(
         ex.check_minibatch_indices, own
     )
+
+
+# ------------------------------------------------------------------ a student's read-through
+
+
+@pytest.mark.parametrize("rate", [0.078, 0.079, 0.0799])
+def test_a_rate_just_below_the_bound_is_told_it_is_too_large_not_too_small(rate):
+    """|1 - 25 lr| is about 0.95 there: the steep direction is what fails the goal."""
+    message = failure(ex.check_chosen_learning_rate, rate)
+    assert "too large, though below the bound 2/25 = 0.08" in message
+    assert "too small" not in message and "Take a smaller rate" in message
+    assert "loss by direction : flat" in message
+
+
+def test_a_rate_too_small_is_told_so_with_the_flat_factor():
+    message = failure(ex.check_chosen_learning_rate, 0.04)
+    assert "too small: the flat direction (curvature 1) shrinks only by 1 - lr = 0.9600" in message
+
+
+def test_adam_without_bias_correction_is_told_what_the_shown_call_says():
+    """With gradients of about 5 (the default call) the uncorrected first steps are too large;
+    with gradients of 1e-9 (the visible tiny case) they are too small. The message says which."""
+    wrong = adam_variant(raw_m=True, raw_v=True)
+    with pytest.raises(CheckFailure) as info:
+        ex.expect_adam(wrong, ex.bowl_grad, [-1.5, 1.5])
+    large = str(info.value)
+    assert "times the corrected one (larger" in large and "too small" not in large
+    with pytest.raises(CheckFailure) as info:
+        ex.expect_adam(wrong, ex.tiny_grad, [0.0, 0.0, 0.0], learning_rate=0.05, num_steps=15)
+    assert "times the corrected one (smaller" in str(info.value)
+    # the visible test fails on the first case, the default call with large gradients
+    assert "times the corrected one (larger" in failure(ex.check_adam, wrong)
+
+
+def sgd_with(minibatch_indices):
+    """A right sgd that takes its batches from the minibatch_indices it is given."""
+
+    def sgd(grad_fn, w0, X, y, lr, batch_size, epochs, seed=0):
+        rng = np.random.default_rng(seed)
+        w = np.array(w0, dtype=float)
+        for _ in range(epochs):
+            for idx in minibatch_indices(len(X), batch_size, rng):
+                w = w - lr * grad_fn(w, X[idx], y[idx])
+        return w
+
+    return sgd
+
+
+def test_sgd_right_but_with_a_minibatch_indices_that_ignores_rng_is_sent_to_exercise_4_2():
+    def own_generator(n, batch_size, rng):
+        return batches(n, batch_size, np.random.default_rng(0))
+
+    message = failure(ex.check_sgd, sgd_with(own_generator))
+    assert "every epoch used the same shuffle, and not one that" in message
+    assert "minibatch_indices does not draw from the rng it is given" in message
+    assert "Exercise 04.2" in message
+    assert "a generator is made anew each epoch" not in message
+
+
+def test_sgd_with_a_minibatch_indices_on_the_global_generator_is_told_where_the_order_comes_from():
+    def global_state(n, batch_size, rng):
+        return batches(n, batch_size, np.random.default_rng(np.random.randint(1000)))
+
+    message = failure(ex.check_sgd, sgd_with(global_state))
+    assert "is not the one rng.permutation(n) draws" in message
+    assert "Exercise 04.2" in message
+
+
+def test_sgd_with_a_new_generator_every_epoch_is_told_to_make_it_once():
+    def anew(grad_fn, w0, X, y, lr, batch_size, epochs, seed=0):
+        w = np.array(w0, dtype=float)
+        for _ in range(epochs):
+            for idx in batches(len(X), batch_size, np.random.default_rng(seed)):
+                w = w - lr * grad_fn(w, X[idx], y[idx])
+        return w
+
+    message = failure(ex.check_sgd, anew)
+    assert "a generator is made anew each epoch" in message
+    assert "before the epoch loop" in message
+
+
+def test_sgd_drawing_twice_per_epoch_is_told_which_epoch_went_wrong():
+    def twice(n, batch_size, rng):
+        cut = batches(n, batch_size, rng)
+        rng.permutation(n)
+        return cut
+
+    assert "epoch 1 shuffled as expected, epoch 2 did not" in failure(ex.check_sgd, sgd_with(twice))
+
+
+def test_sgd_right_with_a_right_minibatch_indices_passes():
+    ex.check_sgd(sgd_with(batches))
+
+
+@pytest.mark.parametrize(
+    "fn, diagnosis",
+    [
+        (
+            lambda n, b, rng: [
+                bs[k] for bs in [batches(n, b, rng)] for k in rng.permutation(len(bs))
+            ],
+            "the batches are the right ones, but the list comes in another order",
+        ),
+        (
+            lambda n, b, rng: [np.sort(c) for c in batches(n, b, rng)],
+            "each batch holds the right examples, but in another order inside the batch",
+        ),
+    ],
+    ids=["batches shuffled", "sorted inside"],
+)
+def test_minibatch_indices_with_the_right_sizes_is_told_what_differs(fn, diagnosis):
+    message = failure(ex.check_minibatch_indices, fn)
+    assert diagnosis in message
+    assert "likely mistake" in message and "new generator" not in message
+    assert "rng.choice" not in message
+    assert "expected : 4 batches of sizes [3, 3, 3, 1]: [[" in message  # the contents, shown
+
+
+def steps_with(norm):
+    def steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps):
+        w = np.array(w0, dtype=float)
+        for k in range(max_steps + 1):
+            g = grad_fn(w)
+            if norm(g) <= tol:
+                return k
+            w = w - learning_rate * g
+        return None
+
+    return steps_to_tolerance
+
+
+@pytest.mark.parametrize(
+    "norm, diagnosis",
+    [
+        (lambda g: np.max(np.abs(g)), "the max norm"),
+        (lambda g: np.sum(np.abs(g)), "the L1 norm"),
+    ],
+    ids=["max", "L1"],
+)
+def test_steps_to_tolerance_with_another_norm_is_told_which(norm, diagnosis):
+    message = failure(ex.check_steps_to_tolerance, steps_with(norm))
+    assert diagnosis in message and "np.linalg.norm" in message
+    assert "one step too" not in message and "one of these" not in message
+
+
+def test_steps_to_tolerance_with_the_euclidean_norm_written_out_passes():
+    ex.check_steps_to_tolerance(steps_with(lambda g: np.sqrt(g @ g)))
+
+
+def test_a_wrong_count_matching_several_mistakes_names_them_all_not_one():
+    """On the bowl from (-1.5, 1.5) the L1 norm and a count one too many give the same answer:
+    the message says both, instead of guessing."""
+    with pytest.raises(CheckFailure) as info:
+        ex.expect_steps_to_tolerance(
+            steps_with(lambda g: np.sum(np.abs(g))), ex.bowl_grad, [-1.5, 1.5], 0.1, 1e-6, 500
+        )
+    message = str(info.value)
+    assert "one of these, which all give this answer here" in message
+    assert "the L1 norm" in message and "one step too many" in message
+
+
+def _fixture_answer(cell: str, name: str):
+    """A wrong answer of tests/fixtures/answers/04_gradient_descent.py, defined here."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "answers" / "04_gradient_descent.py"
+    spec = importlib.util.spec_from_file_location("answers04", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    namespace = {"np": np}
+    exec(module.ANSWERS[cell]["wrong"][name], namespace)  # noqa: S102 - our own fixture
+    return namespace[cell]
+
+
+@pytest.mark.parametrize(
+    "cell, name, diagnosis",
+    [
+        ("chosen_learning_rate", "just below the bound: the steep direction too slow", "too large"),
+        ("minibatch_indices", "the list of batches shuffled", "list comes in another order"),
+        ("minibatch_indices", "each batch sorted", "in another order inside the batch"),
+        ("sgd", "a fixed generator made every epoch", "not one that np.random.default_rng(seed)"),
+        ("steps_to_tolerance", "the max norm, not the Euclidean one", "the max norm"),
+    ],
+)
+def test_the_telling_fixture_answers_are_told_their_mistake(cell, name, diagnosis):
+    answer = _fixture_answer(cell, name)
+    checker = getattr(ex, f"check_{cell}")
+    assert diagnosis in failure(checker, answer)

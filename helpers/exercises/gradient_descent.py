@@ -130,7 +130,11 @@ def _steps_to_tolerance(
     for k in range(max_steps + 1):
         g = grad_fn(w)
         size = float(np.sqrt(np.sum(g * g)))
-        if measure == "step":
+        if measure == "max":
+            size = float(np.max(np.abs(g)))
+        elif measure == "sum":
+            size = float(np.sum(np.abs(g)))
+        elif measure == "step":
             size *= learning_rate
         elif measure == "square":
             size *= size
@@ -359,11 +363,24 @@ def _batch_mistake(got: list[np.ndarray], n: int, batch_size: int, seed: int) ->
         if len(wrong) == len(got) and all(np.array_equal(a, b) for a, b in zip(got, wrong)):
             return description
     flat = np.concatenate(got) if got else np.array([], dtype=int)
+    right = _batches(n, batch_size, np.random.default_rng(seed))
+    if len(got) == len(right) and [len(b) for b in got] == [len(b) for b in right]:
+        members = [sorted(b.tolist()) for b in got]
+        wanted = [sorted(b.tolist()) for b in right]
+        if members == wanted:
+            return (
+                "each batch holds the right examples, but in another order inside the batch "
+                "(sorted, say): keep the order of rng.permutation(n) within every batch"
+            )
+        if sorted(members) == sorted(wanted):
+            return (
+                "the batches are the right ones, but the list comes in another order (shuffled "
+                "again, say): return them in the order they are cut, order[0:batch_size] first"
+            )
     if flat.size == n and np.array_equal(np.sort(flat), np.arange(n)):
         return (
-            "the order is a permutation of range(n), but not the one rng.permutation(n) draws "
-            "from the generator passed in (np.random, a new generator or rng.choice each give "
-            "another order)"
+            "every index appears once, but the batches are not consecutive pieces of the "
+            "permutation that rng.permutation(n) draws from the generator passed in"
         )
     if flat.size != n:
         return f"the batches hold {flat.size} indices in all; an epoch uses each of the {n} once"
@@ -422,12 +439,17 @@ def expect_minibatch_indices(
                 ],
             )
         return
-    with np.printoptions(threshold=20):
-        details = [
-            f"call     : {shown}",
-            f"expected : {len(expected)} batches of sizes {[len(b) for b in expected]}",
-            f"got      : {len(got)} batches of sizes {[len(b) for b in got]}",
-        ]
+
+    def listed(cut: list[np.ndarray]) -> str:
+        text = "[" + ", ".join(str(b.tolist()) for b in cut) + "]"
+        return text if len(text) <= 160 else text[:157] + "..."
+
+    details = [
+        f"call     : {shown}",
+        f"expected : {len(expected)} batches of sizes {[len(b) for b in expected]}: "
+        f"{listed(expected)}",
+        f"got      : {len(got)} batches of sizes {[len(b) for b in got]}: {listed(got)}",
+    ]
     mistake = _batch_mistake(got, n, batch_size, seed)
     if mistake:
         details.append(f"likely mistake : {mistake}")
@@ -449,11 +471,9 @@ def check_minibatch_indices(minibatch_indices: Callable) -> None:
 def _sgd(grad_fn, w0, X, y, lr, batch_size, epochs, seed, variant="right"):
     """Mini-batch SGD as the exercise asks (``"right"``) or with one typical mistake."""
     w = np.array(w0, dtype=float)
-    rng = np.random.default_rng(0 if variant == "seed_ignored" else seed)
-    cut = {"no_shuffle": "no_shuffle", "drop_last": "drop_last", "count": "count"}
+    rng = np.random.default_rng(seed)
+    cut = {"drop_last": "drop_last", "count": "count"}
     for _ in range(epochs + {"extra_epoch": 1, "missing_epoch": -1}.get(variant, 0)):
-        if variant == "same_order":  # a new generator every epoch: the same shuffle each time
-            rng = np.random.default_rng(seed)
         batches = _batches(len(X), batch_size, rng, cut.get(variant, "right"))
         if variant == "first_batch":
             batches = batches[:1]
@@ -465,12 +485,9 @@ def _sgd(grad_fn, w0, X, y, lr, batch_size, epochs, seed, variant="right"):
     return w
 
 
+# Mistakes in the steps, recognised by the final w. Mistakes in the shuffles are recognised from
+# the batches the student's sgd handed to grad_fn (see _epoch_orders and _shuffle_diagnosis).
 _SGD_MISTAKES = {
-    "same_order": "every epoch used the same shuffle: make the generator once, before the "
-    "epoch loop, and let each epoch draw a new order from it",
-    "no_shuffle": "the examples are not shuffled: each epoch's batches come from "
-    "rng.permutation(n)",
-    "seed_ignored": "the seed argument is not used: make the generator from seed",
     "drop_last": "the last, shorter batch of each epoch is skipped",
     "count": "made batch_size batches per epoch; each batch should hold batch_size examples",
     "first_batch": "only one step per epoch: take a step for every batch",
@@ -481,6 +498,102 @@ _SGD_MISTAKES = {
     "extra_epoch": "one epoch too many",
     "missing_epoch": "one epoch too few",
 }
+
+
+def _recording(grad_fn: Callable) -> tuple[Callable, list[np.ndarray]]:
+    """``grad_fn`` that also keeps the batch of rows ``X_batch`` of every call, in order."""
+    seen: list[np.ndarray] = []
+
+    def recorded(w, X_batch, y_batch):
+        seen.append(np.array(X_batch, dtype=float))
+        return grad_fn(w, X_batch, y_batch)
+
+    recorded.__name__ = getattr(grad_fn, "__name__", "grad_fn")
+    return recorded, seen
+
+
+def _epoch_orders(
+    seen: list[np.ndarray], X: np.ndarray, batch_size: int, epochs: int
+) -> list[np.ndarray] | None:
+    """The order of the examples in each epoch, read off the batches grad_fn was given.
+
+    None unless the run took the steps the exercise asks for - one call per batch, the batches
+    of the sizes asked for, every row a row of X, every example once per epoch - so that only
+    the shuffles can differ.
+    """
+    n = len(X)
+    sizes = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
+    if len(seen) != epochs * len(sizes):
+        return None
+    indices = []
+    for batch in seen:
+        if batch.ndim != 2 or batch.shape[1:] != X.shape[1:]:
+            return None
+        rows = []
+        for row in batch:
+            hit = np.flatnonzero(np.all(X == row, axis=1))
+            if hit.size != 1:
+                return None
+            rows.append(int(hit[0]))
+        indices.append(np.array(rows, dtype=int))
+    orders = []
+    for e in range(epochs):
+        epoch = indices[e * len(sizes) : (e + 1) * len(sizes)]
+        if [len(b) for b in epoch] != sizes:
+            return None
+        order = np.concatenate(epoch)
+        if not np.array_equal(np.sort(order), np.arange(n)):
+            return None
+        orders.append(order)
+    return orders
+
+
+def _shuffle_diagnosis(orders: list[np.ndarray], n: int, seed: int) -> str | None:
+    """What the recorded epoch orders show about the shuffles; None when they are right."""
+    rng = np.random.default_rng(seed)
+    expected = [rng.permutation(n) for _ in orders]
+    if all(np.array_equal(a, b) for a, b in zip(orders, expected)):
+        return None
+    fresh = np.random.default_rng(seed).permutation(n)
+    first = orders[0]
+    same = len(orders) > 1 and all(np.array_equal(o, first) for o in orders)
+    if np.array_equal(first, np.arange(n)) and (same or len(orders) == 1):
+        return (
+            "the examples are not shuffled: every epoch takes them in the order 0, 1, 2, ...; "
+            "each epoch's batches come from rng.permutation(n)"
+        )
+    if same and np.array_equal(first, fresh):
+        return (
+            "every epoch used the same shuffle, the first one a new "
+            "np.random.default_rng(seed) draws: a generator is made anew each epoch. Make it "
+            "once, before the epoch loop, and give that one rng to minibatch_indices every epoch"
+        )
+    if same:
+        return (
+            "every epoch used the same shuffle, and not one that np.random.default_rng(seed) "
+            "draws: the batches do not come from the generator made from seed. If sgd gives "
+            "its rng to minibatch_indices, then minibatch_indices does not draw from the rng it "
+            "is given (a generator made inside it repeats one order): fix Exercise 04.2, whose "
+            "check tests exactly that"
+        )
+    if not np.array_equal(first, fresh):
+        if seed != 0 and np.array_equal(first, np.random.default_rng(0).permutation(n)):
+            return (
+                "the seed argument is not used: the first epoch's order is the one "
+                "np.random.default_rng(0) draws; make the generator from seed"
+            )
+        return (
+            "the first epoch's order is not the one rng.permutation(n) draws from "
+            "rng = np.random.default_rng(seed): the shuffle comes from somewhere else "
+            "(np.random, another seed, or a minibatch_indices that does not draw from the rng "
+            "it is given - Exercise 04.2's check tests that)"
+        )
+    bad = next(k for k, (a, b) in enumerate(zip(orders, expected)) if not np.array_equal(a, b))
+    return (
+        f"epoch 1{f' to {bad}' if bad > 1 else ''} shuffled as expected, epoch {bad + 1} did "
+        "not: between epochs the generator was reset or drawn from again. Each epoch draws "
+        "exactly one rng.permutation(n) from the one generator, through minibatch_indices"
+    )
 
 
 def _as_weights(got: Any, d: int, shown: str) -> np.ndarray:
@@ -522,28 +635,39 @@ def expect_sgd(
     used = 0 if seed is None else seed
     shown = describe_call("sgd", grad_fn, w0, X, y, lr, batch_size, epochs, **given)
 
-    def run():
-        got = call(sgd, grad_fn, w0, X, y, lr, batch_size, epochs, name="sgd", **given)
+    def run(grad):
+        got = call(sgd, grad, w0, X, y, lr, batch_size, epochs, name="sgd", **given)
         return _as_weights(got, w0.size, shown)
 
-    got = run()
+    recorded, seen = _recording(grad_fn)
+    got = run(recorded)
     expected = _sgd(grad_fn, w0, X, y, lr, batch_size, epochs, used)
+    orders = _epoch_orders(seen, X, batch_size, epochs)
+    shuffles = None if orders is None else _shuffle_diagnosis(orders, len(X), used)
     with quiet():
         mistakes = {
             text: _sgd(grad_fn, w0, X, y, lr, batch_size, epochs, used, variant)
             for variant, text in _SGD_MISTAKES.items()
         }
-    check(
-        "sgd",
-        got,
-        expected,
-        call=shown,
-        rtol=1e-10,
-        mistakes=mistakes,
-        hint="one generator for the whole run; each epoch, one step per batch of "
-        "minibatch_indices(len(X), batch_size, rng)",
-    )
-    if not np.array_equal(run(), got):
+    try:
+        check(
+            "sgd",
+            got,
+            expected,
+            call=shown,
+            rtol=1e-10,
+            mistakes={} if shuffles else mistakes,
+            hint="one generator for the whole run; each epoch, one step per batch of "
+            "minibatch_indices(len(X), batch_size, rng)",
+        )
+    except CheckFailure as failure:
+        if shuffles is None or failure.summary != "sgd gave a wrong value.":
+            raise
+        kept = [line for line in failure.details if not line.startswith("hint")]
+        raise CheckFailure(
+            failure.summary, [*kept, f"likely mistake : {shuffles}"], cause=failure.cause
+        ) from None
+    if not np.array_equal(run(grad_fn), got):
         raise CheckFailure(
             "sgd gave a different w when called again with the same seed.",
             [f"call : {shown}", "make the generator from seed, with np.random.default_rng(seed)"],
@@ -552,9 +676,13 @@ def expect_sgd(
 
 @exercise(LESSON, "Exercise 04.4 · Mini-batch SGD", "sgd")
 def check_sgd(sgd: Callable) -> None:
-    """Visible test of ``sgd(grad_fn, w0, X, y, lr, batch_size, epochs, seed=0)``."""
-    expect_sgd(sgd, mse_grad, [0.0, 0.0], SGD_X, SGD_Y, 0.1, 3, 3, seed=0)
+    """Visible test of ``sgd(grad_fn, w0, X, y, lr, batch_size, epochs, seed=0)``.
+
+    A seed other than 0 comes first: a shuffle that ignores the seed (or a minibatch_indices
+    that ignores its rng and makes default_rng(0)) shows as what it is there.
+    """
     expect_sgd(sgd, mse_grad, [0.5, 0.5], SGD_X, SGD_Y, 0.05, 4, 4, seed=7)
+    expect_sgd(sgd, mse_grad, [0.0, 0.0], SGD_X, SGD_Y, 0.1, 3, 3, seed=0)
     expect_sgd(sgd, mse_grad, [0.0, 1.0], SGD_X, SGD_Y, 0.2, 10, 3)  # full batch, seed 0
     expect_sgd(sgd, mse_grad, np.array([1, -1]), SGD_X, SGD_Y, 0.03, 1, 2, seed=3)  # integers
 
@@ -615,11 +743,30 @@ def check_chosen_learning_rate(chosen_learning_rate: Any) -> None:
             "multiplied by a factor of size >= 1 every step, so it never shrinks (above the "
             "bound it grows): GD diverges instead of converging"
         )
+        raise CheckFailure("chosen_learning_rate does not meet the goal.", details)
+    # Below the bound the loss after 150 steps is a sum of two parts, one per direction: the
+    # larger part says which factor is too close to 1.
+    flat, steep = (
+        0.5 * lam * (w * factor**GOAL_STEPS) ** 2
+        for lam, w, factor in zip(
+            ILL_CURVATURES, GOAL_START, (1 - lr * ILL_CURVATURES[0], 1 - lr * ILL_CURVATURES[1])
+        )
+    )
+    details.append(
+        f"loss by direction : flat {flat:.2e}, steep {steep:.2e} (after {GOAL_STEPS} steps)"
+    )
+    if steep >= flat:
+        details.append(
+            f"likely mistake : too large, though below the bound 2/25 = 0.08: the steep "
+            f"direction (curvature 25) is multiplied by 1 - 25 lr = {1 - 25 * lr:+.4f} every "
+            "step, so it flips sign and shrinks too slowly. Take a smaller rate, so that "
+            "|1 - 25 lr| is well below 1"
+        )
     else:
         details.append(
-            "likely mistake : too small; the flat direction (curvature 1) shrinks by only "
-            "(1 - lr) per step. Take the largest rate that still keeps |1 - 25 lr| comfortably "
-            "below 1"
+            f"likely mistake : too small: the flat direction (curvature 1) shrinks only by "
+            f"1 - lr = {1 - lr:.4f} per step. Take a larger rate, as long as |1 - 25 lr| stays "
+            "well below 1"
         )
     raise CheckFailure("chosen_learning_rate does not meet the goal.", details)
 
@@ -697,8 +844,11 @@ def check_momentum_descent(momentum_descent: Callable) -> None:
 
 def _steps_variants(grad_fn, w0, learning_rate, tol, max_steps) -> dict[str, int | None]:
     """What typical wrong criteria return, named by the mistake (for the message only)."""
+    right = _steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps)
     with quiet():
         return {
+            "counted one step too many: test the gradient at w_k before taking the k-th step "
+            "(w0 itself counts as 0 steps)": None if right is None else right + 1,
             "compared the step length learning_rate*||g|| with tol; the criterion is the "
             "gradient norm ||g|| itself": _steps_to_tolerance(
                 grad_fn, w0, learning_rate, tol, max_steps, measure="step"
@@ -706,10 +856,29 @@ def _steps_variants(grad_fn, w0, learning_rate, tol, max_steps) -> dict[str, int
             "compared the squared norm ||g||^2 with tol; the criterion is ||g|| <= tol": (
                 _steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps, measure="square")
             ),
+            "compared the largest entry max|g_i| (the max norm) with tol; the criterion is the "
+            "Euclidean norm ||g|| = np.linalg.norm(g)": _steps_to_tolerance(
+                grad_fn, w0, learning_rate, tol, max_steps, measure="max"
+            ),
+            "compared the sum of the |g_i| (the L1 norm) with tol; the criterion is the "
+            "Euclidean norm ||g|| = np.linalg.norm(g)": _steps_to_tolerance(
+                grad_fn, w0, learning_rate, tol, max_steps, measure="sum"
+            ),
             "used < where the criterion is ||g|| <= tol (here the norm equals tol exactly)": (
                 _steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps, strict=True)
             ),
         }
+
+
+def _likely(named: list[str]) -> list[str]:
+    """The "likely mistake" line: one mistake, or all those that give the same answer here."""
+    if len(named) == 1:
+        return [f"likely mistake : {named[0]}"]
+    if named:
+        return [
+            "likely mistake : one of these, which all give this answer here: " + " | ".join(named)
+        ]
+    return []
 
 
 def expect_steps_to_tolerance(
@@ -721,6 +890,8 @@ def expect_steps_to_tolerance(
     max_steps: int,
 ) -> None:
     """The first k with ||grad(w_k)|| <= tol (w_0 = w0), or None when k would exceed max_steps.
+
+    ||.|| is the Euclidean norm (np.linalg.norm); the max norm and the L1 norm are named.
 
     ``w0`` is passed as given (an integer array stays one). The answer must be an integer
     (a Python int or a NumPy integer, not a bool or a float), or None.
@@ -747,7 +918,7 @@ def expect_steps_to_tolerance(
                 if got == max_steps
                 else []
             )
-            + [f"likely mistake : {text}" for text, value in variants.items() if value == got][:1],
+            + _likely([text for text, value in variants.items() if value == got]),
         )
     if got is None:
         details = [
@@ -762,7 +933,7 @@ def expect_steps_to_tolerance(
                 "k = 0, 1, ..., max_steps are all allowed (max_steps + 1 gradient checks)"
             )
         else:
-            details += [f"likely mistake : {text}" for text, v in variants.items() if v is None][:1]
+            details += _likely([text for text, v in variants.items() if v is None])
             details.append("(a function without `return k` returns None too)")
         raise CheckFailure("steps_to_tolerance returned None, but the tolerance is met.", details)
     if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
@@ -775,20 +946,24 @@ def expect_steps_to_tolerance(
     details = [f"call     : {shown}", f"expected : {expected}", f"got      : {int(got)}"]
     named = [text for text, value in variants.items() if value is not None and value == int(got)]
     if named:
-        details.append(f"likely mistake : {named[0]}")
-    elif int(got) == expected + 1:
-        details.append(
-            "likely mistake : counted one step too many; test the gradient at w before "
-            "taking a step (w0 itself counts as 0 steps)"
-        )
+        details += _likely(named)
     elif int(got) == expected - 1:
-        details.append("likely mistake : counted one step too few")
+        details.append(
+            "one step fewer than expected: is the gradient tested at w_k, after k steps, with "
+            "the Euclidean norm ||g|| <= tol?"
+        )
     raise CheckFailure("steps_to_tolerance gave a wrong number of steps.", details)
 
 
 @exercise(LESSON, "Challenge 04 · Steps to a tolerance", "steps_to_tolerance")
 def check_steps_to_tolerance(steps_to_tolerance: Callable) -> None:
-    """Visible test of ``steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps)``."""
+    """Visible test of ``steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps)``.
+
+    The first case tells the usual mistakes apart: its gradient has two equal entries and
+    shrinks by 1% a step, so the max norm, the L1 norm and a count one off all give answers
+    of their own (about 34 steps apart).
+    """
+    expect_steps_to_tolerance(steps_to_tolerance, bowl_grad, [3.0, 1.5], 0.005, 1e-3, 2000)
     expect_steps_to_tolerance(steps_to_tolerance, bowl_grad, [-1.5, 1.5], 0.1, 1e-6, 500)
     expect_steps_to_tolerance(steps_to_tolerance, ill_grad, [2.0, 1.0], 0.07, 1e-4, 1000)
     # already at the minimum: 0 steps
@@ -856,13 +1031,13 @@ def _adam(grad_fn, w0, learning_rate, beta1, beta2, eps, num_steps, variant="rig
     return np.array(path)
 
 
+# "no_correction" is described per call (see _no_correction_text): whether the first steps are
+# too large or too small depends on the size of the gradients against eps.
 _ADAM_MISTAKES = {
-    "no_correction": "no bias correction: m_t and v_t start at 0, so without dividing by "
-    "1 - beta1**t and 1 - beta2**t the first steps are far too small (here the gradients are "
-    "tiny, and the difference is large)",
-    "only_m": "only m_t is bias-corrected: v_hat = v_t / (1 - beta2**t) is missing",
-    "only_v": "only v_t is bias-corrected: m_hat = m_t / (1 - beta1**t) is missing",
-    "t_shift": "the bias correction uses the wrong power: at the first step t = 1, so "
+    "no_correction": "",
+    "only_m": "only m_k is bias-corrected: v_hat = v_k / (1 - beta2**k) is missing",
+    "only_v": "only v_k is bias-corrected: m_hat = m_k / (1 - beta1**k) is missing",
+    "t_shift": "the bias correction uses the wrong power: at the first step k = 1, so "
     "m_hat = m_1 / (1 - beta1)",
     "eps_inside": "eps is inside the square root: the update is m_hat / (sqrt(v_hat) + eps)",
     "paper_eps": "eps is added to sqrt(v_t) and the correction folded into the rate (the "
@@ -872,6 +1047,27 @@ _ADAM_MISTAKES = {
     "(0.999) their squares",
     "ascent": "added the step instead of subtracting it",
 }
+
+
+def _no_correction_text(expected: np.ndarray, uncorrected: np.ndarray) -> str:
+    """The no-bias-correction diagnosis, with what it does to the first step of this call."""
+    text = (
+        "no bias correction: m_k and v_k start at 0, so without dividing by 1 - beta1**k and "
+        "1 - beta2**k they are biased toward 0 in the first steps"
+    )
+    if len(expected) < 2:
+        return text
+    right = float(np.linalg.norm(expected[1] - expected[0]))
+    wrong = float(np.linalg.norm(uncorrected[1] - uncorrected[0]))
+    if right == 0.0 or wrong == 0.0 or not math.isfinite(wrong / right):
+        return text
+    ratio = wrong / right
+    size = "larger" if ratio > 1 else "smaller"
+    return (
+        f"{text}: here the uncorrected first step is {ratio:.2g} times the corrected one "
+        f"({size}: m_1 shrinks by 1 - beta1, sqrt(v_1) by sqrt(1 - beta2), and eps decides "
+        "which wins)"
+    )
 
 
 def _counted(grad_fn: Callable) -> tuple[Callable, list[int]]:
@@ -912,13 +1108,14 @@ def expect_adam(adam: Callable, grad_fn: Callable, w0: Any, **given: Any) -> Non
                 f"call           : {shown}",
                 f"got[1]         : {got[1]}",
                 f"expected[1]    : {expected[1]}",
-                "likely mistake : the first step must have t = 1: with t = 0 the bias "
+                "likely mistake : the first step must have k = 1: with k = 0 the bias "
                 "correction divides by 1 - beta**0 = 0",
             ],
         )
     with quiet():
+        variants = {v: _adam(grad_fn, w0, **settings, variant=v) for v in _ADAM_MISTAKES}
         mistakes = {
-            text: _adam(grad_fn, w0, **settings, variant=variant)
+            text or _no_correction_text(expected, variants[variant]): variants[variant]
             for variant, text in _ADAM_MISTAKES.items()
         }
         mistakes["the rows after the first are all w0: w is never updated"] = np.tile(
@@ -935,7 +1132,7 @@ def expect_adam(adam: Callable, grad_fn: Callable, w0: Any, **given: Any) -> Non
         call=shown,
         rtol=1e-9,
         mistakes=mistakes,
-        hint="m and v start at 0 and t at 1; each step: g = grad_fn(w), update m and v, "
+        hint="m and v start at 0 and k at 1; each step: g = grad_fn(w), update m and v, "
         "correct both, then w = w - learning_rate * m_hat / (sqrt(v_hat) + eps)",
     )
     steps = settings["num_steps"]

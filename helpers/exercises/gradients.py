@@ -70,6 +70,27 @@ def expect_gradient_p(gradient_p: Callable[..., Any], x: float, y: float) -> Non
     """Require ``gradient_p(x, y) == [3x^2 y - 4y^2, x^3 - 8xy + 3]``."""
     shown = describe_call("gradient_p", x, y)
     got = require_returned("gradient_p", call(gradient_p, x, y, name="gradient_p"), shown)
+    try:
+        shape = _shape(got)
+    except (TypeError, ValueError):  # ragged nested lists: check() reports them
+        shape = (2,)
+    if shape != (2,):
+        raise CheckFailure(
+            "gradient_p returned the wrong shape.",
+            [
+                f"call           : {shown}",
+                "expected shape : (2,)  (the two partials, [dp/dx, dp/dy])",
+                f"got shape      : {shape}",
+            ]
+            + (
+                [
+                    "likely mistake : the two partials came back as a column or a row; return "
+                    "them as a flat pair, np.array([dp_dx, dp_dy]) or [dp_dx, dp_dy]"
+                ]
+                if shape in ((2, 1), (1, 2))
+                else ["return the two partials as a flat pair: np.array([dp_dx, dp_dy])"]
+            ),
+        )
     px, py = _p_partials(x, y)
     expected = _array([px, py])
     approximate = _near(got, expected, 1e-6)
@@ -434,8 +455,10 @@ def _unit(n: int, i: int, h: float) -> np.ndarray:
     return e
 
 
-def _hessian_stencil(f: Callable[[Any], Any], x: np.ndarray, h: float, diagonal: str) -> np.ndarray:
-    """Central Hessian; off-diagonal 4-point stencil / 4h^2.
+def _hessian_stencil(
+    f: Callable[[Any], Any], x: np.ndarray, h: float, diagonal: str, mixed: float = 4.0
+) -> np.ndarray:
+    """Central Hessian; off-diagonal 4-point stencil / (``mixed`` h^2), 4h^2 when right.
 
     ``diagonal="three_point"``: (f(x+h) - 2f(x) + f(x-h)) / h^2;
     ``diagonal="nested"``: central difference of a central gradient, i.e. step 2h on the diagonal.
@@ -453,7 +476,7 @@ def _hessian_stencil(f: Callable[[Any], Any], x: np.ndarray, h: float, diagonal:
             ej = _unit(n, j, h)
             H[i, j] = H[j, i] = (
                 f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)
-            ) / (4 * h**2)
+            ) / (mixed * h**2)
     return H
 
 
@@ -494,6 +517,10 @@ def _as_hessian(got: Any, n: int, shown: str) -> np.ndarray:
     return H
 
 
+def _as_float_call(x: np.ndarray, kwargs: dict[str, Any]) -> str:
+    return describe_call("numerical_hessian", _f, _array(x, dtype=float), **kwargs)
+
+
 def _symmetry_note(H: np.ndarray) -> str:
     asym = relative_error(H, H.T)
     if asym > 1e-6:
@@ -504,6 +531,17 @@ def _symmetry_note(H: np.ndarray) -> str:
     return "the diagonal needs the 3-point stencil, the entries off it the 4-point one"
 
 
+def _mixed_divisors(H: np.ndarray) -> dict[str, np.ndarray]:
+    """``H`` (right) with its off-diagonal entries as a divisor of h^2 or 2h^2 would give."""
+    diagonal = np.diag(np.diag(H))
+    return {
+        "the mixed partials (i != j) are divided by h^2 instead of 4h^2: the 4-point stencil "
+        "spans 2h in each direction": H + 3 * (H - diagonal),
+        "the mixed partials (i != j) are divided by 2h^2 instead of 4h^2: the 4-point stencil "
+        "spans 2h in each direction, so its divisor is (2h)(2h) = 4h^2": H + (H - diagonal),
+    }
+
+
 def expect_numerical_hessian(
     numerical_hessian: Callable[..., Any], x: Any, h: float | None = None
 ) -> None:
@@ -511,15 +549,18 @@ def expect_numerical_hessian(
 
     Without ``h`` the default step (1e-4) must land within 1e-6 of the exact Hessian (central
     stencils are about 1e-8 away, forward ones about 1e-4); with ``h`` either usual central
-    form at that step is accepted (rtol 1e-7).
+    form at that step is accepted (rtol 1e-7). ``x`` is passed as given: an integer array stays
+    one (the exercise says so). When such a call fails, the function is called again with ``x``
+    as floats: if that one is right, the message says the integer copy was stepped in place.
     """
-    x = _array(x, dtype=float)
+    x = _asarray(x)
+    xf = _array(x, dtype=float)
     n = x.size
     kwargs = {} if h is None else {"h": h}
     shown = describe_call("numerical_hessian", _f, x, **kwargs)
     got = call(numerical_hessian, _f, x, name="numerical_hessian", **kwargs)
     H = _as_hessian(got, n, shown)
-    exact = _f_hessian(x)
+    exact = _f_hessian(xf)
     if h is None:
         diagonal_only = np.diag(np.diag(exact))
         expected, rtol = exact, 1e-6
@@ -528,35 +569,58 @@ def expect_numerical_hessian(
             "Hessian not symmetric: only the upper triangle is filled in, H[j, i] must equal "
             "H[i, j]": np.triu(exact),
             "used forward differences (error O(h)); use central stencils (error O(h^2))": (
-                _forward_hessian(_f, x, 1e-4)
+                _forward_hessian(_f, xf, 1e-4)
             ),
-            "off-diagonal stencil divided by h^2 instead of 4h^2": exact
-            + 3 * (exact - diagonal_only),
+            **_mixed_divisors(exact),
         }
     else:
-        if relative_error(H, _hessian_stencil(_f, x, h, "nested")) <= 1e-7:
+        if relative_error(H, _hessian_stencil(_f, xf, h, "nested")) <= 1e-7:
             return
-        expected, rtol = _hessian_stencil(_f, x, h, "three_point"), 1e-7
+        expected, rtol = _hessian_stencil(_f, xf, h, "three_point"), 1e-7
         mistakes = {
             "the step h passed in was not used": exact,
-            "used forward differences": _forward_hessian(_f, x, h),
+            "used forward differences": _forward_hessian(_f, xf, h),
+            **_mixed_divisors(expected),
         }
-    check(
-        "numerical_hessian",
-        H,
-        expected,
-        call=shown,
-        rtol=rtol,
-        mistakes=mistakes,
-        hint=_symmetry_note(H),
-    )
+    try:
+        check(
+            "numerical_hessian",
+            H,
+            expected,
+            call=shown,
+            rtol=rtol,
+            mistakes=mistakes,
+            hint=_symmetry_note(H),
+        )
+    except CheckFailure as failure:
+        integer = np.issubdtype(x.dtype, np.integer)
+        if not integer or failure.summary != "numerical_hessian gave a wrong value.":
+            raise
+        try:
+            again = call(numerical_hessian, _f, xf, name="numerical_hessian", **kwargs)
+        except CheckFailure:
+            again = None
+        if again is None or not _near(again, expected, rtol):
+            raise failure from None
+        kept = [line for line in failure.details if not line.startswith(("hint", "likely"))]
+        raise CheckFailure(
+            failure.summary,
+            kept
+            + [
+                f"likely mistake : x is an integer array here, and with the same x as floats, "
+                f"{_as_float_call(x, kwargs)}, your function is right: a copy of an integer x "
+                "stepped in place (a = x.copy(); a[i] += h) is truncated back to whole numbers. "
+                "Work on a float copy, x = np.asarray(x, dtype=float)"
+            ],
+        ) from None
 
 
 @exercise(LESSON, "Exercise 03.5 · A numerical Hessian", "numerical_hessian")
 def check_numerical_hessian(numerical_hessian: Callable[..., Any]) -> None:
-    """Visible test: the default step and a given step."""
+    """Visible test: the default step, a given step, and an integer input (as in 03.3)."""
     expect_numerical_hessian(numerical_hessian, (0.5, -0.3, 0.8))
     expect_numerical_hessian(numerical_hessian, (0.5, -0.3, 0.8), h=2e-2)
+    expect_numerical_hessian(numerical_hessian, _array([1, 2, 0]))
 
 
 # --------------------------------------------------------------------------- directional derivative

@@ -28,8 +28,9 @@ Lesson 03 (:mod:`helpers.explore.gradients`)
     ``gradient_field(point=(1.0, -0.5))``: the gradient on a contour plot and the directional
     derivative in every direction (surface, point and angle).
 Lesson 04 (:mod:`helpers.explore.gradient_descent`)
-    ``learning_rate(lr=0.1, start=(-1.5, 1.5))``: descent on a round or narrow quadratic, its
-    path and loss per step, and whether lr is below 2/λ_max (loss, lr, steps, start).
+    ``learning_rate(lr=0.1, start=(-1.5, 1.5))``: descent on the lesson's round bowl or its
+    Section 3 quadratic (κ = 10), its path and loss per step, and whether lr is below
+    2/λ_max (loss, lr, steps, start).
     ``minibatch_sgd(batch_size=10, lr=0.05)``: mini-batch SGD on a line fit, its path and
     excess loss against epochs (batch size, lr, epochs, a decaying lr).
 Lesson 05 (:mod:`helpers.explore.backprop_xor`)
@@ -56,10 +57,11 @@ from .derivatives import secant_to_tangent, step_size_error
 from .digits import digit_probabilities
 from .gradient_descent import learning_rate, minibatch_sgd
 from .gradients import gradient_field
-from .shell import Explorer
+from .shell import Explorer, describe_grid
 
 __all__ = [
     "Explorer",
+    "describe_grid",
     "backward_pass",
     "chain_rule_graph",
     "digit_probabilities",

@@ -187,4 +187,9 @@ def backward_pass(x: float = 0.5, y: float = -1.5, step: int = 0, static: bool =
             "The computation graph of f = tanh(x y + y) with each node's value and, step by "
             "step through the backward sweep, the gradients reached so far."
         ),
+        grid_alt=(
+            "The graph of f = tanh(x y + y) at four moments of the backward sweep, each node "
+            "with its value and the gradient it has received so far: y's gradient is added "
+            "to twice."
+        ),
     )

@@ -193,6 +193,10 @@ def xor_training(seed: int = 0, hidden: int = 4, lr: float = 0.5, static: bool =
             "Left: the four XOR points and the decision boundary the sigmoid network has "
             "learned. Right: the training loss against epochs."
         ),
+        grid_alt=(
+            "The decision boundary of the sigmoid network learning XOR after 0, 300, 1000 and "
+            "5000 epochs, above the training loss against epochs on a log scale."
+        ),
     )
     explorer.train_more = more  # the button, for tests and for callers who want to click it
     return explorer

@@ -243,4 +243,9 @@ def chain_rule_graph(
             "- y) squared, with the forward values in the boxes, each arrow's local "
             "derivative, and the backward products dL/d(node) under the nodes."
         ),
+        grid_alt=(
+            "The computation graph with its forward values, local derivatives and backward "
+            "products, drawn for three values of w1: the larger w1, the more the sigmoid "
+            "saturates and the smaller dL/dw1."
+        ),
     )

@@ -140,6 +140,10 @@ def secant_to_tangent(
             "The curve f near x0 with the secant line through x0 and x0 + h and the tangent "
             "line at x0: as h shrinks the secant turns into the tangent."
         ),
+        grid_alt=(
+            "The curve f with the secant through x0 and x0 + h and the tangent at x0, for four "
+            "step sizes h from 1 down to 0.01: as h shrinks the secant turns into the tangent."
+        ),
     )
 
 
@@ -353,5 +357,10 @@ def step_size_error(
             "Log-log plot of the error of the forward and central differences against the "
             "step size h: the error falls as h shrinks until round-off makes it rise again, a"
             " V shape."
+        ),
+        grid_alt=(
+            "The error of the forward and central differences against the step h on log-log "
+            "axes, in float64 and in float32: each falls as h shrinks until round-off makes it"
+            " rise again, and the bottom of the V is far higher in float32."
         ),
     )

@@ -18,20 +18,24 @@ from .shell import BLACK, BLUE, ORANGE, VERMILLION, Explorer, add_legend, slider
 __all__ = ["learning_rate", "minibatch_sgd"]
 
 
+# name: (formula, the curvatures along w1 and w2). "round" is the lesson's bowl; "narrow" is the
+# ill-conditioned quadratic of its Section 3, (w1^2 + 10 w2^2)/2, moved to the same minimum.
 _LOSSES = {
-    "round": ("(w₁ − 1)² + (w₂ + 0.5)²", 1.0),
-    "narrow": ("(w₁ − 1)² + 10·(w₂ + 0.5)²", 10.0),
+    "round": ("(w₁ − 1)² + (w₂ + 0.5)²", (2.0, 2.0)),
+    "narrow": ("½(w₁ − 1)² + 5·(w₂ + 0.5)²", (1.0, 10.0)),
 }
+_MINIMUM = np.array([1.0, -0.5])
 
 
-def _quadratic(c: float):
+def _quadratic(curvatures: tuple[float, float]):
+    lam = np.array(curvatures, dtype=float)
+
     def loss(w):
-        w = np.asarray(w, dtype=float)
-        return float((w[0] - 1.0) ** 2 + c * (w[1] + 0.5) ** 2)
+        e = np.asarray(w, dtype=float) - _MINIMUM
+        return float(0.5 * lam @ (e * e))
 
     def grad(w):
-        w = np.asarray(w, dtype=float)
-        return np.array([2.0 * (w[0] - 1.0), 2.0 * c * (w[1] + 0.5)])
+        return lam * (np.asarray(w, dtype=float) - _MINIMUM)
 
     return loss, grad
 
@@ -45,7 +49,7 @@ def _descent(kind: str, lr: float, start: tuple[float, float], steps: int):
 
 
 def _verdict(lr: float, kind: str) -> str:
-    smooth = 2.0 * _LOSSES[kind][1]  # the largest curvature, lambda_max
+    smooth = max(_LOSSES[kind][1])  # the largest curvature, lambda_max
     limit = 2.0 / smooth
     if lr < limit * 0.999:
         word = "converges"
@@ -69,11 +73,11 @@ def _draw_descent(
     steps: int,
     legend: bool = True,
 ):
-    formula, c = _LOSSES[kind]
+    formula, (c1, c2) = _LOSSES[kind]
     path, losses = _descent(kind, lr, start, steps)
     ws = np.linspace(-2.5, 3.0, 80)
     W1, W2 = np.meshgrid(ws, ws)
-    Z = (W1 - 1.0) ** 2 + c * (W2 + 0.5) ** 2
+    Z = 0.5 * (c1 * (W1 - 1.0) ** 2 + c2 * (W2 + 0.5) ** 2)
     ax_path.contourf(W1, W2, Z, levels=np.geomspace(1e-3, Z.max(), 16), cmap="cividis", alpha=0.35)
     ax_path.contour(
         W1, W2, Z, levels=np.geomspace(1e-2, Z.max(), 8), colors="#555555", linewidths=0.5
@@ -195,8 +199,10 @@ def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), sta
     """Gradient descent on a quadratic loss: the path on the contours and the loss per step.
 
     ``helpers.gradient_descent`` runs w ← w − lr·∇L(w) on L(w₁, w₂) = (w₁ − 1)² + (w₂ + 0.5)²
-    (round) or (w₁ − 1)² + 10(w₂ + 0.5)² (narrow, ill-conditioned). With largest curvature
-    λ_max (2 and 20), the steps converge only for lr < 2/λ_max: the slider reaches beyond.
+    (round: Lesson 04's bowl, curvatures 2 and 2) or ½(w₁ − 1)² + 5(w₂ + 0.5)² (narrow: the
+    ill-conditioned quadratic of Lesson 04's Section 3, curvatures 1 and 10, moved to the same
+    minimum). With largest curvature λ_max (2 and 10), the steps converge only for
+    lr < 2/λ_max (1 and 0.2): the slider reaches beyond.
 
     Parameters
     ----------
@@ -223,12 +229,20 @@ def learning_rate(lr: float = 0.1, start: tuple[float, float] = (-1.5, 1.5), sta
             "loss per step on a log scale, falling for a small enough learning rate and "
             "growing when it is too large."
         ),
+        grid_alt=(
+            "Gradient descent on the round bowl for four learning rates, each path on the "
+            "contours above its loss per step on a log scale: too small a rate crawls, one "
+            "beyond 2/λ_max diverges."
+        ),
     )
 
 
 # --------------------------------------------------------------------------- mini-batch SGD
 
 _SGD_START = (-1.0, -1.0)
+# The live explorer's epochs at first: enough for a batch of 10 to settle on its noise floor, so
+# that ticking "decay" shows the floor falling (after 10 epochs it has not settled yet).
+EPOCHS = 20
 _BATCH_SIZES = (1, 2, 5, 10, 20, 50, 100, 200)
 
 
@@ -287,7 +301,7 @@ def minibatch_sgd(batch_size: int = 10, lr: float = 0.05, static: bool = False):
     Parameters
     ----------
     batch_size : examples per step, one of 1, 2, 5, 10, 20, 50, 100, 200.
-    lr : the (initial) learning rate.
+    lr : the (initial) learning rate. The epochs slider starts at 20 (:data:`EPOCHS`).
     static : return the fallback grid (batch sizes 1, 10 and 200 at lr = 0.05, 10 epochs) as
         a Figure.
     """
@@ -340,7 +354,7 @@ def minibatch_sgd(batch_size: int = 10, lr: float = 0.05, static: bool = False):
             step=0.05,
             readout_format=".3f",
         ),
-        "epochs": slider("int", "epochs", 10, min=1, max=40, step=1),
+        "epochs": slider("int", "epochs", EPOCHS, min=1, max=40, step=1),
         "decay": widgets.Checkbox(value=False, description="decay lr / (1 + k/200)"),
     }
     picture = shipped.key("minibatch_sgd", batch_size=batch_size, lr=lr)
@@ -354,5 +368,10 @@ def minibatch_sgd(batch_size: int = 10, lr: float = 0.05, static: bool = False):
         alt=(
             "Left: the mini-batch SGD path on the contours of a line fit's loss, noisier for "
             "smaller batches. Right: the loss against epochs."
+        ),
+        grid_alt=(
+            "Mini-batch SGD on a line fit with batch sizes 1, 10 and 200, each path on the "
+            "loss's contours above its excess loss per epoch on a log scale: the smaller the "
+            "batch, the more steps per epoch and the noisier the path and the loss."
         ),
     )

@@ -17,7 +17,7 @@ __all__ = ["gradient_field"]
 
 _SURFACES = {
     "valley": ("x² + 2xy + y²", lambda p: p[0] ** 2 + 2 * p[0] * p[1] + p[1] ** 2),
-    "bowl": ("x² + y²", lambda p: p[0] ** 2 + p[1] ** 2),
+    "bowl": ("x² + y²", lambda p: p[0] ** 2 + p[1] ** 2),  # the round bowl, not the loss bowl
 }
 
 
@@ -121,7 +121,7 @@ def _controls(px0: float, py0: float) -> dict:
         "surface": widgets.Dropdown(
             options=[
                 (f"valley: {_SURFACES['valley'][0]}", "valley"),
-                (f"bowl: {_SURFACES['bowl'][0]}", "bowl"),
+                (f"round bowl: {_SURFACES['bowl'][0]}", "bowl"),
             ],
             value="valley",
             description="surface",
@@ -136,10 +136,10 @@ def _controls(px0: float, py0: float) -> dict:
 def gradient_field(point: tuple[float, float] = (1.0, -0.5), static: bool = False):
     """The gradient and its negative at a point on a contour plot, and directional derivatives.
 
-    Choose the surface (valley f = x² + 2xy + y² = (x + y)², or bowl f = x² + y²), the point and a
-    direction angle. The gradient comes from ``helpers.gradient``; the right panel shows the
-    directional derivative ∇f·u for every direction: largest, |∇f|, along ∇f; zero along the
-    contour; most negative along −∇f.
+    Choose the surface (valley f = x² + 2xy + y² = (x + y)², or round bowl f = x² + y²), the
+    point and a direction angle. The gradient comes from ``helpers.gradient``; the right panel
+    shows the directional derivative ∇f·u for every direction: largest, |∇f|, along ∇f; zero
+    along the contour; most negative along −∇f.
 
     Parameters
     ----------
@@ -163,5 +163,10 @@ def gradient_field(point: tuple[float, float] = (1.0, -0.5), static: bool = Fals
             "Left: contour plot of the surface with the gradient and the negative gradient "
             "drawn as arrows at the chosen point. Right: the directional derivative for every"
             " direction angle, largest along the gradient and most negative against it."
+        ),
+        grid_alt=(
+            "Contour plots of the valley x² + 2xy + y² and of the round bowl x² + y², each at "
+            "two points, with the gradient, the steepest-descent direction −∇f and a direction"
+            " u drawn as arrows: the gradient crosses the contours at right angles."
         ),
     )

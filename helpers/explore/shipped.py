@@ -1,9 +1,10 @@
 """Pictures shipped with the package, for the explorer calls the lessons make.
 
 An explorer shows two pictures: its first live picture (with its readout) and its static
-fallback (the ``image/png`` in its display bundle). For the call a lesson's cell makes, both
-are the same for every student who runs it, and drawing them is most of the cell's time. So
-for the calls in :data:`LESSON_CALLS` they are drawn once, stored in
+fallback (the ``image/png`` in its display bundle, with its own alternative text, read off the
+grid it is: :func:`helpers.explore.shell.describe_grid`). For the call a lesson's cell makes,
+they are the same for every student who runs it, and drawing them is most of the cell's time.
+So for the calls in :data:`LESSON_CALLS` they are drawn once, stored in
 ``helpers/explore/shipped/`` and read back; any other call (other arguments, the student's own
 function) and every later redraw (a slider moved) is drawn as before.
 
@@ -37,6 +38,7 @@ LESSON_CALLS = (
     "digit_probabilities(index=0)",
 )
 LIVE_PNG, LIVE_TEXT = "-live.png", "-live.txt"  # beside each fallback picture
+ALT_TEXT = "-alt.txt"  # the fallback picture's alternative text, beside it
 TOLERANCE = 2.0  # RMS difference (0-255 scale) allowed between a stored and a fresh picture
 
 _PLAIN = (int, float, str, type(None))
@@ -68,7 +70,8 @@ def _canonical(value):
 
 
 def path(picture_key: str, kind: str = "") -> Path:
-    """The file of ``picture_key``'s fallback picture, or of ``kind`` "-live.png"/"-live.txt"."""
+    """The file of ``picture_key``'s fallback picture, or of ``kind`` "-live.png", "-live.txt"
+    or "-alt.txt" (the fallback picture's alternative text)."""
     name = picture_key.split("(", 1)[0]
     digest = hashlib.sha256(picture_key.encode()).hexdigest()[:12]
     return FOLDER / f"{name}-{digest}{kind or '.png'}"
@@ -80,6 +83,16 @@ def load(picture_key: str | None) -> bytes | None:
         return None
     try:
         return path(picture_key).read_bytes()
+    except OSError:
+        return None
+
+
+def load_alt(picture_key: str | None) -> str | None:
+    """The stored alternative text of the fallback picture for ``picture_key``, or None."""
+    if picture_key is None:
+        return None
+    try:
+        return path(picture_key, ALT_TEXT).read_text(encoding="utf-8")
     except OSError:
         return None
 
@@ -102,7 +115,8 @@ def _explorer(call: str):
 
 
 def _fresh(call: str) -> dict[Path, bytes]:
-    """Freshly drawn files for one of :data:`LESSON_CALLS`: fallback, live picture, readout."""
+    """Freshly drawn files for one of :data:`LESSON_CALLS`: fallback picture and its
+    alternative text, live picture, readout."""
     from .shell import STATIC_DPI, _png
 
     explorer = _explorer(call)
@@ -111,12 +125,13 @@ def _fresh(call: str) -> dict[Path, bytes]:
     explorer.redraw()  # drawn, not the stored picture the explorer started with
     fig = explorer.static_figure()
     try:
-        fallback = _png(fig, STATIC_DPI)
+        fallback, alt = _png(fig, STATIC_DPI), explorer.describe_static(fig)
     finally:
         fig.clear()
     k = explorer.picture_key
     return {
         path(k): fallback,
+        path(k, ALT_TEXT): alt.encode("utf-8"),
         path(k, LIVE_PNG): explorer.last_png,
         path(k, LIVE_TEXT): explorer.last_text.encode("utf-8"),
     }
@@ -160,7 +175,8 @@ def _difference(stored: Path, data: bytes, tmp: Path) -> str:
     if not stored.is_file():
         return f"no stored file {stored.name}"
     if stored.suffix == ".txt":
-        return "" if stored.read_bytes() == data else f"{stored.name}: the readout differs"
+        what = "the alternative text" if stored.name.endswith(ALT_TEXT) else "the readout"
+        return "" if stored.read_bytes() == data else f"{stored.name}: {what} differs"
     fresh = tmp / stored.name
     fresh.write_bytes(data)
     result = compare_images(str(stored), str(fresh), tol=TOLERANCE, in_decorator=True)
