@@ -71,6 +71,9 @@ class Explorer:
     ----------
     name : the explorer's function name, e.g. ``"secant_to_tangent"``.
     alt : one sentence saying what the picture shows (its alternative text).
+    static_alt : the sentence after :attr:`alt` in the static fallback's alternative text (by
+        default :data:`STATIC_ALT`; an explorer whose grid shows particular settings names
+        them here).
     picture_key : the key of its shipped pictures in :mod:`.shipped` (None: always drawn).
     controls : ``{parameter: widget}``; changing a widget's ``value`` redraws.
     widget : the ipywidgets box that is displayed.
@@ -89,11 +92,13 @@ class Explorer:
         extra: tuple[Any, ...] = (),
         alt: str = "",
         picture_key: str | None = None,
+        static_alt: str = STATIC_ALT,
     ):
         import ipywidgets as widgets
 
         self.name = name
         self.alt = alt or f"The {name.replace('_', ' ')} explorer's plot."
+        self.static_alt = static_alt
         self.controls = controls
         self._draw = draw
         self._static = static
@@ -179,7 +184,7 @@ class Explorer:
         # alternative text (nbconvert prefers text/html to image/png), and as image/png.
         from ..figures import png_bundle
 
-        static, _ = png_bundle(self.static_png(), f"{self.alt} {STATIC_ALT}")
+        static, _ = png_bundle(self.static_png(), f"{self.alt} {self.static_alt}")
         bundle = {
             "text/plain": PLAIN_TEXT.format(name=self.name),
             "text/html": static["text/html"],
