@@ -394,7 +394,7 @@ def init_params(n: int, hidden: int, rng: np.random.Generator) -> dict[str, np.n
     ``W1 = rng.normal(0, 1/sqrt(n), (n, hidden))``, then ``W2 = rng.normal(0, 1/sqrt(hidden),
     (hidden, 10))``: each unit's pre-activation starts with a variance about the mean square of
     its inputs (LeCun's scaling), so the tanh is neither saturated nor flat and the logits are
-    small: every class starts near probability 1/10, the loss near :math:`\ln 10`.
+    small: every class starts near probability 1/10, the loss near :math:`\log 10` (natural log).
 
     Returns
     -------
