@@ -42,6 +42,7 @@ _add_reduce = np.add.reduce
 _absolute = np.absolute
 _maximum_reduce = np.maximum.reduce
 _sqrt = math.sqrt
+_INF = math.inf
 _isinstance = builtins.isinstance
 _float = builtins.float
 _bool = builtins.bool
@@ -125,9 +126,16 @@ def trusted_relative_error(got: Any, expected: Any) -> float:
     (see the module docstring), so a verdict can trust it. Both are divided by their largest
     magnitude first, so squares of tiny values cannot underflow to a zero norm: the denominator
     is then at least 1, or both arrays are zero.
+
+    Where either holds a nan or an infinity no relative error is defined: the result is then 0
+    when both are the same (the same infinities, nans in the same places, equal finite
+    entries) and ``inf`` otherwise, so a non-finite value is never within any tolerance of a
+    different one (a typical mistake that overflows never "matches" a finite answer).
     """
     a = _as_float_array(got)
     b = _as_float_array(expected)
+    if not (_all(_isfinite(a)) and _all(_isfinite(b))):
+        return 0.0 if _array_equal(a, b, equal_nan=True) else _INF
     largest = _max(_largest_magnitude(a), _largest_magnitude(b))
     if largest == 0.0:
         return 0.0

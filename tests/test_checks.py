@@ -117,6 +117,37 @@ def test_relative_error_of_tiny_values_does_not_underflow_to_a_zero_norm():
     assert checks.trusted_relative_error([0.0, 0.0], [0.0, 0.0]) == 0.0
 
 
+def test_relative_error_with_a_nan_or_an_infinity_is_zero_only_for_the_same_values():
+    inf, nan = np.inf, np.nan
+    assert checks.trusted_relative_error([1.0, inf], [1.0, inf]) == 0.0
+    assert checks.trusted_relative_error([nan, 2.0], [nan, 2.0]) == 0.0
+    # these divided by zero (a finite zero against an inf) or compared with a nan before
+    assert checks.trusted_relative_error([0.0, 0.0], [inf, 0.0]) == inf
+    assert checks.trusted_relative_error([0.25, 0.75], [nan, nan]) == inf
+    assert checks.trusted_relative_error([nan, 0.5], [0.5, 0.5]) == inf
+    assert checks.trusted_relative_error([1.0, inf], [1.0, -inf]) == inf
+    assert checks.trusted_relative_error([nan, 1.0], [nan, 1.5]) == inf
+
+
+def test_a_non_finite_typical_mistake_neither_crashes_a_check_nor_is_named():
+    # Lesson 08's softmax: a mistake computed without the max shift is inf/nan on large
+    # logits, while the student's wrong answer is finite (all zeros, say).
+    with pytest.raises(CheckFailure) as info:
+        check(
+            "softmax",
+            np.zeros((2, 3)),
+            np.full((2, 3), 1 / 3),
+            mistakes={
+                "overflowed": np.array([[np.inf, np.nan, 0.0], [0.0, 0.0, 0.0]]),
+                "all nan": np.full((2, 3), np.nan),
+            },
+            hint="each row sums to 1",
+        )
+    message = str(info.value)
+    assert "likely mistake" not in message
+    assert "hint           : each row sums to 1" in message
+
+
 def _builtins_looked_up_at_run_time(source: str) -> dict[str, list[int]]:
     """Builtin names read inside function bodies (annotations aside): {name: line numbers}."""
     tree = ast.parse(source)

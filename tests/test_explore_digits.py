@@ -88,3 +88,26 @@ def test_the_static_grid_shows_before_after_and_a_mistake():
     assert sum(t.startswith("after 0 epochs") for t in titles) == 1
     assert sum(t.startswith(f"after {EPOCHS} epochs") for t in titles) == 2
     assert any("WRONG" in t and f"test image {first_mistake()}" in t for t in titles)
+
+
+def test_the_static_pictures_alt_text_names_what_its_three_rows_show():
+    """Every number of the sentence the lesson's static grid carries, against the network."""
+    import re
+
+    from helpers.explore.digits import STATIC_ALT
+
+    before, after, mistake = _state(0, 0), _state(0, EPOCHS), _state(first_mistake(), EPOCHS)
+    assert f"test image 0, a {before['label']}, before training" in STATIC_ALT
+    low, high = (float(v) for v in re.search(r"between ([\d.]+) and ([\d.]+)", STATIC_ALT).groups())
+    assert low <= before["p"].min() and before["p"].max() <= high
+    assert high - low < 0.1 and f"the guess is {before['guess']}" in STATIC_ALT
+    assert f"read as a {after['guess']} with probability {after['p'].max():.2f}" in STATIC_ALT
+    assert after["guess"] == after["label"]
+    assert (
+        f"test image {first_mistake()}, the first the trained network gets wrong, a "
+        f"{mistake['label']} read as a {mistake['guess']} with probability "
+        f"{mistake['p'].max():.2f} ({mistake['p'][mistake['label']]:.2f} for the "
+        f"{mistake['label']})" in STATIC_ALT
+    )
+    bundle = explore.digit_probabilities(index=0)._repr_mimebundle_()
+    assert STATIC_ALT.replace("'", "&#x27;") in bundle["text/html"]

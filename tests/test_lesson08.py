@@ -17,7 +17,7 @@ from scipy import special
 
 import helpers
 from helpers import digits
-from helpers.checks import CheckFailure
+from helpers.checks import NOT_WRITTEN, CheckFailure
 from helpers.exercises import digits as ex
 from helpers.stochastic import minibatch_indices
 
@@ -265,6 +265,39 @@ def dense_right(X, W, dZ):
     return np.einsum("mk,nk->mn", dZ, W), np.einsum("mn,mk->nk", X, dZ), dZ.sum(0)[None, :]
 
 
+def input_gradient_right(params, X, y):
+    """The chain written out with SciPy's softmax, one layer at a time."""
+    A1 = np.tanh(X @ params["W1"] + params["b1"])
+    dZ2 = (special.softmax(A1 @ params["W2"] + params["b2"], axis=1) - np.eye(10)[y]) / len(y)
+    return ((dZ2 @ params["W2"].T) * (1 - A1**2)) @ params["W1"].T
+
+
+def float32_training(X, y, hidden=32, lr=0.1, epochs=30, batch_size=32, seed=0):
+    """The text's loop in float32 (the draws in float64, as the text's calls make them)."""
+    rng = np.random.default_rng(seed)
+    n = X.shape[1]
+    W1 = rng.normal(0, 1 / np.sqrt(n), (n, hidden)).astype(np.float32)
+    W2 = rng.normal(0, 1 / np.sqrt(hidden), (hidden, 10)).astype(np.float32)
+    b1, b2 = np.zeros((1, hidden), np.float32), np.zeros((1, 10), np.float32)
+    X32, losses = X.astype(np.float32), []
+    for _ in range(epochs):
+        batch = []
+        for idx in minibatch_indices(len(X), batch_size, rng):
+            A1 = np.tanh(X32[idx] @ W1 + b1)
+            Z2 = A1 @ W2 + b2
+            Z2 = Z2 - Z2.max(axis=1, keepdims=True)
+            P = np.exp(Z2) / np.exp(Z2).sum(axis=1, keepdims=True)
+            rows = np.arange(len(idx))
+            batch.append(float(-np.log(P[rows, y[idx]]).mean()))
+            P[rows, y[idx]] -= 1
+            dZ2 = P / len(idx)
+            dZ1 = dZ2 @ W2.T * (1 - A1**2)
+            W2, b2 = W2 - lr * A1.T @ dZ2, b2 - lr * dZ2.sum(axis=0, keepdims=True)
+            W1, b1 = W1 - lr * X32[idx].T @ dZ1, b1 - lr * dZ1.sum(axis=0, keepdims=True)
+        losses.append(float(np.mean(batch)))
+    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}, losses
+
+
 def test_right_answers_in_other_styles_pass_every_visible_and_hidden_check(data):
     ex.check_softmax(softmax_right)
     ex.expect_softmax(softmax_right, np.array([[1e4, -1e4, 0.0], [-1e4, -1e4 + 1.0, -9999.5]]))
@@ -274,7 +307,26 @@ def test_right_answers_in_other_styles_pass_every_visible_and_hidden_check(data)
     ex.check_dense_backward(dense_right)
     ex.expect_dense_backward(dense_right, *ex.dense_case(96, 32, 64, 10, scale=0.1))
     ex.check_train_digits(independent_training)
-    ex.check_input_gradient(digits.input_gradient)
+    ex.expect_train_digits(independent_training, *data, hidden=16, epochs=20, seed=3)
+    ex.expect_train_digits(
+        independent_training, *data, lr=0.05, epochs=1, batch_size=64, seed=1, min_accuracy=None
+    )
+    ex.check_input_gradient(input_gradient_right)
+
+
+def test_a_float32_training_loop_follows_the_recipe_within_its_tolerance(data):
+    """Nothing in the text asks for float64: float32's rounding (about 1e-6 here) is accepted."""
+    ex.check_train_digits(float32_training)
+
+
+def test_the_checkers_reference_run_is_the_reference_training(data):
+    run = digits.fit(data.X_train, data.y_train, hidden=8, epochs=3, seed=6)
+    settings = {**ex.DEFAULTS, "hidden": 8, "epochs": 3, "seed": 6}
+    simulated = ex._reference(data.X_train, data.y_train, settings)
+    for k in digits.PARAMETER_NAMES:
+        np.testing.assert_array_equal(simulated.params[k], run.params[k])
+    np.testing.assert_array_equal(simulated.losses, run.losses)
+    assert ex._reference(data.X_train, data.y_train, settings) is simulated  # computed once
 
 
 @pytest.mark.parametrize(
@@ -291,6 +343,49 @@ def test_right_answers_in_other_styles_pass_every_visible_and_hidden_check(data)
 )
 def test_softmax_mistakes_are_named(fn, named):
     assert named in failure(ex.check_softmax, fn)
+
+
+def clipped_softmax(Z):
+    Z = np.clip(np.asarray(Z, dtype=float), -700, 700)
+    E = np.exp(Z)
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def nan_to_num_softmax(Z):
+    with np.errstate(all="ignore"):
+        E = np.exp(Z)
+        return np.nan_to_num(E / E.sum(axis=1, keepdims=True))
+
+
+def float32_softmax(Z):
+    Z = np.asarray(Z, dtype=np.float32)
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    "fn, named",
+    [
+        # each was a ZeroDivisionError or a wrong "normalised over the columns" before: the
+        # typical mistakes held inf and nan on the large logits
+        (clipped_softmax, "clipped the logits (np.clip(Z, -709, 709) gives exactly your values)"),
+        (nan_to_num_softmax, "np.nan_to_num hid the nan"),
+        (float32_softmax, "your result is float32"),
+        (lambda Z: float32_softmax(Z).astype(float), "agree with the softmax computed in float32"),
+    ],
+)
+def test_finite_wrong_softmaxes_are_named_without_crashing(fn, named):
+    message = failure(ex.check_softmax, fn)
+    assert named in message
+    assert "normalised over the columns" not in message
+
+
+def test_no_unstable_mistake_reaches_the_comparison():
+    for Z in (ex.SOFTMAX_LARGE, np.array([[1e4, -1e4, 0.0], [-1e4, -1e4 + 1.0, -9999.5]])):
+        for value in ex._softmax_variants(Z).values():
+            assert np.all(np.isfinite(value))
+    for Z, y in (ex.CE_LARGE, ex.CE_OVERFLOW, ex.CE_UNDERFLOW):
+        assert all(np.isfinite(v) for v in ex._ce_loss_variants(Z, y).values())
 
 
 def test_softmax_without_keepdims_is_explained():
@@ -331,6 +426,39 @@ def test_cross_entropy_mistakes_are_named(change, named):
     assert named in failure(ex.check_softmax_cross_entropy, wrong)
 
 
+def test_a_log_sum_exp_without_the_shift_is_told_apart_from_the_log_of_the_softmax():
+    def no_shift_in_lse(Z, y):
+        rows = np.arange(len(y))
+        with np.errstate(all="ignore"):
+            loss = np.mean(np.log(np.exp(Z).sum(axis=1)) - Z[rows, y])
+        return loss, (special.softmax(Z, axis=1) - np.eye(Z.shape[1])[y]) / len(y)
+
+    message = failure(ex.check_softmax_cross_entropy, no_shift_in_lse)
+    assert "the log-sum-exp without the max shift" in message
+    assert "Subtract each row's maximum INSIDE the log-sum-exp" in message
+    assert "took the log of softmax" not in message
+
+
+def test_a_small_number_inside_the_log_is_named():
+    def log_plus_eps(Z, y):
+        P = special.softmax(Z, axis=1)
+        rows = np.arange(len(y))
+        return -np.mean(np.log(P[rows, y] + 1e-12)), (P - np.eye(Z.shape[1])[y]) / len(y)
+
+    assert "added 1e-12 inside the log" in failure(ex.check_softmax_cross_entropy, log_plus_eps)
+
+
+def test_labels_changed_in_place_are_named():
+    def zeroes_y(Z, y):
+        result = sce_right(Z, y)
+        y[:] = 0
+        return result
+
+    message = failure(ex.check_softmax_cross_entropy, zeroes_y)
+    assert "softmax_cross_entropy modified its input y." in message
+    assert "changed : y" in message
+
+
 def test_cross_entropy_through_the_log_of_the_probability_is_caught():
     def log_of_p(Z, y):
         P = special.softmax(Z, axis=1)
@@ -355,12 +483,116 @@ def test_dense_backward_mistakes_are_named(fn, named):
     assert named in failure(ex.check_dense_backward, fn)
 
 
+def test_gradients_in_another_order_are_named():
+    def dw_first(X, W, dZ):
+        return X.T @ dZ, dZ @ W.T, dZ.sum(axis=0, keepdims=True)
+
+    message = failure(ex.check_dense_backward, dw_first)
+    assert "this is (dW, dX, db); return the tuple (dX, dW, db), in that order" in message
+    square = failure(ex.expect_dense_backward, dw_first, *ex.dense_case(85, 3, 3, 3))
+    assert "this is dW = X.T @ dZ: the tuple is (dX, dW, db)" in square
+
+
+def test_an_upstream_gradient_changed_in_place_is_named():
+    def scales_dz(X, W, dZ):
+        dZ *= 2.0
+        return dense_right(X, W, dZ / 2.0)
+
+    message = failure(ex.check_dense_backward, scales_dz)
+    assert "dense_backward modified its input dZ." in message
+
+
 def test_transposed_dw_is_named_on_a_square_layer():
     def transposed(X, W, dZ):
         return dZ @ W.T, dZ.T @ X, dZ.sum(axis=0, keepdims=True)
 
     message = failure(ex.expect_dense_backward, transposed, *ex.dense_case(85, 3, 3, 3))
     assert "dW is transposed (dZ.T @ X)" in message
+
+
+def deviating_training(
+    first="W1", draws="seeded", batches="shuffled", scale="sqrt", record="plain", fixed=False
+):
+    """Exercise 08.4's loop with one of the deviations a student's read-through found accepted."""
+
+    def train_digits(X, y, hidden=32, lr=0.1, epochs=30, batch_size=32, seed=0):
+        if fixed:
+            hidden, lr, epochs, batch_size, seed = 32, 0.1, 30, 32, 0
+        m, n = X.shape
+        rng = np.random.default_rng(seed if draws == "seeded" else None)
+        early = (
+            [minibatch_indices(m, batch_size, rng) for _ in range(epochs)]
+            if (batches == "drawn first")
+            else None
+        )
+        s1, s2 = {"sqrt": (n**-0.5, hidden**-0.5), "1/n": (1 / n, 1 / hidden), "1": (1, 1)}[scale]
+        if first == "W1":
+            W1, W2 = rng.normal(0, s1, (n, hidden)), rng.normal(0, s2, (hidden, 10))
+        else:
+            W2 = rng.normal(0, s2, (hidden, 10))
+            W1 = rng.normal(0, s1, (n, hidden))
+        p = {"W1": W1, "b1": np.zeros((1, hidden)), "W2": W2, "b2": np.zeros((1, 10))}
+        losses = []
+        for epoch in range(epochs):
+            if batches == "drawn first":
+                chosen = early[epoch]
+            elif batches == "np.random.permutation":
+                order = np.random.permutation(m)
+                chosen = [order[i : i + batch_size] for i in range(0, m, batch_size)]
+            elif batches == "in order":
+                chosen = [np.arange(i, min(i + batch_size, m)) for i in range(0, m, batch_size)]
+            else:
+                chosen = minibatch_indices(m, batch_size, rng)
+            if batches == "full ones only":
+                chosen = [b for b in chosen if len(b) == batch_size]
+            seen = []
+            for idx in chosen:
+                loss, g = digits.loss_and_grads(p, X[idx], y[idx])
+                p = {k: p[k] - lr * g[k] for k in p}
+                seen.append(loss)
+            losses.append(seen[-1] if record == "last" else np.mean(seen))
+            if record == "whole set":
+                losses[-1] = digits.loss(p, X, y)
+        return p, losses
+
+    return train_digits
+
+
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        ({"draws": "unseeded"}, "two calls with the same seed gave different parameters"),
+        (
+            {"batches": "np.random.permutation"},
+            "two calls with the same seed gave different parameters",
+        ),
+        ({"batches": "in order"}, "the batches are not shuffled"),
+        ({"batches": "full ones only"}, "the last, smaller batch of each epoch was left out"),
+        ({"first": "W2"}, "W2 was drawn before W1"),
+        ({"batches": "drawn first"}, "every epoch's batches were drawn before the weights"),
+        ({"scale": "1/n"}, "standard deviation 1/n"),
+        (
+            {"draws": "unseeded", "record": "last"},
+            "two calls with the same seed gave different parameters",
+        ),
+        ({"batches": "in order", "record": "whole set"}, "the batches are not shuffled"),
+        ({"fixed": True}, "this is the shape for hidden=32, the default"),
+        ({"record": "last"}, "recorded the loss of the epoch's last batch only"),
+        ({"record": "whole set"}, "recorded the loss on the whole training set after the epoch"),
+        ({"scale": "1"}, "far above log 10 = 2.30, the loss at chance (Section 4)"),
+    ],
+)
+def test_deviations_from_the_prescribed_loop_fail_and_are_named(kwargs, named):
+    message = failure(ex.check_train_digits, deviating_training(**kwargs))
+    assert named in message
+
+
+def test_an_ignored_learning_rate_is_named(data):
+    def fixed_lr(X, y, hidden=32, lr=0.1, epochs=30, batch_size=32, seed=0):
+        return digits.train_digits(X, y, hidden, 0.1, epochs, batch_size, seed)
+
+    message = failure(ex.check_train_digits, fixed_lr)
+    assert "lr is not used: the call passed lr=0.2" in message
 
 
 @pytest.mark.parametrize(
@@ -410,6 +642,43 @@ def test_a_network_with_hard_coded_inputs_fails_the_narrow_hidden_case():
     narrow = ex.narrow_split()
     message = failure(ex.expect_train_digits, hard_coded, *narrow, hidden=24, seed=5)
     assert "train_digits raised ValueError" in message
+
+
+def test_the_quiz_is_not_started_while_every_answer_is_none():
+    with pytest.raises(CheckFailure) as info:
+        ex.check_quiz(*([None] * len(ex.QUIZ)))
+    assert info.value.cause == NOT_WRITTEN
+    assert "must be True or False" in failure(ex.check_quiz, True, None, False, False, False)
+    ex.check_quiz(True, True, False, False, False)
+    report = helpers.progress("08_digits", {name: None for name in ex.QUIZ})
+    assert [r.status for r in report.rows if r.title.startswith("Quiz 08")] == ["not started"]
+
+
+def test_the_own_functions_cell_runs_only_once_both_gradients_pass():
+    assert ex.gradients_ready(sce_right, dense_right)
+    assert not ex.gradients_ready(sce_right, lambda X, W, dZ: (dZ @ W.T, X.T @ dZ, dZ.sum(0)))
+
+    def not_written(Z, y):
+        raise NotImplementedError()
+
+    assert not ex.gradients_ready(not_written, dense_right)
+
+
+def test_batched_loss_is_the_loss_of_each_row(data):
+    X, y = data.X_train[:7], data.y_train[:7]
+    nets = [digits.init_params(64, 5, np.random.default_rng(s)) for s in range(3)]
+    nets[1]["b1"] = np.full((1, 5), 0.3)
+    thetas = np.stack([digits.flatten(p) for p in nets])
+    expected = [digits.loss(p, X, y) for p in nets]
+    np.testing.assert_allclose(digits.batched_loss(thetas, X, y, hidden=5), expected, rtol=1e-13)
+    theta = thetas[1]
+    numeric = helpers.gradient(
+        lambda T: digits.batched_loss(T, X, y, hidden=5), theta, batched=True
+    )
+    analytic = digits.flatten(digits.loss_and_grads(nets[1], X, y)[1])
+    assert helpers.relative_error(analytic, numeric) < 1e-8
+    with pytest.raises(ValueError):
+        digits.batched_loss(thetas[:, :-1], X, y, hidden=5)
 
 
 def test_input_gradient_mistakes_are_named():

@@ -92,6 +92,16 @@ def _draw_row(axes, index: int, epochs: int) -> str:
     )
 
 
+# What the lesson's static grid shows (digit_probabilities(index=0)); tests/test_explore_digits.py
+# checks every number against the network.
+STATIC_ALT = (
+    "The static version, without sliders, in three rows: test image 0, a 0, before training, "
+    "where all ten probabilities lie between 0.07 and 0.14 and the guess is 8; the same image "
+    "after 30 epochs, read as a 0 with probability 0.99; and test image 36, the first the "
+    "trained network gets wrong, a 9 read as a 5 with probability 0.66 (0.03 for the 9)."
+)
+
+
 def digit_probabilities(index: int = 0, epochs: int = EPOCHS, static: bool = False):
     """A test digit, the trained network's ten probabilities and its 32 hidden activations.
 
@@ -105,7 +115,11 @@ def digit_probabilities(index: int = 0, epochs: int = EPOCHS, static: bool = Fal
     """
 
     def draw(fig: Figure, index: int, epochs: int) -> str:
-        text = _draw_row(fig.subplots(1, 3, width_ratios=(0.8, 1.3, 1.6)), index, epochs)
+        # Fixed margins instead of the constrained layout: a third less time per redraw.
+        fig.set_layout_engine("none")
+        margins = {"left": 0.01, "right": 0.99, "bottom": 0.14, "top": 0.8, "wspace": 0.3}
+        axes = fig.subplots(1, 3, width_ratios=(0.8, 1.3, 1.6), gridspec_kw=margins)
+        text = _draw_row(axes, index, epochs)
         fig.suptitle("What the digit network sees and says", fontweight="bold")
         return text
 
@@ -137,5 +151,11 @@ def digit_probabilities(index: int = 0, epochs: int = EPOCHS, static: bool = Fal
         alt=(
             "A handwritten test digit, the network's ten probabilities for it as bars with the "
             "right digit marked, and the 32 hidden tanh activations as bars."
+        ),
+        grid_alt=(
+            STATIC_ALT
+            if (int(index), int(epochs)) == (0, EPOCHS)
+            else "The static version, without sliders: the chosen test image before training "
+            "and after 30 epochs, and the first test image the trained network gets wrong."
         ),
     )
