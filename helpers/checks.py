@@ -55,6 +55,8 @@ _min = builtins.min
 _sum = builtins.sum
 _zip = builtins.zip
 _tuple = builtins.tuple
+_list = builtins.list
+_dict = builtins.dict
 _print = builtins.print
 _AssertionError = builtins.AssertionError
 _Exception = builtins.Exception
@@ -187,9 +189,11 @@ def quiet():
 def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     """Call a student's function the way a check should.
 
-    Array arguments are passed as copies and compared afterwards, so a function that
-    modifies its input is caught; ``NotImplementedError`` and crashes become a
-    :class:`CheckFailure` that names the call; warnings are silenced (see :func:`quiet`).
+    Array arguments are passed as copies - arrays inside lists, tuples and dicts too - and
+    compared afterwards, so a function that modifies its input is caught and the caller's own
+    arrays, from which a check may compute what it expects, never change;
+    ``NotImplementedError`` and crashes become a :class:`CheckFailure` that names the call;
+    warnings are silenced (see :func:`quiet`).
     """
     label = name or _getattr(fn, "__name__", "your function")
     shown = describe_call(label, *args, **kwargs)
@@ -201,8 +205,8 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
                 "define it with `def` in the answer cell and run that cell",
             ],
         )
-    originals = [(_copy(a) if _isinstance(a, np.ndarray) else None) for a in args]
-    passed = [(_copy(a) if _isinstance(a, np.ndarray) else a) for a in args]
+    originals = [_copied(a) for a in args]
+    passed = [_copied(a) for a in args]
     try:
         with quiet():
             result = fn(*passed, **kwargs)
@@ -217,18 +221,78 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
             cause=RAISED,
             error=_type(exc).__name__,
         ) from None
-    for original, given in _zip(originals, passed):
-        if original is not None and not _array_equal(original, given, equal_nan=True):
+    for i, (original, given) in _enumerate(_zip(originals, passed)):
+        _require_unchanged(label, shown, i, original, given)
+    return result
+
+
+_NESTED_DEPTH = 3  # arrays this deep in lists, tuples and dicts are copied and compared
+
+
+def _copied(value: Any, depth: int = 0) -> Any:
+    """``value`` with every array in it (in lists, tuples and dicts too) a copy of its own."""
+    if _isinstance(value, np.ndarray):
+        return _copy(value)
+    if depth < _NESTED_DEPTH and _type(value) in (_list, _tuple):
+        return _type(value)(_copied(v, depth + 1) for v in value)
+    if depth < _NESTED_DEPTH and _type(value) is _dict:
+        return {k: _copied(v, depth + 1) for k, v in value.items()}
+    return value
+
+
+def _require_unchanged(label: str, shown: str, i: int, original: Any, given: Any) -> None:
+    """Fail when an array of argument ``i`` (or one inside it) was changed by the call."""
+    for path, before, after in _arrays_side_by_side(original, given, []):
+        if after is not None and _same(before, after):
+            continue
+        if not path:
             raise CheckFailure(
                 f"{label} modified its input array.",
                 [
                     f"call   : {shown}",
-                    f"before : {_fmt(original)}",
+                    f"before : {_fmt(before)}",
                     f"after  : {_fmt(given)}",
                     "work on a copy (x.copy() or x.astype(float)) instead of changing x in place",
                 ],
             )
-    return result
+        kind = "dict" if _type(original) is _dict else "list"
+        raise CheckFailure(
+            f"{label} modified its input {kind} (argument {i + 1}, entry {path[0]!r}).",
+            [
+                f"call   : {shown}",
+                "build new arrays instead of changing the ones you were given in place",
+            ],
+        )
+
+
+def _same(before: Any, after: Any) -> bool:
+    try:
+        return _bool(_array_equal(before, after, equal_nan=True))
+    except _BAD_NUMBER:  # a number replaced by something that is not one
+        return False
+
+
+def _arrays_side_by_side(original: Any, given: Any, path: list) -> list:
+    """(path, original array, given array or None) for every array :func:`_copied` copied.
+
+    None stands for what is no longer an array of the original's shape.
+    """
+    if _isinstance(original, np.ndarray):
+        same_shape = _isinstance(given, np.ndarray) and given.shape == original.shape
+        return [(path, original, given if same_shape else None)]
+    found = []
+    if _type(original) in (_list, _tuple) and _type(given) is _type(original):
+        for k, (a, b) in _enumerate(_zip(original, given)):
+            found += _arrays_side_by_side(a, b, path + [k])
+    elif _type(original) is _dict and _type(given) is _dict:
+        for k, a in original.items():
+            if k not in given:  # an entry removed is a change too
+                found.append((path + [k], a, None))
+            elif _isinstance(a, _Real_types) and not _isinstance(a, _BOOL_TYPES):
+                found.append((path + [k], _asarray(a), _asarray(given[k])))
+            else:
+                found += _arrays_side_by_side(a, given[k], path + [k])
+    return found
 
 
 def _not_written(label: str, fn: Any, exc: BaseException) -> CheckFailure:

@@ -41,7 +41,15 @@ _spec.loader.exec_module(attacks)
 
 CASES = toy.cases()
 SUBSET = ["right", "wrong_slope", "os_exit", "deleted_test"]
-TOY_ATTACKS = sorted([*attacks.TRICKS, *attacks.ANSWERS, "symlink_to_solution"])
+TOY_ATTACKS = sorted(
+    [
+        *attacks.TRICKS,
+        *attacks.ANSWERS,
+        *attacks.AROUND,
+        "dunder_keys_in_the_notebook",
+        "symlink_to_solution",
+    ]
+)
 ATTACKS = sorted([*TOY_ATTACKS, "lesson_01_checkers", *attacks.LESSON_07_ATTACKS])
 
 
@@ -351,10 +359,32 @@ def test_an_answer_that_calls_the_courses_own_implementation_is_pointed_out(batc
     assert "central_difference" in (out / "report.html").read_text()
 
 
-def test_a_record_that_does_not_fit_is_reported_to_the_instructor(batch):
-    assert "did not run as written: 2 records for this cell" in grades_detail(
-        batch[2], "second_record"
-    )
+def test_a_test_that_did_not_run_as_written_is_reported_to_the_instructor(batch):
+    # The attack's answer is over the message size limit: the worker ends the conversation.
+    detail = grades_detail(batch[2], "huge_answer")
+    assert "test 'test_slope_of_square': this test did not run as written: " in detail
+
+
+@pytest.mark.parametrize("student", sorted(attacks.NOT_ON_THE_PAGE))
+def test_an_attack_makes_its_page_show_nothing_it_chose(batch, student):
+    page = (batch[2] / "feedback" / student / "99_toy.html").read_text()
+    for text in attacks.NOT_ON_THE_PAGE[student]:
+        assert text not in page, text
+    assert "A hidden check failed" in page
+
+
+@pytest.mark.parametrize("student", sorted(attacks.NOT_IN_DETAIL))
+def test_an_attack_makes_the_detail_say_nothing_it_chose(batch, student):
+    detail = grades_detail(batch[2], student)
+    for words in attacks.NOT_IN_DETAIL[student]:
+        assert words not in detail, detail
+
+
+def test_output_of_any_type_is_under_the_cap_in_every_cell(batch):
+    out = batch[2]
+    autograded = out / "autograded" / "record_type_output_flood" / "99_toy" / "99_toy.ipynb"
+    assert autograded.stat().st_size < 2_000_000
+    assert "output cut" in grades_detail(out, "record_type_output_flood")
 
 
 def test_a_linked_student_folder_or_zip_entry_is_refused_without_reading_it(tmp_path):

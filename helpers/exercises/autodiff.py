@@ -84,7 +84,13 @@ def _reachable(root: Any, what: str) -> list[Any]:
 
 
 class Node:
-    """A bare graph node for the ordering checks: a name and the ``inputs`` it came from."""
+    """A bare graph node for the ordering checks: a name and the ``inputs`` it came from.
+
+    The student's code may read every public attribute but set only ``grad`` (zero_grad's
+    job): the batch grader refuses any other write (``STUDENT_WRITABLE``).
+    """
+
+    STUDENT_WRITABLE = ("grad",)
 
     def __init__(self, name: str, *inputs: Node):
         self.name = name
@@ -147,6 +153,7 @@ def expect_topological_order(topological_order: Callable, graph: str) -> None:
     """``topological_order(root)`` on the test graph ``graph`` (one of :data:`GRAPHS`)."""
     root = _graph(graph)
     shown = f"topological_order(root) for the graph {_describe_graph(root)} (root {root.name})"
+    nodes = _reachable(root, "node")  # before the call: the student's code holds the graph
     got = _attempt("topological_order", lambda: topological_order(root))
     require_returned("topological_order", got, shown, "return the list of nodes")
     if not _isinstance(got, (list, tuple)):
@@ -154,7 +161,6 @@ def expect_topological_order(topological_order: Callable, graph: str) -> None:
             "topological_order must return a list.",
             [f"call : {shown}", f"got  : {type(got).__name__}"],
         )
-    nodes = _reachable(root, "node")
     ids = [_id(n) for n in got]
     known = {_id(n) for n in nodes}
     names = [getattr(n, "name", repr(n)) for n in got]

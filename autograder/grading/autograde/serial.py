@@ -18,8 +18,8 @@ from typing import Any
 from ...course.lessons import ANSWER, WRITTEN, Lesson
 from ..collect.batch import Task
 from ..course_dir import CourseFolder
+from ..execute.jobs import Finished
 from ..execute.kernel import ExecutionResult
-from ..execute.pool import Finished
 from ..judge.messages import verdicts
 from ..outcomes import Outcome
 from ..vocabulary import STOPPED, Status
@@ -62,7 +62,7 @@ class SerialAutograde:
         outcome.notes += finished.judgement.notes
         outcome.timings = timings(executed)
         outcome.timings["trusted"] = round(finished.judgement.seconds, 3)
-        outcome.verdicts = verdicts(executed.notebook, self.lessons[task.lesson])
+        outcome.verdicts = verdicts(finished.judgement.cells, self.lessons[task.lesson])
         outcome.answers = answer_sources(executed.notebook, self.lessons[task.lesson])
         outcome.quiz = dict(finished.judgement.quiz_answers)
         t0 = time.monotonic()
