@@ -239,7 +239,7 @@ def _print_breakdown(out: Path) -> None:
     print("  where our time goes, per submission (last round; workers run side by side):")
     for key, label in (
         ("kernel_start", "kernel start (sandboxed)"),
-        ("imports", "imports: the grader's kernel side"),
+        ("imports", "imports: helpers, numpy, kernel side"),
         ("cells", "running the cells"),
         ("autograde", "nbgrader Autograde, serial"),
     ):

@@ -98,7 +98,7 @@ def test_a_result_crosses_from_a_worker_to_the_grader_as_json_text(tmp_path, no_
     result = notebook.execute_notebook(nb, limits=LIMITS, sandbox=None, scratch_root=tmp_path)
     back = jobs.Finished.from_text(jobs.Finished(job.key, result).to_text())
     assert back.result == result
-    assert _printed(back) == "42\n"
+    assert _printed(back.result) == "42\n"
     assert back.result.cells[0].status is Status.OK
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import importlib.util
 import io
 import json
 import socket
@@ -26,7 +27,7 @@ import nbformat
 import pytest
 
 from autograder.course import find_lessons, lessons
-from autograder.grading.judge import channel, conversation, judge
+from autograder.grading.judge import channel, conversation, judge, messages
 from autograder.grading.record import codec, protocol, recorder
 
 matplotlib.use("Agg")
@@ -444,3 +445,63 @@ def test_values_keep_their_types_across_the_socket():
             assert sympy.simplify(back - value) == 0
         elif value == value:
             assert back == value
+
+
+# --------------------------------------------------------------------------- issue 22 classes
+
+
+def _fixture(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "fixtures" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+attacks = _fixture("attacks")
+checker_attacks = _fixture("attacks_checkers")
+
+
+@pytest.mark.parametrize("name", sorted(checker_attacks.CHECKER_ATTACKS))
+def test_an_answer_cannot_change_what_its_checker_compares_against(name):
+    source, answer, words = checker_attacks.CHECKER_ATTACKS[name]
+    user: dict = {}
+    exec(compile(answer, "<answer>", "exec"), user)  # noqa: S102 - the attack's cell
+    judged = judge.judge_here(source, "t", user)
+    assert not judged.passed and words in judged.message
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["error_named_like_the_grader", "check_failure_of_its_own", "type_name_carries_the_input"],
+)
+def test_a_hidden_failure_says_nothing_the_students_code_chose(name):
+    user: dict = {}
+    exec(compile(attacks.AROUND[name], "<answer>", "exec"), user)  # noqa: S102 - the attack
+    judged = judge.judge_here(TOY_TEST, "test_slope_of_square", user)
+    lesson = lessons.load_lesson("99_toy", attacks.TOY)
+    cell = next(c for c in lesson.cells if c.grade_id == "test_slope_of_square")
+    verdict = messages.verdict(judged, cell)
+    assert verdict.where == "hidden" and judged.origin == judge.TEST
+    assert "7.25" not in verdict.message and "7_25" not in verdict.message
+    assert verdict.message.startswith("A hidden check failed")
+
+
+def test_the_graders_own_failures_are_known_by_where_they_came_from_not_by_name():
+    lesson = lessons.load_lesson("99_toy", attacks.TOY)
+    cell = next(c for c in lesson.cells if c.grade_id == "test_slope_of_square")
+    # A student's exception bearing the grader's name, from the visible part: its message is
+    # the student's own (visible inputs only), shown as a failing check, not as a limit.
+    user = {"slope_of_square": _raiser("TimeoutError", "took too long")}
+    judged = judge.judge_here(TOY_TEST, "test_slope_of_square", user)
+    assert messages.verdict(judged, cell).where == "visible"
+    stopped = judge.grader_failure("test_slope_of_square", "Whatever", "stopped after 4 s")
+    assert messages.verdict(stopped, cell).where == "limit"
+
+
+def _raiser(name: str, message: str):
+    kind = type(name, (BaseException,), {})
+
+    def slope_of_square(x):
+        raise kind(message)
+
+    return slope_of_square

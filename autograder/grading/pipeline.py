@@ -67,12 +67,7 @@ def run(args: argparse.Namespace) -> str:
     from .progress import Progress
 
     _venv_on_path()
-    limits = Limits(
-        cell_seconds=args.timeout,
-        submission_seconds=args.notebook_timeout,
-        memory_mb=args.memory,
-        output_bytes=args.max_output,
-    )
+    limits = _limits(args)
     solutions, available = _lessons(args)
     rules = _rules(args)  # a malformed CSV stops the run before anything is graded
     workers.keep_socket_paths_short()
@@ -118,6 +113,15 @@ def run(args: argparse.Namespace) -> str:
         if pool is not None:  # before the kernels' scratch folders (in work) are removed
             pool.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(
+        cell_seconds=args.timeout,
+        submission_seconds=args.notebook_timeout,
+        memory_mb=args.memory,
+        output_bytes=args.max_output,
+    )
 
 
 def _apply_rules(rules: _Rules, course, pairs: set[tuple[str, str]], log) -> None:

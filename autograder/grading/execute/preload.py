@@ -1,8 +1,10 @@
 """The code the grader runs inside each student's kernel, and the tests it judges outside it.
 
-Before any student cell (``preload``): the kernel side of the record (:mod:`..record`), which
-answers for the student's objects while a test runs in the grading worker. Nothing of the
-lesson's checkers is loaded into the kernel: the tests (:func:`test_sources`, hidden tests
+Before any student cell (``preload``): the course's numeric package, which every lesson's
+setup cell imports (so its import is not charged to the student's first cell, and is done
+while no student code can interfere), then the kernel side of the record (:mod:`..record`),
+which answers for the student's objects while a test runs in the grading worker. Nothing of
+the lesson's checkers is loaded into the kernel: the tests (:func:`test_sources`, hidden tests
 included) run only in the worker (:mod:`..judge`).
 """
 
@@ -14,12 +16,18 @@ if TYPE_CHECKING:
     from ...course.lessons import Lesson
 
 
+# The course package the lessons' setup cell imports (numpy and matplotlib with it).
+COURSE_IMPORT = (
+    "import importlib.util as _u\nif _u.find_spec('helpers'):\n    import helpers\ndel _u"
+)
+
+
 def preload_lines(lesson: Lesson) -> tuple[str, ...]:
-    """Code each kernel runs before the notebook: the record package's kernel side."""
+    """Code each kernel runs before the notebook: the course package, the record's kernel side."""
     from ..record.bootstrap import kernel_source
 
     del lesson  # the same for every lesson: nothing of the lesson enters the kernel
-    return (kernel_source(),)
+    return (COURSE_IMPORT, kernel_source())
 
 
 def test_sources(lesson: Lesson) -> dict[str, str]:

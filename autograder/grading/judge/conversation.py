@@ -50,7 +50,6 @@ class Conversation:
         self.channel = channel
         self.hidden_from = hidden_from  # the test's first hidden line
         self.test_file = ""  # the test's code filename, once it runs (judge.run_test)
-        self._frame: Any = None
         self.handles: list[Any] = []  # remote proxies, by handle number
         self.classes: dict = {}
         self.objects: list[Any] = []  # the grader's objects the student's code holds, by id
@@ -115,17 +114,17 @@ class Conversation:
                 pass  # the kernel is gone or stuck: the executor finds out which
 
     def in_hidden(self) -> bool:
-        """Whether the test has reached its hidden part (once there, it stays there)."""
+        """Whether the test has reached its hidden part (once there, it stays there).
+
+        Read from the line the test's code runs now: its module code, or the ``eval`` of its
+        last expression (two frames, so the stack is walked each time).
+        """
         if self.hidden or self.hidden_from is None or not self.test_file:
             return self.hidden
-        if self._frame is None:  # the test's own frame, found once
-            frame = sys._getframe(1)
-            while frame is not None and frame.f_code.co_filename != self.test_file:
-                frame = frame.f_back
-            if frame is None:
-                return False
-            self._frame = frame
-        self.hidden = self._frame.f_lineno >= self.hidden_from
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename != self.test_file:
+            frame = frame.f_back
+        self.hidden = frame is not None and frame.f_lineno >= self.hidden_from
         return self.hidden
 
     # ------------------------------------------------------------------ values
