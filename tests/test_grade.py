@@ -46,11 +46,14 @@ TOY_ATTACKS = sorted(
         *attacks.TRICKS,
         *attacks.ANSWERS,
         *attacks.AROUND,
+        *attacks.FLOOD_ATTACKS,
         "dunder_keys_in_the_notebook",
         "symlink_to_solution",
     ]
 )
-ATTACKS = sorted([*TOY_ATTACKS, "lesson_01_checkers", *attacks.LESSON_07_ATTACKS])
+ATTACKS = sorted(
+    [*TOY_ATTACKS, "lesson_01_checkers", *attacks.LESSON_07_ATTACKS, *attacks.SYMPY_ATTACKS]
+)
 
 
 def grade(
@@ -337,6 +340,13 @@ def test_an_attack_loses_exactly_the_wrong_answers_points(batch, attacked, stude
 
 def test_the_solved_lesson_keeps_full_marks_in_batch_grading(batch, attacked):
     assert _kept(batch[2], "solved") == attacked["solved"]
+
+
+def test_two_huge_alike_answers_are_compared_cut_and_the_report_says_so(batch):
+    report = (batch[2] / "report.html").read_text()
+    section = report[report.index("id='similar'") :]
+    assert "similarity_flood_1, similarity_flood_2" in section
+    assert "compared by their first" in section
 
 
 def test_a_symbolic_link_to_a_solution_is_refused_and_says_why(batch):
