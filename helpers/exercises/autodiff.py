@@ -131,10 +131,12 @@ class Node:
     """A bare graph node for the ordering checks: a name and the ``inputs`` it came from.
 
     The student's code may read every public attribute but set only ``grad`` (zero_grad's
-    job): the batch grader refuses any other write (``STUDENT_WRITABLE``).
+    job) and ``data`` (so that a zero_grad that resets it too meets this checker's own
+    diagnosis): the batch grader refuses any other write (``STUDENT_WRITABLE``), so no
+    student's code can change the graph a check reads after the call.
     """
 
-    STUDENT_WRITABLE = ("grad",)
+    STUDENT_WRITABLE = ("grad", "data")
 
     def __init__(self, name: str, *inputs: Node):
         self.name = name

@@ -138,9 +138,8 @@ class Conversation:
             return {"$co": self.object_of[id(obj)]}
         self.object_of[id(obj)] = k = len(self.objects)
         self.objects.append(obj)
-        name = getattr(obj, "__name__", None) if callable(obj) else None
-        token = {"$co": k, "type": type(obj).__name__, "call": callable(obj)}
-        return {**token, "name": name if isinstance(name, str) else None}
+        # No name: a function a hidden test defines would tell its name to the kernel.
+        return {"$co": k, "type": type(obj).__name__, "call": callable(obj)}
 
     def resolve(self, data: dict) -> Any:
         n = data.get("$h")
