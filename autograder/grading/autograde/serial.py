@@ -18,7 +18,7 @@ from typing import Any
 from ...course.lessons import ANSWER, WRITTEN, Lesson
 from ..collect.batch import Task
 from ..course_dir import CourseFolder
-from ..execute.jobs import Finished
+from ..execute.jobs import NOTEBOOK, Finished
 from ..execute.kernel import ExecutionResult
 from ..judge.messages import verdicts
 from ..outcomes import Outcome
@@ -55,7 +55,9 @@ class SerialAutograde:
             time_source=task.time_source,
         )
         if finished.result is None:
-            outcome.failed = f"could not be executed: {finished.error}"
+            # A notebook that broke its workers is its own failure; anything else the grader's.
+            why = "not graded" if finished.blame == NOTEBOOK else "could not be executed"
+            outcome.failed = f"{why}: {finished.error}"
             return outcome
         executed = finished.result
         outcome.notes += fault_notes(executed)

@@ -90,6 +90,21 @@ class _CappedClient(NotebookClient):
         self.stored[cell_index] = used + size
         return super().output(outs, msg, display_id, cell_index)
 
+    def _update_display_id(self, display_id, msg):
+        # A display updated in place (update_display, or a new display with the same id) is
+        # output too: the cap holds for every cell whose output the update would grow.
+        size = message_size("display_data", msg.get("content", {}))
+        cells, grown = self.nb["cells"], {}
+        for cell_idx, indices in self._display_id_map.get(display_id, {}).items():
+            outputs = cells[cell_idx].get("outputs", [])
+            old = sum(message_size("display_data", outputs[i]) for i in indices if i < len(outputs))
+            grown[cell_idx] = self.stored.get(cell_idx, 0) - old + size * len(indices)
+        if any(total > self.output_bytes for total in grown.values()):
+            self.truncated.update(grown)
+            return None
+        self.stored.update(grown)
+        return super()._update_display_id(display_id, msg)
+
 
 def message_size(msg_type: str, content: dict[str, Any]) -> int:
     if msg_type == "stream":
