@@ -415,6 +415,52 @@ def test_a_linked_student_folder_or_zip_entry_is_refused_without_reading_it(tmp_
         assert all(n.problem == ingest.LINK_REFUSED for n in found)
 
 
+# --------------------------------------------------------------------------- the worker pool
+
+
+@pytest.fixture(scope="module")
+def killer_run(batch):
+    """--no-sandbox (a kernel can reach its worker): a notebook that kills the grading worker
+    running it, every time, beside two classmates."""
+    base = batch[0]
+    subs = base / "killer"
+    expected = attacks.build_worker_killer(subs)
+    out = base / "out_killer"
+    done = grade(subs, "--out", out, "--jobs", "2", "--timeout", "4", "--no-sandbox", cwd=base)
+    return out, done, expected
+
+
+def test_a_notebook_that_kills_its_worker_is_charged_to_it_alone(killer_run):
+    out, done, expected = killer_run
+    assert done.returncode == 0, done.stderr[-3000:]
+    row = next(r for r in read_csv(out / "grades.csv") if r["student_id"] == "a_kills_its_worker")
+    assert row["status"] == "failed" and row["score"] == ""
+    assert "broke the grading worker 2 times" in row["detail"]
+    assert "could not be executed" not in row["detail"]  # the grader's own failures say that
+    for student in ("classmate_right", "classmate_wrong"):
+        assert _kept(out, student) == expected[student]
+
+
+def test_a_run_that_failed_a_notebook_by_its_own_fault_exits_1_and_says_why(batch, tmp_path):
+    # A host whose bubblewrap passes the probe but starts no kernel: every notebook is the
+    # grader's failure; the run publishes, names each on stderr and exits 1.
+    bwrap = shutil.which("bwrap") or "/usr/bin/bwrap"
+    broken = tmp_path / "bwrap"
+    broken.write_text(
+        f'#!/bin/sh\ncase "$*" in *ipykernel_launcher*) exit 1;; esac\nexec {bwrap} "$@"\n'
+    )
+    broken.chmod(0o755)
+    subs = batch[1]
+    only = tmp_path / "subs"
+    shutil.copytree(subs / "right", only / "right")
+    out = tmp_path / "out"
+    done = grade(only, "--out", out, "--timeout", "4", cwd=tmp_path, AUTOGRADER_BWRAP=str(broken))
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "right/99_toy: " in done.stderr and "not graded by the grader's fault" in done.stderr
+    (row,) = read_csv(out / "grades.csv")
+    assert row["status"] == "failed" and "could not be executed" in row["detail"]
+
+
 # --------------------------------------------------------------------------- other layouts
 
 
