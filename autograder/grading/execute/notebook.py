@@ -244,6 +244,8 @@ class _NotebookRun:
         """The test cell's time ran out: interrupt; whether the kernel must be replaced."""
         record.status = Status.TIMEOUT
         record.note = self._stop_note(budget)
+        if request.finish(0.5):  # its side ended with the conversation: nothing to interrupt
+            return False
         self.kernel.interrupt()
         if request.finish(3) and self.kernel.responsive():
             return False

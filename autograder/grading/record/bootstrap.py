@@ -60,9 +60,12 @@ def install() -> None:
 
 def kernel_source() -> str:
     """Code a kernel runs before the notebook: the record package, then ``install()``."""
+    # Its own copy of the builtins, taken before any student cell: a student who replaces
+    # builtins.min or builtins.isinstance later changes nothing the kernel side does.
     return (
         "def _grader_install_():\n"
-        "    _ns = {'__name__': '_grader_record'}\n"
+        "    import builtins\n"
+        "    _ns = {'__name__': '_grader_record', '__builtins__': dict(vars(builtins))}\n"
         f"    exec(compile({joined_source()!r}, '<grader record>', 'exec'), _ns)\n"
         "    _ns['install']()\n"
         "_grader_install_()\n"

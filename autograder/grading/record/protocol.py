@@ -23,9 +23,12 @@ HEADER_BYTES = 4  # a message is its length (big-endian) and then that many byte
 MAX_MESSAGE = 16_000_000  # bytes of one message; a longer one ends the conversation
 
 
+_dumps = json.dumps  # bound now: see codec
+
+
 def frame(message: Any) -> bytes:
     """``message`` as it travels: its length in four bytes, then its JSON."""
-    body = json.dumps(message, allow_nan=False, separators=(",", ":")).encode()
+    body = _dumps(message, allow_nan=False, separators=(",", ":")).encode()
     if len(body) > MAX_MESSAGE:
         raise ValueError(f"a message of {len(body):,} bytes is over the limit")
     return len(body).to_bytes(HEADER_BYTES, "big") + body

@@ -23,6 +23,7 @@ from .codec import decode, encode, encode_array
 from .protocol import HEADER_BYTES, MAX_MESSAGE, OPERATIONS, frame, public, watched_arrays
 
 MAX_TEXT = 20_000  # printed output and exception messages kept per operation
+_loads = json.loads  # bound now: see codec
 
 
 class ProtocolError(Exception):
@@ -42,7 +43,7 @@ class Link:
         size = int.from_bytes(self._exactly(HEADER_BYTES), "big")
         if size > MAX_MESSAGE:
             raise ProtocolError("a message over the size limit")
-        message = json.loads(self._exactly(size))
+        message = _loads(self._exactly(size))
         if not isinstance(message, dict):
             raise ProtocolError("a message that is not an object")
         return message
