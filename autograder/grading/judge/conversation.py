@@ -29,6 +29,7 @@ from .channel import Channel, ConversationEnded
 MAX_HANDLES = 200_000  # student objects one test may introduce
 MAX_NESTING = 50  # crossings inside crossings (a callback that operates on a handle ...)
 MAX_TEXT = 20_000  # characters of a message sent back to the kernel
+MAX_ALONG = 20_000  # attribute values sent ahead with one the student's code read
 
 # The class attribute a grader's class lists the attributes in that the student's code may
 # set on its objects (``Node.grad`` for zero_grad); every other write is refused.
@@ -248,7 +249,35 @@ class Conversation:
         if isinstance(result, (type, types.ModuleType)):
             self.fail("the student's code reached a class or module of the grader")
         value = codec.encode(result, self.token_out)
-        self.send({"m": "back", "v": value, "mut": _changes(handed, before)})
+        answer = {"m": "back", "v": value, "mut": _changes(handed, before)}
+        if request.get("op") == "getattr":
+            answer["more"] = self._along(result, request.get("name"))
+        self.send(answer)
+
+    def _along(self, start: Any, name: str) -> list:
+        """[k, name, value] for the grader's objects reached from ``start`` through ``name``.
+
+        Sent with an attribute the student's code read, so that a walk through a graph
+        (``node.inputs``, again and again) is one question, not one per node. Only plain
+        instance attributes (no property runs unasked), only what the student may read anyway.
+        """
+        found, queue, seen = [], [start], set()
+        while queue and len(found) < MAX_ALONG:
+            value = queue.pop(0)
+            if isinstance(value, (tuple, list)):
+                queue += list(value)
+                continue
+            if not codec.is_object(value) or self._ours(value) or id(value) in seen:
+                continue
+            seen.add(id(value))
+            attrs = getattr(value, "__dict__", None)
+            if isinstance(value, (type, types.ModuleType)) or not isinstance(attrs, dict):
+                continue
+            if name in attrs:
+                k = self.token_out(value)["$co"]
+                found.append([k, name, codec.encode(attrs[name], self.token_out)])
+                queue.append(attrs[name])
+        return found
 
     def _action(self, request: dict):
         """What the student's code asks of a grader object, and the arrays it hands over."""

@@ -91,6 +91,9 @@ class Recorder:
         self.handle_of: dict[int, int] = {}
         self.grader_objects: list[_CheckerProxy] = []  # by the id the worker gave
         self.frames: list[_Frame] = []
+        # (grader object id, attribute) -> its value as the worker sent it ahead; valid until
+        # the grader's side may have run: a new operation, a call or a write of the student's
+        self.ahead: dict[tuple[int, str], Any] = {}
 
     def token_in(self, obj) -> dict:
         """A student object (or a grader object coming back) as the worker will know it."""
@@ -144,6 +147,7 @@ class Recorder:
         op = OPERATIONS.get(str(message.get("op")))
         if op is None:
             raise ProtocolError("an operation that does not exist")
+        self.ahead.clear()
         args = decode(message.get("args"), self.resolve)
         kwargs = decode(message.get("kw"), self.resolve)
         frame = _Frame(args, kwargs)
@@ -179,6 +183,10 @@ class Recorder:
 
     def callback(self, k: int, op: str, args=(), kwargs=None, name=None, value=None):
         """The student's code uses grader object ``k``: the worker does it on its own object."""
+        if op == "getattr" and (k, name) in self.ahead:
+            return decode(self.ahead[k, name], self.resolve)
+        if op != "getattr":
+            self.ahead.clear()
         frame = self.frames[-1] if self.frames else None
         message = {"m": "cb", "op": op, "c": k, "mut": frame.changes() if frame else []}
         if op == "call":
@@ -200,7 +208,12 @@ class Recorder:
             self._changed(watched_arrays(args, kwargs or {}), reply.get("mut"))
             if kind == "raised":
                 raise _exception(reply)
-            return decode(reply.get("v"), self.resolve)
+            value = decode(reply.get("v"), self.resolve)
+            for ahead in reply.get("more") or []:  # decoded now: new objects come in order
+                obj, attr, data = ahead
+                decode(data, self.resolve)
+                self.ahead[obj, attr] = data
+            return value
 
     def _changed(self, arrays: list, changes) -> None:
         """Arrays the grader's object changed in place (``rng.shuffle(order)``): here too."""
