@@ -117,7 +117,10 @@ def _cells(*sources: str):
         ),
         ("raise MemoryError('ran out')", "error"),
         ("raise TimeoutError('stopped')", "error"),
-        ("hog = [bytearray(64 * 1024 ** 2) for _ in range(200)]", "memory"),
+        (
+            "import numpy as np\nhog = [np.empty(64 * 1024**2, np.uint8) for _ in range(200)]",
+            "memory",
+        ),
         ("import time\ntime.sleep(30)", "timeout"),
         ("import os\nos._exit(0)", "kernel_died"),
     ],
