@@ -30,7 +30,7 @@ from ..course import ROOT
 from .execute.preload import preload_lines, test_sources
 from .rules import late
 from .settings import Limits
-from .vocabulary import GraderError, GradingIncomplete
+from .vocabulary import GRADER_FAULTS, GraderError, GradingIncomplete
 
 # The progress line of a notebook autograded by an earlier cluster run that was cut short.
 KEPT = "autograded by the run cut short, not executed again"
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> str:
         _apply_rules(rules, course, set(collected.tasks), progress.log)
         grader = SerialAutograde(course, lessons, found.students, late.plugin_config(rules.policy))
         progress.restart_clock()
-        ours = _execute_and_autograde(pool, collected, lessons, grader, progress, limits)
+        _execute_and_autograde(pool, collected, lessons, grader, progress, limits)
         pool.close()  # the workers' spare kernels go with them
         progress.finish()
         in_scope = {args.lesson} if args.lesson else None
@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> str:
             course, collected.outcomes, grader.graded, lessons, in_scope, record
         )
         _checkpoint(course).clear()
+        ours = _grader_faults(collected.outcomes)
         if ours:
             raise GradingIncomplete(summary, ours)
         return summary
@@ -113,6 +114,16 @@ def run(args: argparse.Namespace) -> str:
         if pool is not None:  # before the kernels' scratch folders (in work) are removed
             pool.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _grader_faults(outcomes: dict) -> list[str]:
+    """Why each notebook of this run the grader failed by its own fault was not graded."""
+    return [
+        f"{o.student}/{o.lesson or o.file}: {o.failed}"
+        for student in outcomes.values()
+        for o in student
+        if o.failed.startswith(GRADER_FAULTS)
+    ]
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -172,15 +183,15 @@ def _checkpoint(course):
     return Checkpoint(course)
 
 
-def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -> list[str]:
+def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -> None:
     """Execute every task in the pool; autograde each as it finishes, in this process.
 
     When the pool keeps a checkpoint (a cluster), each outcome is kept as soon as it is
     autograded; the tasks an unfinished run already autograded are taken from it, not
-    executed. Returns why each notebook the grader itself failed was not graded.
+    executed.
     """
     from .autograde.checkpoint import digest
-    from .execute.jobs import GRADER, Job
+    from .execute.jobs import Job
     from .progress import one_line
 
     # What a kernel runs first and which tests are judged: the same for every task of a lesson.
@@ -195,19 +206,15 @@ def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -
         _, outcome, graded = done[job.key]
         _record(collected, grader, progress, outcome, graded)
         progress.step(one_line(outcome) + f" [{KEPT}]")
-    ours = []
     for finished in _finished(pool, jobs):
         task = collected.tasks[finished.key]
         outcome = grader.outcome(task, finished)
         graded = task.lesson in grader.graded[task.student]
-        if finished.blame == GRADER:
-            ours.append(f"{task.student}/{task.lesson}: {finished.error}")
         if pool.keeps_checkpoint:
             checkpoint.add(digests[finished.key], outcome, graded)
         _record(collected, grader, progress, outcome, graded)
         progress.step(one_line(outcome))
     grader.close()
-    return ours
 
 
 def _finished(pool, jobs):

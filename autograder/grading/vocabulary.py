@@ -53,6 +53,12 @@ class GraderErrorName(StrEnum):
     NOT_RUN_AS_WRITTEN = "NotRunAsWritten"  # the kernel's answers did not fit the test
 
 
+# How an outcome's ``failed`` begins when the grader, not the student, failed the notebook (a
+# kernel that never started, a broken pool, nbgrader's own Autograde, staging); the run then
+# exits 1. A notebook the student broke says otherwise ("unreadable notebook", "not graded").
+GRADER_FAULTS = ("could not be executed", "could not be prepared", "nbgrader autograde failed")
+
+
 class GraderError(Exception):
     """The grader itself cannot run (exit status 2); the message says why."""
 

@@ -22,7 +22,7 @@ from ..execute.jobs import NOTEBOOK, Finished
 from ..execute.kernel import ExecutionResult
 from ..judge.messages import verdicts
 from ..outcomes import Outcome
-from ..vocabulary import STOPPED, Status
+from ..vocabulary import GRADER_FAULTS, STOPPED, Status
 from . import preprocessors
 from .hand_grades import KeptHandGrades
 
@@ -56,7 +56,7 @@ class SerialAutograde:
         )
         if finished.result is None:
             # A notebook that broke its workers is its own failure; anything else the grader's.
-            why = "not graded" if finished.blame == NOTEBOOK else "could not be executed"
+            why = "not graded" if finished.blame == NOTEBOOK else GRADER_FAULTS[0]
             outcome.failed = f"{why}: {finished.error}"
             return outcome
         executed = finished.result
@@ -75,7 +75,8 @@ class SerialAutograde:
         outcome.timings["autograde"] = round(time.monotonic() - t0, 3)
         if not answer.get("success"):
             why = _autograde_error(answer)
-            outcome.failed = "nbgrader autograde failed: " + (why[-1] if why else "no reason given")
+            reason = why[-1] if why else "no reason given"
+            outcome.failed = f"{GRADER_FAULTS[2]}: {reason}"
         else:
             outcome.notes += kept.restore(self.course, self.course.db_url)
             self.graded[task.student].add(task.lesson)
