@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import contextvars
 import functools
 import math
 import re as _re
+import sys
+import tracemalloc
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,6 +65,10 @@ _print = builtins.print
 _AssertionError = builtins.AssertionError
 _Exception = builtins.Exception
 _NotImplementedError = builtins.NotImplementedError
+_MemoryError = builtins.MemoryError
+_settrace, _gettrace = sys.settrace, sys.gettrace
+_tm_start, _tm_stop, _tm_tracing = tracemalloc.start, tracemalloc.stop, tracemalloc.is_tracing
+_tm_memory, _tm_reset_peak = tracemalloc.get_traced_memory, tracemalloc.reset_peak
 _ImportError = builtins.ImportError
 _ValueError = builtins.ValueError
 _LookupErrors = (builtins.FileNotFoundError, builtins.ModuleNotFoundError)
@@ -376,6 +383,84 @@ def require_returned(name: str, got: Any, call: str | None = None, hint: str | N
         advice = hint or "did you forget `return`? (printing a value does not return it)"
         raise CheckFailure(f"{name} returned None.", where + [advice])
     return got
+
+
+# --------------------------------------------------------------------------- allocation limit
+
+# The limit on what the student's code may allocate during a call, in force now (bytes), for
+# the batch grader: there the student's code runs in another process, which applies it.
+_ALLOCATION_LIMIT: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "allocation_limit", default=None
+)
+# False while the student's code runs in another process (the batch grader's worker judging).
+_MEASURED_HERE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "allocations_measured_here", default=True
+)
+
+
+def allocation_limit_now() -> int | None:
+    """The allocation limit of :func:`allocation_limit` in force, in bytes, or None."""
+    return _ALLOCATION_LIMIT.get()
+
+
+@contextlib.contextmanager
+def student_code_runs_elsewhere():
+    """Inside, the student's code runs in another process (the batch grader's kernel): an
+    :func:`allocation_limit` is then applied there, with each call, not measured here."""
+    token = _MEASURED_HERE.set(False)
+    try:
+        yield
+    finally:
+        _MEASURED_HERE.reset(token)
+
+
+@contextlib.contextmanager
+def allocation_limit(limit: int):
+    """Make the student's code called inside raise MemoryError once it allocated ``limit`` more.
+
+    tracemalloc measures what is allocated (NumPy reports its arrays to it); a trace function
+    looks at the peak whenever a Python function is called or returns, so the student's own
+    function, or a NumPy function it calls, raises right after the large allocation. In batch
+    grading the student's code runs in its kernel: the grader sends the limit with each call,
+    and the kernel applies the same measure there (``autograder/grading/record/``).
+    """
+    token = _ALLOCATION_LIMIT.set(int(limit))
+    try:
+        if _MEASURED_HERE.get():
+            with measured_allocations(int(limit)):
+                yield
+        else:
+            yield
+    finally:
+        _ALLOCATION_LIMIT.reset(token)
+
+
+@contextlib.contextmanager
+def measured_allocations(limit: int):
+    """:func:`allocation_limit`'s measure, in this process."""
+    started = not _tm_tracing()
+    if started:
+        _tm_start()
+    _tm_reset_peak()
+    base = _tm_memory()[0]
+
+    def on_event(frame, event, arg):
+        if _tm_memory()[1] - base > limit:
+            raise _MemoryError(f"more than {limit / 1e6:.0f} MB allocated")
+        return on_event
+
+    def on_call(frame, event, arg):
+        frame.f_trace_lines = False  # calls and returns only: loops run at full speed
+        return on_event(frame, event, arg)
+
+    previous = _gettrace()
+    _settrace(on_call)
+    try:
+        yield
+    finally:
+        _settrace(previous)
+        if started:
+            _tm_stop()
 
 
 # --------------------------------------------------------------------------- comparing

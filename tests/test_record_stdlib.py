@@ -95,7 +95,7 @@ print(sorted(k for k in ns if not k.startswith("__")))
     assert done.returncode == 0, done.stderr
     defined = set(ast.literal_eval(done.stdout.strip()))
     imported = {"annotations", "Any", "Path", "ast", "base64", "builtins", "io"}
-    imported |= {"json", "math", "operator", "socket", "sys"}
+    imported |= {"contextlib", "json", "math", "operator", "socket", "sys", "tracemalloc"}
     assert defined - imported == expected
 
 

@@ -370,7 +370,8 @@ def test_a_right_value_answered_for_the_call_the_test_makes_is_a_right_answer():
     # The limit of the design, stated by a test: the kernel answers for the student's
     # objects, and a kernel that answers right values is indistinguishable from a right one.
     wrong = {"f": lambda x: 0.0}
-    judged, _ = _hostile(SOURCE, "t", wrong, _once("ret", lambda m: {**m, "v": 4.0}))
+    answer = _once("ret", lambda m: {**m, "v": 4.0}, lambda m, last: last.get("op") == "call")
+    judged, _ = _hostile(SOURCE, "t", wrong, answer)
     assert judged.passed
 
 

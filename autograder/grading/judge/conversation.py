@@ -186,7 +186,11 @@ class Conversation:
         if self.depth >= MAX_NESTING:
             self.fail(f"the conversation nests deeper than {MAX_NESTING} crossings")
         args = codec.encode(operands, self.token_out)
-        self.send({"m": "op", "op": op, "args": args, "kw": codec.encode(kwargs, self.token_out)})
+        message = {"m": "op", "op": op, "args": args, "kw": codec.encode(kwargs, self.token_out)}
+        limit = _allocation_limit() if op == "call" else None
+        if limit is not None:  # the checker's measure, applied where the student's code runs
+            message["alloc"] = limit
+        self.send(message)
         self.depth += 1
         try:
             return self._outcome(op, protocol.watched_arrays(operands, kwargs))
@@ -333,6 +337,13 @@ def _apply(conversation: Conversation, arrays: list, changes: Any) -> None:
         if target is None or getattr(new, "shape", None) != target.shape:
             conversation.fail(f"an in-place change of argument {path} does not fit it")
         target[...] = new
+
+
+def _allocation_limit() -> int | None:
+    checks = sys.modules.get("helpers.checks")
+    now = getattr(checks, "allocation_limit_now", None)
+    limit = now() if callable(now) else None
+    return limit if type(limit) is int else None
 
 
 def _numpy():

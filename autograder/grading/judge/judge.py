@@ -191,7 +191,7 @@ def judge_test(
     conversation = Conversation(channel, hidden_from(source))
     ended, judged, fired = "", None, {}
     try:
-        with time_limit(channel.deadline) as fired:
+        with time_limit(channel.deadline) as fired, _student_code_elsewhere():
             raw = conversation.open(nonce, student_names(source))
             judged = run_test(source, gid, conversation, raw)
     except (TrustedTimeout, KernelTimeout):
@@ -210,6 +210,16 @@ def judge_test(
         if QUIZ_TEST.match(gid) and conversation.values:
             judged.answers = quiz_answers(conversation.values)
     return judged, ended
+
+
+def _student_code_elsewhere():
+    """The checkers' own measures of the student's code (an allocation limit) travel with the
+    calls to the kernel instead of running here (helpers.checks.allocation_limit)."""
+    try:
+        from helpers.checks import student_code_runs_elsewhere
+    except ImportError:  # a course without the measure
+        return contextlib.nullcontext()
+    return student_code_runs_elsewhere()
 
 
 def judge_here(source: str, gid: str, user: dict, seconds: float = 60.0) -> CellJudgement:

@@ -14,9 +14,11 @@ record package: standard library only.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import io
 import json
 import sys
+import tracemalloc
 from typing import Any
 
 from .codec import decode, encode, encode_array
@@ -155,7 +157,12 @@ class Recorder:
         out, saved = io.StringIO(), (sys.stdout, sys.stderr)
         sys.stdout = sys.stderr = out
         try:
-            result = op(*args, **kwargs)
+            limit = message.get("alloc")
+            if type(limit) is int:
+                with _allocations_limited(limit):
+                    result = op(*args, **kwargs)
+            else:
+                result = op(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - the student's code raised: say which
             sys.stdout, sys.stderr = saved
             self.frames.pop()
@@ -223,6 +230,37 @@ class Recorder:
             if target is None or getattr(new, "shape", None) != target.shape:
                 raise ProtocolError("an in-place change that does not fit its argument")
             target[...] = new
+
+
+@contextlib.contextmanager
+def _allocations_limited(limit: int):
+    """MemoryError inside the student's code once it allocated ``limit`` bytes more: the
+    checker's allocation limit (helpers.checks.allocation_limit), applied here where the code
+    runs. tracemalloc measures (NumPy reports its arrays to it); a trace function looks at the
+    peak at every call and return."""
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+
+    def on_event(frame, event, arg):
+        if tracemalloc.get_traced_memory()[1] - base > limit:
+            raise MemoryError(f"more than {limit / 1e6:.0f} MB allocated")
+        return on_event
+
+    def on_call(frame, event, arg):
+        frame.f_trace_lines = False  # calls and returns only: loops run at full speed
+        return on_event(frame, event, arg)
+
+    previous = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
+        if started:
+            tracemalloc.stop()
 
 
 def _exception(reply: dict) -> BaseException:
