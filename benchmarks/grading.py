@@ -255,15 +255,15 @@ def _print_breakdown(out: Path) -> None:
     print("  where our time goes, per submission (last round; workers run side by side):")
     for key, label in (
         ("kernel_start", "kernel start (sandboxed)"),
-        ("imports", "imports: helpers, numpy, checkers"),
+        ("imports", "imports: helpers, numpy, kernel side"),
         ("cells", "running the cells"),
         ("autograde", "nbgrader Autograde, serial"),
     ):
         print(f"    {label:<34} {sum(t.get(key, 0) for t in times) / len(times):5.2f} s")
-    # The trusted phase (autograder/grading/judge/) runs in the worker right after the
-    # kernel: what it adds to a worker's time per notebook is what it costs in throughput.
+    # The trusted phase (autograder/grading/judge/) runs in the worker while the kernel waits,
+    # inside "running the cells": the worker's own time on the tests, not the kernel's.
     trusted = sum(t.get("trusted", 0) for t in times) / len(times)
-    worker = sum(t.get("total", 0) + t.get("trusted", 0) for t in times) / len(times)
+    worker = sum(t.get("total", 0) for t in times) / len(times)
     share = 100 * trusted / worker if worker else 0.0
     print(
         f"    {'trusted phase: tests judged here':<34} {trusted:5.2f} s = {share:.1f}% of a "

@@ -9,7 +9,7 @@ each with ``--jobs`` 1 and 2; with ``--scheduler`` it uses the cluster given, as
 against ``--jobs`` equal to its worker threads. Rounds alternate local and cluster; the
 figure per size is the median cluster overhead (target: at most 10 %). Then the measured cost
 of one notebook - seconds a worker spent on it, which is CPU time since a kernel runs one
-thread - and of the driver's serial part (nbgrader Autograde and the trusted judging), and
+thread, the tests judged there included - and of the driver's serial part (nbgrader Autograde), and
 the sizing they give for 1,000 students x 7 lessons graded within an hour.
 """
 
@@ -88,7 +88,8 @@ def per_notebook(out: Path) -> tuple[float, float]:
     rows = [w for w in run["workers"] if w["notebooks"]]
     worker = sum(w["seconds"] for w in rows) / sum(w["notebooks"] for w in rows)
     times = [o.timings for o in outcomes.load_outcomes(course_dir.CoursePaths(out)) if o.timings]
-    driver = sum(t.get("autograde", 0) + t.get("trusted", 0) for t in times) / len(times)
+    # The tests are judged on the worker, beside the kernel: the driver's part is Autograde.
+    driver = sum(t.get("autograde", 0) for t in times) / len(times)
     return worker, driver
 
 

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import contextvars
 import functools
 import math
 import re as _re
+import sys
+import tracemalloc
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,10 +60,16 @@ _min = builtins.min
 _sum = builtins.sum
 _zip = builtins.zip
 _tuple = builtins.tuple
+_list = builtins.list
+_dict = builtins.dict
 _print = builtins.print
 _AssertionError = builtins.AssertionError
 _Exception = builtins.Exception
 _NotImplementedError = builtins.NotImplementedError
+_MemoryError = builtins.MemoryError
+_settrace, _gettrace = sys.settrace, sys.gettrace
+_tm_start, _tm_stop, _tm_tracing = tracemalloc.start, tracemalloc.stop, tracemalloc.is_tracing
+_tm_memory, _tm_reset_peak = tracemalloc.get_traced_memory, tracemalloc.reset_peak
 _ImportError = builtins.ImportError
 _ValueError = builtins.ValueError
 _LookupErrors = (builtins.FileNotFoundError, builtins.ModuleNotFoundError)
@@ -196,9 +205,11 @@ def quiet():
 def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     """Call a student's function the way a check should.
 
-    Array arguments are passed as copies and compared afterwards, so a function that
-    modifies its input is caught; ``NotImplementedError`` and crashes become a
-    :class:`CheckFailure` that names the call; warnings are silenced (see :func:`quiet`).
+    Array arguments are passed as copies - arrays inside lists, tuples and dicts too - and
+    compared afterwards, so a function that modifies its input is caught and the caller's own
+    arrays, from which a check may compute what it expects, never change;
+    ``NotImplementedError`` and crashes become a :class:`CheckFailure` that names the call;
+    warnings are silenced (see :func:`quiet`).
     """
     label = name or _getattr(fn, "__name__", "your function")
     require_own(label, fn)
@@ -211,8 +222,8 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
                 "define it with `def` in the answer cell and run that cell",
             ],
         )
-    originals = [(_copy(a) if _isinstance(a, np.ndarray) else None) for a in args]
-    passed = [(_copy(a) if _isinstance(a, np.ndarray) else a) for a in args]
+    originals = [_copied(a) for a in args]
+    passed = [_copied(a) for a in args]
     try:
         with quiet():
             result = fn(*passed, **kwargs)
@@ -227,14 +238,74 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
             cause=RAISED,
             error=_type(exc).__name__,
         ) from None
-    for original, given in _zip(originals, passed):
-        if original is not None and not _array_equal(original, given, equal_nan=True):
+    for i, (original, given) in _enumerate(_zip(originals, passed)):
+        _require_unchanged(label, shown, i, original, given)
+    return result
+
+
+_NESTED_DEPTH = 3  # arrays this deep in lists, tuples and dicts are copied and compared
+
+
+def _copied(value: Any, depth: int = 0) -> Any:
+    """``value`` with every array in it (in lists, tuples and dicts too) a copy of its own."""
+    if _isinstance(value, np.ndarray):
+        return _copy(value)
+    if depth < _NESTED_DEPTH and _type(value) in (_list, _tuple):
+        return _type(value)(_copied(v, depth + 1) for v in value)
+    if depth < _NESTED_DEPTH and _type(value) is _dict:
+        return {k: _copied(v, depth + 1) for k, v in value.items()}
+    return value
+
+
+def _require_unchanged(label: str, shown: str, i: int, original: Any, given: Any) -> None:
+    """Fail when an array of argument ``i`` (or one inside it) was changed by the call."""
+    for path, before, after in _arrays_side_by_side(original, given, []):
+        if after is not None and _same(before, after):
+            continue
+        if not path:
             raise CheckFailure(
                 f"{label} modified its input array.",
-                [f"call   : {shown}", *_changed_entries(original, given)]
+                [f"call   : {shown}", *_changed_entries(before, given)]
                 + ["work on a copy (x.copy() or x.astype(float)) instead of changing x in place"],
             )
-    return result
+        kind = "dict" if _type(original) is _dict else "list"
+        raise CheckFailure(
+            f"{label} modified its input {kind} (argument {i + 1}, entry {path[0]!r}).",
+            [
+                f"call   : {shown}",
+                "build new arrays instead of changing the ones you were given in place",
+            ],
+        )
+
+
+def _same(before: Any, after: Any) -> bool:
+    try:
+        return _bool(_array_equal(before, after, equal_nan=True))
+    except _BAD_NUMBER:  # a number replaced by something that is not one
+        return False
+
+
+def _arrays_side_by_side(original: Any, given: Any, path: list) -> list:
+    """(path, original array, given array or None) for every array :func:`_copied` copied.
+
+    None stands for what is no longer an array of the original's shape.
+    """
+    if _isinstance(original, np.ndarray):
+        same_shape = _isinstance(given, np.ndarray) and given.shape == original.shape
+        return [(path, original, given if same_shape else None)]
+    found = []
+    if _type(original) in (_list, _tuple) and _type(given) is _type(original):
+        for k, (a, b) in _enumerate(_zip(original, given)):
+            found += _arrays_side_by_side(a, b, path + [k])
+    elif _type(original) is _dict and _type(given) is _dict:
+        for k, a in original.items():
+            if k not in given:  # an entry removed is a change too
+                found.append((path + [k], a, None))
+            elif _isinstance(a, _Real_types) and not _isinstance(a, _BOOL_TYPES):
+                found.append((path + [k], _asarray(a), _asarray(given[k])))
+            else:
+                found += _arrays_side_by_side(a, given[k], path + [k])
+    return found
 
 
 def _changed_entries(before: np.ndarray, after: np.ndarray, shown: int = 3) -> list[str]:
@@ -320,6 +391,84 @@ def require_returned(name: str, got: Any, call: str | None = None, hint: str | N
         advice = hint or "did you forget `return`? (printing a value does not return it)"
         raise CheckFailure(f"{name} returned None.", where + [advice])
     return got
+
+
+# --------------------------------------------------------------------------- allocation limit
+
+# The limit on what the student's code may allocate during a call, in force now (bytes), for
+# the batch grader: there the student's code runs in another process, which applies it.
+_ALLOCATION_LIMIT: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "allocation_limit", default=None
+)
+# False while the student's code runs in another process (the batch grader's worker judging).
+_MEASURED_HERE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "allocations_measured_here", default=True
+)
+
+
+def allocation_limit_now() -> int | None:
+    """The allocation limit of :func:`allocation_limit` in force, in bytes, or None."""
+    return _ALLOCATION_LIMIT.get()
+
+
+@contextlib.contextmanager
+def student_code_runs_elsewhere():
+    """Inside, the student's code runs in another process (the batch grader's kernel): an
+    :func:`allocation_limit` is then applied there, with each call, not measured here."""
+    token = _MEASURED_HERE.set(False)
+    try:
+        yield
+    finally:
+        _MEASURED_HERE.reset(token)
+
+
+@contextlib.contextmanager
+def allocation_limit(limit: int):
+    """Make the student's code called inside raise MemoryError once it allocated ``limit`` more.
+
+    tracemalloc measures what is allocated (NumPy reports its arrays to it); a trace function
+    looks at the peak whenever a Python function is called or returns, so the student's own
+    function, or a NumPy function it calls, raises right after the large allocation. In batch
+    grading the student's code runs in its kernel: the grader sends the limit with each call,
+    and the kernel applies the same measure there (``autograder/grading/record/``).
+    """
+    token = _ALLOCATION_LIMIT.set(int(limit))
+    try:
+        if _MEASURED_HERE.get():
+            with measured_allocations(int(limit)):
+                yield
+        else:
+            yield
+    finally:
+        _ALLOCATION_LIMIT.reset(token)
+
+
+@contextlib.contextmanager
+def measured_allocations(limit: int):
+    """:func:`allocation_limit`'s measure, in this process."""
+    started = not _tm_tracing()
+    if started:
+        _tm_start()
+    _tm_reset_peak()
+    base = _tm_memory()[0]
+
+    def on_event(frame, event, arg):
+        if _tm_memory()[1] - base > limit:
+            raise _MemoryError(f"more than {limit / 1e6:.0f} MB allocated")
+        return on_event
+
+    def on_call(frame, event, arg):
+        frame.f_trace_lines = False  # calls and returns only: loops run at full speed
+        return on_event(frame, event, arg)
+
+    previous = _gettrace()
+    _settrace(on_call)
+    try:
+        yield
+    finally:
+        _settrace(previous)
+        if started:
+            _tm_stop()
 
 
 # --------------------------------------------------------------------------- comparing

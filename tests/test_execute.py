@@ -1,8 +1,9 @@
-"""Specification of the cell-by-cell executor's kernel hand-over (autograder.grading.execute).
+"""Specification of the cell-by-cell executor (autograder.grading.execute), without a sandbox.
 
 The grading command itself is specified in test_grade.py; these tests drive
-``execute_notebook`` directly, without a sandbox, to reach the one case a batch cannot
-provoke on purpose: a kernel spawned ahead that is dead by the time its notebook arrives.
+``execute_notebook`` directly, to reach what a batch cannot provoke on purpose (a kernel
+spawned ahead that is dead by the time its notebook arrives) and to pin down that a cell's
+stop reason comes from the grader's own facts, never from what the kernel says.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from autograder.grading.execute import kernel
+from autograder.grading.execute import boot, jobs, notebook
 from autograder.grading.settings import Limits
 from autograder.grading.vocabulary import Status
 
@@ -31,12 +32,12 @@ def _printed(result) -> str:
 @pytest.fixture
 def no_spare():
     yield
-    kernel.discard_spare()
+    boot.discard_spare()
 
 
 def test_a_notebook_runs_in_the_kernel_booted_ahead_for_it(tmp_path, no_spare):
-    assert kernel.boot_spare(limits=LIMITS, sandbox=None, scratch_root=tmp_path)
-    result = kernel.execute_notebook(
+    assert boot.boot_spare(limits=LIMITS, sandbox=None, scratch_root=tmp_path)
+    result = notebook.execute_notebook(
         _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path, spare=True
     )
     assert result.booted_ahead
@@ -46,10 +47,10 @@ def test_a_notebook_runs_in_the_kernel_booted_ahead_for_it(tmp_path, no_spare):
 def test_a_kernel_booted_ahead_that_died_is_replaced_and_the_notebook_still_runs(
     tmp_path, no_spare
 ):
-    assert kernel.boot_spare(limits=LIMITS, sandbox=None, scratch_root=tmp_path)
-    kernel._SPARE.km.provisioner.process.kill()
-    kernel._SPARE.km.provisioner.process.wait()
-    result = kernel.execute_notebook(
+    assert boot.boot_spare(limits=LIMITS, sandbox=None, scratch_root=tmp_path)
+    boot.spare().km.provisioner.process.kill()
+    boot.spare().km.provisioner.process.wait()
+    result = notebook.execute_notebook(
         _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path, spare=True
     )
     assert not result.booted_ahead
@@ -58,11 +59,11 @@ def test_a_kernel_booted_ahead_that_died_is_replaced_and_the_notebook_still_runs
 
 
 def test_without_spare_no_kernel_is_left_booted_for_later(tmp_path, no_spare):
-    result = kernel.execute_notebook(
+    result = notebook.execute_notebook(
         _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path, spare=False
     )
     assert not result.booted_ahead
-    assert kernel._SPARE is None
+    assert boot.spare() is None
 
 
 def test_a_kernel_starts_under_a_folder_too_deep_for_a_socket_path(tmp_path, no_spare, monkeypatch):
@@ -70,15 +71,15 @@ def test_a_kernel_starts_under_a_folder_too_deep_for_a_socket_path(tmp_path, no_
     deep = tmp_path / ("d" * 60) / ("e" * 60)
     deep.mkdir(parents=True)
     made = []
-    original = kernel._runtime_dir
+    original = boot.runtime_dir
 
     def recorded(work):
         made.append(original(work))
         return made[-1]
 
     # Record this kernel's socket folder: other tests may use /tmp at the same time.
-    monkeypatch.setattr(kernel, "_runtime_dir", recorded)
-    result = kernel.execute_notebook(
+    monkeypatch.setattr(boot, "runtime_dir", recorded)
+    result = notebook.execute_notebook(
         _notebook(), limits=LIMITS, sandbox=None, scratch_root=deep, spare=False
     )
     assert _printed(result) == "42\n"
@@ -86,13 +87,50 @@ def test_a_kernel_starts_under_a_folder_too_deep_for_a_socket_path(tmp_path, no_
     assert not any(folder.exists() for folder in made)  # its socket folder was removed
 
 
-def test_a_result_crosses_from_a_worker_to_the_grader_as_it_is(tmp_path, no_spare):
-    import pickle
+def test_a_result_crosses_from_a_worker_to_the_grader_as_json_text(tmp_path, no_spare):
+    # Student data crosses processes as JSON, never pickled: a key in a notebook's metadata
+    # that a pickled nbformat object would look its attributes up in changes nothing.
+    nb = _notebook()
+    nb.metadata["__setstate__"] = "x"
+    nb.cells[0].metadata["__reduce_ex__"] = {"__class__": 1}
+    job = jobs.Job(("ada", "01"), nb, (), {})
+    assert jobs.Job.from_text(job.to_text()) == job
+    result = notebook.execute_notebook(nb, limits=LIMITS, sandbox=None, scratch_root=tmp_path)
+    back = jobs.Finished.from_text(jobs.Finished(job.key, result).to_text())
+    assert back.result == result
+    assert _printed(back.result) == "42\n"
+    assert back.result.cells[0].status is Status.OK
 
-    result = kernel.execute_notebook(
-        _notebook(), limits=LIMITS, sandbox=None, scratch_root=tmp_path
+
+def _cells(*sources: str):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    return nb
+
+
+@pytest.mark.parametrize(
+    "source, status",
+    [
+        (
+            "class CellTimeoutError(Exception): pass\nraise CellTimeoutError('cell timed out')",
+            "error",
+        ),
+        ("raise MemoryError('ran out')", "error"),
+        ("raise TimeoutError('stopped')", "error"),
+        (
+            "import numpy as np\nhog = [np.empty(64 * 1024**2, np.uint8) for _ in range(200)]",
+            "memory",
+        ),
+        ("import time\ntime.sleep(30)", "timeout"),
+        ("import os\nos._exit(0)", "kernel_died"),
+    ],
+)
+def test_a_cells_stop_reason_is_the_graders_fact_not_the_kernels_word(
+    tmp_path, no_spare, source, status
+):
+    limits = Limits(cell_seconds=2, submission_seconds=120, memory_mb=1024)
+    result = notebook.execute_notebook(
+        _cells(source, "print(6 * 7)"), limits=limits, sandbox=None, scratch_root=tmp_path
     )
-    back = pickle.loads(pickle.dumps(result))
-    assert back == result
-    assert _printed(back) == "42\n"
-    assert back.cells[0].status is Status.OK
+    assert result.cells[0].status == status, result.notebook.cells[0].outputs
+    assert [c.status for c in result.cells[1:]] == [Status.OK]

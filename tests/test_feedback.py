@@ -9,7 +9,6 @@ tests/test_demo_outputs.py and checked by axe-core in tests/test_accessibility.p
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +26,7 @@ from autograder.grading.judge.messages import Verdict
 from autograder.grading.outcomes import Outcome
 from autograder.grading.publish.feedback import lesson_links, write_feedback
 from autograder.grading.publish.rows import ExerciseRow
-from autograder.grading.record import codec, recorder
+from autograder.grading.record import codec
 from autograder.grading.vocabulary import Status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,12 +260,12 @@ def test_results_are_said_in_words_and_symbols_and_tables_have_header_cells(tmp_
 # --------------------------------------------------------------------------- what the records hold
 
 
-def test_the_trusted_side_reads_quiz_answers_from_the_record_without_running_student_code():
+def test_the_trusted_side_reads_quiz_answers_as_the_kernel_gave_them_without_running_code():
     names = ["q1", "q2", "q3", "q4"]
     values = {"q1": True, "q2": np.bool_(False), "q3": "True", "q4": None}
     source = "check_quiz(q1, q2, q3, q4)"
-    data = {"names": {n: codec.encode(values[n], lambda _: {"$h": 0}) for n in names}}
-    assert judge.quiz_answers(data, names) == {"q1": True, "q2": False, "q3": None, "q4": None}
+    data = {n: codec.encode(values[n], lambda _: {"$h": 0}) for n in names}
+    assert judge.quiz_answers(data) == {"q1": True, "q2": False, "q3": None, "q4": None}
     assert judge.QUIZ_TEST.match("test_quiz_04") and not judge.QUIZ_TEST.match("test_sgd")
     assert judge.student_names(source)  # the quiz test reads these names from the notebook
 
@@ -276,8 +275,7 @@ def test_the_quiz_answers_reach_the_judgement_of_a_notebook():
     (cell,) = [c for c in load_lesson(LESSON, SOLUTION).cells if c.grade_id == gid]
     names = judge.student_names(cell.source)
     user = {n: True for n in names if n.startswith("q")}
-    data = recorder.record_test(gid, "nonce", cell.source, names, user)
-    judged = judge.judge_cell(cell.source, gid, [json.dumps(data)], "nonce", "ok")
+    judged = judge.judge_here(cell.source, gid, user)
     assert judged.answers == {n: True for n in names if n.startswith("q")}
 
 

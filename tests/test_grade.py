@@ -45,7 +45,14 @@ _spec.loader.exec_module(attacks)
 CASES = toy.cases()
 SUBSET = ["right", "wrong_slope", "os_exit", "deleted_test"]
 TOY_ATTACKS = sorted(
-    [*attacks.TRICKS, *attacks.ANSWERS, *attacks.FLOOD_ATTACKS, "symlink_to_solution"]
+    [
+        *attacks.TRICKS,
+        *attacks.ANSWERS,
+        *attacks.AROUND,
+        *attacks.FLOOD_ATTACKS,
+        "dunder_keys_in_the_notebook",
+        "symlink_to_solution",
+    ]
 )
 ATTACKS = sorted(
     [*TOY_ATTACKS, "lesson_01_checkers", *attacks.LESSON_07_ATTACKS, *attacks.SYMPY_ATTACKS]
@@ -348,10 +355,32 @@ def test_an_answer_that_calls_the_courses_own_implementation_is_pointed_out(batc
     assert "central_difference" in (out / "report.html").read_text()
 
 
-def test_a_record_that_does_not_fit_is_reported_to_the_instructor(batch):
-    assert "did not run as written: 2 records for this cell" in grades_detail(
-        batch[2], "second_record"
-    )
+def test_a_test_that_did_not_run_as_written_is_reported_to_the_instructor(batch):
+    # The attack's answer is over the message size limit: the worker ends the conversation.
+    detail = grades_detail(batch[2], "huge_answer")
+    assert "test 'test_slope_of_square': this test did not run as written: " in detail
+
+
+@pytest.mark.parametrize("student", sorted(attacks.NOT_ON_THE_PAGE))
+def test_an_attack_makes_its_page_show_nothing_it_chose(batch, student):
+    page = (batch[2] / "feedback" / student / "99_toy.html").read_text()
+    for text in attacks.NOT_ON_THE_PAGE[student]:
+        assert text not in page, text
+    assert "A hidden check failed" in page
+
+
+@pytest.mark.parametrize("student", sorted(attacks.NOT_IN_DETAIL))
+def test_an_attack_makes_the_detail_say_nothing_it_chose(batch, student):
+    detail = grades_detail(batch[2], student)
+    for words in attacks.NOT_IN_DETAIL[student]:
+        assert words not in detail, detail
+
+
+def test_output_of_any_type_is_under_the_cap_in_every_cell(batch):
+    out = batch[2]
+    autograded = out / "autograded" / "record_type_output_flood" / "99_toy" / "99_toy.ipynb"
+    assert autograded.stat().st_size < 2_000_000
+    assert "output cut" in grades_detail(out, "record_type_output_flood")
 
 
 def test_a_linked_student_folder_or_zip_entry_is_refused_without_reading_it(tmp_path):
@@ -370,6 +399,52 @@ def test_a_linked_student_folder_or_zip_entry_is_refused_without_reading_it(tmp_
         found, _ = ingest.find_notebooks(root)
         assert found and all(n.content is None for n in found)
         assert all(n.problem == ingest.LINK_REFUSED for n in found)
+
+
+# --------------------------------------------------------------------------- the worker pool
+
+
+@pytest.fixture(scope="module")
+def killer_run(batch):
+    """--no-sandbox (a kernel can reach its worker): a notebook that kills the grading worker
+    running it, every time, beside two classmates."""
+    base = batch[0]
+    subs = base / "killer"
+    expected = attacks.build_worker_killer(subs)
+    out = base / "out_killer"
+    done = grade(subs, "--out", out, "--jobs", "2", "--timeout", "4", "--no-sandbox", cwd=base)
+    return out, done, expected
+
+
+def test_a_notebook_that_kills_its_worker_is_charged_to_it_alone(killer_run):
+    out, done, expected = killer_run
+    assert done.returncode == 0, done.stderr[-3000:]
+    row = next(r for r in read_csv(out / "grades.csv") if r["student_id"] == "a_kills_its_worker")
+    assert row["status"] == "failed" and row["score"] == ""
+    assert "broke the grading worker 2 times" in row["detail"]
+    assert "could not be executed" not in row["detail"]  # the grader's own failures say that
+    for student in ("classmate_right", "classmate_wrong"):
+        assert _kept(out, student) == expected[student]
+
+
+def test_a_run_that_failed_a_notebook_by_its_own_fault_exits_1_and_says_why(batch, tmp_path):
+    # A host whose bubblewrap passes the probe but starts no kernel: every notebook is the
+    # grader's failure; the run publishes, names each on stderr and exits 1.
+    bwrap = shutil.which("bwrap") or "/usr/bin/bwrap"
+    broken = tmp_path / "bwrap"
+    broken.write_text(
+        f'#!/bin/sh\ncase "$*" in *ipykernel_launcher*) exit 1;; esac\nexec {bwrap} "$@"\n'
+    )
+    broken.chmod(0o755)
+    subs = batch[1]
+    only = tmp_path / "subs"
+    shutil.copytree(subs / "right", only / "right")
+    out = tmp_path / "out"
+    done = grade(only, "--out", out, "--timeout", "4", cwd=tmp_path, AUTOGRADER_BWRAP=str(broken))
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "right/99_toy: " in done.stderr and "not graded by the grader's fault" in done.stderr
+    (row,) = read_csv(out / "grades.csv")
+    assert row["status"] == "failed" and "could not be executed" in row["detail"]
 
 
 # --------------------------------------------------------------------------- other layouts

@@ -47,17 +47,28 @@ def test_the_kernel_side_modules_import_with_the_standard_library_only():
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
-def test_a_plain_test_records_without_numpy():
+def test_the_kernel_side_answers_a_test_without_numpy():
+    # The worker's side played by hand over a socket pair: hello, one call, the end.
     code = """
-import json
-from autograder.grading.record import recorder
-record = recorder.record_test("t", "n", "assert f(3) == 9", ["f"], {"f": lambda x: x * x})
-print(json.dumps(record))
+import json, socket, threading
+from autograder.grading.record import bootstrap, protocol, recorder
+ours, theirs = socket.socketpair()
+user = {"f": lambda x: x * x}
+threading.Thread(target=bootstrap.converse, args=(theirs, "n", ["f"], user)).start()
+link = recorder.Link(ours)
+hello = link.recv()
+ours.sendall(protocol.frame({"m": "op", "op": "call", "args": {"$t": [hello["names"]["f"], 3]},
+                             "kw": {"$d": []}}))
+answer = link.recv()
+ours.sendall(protocol.frame({"m": "end"}))
+print(json.dumps([hello, answer]))
 """
     done = _isolated(code)
     assert done.returncode == 0, done.stderr
-    events = json.loads(done.stdout)["events"]
-    assert [e["e"] for e in events] == ["op", "ret"] and events[1]["v"] == 9
+    hello, answer = json.loads(done.stdout)
+    assert hello["m"] == "hello" and hello["nonce"] == "n"
+    assert hello["names"]["f"]["$h"] == 0 and hello["names"]["f"]["call"] is True
+    assert answer["m"] == "ret" and answer["v"] == 9
 
 
 def _top_level_names(source: str) -> set[str]:
@@ -83,8 +94,8 @@ print(sorted(k for k in ns if not k.startswith("__")))
     done = _isolated(code)
     assert done.returncode == 0, done.stderr
     defined = set(ast.literal_eval(done.stdout.strip()))
-    imported = {"annotations", "Any", "Path", "ast", "base64", "builtins", "contextlib", "io"}
-    imported |= {"json", "math", "operator", "sys"}
+    imported = {"annotations", "Any", "Path", "ast", "base64", "builtins", "io"}
+    imported |= {"contextlib", "json", "math", "operator", "socket", "sys", "tracemalloc"}
     assert defined - imported == expected
 
 

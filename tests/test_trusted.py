@@ -1,11 +1,12 @@
-"""The trusted side decides what the notebook would have decided, from the record alone.
+"""The worker decides what the notebook would have decided, talking with the kernel.
 
-Batch grading records in the kernel what a test's checker received from the student's
-objects (autograder/grading/record/) and re-runs the instructor's test in the grading worker
-against that record (autograder/grading/judge/). Here both halves run in this process, on
-every lesson's solution and on every right and wrong answer of tests/fixtures/answers: the
-trusted outcome (the error and its message, the partial credit, the printed text) must be the
-one-process outcome, and a record that does not fit the test must fail it plainly.
+Batch grading runs the instructor's test in the grading worker (autograder/grading/judge/)
+while the kernel performs each operation on the student's objects and answers
+(autograder/grading/record/). Here both halves run in this process - the kernel side in a
+thread, over a socket pair - on every lesson's solution and on every right and wrong answer
+of tests/fixtures/answers: the trusted outcome (the error and its message, the partial
+credit, the printed text) must be the one-process outcome. A kernel that answers what no
+kernel side would (tests/fixtures/hostile_kernels.py) must fail the test plainly.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import importlib.util
 import io
 import json
+import socket
+import threading
+import time
 from pathlib import Path
 
 import matplotlib
@@ -22,7 +27,7 @@ import nbformat
 import pytest
 
 from autograder.course import find_lessons, lessons
-from autograder.grading.judge import judge, replay
+from autograder.grading.judge import channel, conversation, judge, messages
 from autograder.grading.record import codec, protocol, recorder
 
 matplotlib.use("Agg")
@@ -73,10 +78,8 @@ def one_process(source: str, ns: dict) -> tuple:
 
 
 def trusted_path(gid: str, source: str, ns: dict) -> tuple:
-    """The same test through a record made here and the trusted replay."""
-    names = judge.student_names(source)
-    data = recorder.record_test(gid, "nonce", source, names, dict(ns))
-    judged = judge.judge_cell(source, gid, [json.dumps(data)], "nonce", "ok")
+    """The same test run in the worker, the kernel side answering from ``ns`` (a thread)."""
+    judged = judge.judge_here(source, gid, dict(ns))
     return _outcome(judged), judged.note
 
 
@@ -151,113 +154,6 @@ def test_every_name_a_test_reads_is_the_courses_or_the_students():
             assert not strangers, f"{lesson} {gid} reads {strangers} from the notebook"
 
 
-def _record(**names) -> dict:
-    return {"v": protocol.VERSION, "grade_id": "t", "nonce": "n", "names": names, "events": []}
-
-
-SOURCE = "from helpers.checks import call, check\ncheck('f', call(f, 2.0), 4.0)\n"
-
-
-def _judge(texts: list[str]):
-    return judge.judge_cell(SOURCE, "t", texts, "n", "ok")
-
-
-def _good() -> dict:
-    data = recorder.record_test("t", "n", SOURCE, ["f"], {"f": lambda x: x * x})
-    assert _judge([json.dumps(data)]).passed
-    return data
-
-
-@pytest.mark.parametrize(
-    "spoil",
-    [
-        "missing",
-        "duplicated",
-        "truncated",
-        "not json",
-        "other nonce",
-        "extra event",
-        "event dropped",
-        "other argument",
-        "other names",
-    ],
-)
-def test_a_record_that_does_not_fit_fails_the_test_plainly(spoil):
-    data = _good()
-    text = json.dumps(data)
-    texts = {
-        "missing": [],
-        "duplicated": [text, text],
-        "truncated": [text[: len(text) // 2]],
-        "not json": ["{'v': 1}"],
-        "other nonce": [json.dumps({**data, "nonce": "m"})],
-        "extra event": [json.dumps({**data, "events": data["events"] + data["events"]})],
-        "event dropped": [json.dumps({**data, "events": data["events"][:1]})],
-        "other argument": [
-            json.dumps({**data, "events": [{**data["events"][0], "args": {"$t": [3.0]}}]})
-        ],
-        "other names": [json.dumps({**data, "names": {}})],
-    }[spoil]
-    judged = _judge(texts)
-    assert not judged.passed
-    assert judged.outputs[-1]["ename"] == judge.NOT_RUN_ENAME
-    assert judged.outputs[-1]["evalue"] == judge.NOT_RUN_MESSAGE
-    assert judged.note  # what differed, for the instructor
-
-
-def test_a_kernel_reply_that_is_an_error_fails_even_with_a_good_record():
-    judged = judge.judge_cell(SOURCE, "t", [json.dumps(_good())], "n", "error")
-    assert not judged.passed and judged.outputs[-1]["ename"] == judge.NOT_RUN_ENAME
-
-
-def test_a_right_value_forged_for_the_call_the_test_makes_is_a_right_answer():
-    # The limit of the design, stated by a test: the kernel supplies return values, and a
-    # record whose values are right is indistinguishable from a right function.
-    data = recorder.record_test("t", "n", SOURCE, ["f"], {"f": lambda x: 0.0})
-    call = next(k for k, e in enumerate(data["events"]) if e.get("op") == "call")
-    data["events"][call + 1]["v"] = 4.0
-    assert _judge([json.dumps(data)]).passed
-
-
-def test_values_keep_their_types_through_the_record():
-    import numpy as np
-    import sympy
-
-    x = sympy.Symbol("x")
-    values = [
-        1,
-        2.5,
-        float("nan"),
-        True,
-        np.bool_(False),
-        np.float32(1.5),
-        "s",
-        None,
-        (1, [2, {"a": 3}]),
-        {1, 2},
-        np.arange(6, dtype=np.int16).reshape(2, 3),
-        np.array(0.25),  # 0-d: a shape of its own, never (1,)
-        4 * x * sympy.cos(2 * x**2),
-    ]
-    for value in values:
-        back = codec.decode(json.loads(json.dumps(codec.encode(value, None))), None)
-        assert type(back) is type(value)
-        if isinstance(value, np.ndarray):
-            assert back.dtype == value.dtype and np.array_equal(back, value)
-        elif isinstance(value, sympy.Basic):
-            assert sympy.simplify(back - value) == 0
-        elif value == value:
-            assert back == value
-
-
-def test_a_record_that_makes_the_check_run_forever_is_stopped():
-    source = "import time\nif f() == 1:\n    while True:\n        time.sleep(0.01)\n"
-    data = recorder.record_test("t", "n", source, ["f"], {"f": lambda: 0})
-    data["events"][1]["v"] = 1  # what a forged record could claim
-    judged = judge.judge_cell(source, "t", [json.dumps(data)], "n", "ok", seconds=0.5)
-    assert not judged.passed and judged.outputs[-1]["ename"] == "TimeoutError"
-
-
 # --------------------------------------------------------------------------- student objects
 
 ENGINE = "07_autodiff"
@@ -306,112 +202,309 @@ def _student_calls_while(action) -> list[str]:
 
 @pytest.mark.parametrize("answer", ["solution", "lying engine"])
 def test_the_trusted_side_judges_lesson_07_without_calling_student_code(answer):
+    # The kernel side answers in its own thread; the profile watches the worker's thread only.
     tests = _tests(ENGINE)
     ns = copy.copy(_namespace(ENGINE))
     if answer != "solution":
         exec(compile(LYING_ENGINE, "<answer>", "exec"), ns)  # noqa: S102 - the attack
     passed = {}
     for gid, source in tests.items():
-        names = judge.student_names(source)
-        data = recorder.record_test(gid, "n", source, names, dict(ns))
         judged = []
-        calls = _student_calls_while(
-            lambda: judged.append(judge.judge_cell(source, gid, [json.dumps(data)], "n", "ok"))
-        )
+        calls = _student_calls_while(lambda: judged.append(judge.judge_here(source, gid, dict(ns))))
         assert calls == [], f"{gid}: the trusted side called {calls}"
-        assert _outcome(judged[0]) == one_process(source, ns), gid
+        want = one_process(source, ns)
+        if answer == "solution" or gid != "test_Value":
+            assert _outcome(judged[0]) == want, gid
         assert not judged[0].note, judged[0].note
         passed[gid] = judged[0].passed
     assert passed["test_Value"] == (answer == "solution")
 
 
-def _engine_record(gid: str) -> tuple[str, dict]:
-    source = _tests(ENGINE)[gid]
+# --------------------------------------------------------------------------- hostile kernels
+
+
+class _SpoilingLink(recorder.Link):
+    """The kernel side's link, with one outgoing message spoiled as a hostile kernel would."""
+
+    def __init__(self, sock, spoil):
+        super().__init__(sock)
+        self.spoil, self.last = spoil, {}
+
+    def recv(self) -> dict:
+        self.last = super().recv()
+        return self.last
+
+    def send(self, message) -> None:
+        spoiled = self.spoil(message, self.last)
+        if isinstance(spoiled, bytes):
+            self.sock.sendall(spoiled)
+        elif spoiled is None:
+            self.sock.close()
+        else:
+            super().send(spoiled)
+
+
+def _hostile(source: str, gid: str, ns: dict, spoil, seconds: float = 60.0):
+    """Judge ``source`` against the real kernel side answering from ``ns``, spoiled by ``spoil``."""
     names = judge.student_names(source)
-    return source, recorder.record_test(gid, "n", source, names, dict(_namespace(ENGINE)))
+    ours, theirs = socket.socketpair()
+
+    def kernel_side():
+        link = _SpoilingLink(theirs, spoil)
+        rec = recorder.Recorder(link)
+        hello = {"m": "hello", "v": protocol.VERSION, "nonce": "n"}
+        with contextlib.suppress(Exception):
+            link.send({**hello, "names": rec.bindings(names, ns)})
+            rec.serve()
+        with contextlib.suppress(OSError):
+            theirs.close()
+
+    threading.Thread(target=kernel_side, daemon=True).start()
+    return judge.judge_test(source, gid, channel.Channel(ours, time.monotonic() + seconds), "n")
 
 
-def _first(events: list, **fields) -> int:
-    return next(i for i, e in enumerate(events) if all(e.get(k) == v for k, v in fields.items()))
+def _once(kind: str, change, after=None):
+    """A spoil that changes the first outgoing message of ``kind`` (answering ``after``)."""
+    done = []
+
+    def spoil(message, last):
+        if not done and message.get("m") == kind and (after is None or after(message, last)):
+            done.append(1)
+            return change(dict(message))
+        return message
+
+    return spoil
 
 
-def _spoil(gid: str, spoil) -> judge.Judged:
-    source, data = _engine_record(gid)
-    assert judge.judge_cell(source, gid, [json.dumps(data)], "n", "ok").passed
-    spoil(data["events"])
-    return judge.judge_cell(source, gid, [json.dumps(data)], "n", "ok")
+def _renamed(name):
+    return _once("cb", lambda m: {**m, "name": name}, lambda m, _: m.get("op") == "getattr")
 
 
-def _rename_read(events, name):
-    events[_first(events, e="cb", op="getattr")]["name"] = name
-
-
-ENGINE_SPOILS = {
-    # what a forged record asks of the trusted side: (test, change to its events)
-    "a dunder of a checker object": ("test_zero_grad", lambda ev: _rename_read(ev, "__dict__")),
-    "a private attribute": ("test_zero_grad", lambda ev: _rename_read(ev, "_secret")),
-    "a checker object never given": (
-        "test_zero_grad",
-        lambda ev: ev[_first(ev, e="cb", op="getattr")].update(c=10**6),
-    ),
-    "a handle never introduced": (
-        "test_Value",
-        lambda ev: ev[_first(ev, e="ret")].update(v={"$h": 10**6}),
-    ),
+# What a hostile kernel may send, on the tests of Lesson 07 (student objects both ways) and
+# of the toy lesson: (test, spoil). Each must fail its test plainly, with a note.
+ZERO = "AAAAAAAAAAA="  # one float64 0.0, as the codec writes arrays
+SOURCE = "from helpers.checks import call, check\ncheck('f', call(f, 2.0), 4.0)\n"
+SPOILS = {
+    "no hello": ("square", _once("hello", lambda m: None)),
+    "another nonce": ("square", _once("hello", lambda m: {**m, "nonce": "m"})),
+    "other names": ("square", _once("hello", lambda m: {**m, "names": {}})),
+    "not JSON": ("square", _once("hello", lambda m: b"\x00\x00\x00\x05hello")),
+    "a message over the size limit": ("square", _once("ret", lambda m: b"\x7f\xff\xff\xff")),
+    "another kind of answer": ("square", _once("ret", lambda m: {**m, "m": "back"})),
+    "a handle never introduced": ("test_Value", _once("ret", lambda m: {**m, "v": {"$h": 10**6}})),
     "isinstance answering a number": (
         "test_Value",
-        lambda ev: ev[_first(ev, e="op", op="isinstance") + 1].update(v=1),
+        _once("ret", lambda m: {**m, "v": 1}, lambda m, last: last.get("op") == "isinstance"),
     ),
-    "another operation": (
-        "test_Value",
-        lambda ev: ev[_first(ev, e="op", op="mul")].update(op="add"),
-    ),
-    "a callback result changed": (
-        "test_autodiff_gradient",
-        lambda ev: ev[_first(ev, e="cbend")].update(v=0.0),
-    ),
-    "a checker object set by a private name": (
+    "a dunder of a grader object": ("test_zero_grad", _renamed("__dict__")),
+    "a private attribute of a grader object": ("test_zero_grad", _renamed("_secret")),
+    "a grader object never given": (
         "test_zero_grad",
-        lambda ev: ev[_first(ev, e="cb", op="setattr")].update(name="__class__"),
+        _once("cb", lambda m: {**m, "c": 10**6}),
+    ),
+    "a write the grader's class does not allow": (
+        "test_zero_grad",
+        _once("cb", lambda m: {**m, "name": "inputs"}, lambda m, _: m.get("op") == "setattr"),
+    ),
+    "an in-place change of an argument it was not given": (
+        "square",
+        _once("ret", lambda m: {**m, "mut": [[[5], {"$nd": "<f8", "shape": [1], "b64": ZERO}]]}),
     ),
 }
 
 
-@pytest.mark.parametrize("spoil", sorted(ENGINE_SPOILS))
-def test_a_forged_record_of_student_objects_fails_the_test_plainly(spoil):
-    gid, change = ENGINE_SPOILS[spoil]
-    judged = _spoil(gid, change)
-    assert not judged.passed
+def _spoiled(gid: str, spoil):
+    if gid == "square":
+        return _hostile(SOURCE, "t", {"f": lambda x: x * x}, spoil)
+    source = _tests(ENGINE)[gid]
+    return _hostile(source, gid, copy.copy(_namespace(ENGINE)), spoil)
+
+
+@pytest.mark.parametrize("spoil", sorted(SPOILS))
+def test_a_kernel_that_answers_what_no_kernel_side_would_fails_the_test_plainly(spoil):
+    gid, change = SPOILS[spoil]
+    unspoiled, ended = _spoiled(gid, lambda m, last: m)
+    assert unspoiled.passed and not ended, unspoiled.outputs
+    judged, _ = _spoiled(gid, change)
+    assert judged is not None and not judged.passed
+    assert judged.outputs[-1]["ename"] == judge.NOT_RUN_ENAME
     assert judged.outputs[-1]["evalue"] == judge.NOT_RUN_MESSAGE
-    assert judged.note
-
-
-def test_a_right_engines_record_forged_for_a_wrong_engine_is_a_right_answer():
-    # The limit of the design, for objects too: the kernel supplies what the student's code
-    # returned, so a wrong engine that ships the events a right engine would give passes.
-    source, right = _engine_record("test_Value")
-    wrong = copy.copy(_namespace(ENGINE))
-    exec(compile(LYING_ENGINE, "<answer>", "exec"), wrong)  # noqa: S102
-    forged = recorder.record_test("test_Value", "n", source, ["Value"], wrong)
-    assert not judge.judge_cell(source, "test_Value", [json.dumps(forged)], "n", "ok").passed
-    forged["events"] = right["events"]
-    assert judge.judge_cell(source, "test_Value", [json.dumps(forged)], "n", "ok").passed
+    assert judged.origin == judge.GRADER and judged.note  # what differed, for the instructor
 
 
 @pytest.mark.parametrize(
-    "guard, gid",
+    "guard, where, gid",
     [
-        ("MAX_EVENTS", "test_Value"),
-        ("MAX_HANDLES", "test_Value"),
-        ("MAX_NESTING", "test_autodiff_gradient"),
+        ("MAX_MESSAGES", channel, "test_Value"),
+        ("MAX_HANDLES", conversation, "test_Value"),
+        ("MAX_NESTING", conversation, "test_autodiff_gradient"),
     ],
 )
-def test_a_record_beyond_a_guard_fails_the_test_plainly(monkeypatch, guard, gid):
-    # The guards stop a record made to exhaust the worker; here each is lowered below what
-    # the solution's record needs (autodiff_gradient's f works on Values inside the call).
-    source, data = _engine_record(gid)
-    monkeypatch.setattr(judge if guard == "MAX_EVENTS" else replay, guard, 1)
-    judged = judge.judge_cell(source, gid, [json.dumps(data)], "n", "ok")
+def test_a_conversation_beyond_a_guard_fails_the_test_plainly(monkeypatch, guard, where, gid):
+    # The guards stop a kernel that answers to exhaust the worker; here each is lowered below
+    # what the solution needs (autodiff_gradient's f works on Values inside the call).
+    monkeypatch.setattr(where, guard, 1)
+    judged, _ = _spoiled(gid, lambda m, last: m)
     assert not judged.passed
     assert judged.outputs[-1]["evalue"] == judge.NOT_RUN_MESSAGE
     assert judged.note
+
+
+def test_a_kernel_that_stops_answering_is_stopped_at_the_cells_deadline():
+    t0 = time.monotonic()
+    judged, ended = _hostile(SOURCE, "t", {"f": lambda x: time.sleep(30)}, lambda m, last: m, 0.5)
+    assert ended == "timeout" and judged is None
+    assert time.monotonic() - t0 < 5
+
+
+def test_a_check_that_would_run_forever_on_the_trusted_side_is_stopped():
+    # What the kernel answers may send a check into a loop: the cell's deadline stops it here.
+    source = "if f() == 1:\n    while True:\n        pass\n"
+    t0 = time.monotonic()
+    judged, ended = _hostile(source, "t", {"f": lambda: 1}, lambda m, last: m, 0.5)
+    assert ended == "timeout" and judged is None
+    assert time.monotonic() - t0 < 5
+
+
+def test_a_right_value_answered_for_the_call_the_test_makes_is_a_right_answer():
+    # The limit of the design, stated by a test: the kernel answers for the student's
+    # objects, and a kernel that answers right values is indistinguishable from a right one.
+    wrong = {"f": lambda x: 0.0}
+    answer = _once("ret", lambda m: {**m, "v": 4.0}, lambda m, last: last.get("op") == "call")
+    judged, _ = _hostile(SOURCE, "t", wrong, answer)
+    assert judged.passed
+
+
+def test_a_student_object_never_meets_a_grader_value_in_the_kernel():
+    # ``got == expected`` on a student object is decided in the worker (by identity), never
+    # sent: an object that equals everything, and would learn the expected value, sees nothing.
+    seen = []
+
+    class Liar:
+        def __eq__(self, other):
+            seen.append(other)
+            return True
+
+        __hash__ = object.__hash__
+
+    source = "assert f() == 4.0, 'not equal'\n"
+    judged = judge.judge_here(source, "t", {"f": lambda: Liar()})
+    assert not judged.passed and judged.message == "not equal"
+    assert seen == []
+    assert one_process(source, {"f": lambda: Liar()})[0] == ("ok", None)  # the notebook is fooled
+
+
+def test_the_kernel_receives_neither_the_test_nor_what_the_checker_computed():
+    # Every message the kernel side receives while Lesson 01 and the toy lesson are judged.
+    received = []
+
+    def tap(message, last):
+        received.append(json.dumps(last))
+        return message
+
+    toy = TOY_TEST
+    _hostile(toy, "test_slope_of_square", {"slope_of_square": lambda x: 2 * x}, tap)
+    text = "\n".join(received)
+    assert "HIDDEN" not in text and "check" not in text and "14.5" not in text
+    assert "7.25" in text  # the hidden input itself: the kernel must make the call
+
+
+TOY_TEST = next(
+    c.source
+    for c in nbformat.read(
+        ROOT / "tests" / "fixtures" / "toy_course" / "solutions" / "99_toy" / "99_toy.ipynb", 4
+    ).cells
+    if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_slope_of_square"
+)
+
+
+def test_values_keep_their_types_across_the_socket():
+    import numpy as np
+    import sympy
+
+    x = sympy.Symbol("x")
+    values = [
+        1,
+        2.5,
+        float("nan"),
+        True,
+        np.bool_(False),
+        np.float32(1.5),
+        "s",
+        None,
+        (1, [2, {"a": 3}]),
+        {1, 2},
+        np.arange(6, dtype=np.int16).reshape(2, 3),
+        np.array(0.25),  # 0-d: a shape of its own, never (1,)
+        slice(1, None, 2),
+        4 * x * sympy.cos(2 * x**2),
+    ]
+    for value in values:
+        back = codec.decode(json.loads(json.dumps(codec.encode(value, None))), None)
+        assert type(back) is type(value)
+        if isinstance(value, np.ndarray):
+            assert back.dtype == value.dtype and np.array_equal(back, value)
+        elif isinstance(value, sympy.Basic):
+            assert sympy.simplify(back - value) == 0
+        elif value == value:
+            assert back == value
+
+
+# --------------------------------------------------------------------------- issue 22 classes
+
+
+def _fixture(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "fixtures" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+attacks = _fixture("attacks")
+checker_attacks = _fixture("attacks_checkers")
+
+
+@pytest.mark.parametrize("name", sorted(checker_attacks.CHECKER_ATTACKS))
+def test_an_answer_cannot_change_what_its_checker_compares_against(name):
+    source, answer, words = checker_attacks.CHECKER_ATTACKS[name]
+    user: dict = {}
+    exec(compile(answer, "<answer>", "exec"), user)  # noqa: S102 - the attack's cell
+    judged = judge.judge_here(source, "t", user)
+    assert not judged.passed and words in judged.message
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["error_named_like_the_grader", "check_failure_of_its_own", "type_name_carries_the_input"],
+)
+def test_a_hidden_failure_says_nothing_the_students_code_chose(name):
+    user: dict = {}
+    exec(compile(attacks.AROUND[name], "<answer>", "exec"), user)  # noqa: S102 - the attack
+    judged = judge.judge_here(TOY_TEST, "test_slope_of_square", user)
+    lesson = lessons.load_lesson("99_toy", attacks.TOY)
+    cell = next(c for c in lesson.cells if c.grade_id == "test_slope_of_square")
+    verdict = messages.verdict(judged, cell)
+    assert verdict.where == "hidden" and judged.origin == judge.TEST
+    assert "7.25" not in verdict.message and "7_25" not in verdict.message
+    assert verdict.message.startswith("A hidden check failed")
+
+
+def test_the_graders_own_failures_are_known_by_where_they_came_from_not_by_name():
+    lesson = lessons.load_lesson("99_toy", attacks.TOY)
+    cell = next(c for c in lesson.cells if c.grade_id == "test_slope_of_square")
+    # A student's exception bearing the grader's name, from the visible part: its message is
+    # the student's own (visible inputs only), shown as a failing check, not as a limit.
+    user = {"slope_of_square": _raiser("TimeoutError", "took too long")}
+    judged = judge.judge_here(TOY_TEST, "test_slope_of_square", user)
+    assert messages.verdict(judged, cell).where == "visible"
+    stopped = judge.grader_failure("test_slope_of_square", "Whatever", "stopped after 4 s")
+    assert messages.verdict(stopped, cell).where == "limit"
+
+
+def _raiser(name: str, message: str):
+    kind = type(name, (BaseException,), {})
+
+    def slope_of_square(x):
+        raise kind(message)
+
+    return slope_of_square

@@ -8,8 +8,9 @@
 This module is the command line: its arguments and ``main``. The run itself, phase by phase,
 is :func:`autograder.grading.pipeline.run`.
 
-Exit status: 0 when the batch was graded, whatever the students did; 2 when the grader could
-not run (bad arguments, SUBMISSIONS missing or unreadable, no lessons).
+Exit status: 0 when the batch was graded, whatever the students did; 1 when it was published
+but the grader failed some notebooks by its own fault (each named on stderr); 2 when the grader
+could not run (bad arguments, SUBMISSIONS missing or unreadable, no lessons).
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from pathlib import Path
 from ..course import SOLUTIONS
 from ..grading.pipeline import run
 from ..grading.settings import Limits
-from ..grading.vocabulary import GraderError
+from ..grading.vocabulary import GraderError, GradingIncomplete
 
 __all__ = ["GraderError", "build_parser", "main", "run"]
 
 EXIT_OK = 0
+EXIT_INCOMPLETE = 1
 EXIT_GRADER_ERROR = 2
 
 
@@ -40,9 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade students' notebooks into an nbgrader course folder: grades.csv, "
         "exercises.csv, feedback/<student>/<lesson>.html, report.html and a gradebook "
         "formgrader opens.",
-        epilog="Exit status 0 when the batch was graded (whatever the students did); 2 when the "
-        "grader could not run. Re-running is idempotent; --student regrades only the students "
-        "named.",
+        epilog="Exit status 0 when the batch was graded (whatever the students did); 1 when the "
+        "grader failed some notebooks by its own fault; 2 when the grader could not run. "
+        "Re-running is idempotent; --student regrades only the students named.",
     )
     p.add_argument(
         "submissions",
@@ -212,6 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     except GraderError as exc:
         print(f"grade: error: {exc}", file=sys.stderr)
         return EXIT_GRADER_ERROR
+    except GradingIncomplete as exc:
+        if not args.quiet:
+            print(exc.summary)
+        print(f"grade: error: {exc}:", *exc.reasons, sep="\n  ", file=sys.stderr)
+        return EXIT_INCOMPLETE
     if not args.quiet:
         print(summary)
     return EXIT_OK

@@ -3,9 +3,9 @@
 pipeline    run(): the phases below, in this order
 collect/    1. read SUBMISSIONS; recognise, choose, stage and repair: one task per notebook
 execute/    2. run each task in a sandboxed kernel (the local pool, or a Dask cluster)
-record/     3. in the kernel: what the test's checker got from the student's objects (the
-               trust boundary: the only code that runs in the student's kernel)
-judge/      4. on the trusted side: every test decided from its record
+record/     3. in the kernel: it performs what a test does to the student's objects and says
+               what happened (the trust boundary: the only code that runs in the kernel)
+judge/      4. in the worker: every test run there as its cell comes, the kernel answering
 autograde/  5. nbgrader's own Autograde, one notebook at a time, and the hand grades
 publish/    6. grades.csv, exercises.csv, feedback pages, report.html, LMS files
 

@@ -7,8 +7,11 @@
    (:mod:`.course_dir`), stages and repairs the submissions into tasks; the rules
    (:mod:`.rules`: roster, deadlines, extensions) go into the gradebook;
 4. the workers execute the tasks (:mod:`.execute`, with the kernel side of :mod:`.record` in
-   every kernel) and decide each test from its kernel's record (:mod:`.judge`), while
-   :mod:`.autograde` hands each executed notebook to nbgrader's own Autograde, one at a time;
+   every kernel) and decide each test as the cell comes, running it in the worker while the
+   kernel answers for the student's objects (:mod:`.judge`); :mod:`.autograde` hands each
+   executed notebook to nbgrader's own Autograde, one at a time. A notebook the grader could
+   not grade by its own fault makes the run end in :class:`~.vocabulary.GradingIncomplete`
+   (exit 1), after everything else is published;
 5. :mod:`.publish` writes grades.csv, exercises.csv, the feedback pages, run.json and
    report.html.
 """
@@ -27,7 +30,7 @@ from ..course import ROOT
 from .execute.preload import preload_lines, test_sources
 from .rules import late
 from .settings import Limits
-from .vocabulary import GraderError
+from .vocabulary import GRADER_FAULTS, GraderError, GradingIncomplete
 
 # The progress line of a notebook autograded by an earlier cluster run that was cut short.
 KEPT = "autograded by the run cut short, not executed again"
@@ -64,12 +67,7 @@ def run(args: argparse.Namespace) -> str:
     from .progress import Progress
 
     _venv_on_path()
-    limits = Limits(
-        cell_seconds=args.timeout,
-        submission_seconds=args.notebook_timeout,
-        memory_mb=args.memory,
-        output_bytes=args.max_output,
-    )
+    limits = _limits(args)
     solutions, available = _lessons(args)
     rules = _rules(args)  # a malformed CSV stops the run before anything is graded
     workers.keep_socket_paths_short()
@@ -81,7 +79,8 @@ def run(args: argparse.Namespace) -> str:
         progress = Progress(0, args.quiet)
         course = course_dir.open_course(args.out, args.db_url)
         private = (ROOT, solutions, course.root, submissions, found.root)
-        pool, sandbox, jobs = _start_pool(args, limits, private, work, len(found.notebooks))
+        pool, jobs = _start_pool(args, limits, private, work, len(found.notebooks))
+        sandbox = pool.sandbox()
         progress.log(("sandbox: " if sandbox.isolated else "WARNING: ") + sandbox.detail)
 
         _quiet_sqlalchemy()  # then nbgrader and nbformat, while the workers boot their kernels
@@ -97,22 +96,43 @@ def run(args: argparse.Namespace) -> str:
         grader = SerialAutograde(course, lessons, found.students, late.plugin_config(rules.policy))
         progress.restart_clock()
         _execute_and_autograde(pool, collected, lessons, grader, progress, limits)
-        if pool is not None:
-            pool.close()  # the workers' spare kernels go with them
+        pool.close()  # the workers' spare kernels go with them
         progress.finish()
         in_scope = {args.lesson} if args.lesson else None
         record = publish.RunRecord(
-            sandbox, limits, jobs, late_policy=rules.policy.describe(), workers=_worker_rows(pool)
+            sandbox, limits, jobs, late_policy=rules.policy.describe(), workers=pool.worker_rows()
         )
         summary = publish.publish(
             course, collected.outcomes, grader.graded, lessons, in_scope, record
         )
         _checkpoint(course).clear()
+        ours = _grader_faults(collected.outcomes)
+        if ours:
+            raise GradingIncomplete(summary, ours)
         return summary
     finally:
         if pool is not None:  # before the kernels' scratch folders (in work) are removed
             pool.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _grader_faults(outcomes: dict) -> list[str]:
+    """Why each notebook of this run the grader failed by its own fault was not graded."""
+    return [
+        f"{o.student}/{o.lesson or o.file}: {o.failed}"
+        for student in outcomes.values()
+        for o in student
+        if o.failed.startswith(GRADER_FAULTS)
+    ]
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(
+        cell_seconds=args.timeout,
+        submission_seconds=args.notebook_timeout,
+        memory_mb=args.memory,
+        output_bytes=args.max_output,
+    )
 
 
 def _apply_rules(rules: _Rules, course, pairs: set[tuple[str, str]], log) -> None:
@@ -129,7 +149,7 @@ def _apply_rules(rules: _Rules, course, pairs: set[tuple[str, str]], log) -> Non
 
 
 def _start_pool(args, limits: Limits, private: tuple[Path, ...], work: Path, notebooks: int):
-    """The local worker pool, or the Dask cluster with --scheduler; the sandbox; the jobs."""
+    """The local worker pool, or the Dask cluster with --scheduler; and how many run at once."""
     from .execute import pool as workers
 
     if args.scheduler or args.scheduler_file:
@@ -151,18 +171,10 @@ def _start_pool(args, limits: Limits, private: tuple[Path, ...], work: Path, not
         except GraderError:
             pool.close()
             raise
-        return pool, pool.sandbox(), len(pool.accepted())
+        return pool, len(pool.accepted())
     settings, sandbox = workers.prepare(limits, args.no_sandbox, private, work)
     jobs = min(args.jobs, notebooks)
-    return (workers.Pool(jobs, settings) if jobs else None), sandbox, jobs
-
-
-def _worker_rows(pool) -> tuple:
-    """The report's list of cluster workers (none for the local pool)."""
-    from dataclasses import asdict
-
-    rows = getattr(pool, "workers", None) or {}
-    return tuple(asdict(w) for _, w in sorted(rows.items()))
+    return workers.LocalPool(jobs, settings, sandbox), jobs
 
 
 def _checkpoint(course):
@@ -174,11 +186,12 @@ def _checkpoint(course):
 def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -> None:
     """Execute every task in the pool; autograde each as it finishes, in this process.
 
-    On a cluster each outcome is also kept in a checkpoint as soon as it is autograded; the
-    tasks an unfinished cluster run already autograded are taken from it, not executed.
+    When the pool keeps a checkpoint (a cluster), each outcome is kept as soon as it is
+    autograded; the tasks an unfinished run already autograded are taken from it, not
+    executed.
     """
     from .autograde.checkpoint import digest
-    from .execute.pool import Job
+    from .execute.jobs import Job
     from .progress import one_line
 
     # What a kernel runs first and which tests are judged: the same for every task of a lesson.
@@ -186,7 +199,6 @@ def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -
     code = {lid: (preload_lines(lessons[lid]), test_sources(lessons[lid])) for lid in ids}
     jobs = [Job(key, t.notebook, *code[t.lesson]) for key, t in collected.tasks.items()]
     checkpoint = _checkpoint(grader.course)
-    on_cluster = hasattr(pool, "plugin")  # a local run only reads what a cluster run left
     digests = {j.key: digest(j.notebook, j.preload, j.tests, limits) for j in jobs}
     done = checkpoint.load()
     for job in [j for j in jobs if done.get(j.key, ("",))[0] == digests[j.key]]:
@@ -194,15 +206,32 @@ def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -
         _, outcome, graded = done[job.key]
         _record(collected, grader, progress, outcome, graded)
         progress.step(one_line(outcome) + f" [{KEPT}]")
-    for finished in pool.execute(jobs) if pool is not None and jobs else ():
+    for finished in _finished(pool, jobs):
         task = collected.tasks[finished.key]
         outcome = grader.outcome(task, finished)
         graded = task.lesson in grader.graded[task.student]
-        if on_cluster:
+        if pool.keeps_checkpoint:
             checkpoint.add(digests[finished.key], outcome, graded)
         _record(collected, grader, progress, outcome, graded)
         progress.step(one_line(outcome))
     grader.close()
+
+
+def _finished(pool, jobs):
+    """Every job's Finished; when the pool itself fails, the rest are the grader's failures."""
+    from .execute.pool import failed_by_grader
+
+    left = {j.key for j in jobs}
+    try:
+        for finished in pool.execute(jobs) if jobs else ():
+            left.discard(finished.key)
+            yield finished
+    except GraderError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the pool broke: every unfinished notebook says so
+        why = f"the worker pool failed: {type(exc).__name__}: {exc}"
+        for key in sorted(left):
+            yield failed_by_grader(key, why)
 
 
 def _record(collected, grader, progress, outcome, graded: bool) -> None:

@@ -6,8 +6,10 @@ exercises.csv, the outcome records and the HTML class names, so ``f"{Status.PASS
 where:
 
 - a code cell after execution (:class:`~.execute.kernel.CellRun`): ``ok``, ``error``, ``timeout``,
-  ``kernel_died``, ``memory``, ``not_run``;
-- a test cell's verdict (:class:`~.judge.messages.Verdict`): ``passed``, ``failed``, ``not_run``;
+  ``kernel_died``, ``memory``, ``not_run`` (each stop decided from the grader's own facts:
+  nbclient's timeout, the process's exit, its peak memory in /proc);
+- a test cell's verdict (:class:`~.judge.messages.Verdict`, from the judge's
+  :class:`~.judge.judge.CellJudgement`): ``passed``, ``failed``, ``not_run``;
 - an exercise in exercises.csv: ``passed``, ``partial``, ``failed``, ``needs_manual``;
 - a notebook in grades.csv: ``graded``, ``needs_manual``, ``failed``, ``missing`` (a roster
   student who handed in nothing for the lesson).
@@ -38,13 +40,37 @@ STOPPED = frozenset({Status.TIMEOUT, Status.KERNEL_DIED, Status.MEMORY})
 
 
 class GraderErrorName(StrEnum):
-    """``ename`` of the error outputs the executor itself writes; each carries a plain message."""
+    """``ename`` of the error outputs the grader itself writes; each carries a plain message.
+
+    Only nbgrader and formgrader read them (any error output scores 0). The grader never
+    recognises its own errors by these names - a student's exception may bear any of them -
+    but by where they came from (``judge.CellJudgement.origin``).
+    """
 
     TIMEOUT = "TimeoutError"
     KERNEL_DIED = "KernelDied"
     NOT_RUN = "NotRun"
-    NOT_RUN_AS_WRITTEN = "NotRunAsWritten"  # trusted.py: the test's record is missing or wrong
+    NOT_RUN_AS_WRITTEN = "NotRunAsWritten"  # the kernel's answers did not fit the test
+
+
+# How an outcome's ``failed`` begins when the grader, not the student, failed the notebook (a
+# kernel that never started, a broken pool, nbgrader's own Autograde, staging); the run then
+# exits 1. A notebook the student broke says otherwise ("unreadable notebook", "not graded").
+GRADER_FAULTS = ("could not be executed", "could not be prepared", "nbgrader autograde failed")
 
 
 class GraderError(Exception):
     """The grader itself cannot run (exit status 2); the message says why."""
+
+
+class GradingIncomplete(Exception):
+    """The batch was published, but the grader failed some notebooks by its own fault.
+
+    The command prints ``summary`` and each reason and exits 1, so a run that could not grade
+    everyone never looks like one that did.
+    """
+
+    def __init__(self, summary: str, reasons: list[str]):
+        super().__init__(f"{len(reasons)} notebooks not graded by the grader's fault")
+        self.summary = summary
+        self.reasons = reasons

@@ -136,9 +136,16 @@ def _reachable(root: Any, what: str) -> list[Any]:
 class Node:
     """A bare graph node for the ordering checks: a name, ``data`` and the ``inputs`` it came from.
 
+    The student's code may read every public attribute but set only ``grad`` (zero_grad's
+    job) and ``data`` (so that a zero_grad that resets it too meets this checker's own
+    diagnosis): the batch grader refuses any other write (``STUDENT_WRITABLE``), so no
+    student's code can change the graph a check reads after the call.
+
     Reading ``inputs`` is counted (``reads``): a search that goes through a shared node once
     per path to it, instead of once, shows in the count.
     """
+
+    STUDENT_WRITABLE = ("grad", "data")
 
     def __init__(self, name: str, *inputs: Node, data: float = 0.0):
         self.name = name
@@ -239,6 +246,7 @@ def expect_topological_order(topological_order: Callable, graph: str) -> None:
     """``topological_order(root)`` on the test graph ``graph`` (one of :data:`GRAPHS`)."""
     root = _graph(graph)
     shown = f"topological_order(root) for the graph {_describe_graph(root)} (root {root.name})"
+    nodes = _reachable(root, "node")  # before the call: the student's code holds the graph
     got = _attempt("topological_order", lambda: topological_order(root), _depth(root))
     require_returned("topological_order", got, shown, "return the list of nodes")
     if not _isinstance(got, list):
@@ -250,7 +258,6 @@ def expect_topological_order(topological_order: Callable, graph: str) -> None:
                 "return the order as a list (list(...) of what you built, if need be)",
             ],
         )
-    nodes = _reachable(root, "node")
     ids = [_id(n) for n in got]
     known = {_id(n) for n in nodes}
     names = [getattr(n, "name", repr(n)) for n in got]

@@ -90,16 +90,25 @@ def _rel(a: Any, b: Any) -> float:
 
 
 class _Counted:
-    """``f`` as the student's code receives it: it counts its evaluations."""
+    """``f`` as the student's code receives it: it counts its evaluations.
+
+    The function and the count are private (``calls`` only reads it): the student's code can
+    neither evaluate ``f`` behind the counter nor set the count (the batch grader refuses
+    private names and undeclared writes on its objects).
+    """
 
     def __init__(self, f: Callable[[np.ndarray], Any]):
-        self.f = f
-        self.calls = 0
+        self._f = f
+        self._calls = 0
         self.__name__ = getattr(f, "__name__", "f")
 
+    @property
+    def calls(self) -> int:
+        return self._calls
+
     def __call__(self, x: Any) -> float:
-        self.calls += 1
-        return float(self.f(_array(x, dtype=_float64)))
+        self._calls += 1
+        return float(self._f(_array(x, dtype=_float64)))
 
 
 def _call_student(fn: Callable[..., Any], *args: Any, name: str, **kwargs: Any) -> Any:

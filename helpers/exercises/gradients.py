@@ -14,8 +14,6 @@ for) lands well inside it.
 from __future__ import annotations
 
 import contextlib
-import sys
-import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +21,7 @@ import numpy as np
 
 from ..checks import (
     CheckFailure,
+    allocation_limit,
     call,
     check,
     describe_call,
@@ -40,10 +39,6 @@ _array = np.array
 _asarray = np.asarray
 _sin, _cos, _exp = np.sin, np.cos, np.exp
 _shape = np.shape
-_settrace, _gettrace = sys.settrace, sys.gettrace
-_tm_start, _tm_stop, _tm_tracing = tracemalloc.start, tracemalloc.stop, tracemalloc.is_tracing
-_tm_memory, _tm_reset_peak = tracemalloc.get_traced_memory, tracemalloc.reset_peak
-_MemoryError = MemoryError
 _isinstance = isinstance
 
 FORWARD = "used a forward difference (F(x + h e_j) - F(x)) / h; the central one is needed"
@@ -293,43 +288,11 @@ def softmax_case(n: int, seed: int, spread: float = 1.0) -> tuple[np.ndarray, np
     return s, rng.standard_normal(n)
 
 
-@contextlib.contextmanager
 def _memory_limit(limit: int):
-    """Make the code run inside raise MemoryError once it has allocated ``limit`` bytes more.
-
-    tracemalloc measures what is allocated (NumPy reports its arrays to it); a trace function
-    looks at the peak whenever a Python function is called or returns, so the student's own
-    function, or a NumPy function it calls, raises right after the large allocation. The
-    MemoryError is raised *inside* the student's code, so batch grading records it like any
-    other exception of the student's function, and the verdict replayed outside the kernel is
-    the same as in the notebook.
-    """
-    started = not _tm_tracing()
-    if started:
-        _tm_start()
-    _tm_reset_peak()
-    base = _tm_memory()[0]
-
-    def over() -> bool:
-        return _tm_memory()[1] - base > limit
-
-    def on_event(frame, event, arg):
-        if over():
-            raise _MemoryError(f"more than {limit / 1e6:.0f} MB allocated")
-        return on_event
-
-    def on_call(frame, event, arg):
-        frame.f_trace_lines = False  # calls and returns only: loops run at full speed
-        return on_event(frame, event, arg)
-
-    previous = _gettrace()
-    _settrace(on_call)
-    try:
-        yield
-    finally:
-        _settrace(previous)
-        if started:
-            _tm_stop()
+    """:func:`helpers.checks.allocation_limit`: the MemoryError is raised *inside* the
+    student's code, wherever it runs (in batch grading, in its kernel), so the verdict is the
+    same as in the notebook."""
+    return allocation_limit(limit)
 
 
 def _memory_failure(n: int, shown: str) -> CheckFailure:

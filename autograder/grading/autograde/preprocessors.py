@@ -47,7 +47,6 @@ from traitlets.config import Config
 from ...course.lessons import Lesson
 from ..collect import repair as repair_module
 from ..course_dir import CoursePaths
-from ..record.protocol import MIME as RECORD_MIME
 
 
 class RestoreCells(NbGraderPreprocessor):
@@ -90,8 +89,6 @@ class LoadExecuted(NbGraderPreprocessor):
                 )
             if mine.cell_type == "code":
                 outputs = nbformat.from_dict(copy.deepcopy(done.get("outputs", [])))
-                # a kernel's record never reaches the gradebook (trusted.py judged it)
-                outputs = [o for o in outputs if RECORD_MIME not in (o.get("data") or {})]
                 if mine.metadata.get("nbgrader", {}).get("grade"):
                     outputs = _stderr_to_stdout(outputs)
                 mine.outputs = outputs

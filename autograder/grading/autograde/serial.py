@@ -18,11 +18,11 @@ from typing import Any
 from ...course.lessons import ANSWER, WRITTEN, Lesson
 from ..collect.batch import Task
 from ..course_dir import CourseFolder
+from ..execute.jobs import NOTEBOOK, Finished
 from ..execute.kernel import ExecutionResult
-from ..execute.pool import Finished
 from ..judge.messages import verdicts
 from ..outcomes import Outcome
-from ..vocabulary import STOPPED, Status
+from ..vocabulary import GRADER_FAULTS, STOPPED, Status
 from . import preprocessors
 from .hand_grades import KeptHandGrades
 
@@ -55,14 +55,16 @@ class SerialAutograde:
             time_source=task.time_source,
         )
         if finished.result is None:
-            outcome.failed = f"could not be executed: {finished.error}"
+            # A notebook that broke its workers is its own failure; anything else the grader's.
+            why = "not graded" if finished.blame == NOTEBOOK else GRADER_FAULTS[0]
+            outcome.failed = f"{why}: {finished.error}"
             return outcome
         executed = finished.result
         outcome.notes += fault_notes(executed)
         outcome.notes += finished.judgement.notes
         outcome.timings = timings(executed)
         outcome.timings["trusted"] = round(finished.judgement.seconds, 3)
-        outcome.verdicts = verdicts(executed.notebook, self.lessons[task.lesson])
+        outcome.verdicts = verdicts(finished.judgement.cells, self.lessons[task.lesson])
         outcome.answers = answer_sources(executed.notebook, self.lessons[task.lesson])
         outcome.quiz = dict(finished.judgement.quiz_answers)
         t0 = time.monotonic()
@@ -73,7 +75,8 @@ class SerialAutograde:
         outcome.timings["autograde"] = round(time.monotonic() - t0, 3)
         if not answer.get("success"):
             why = _autograde_error(answer)
-            outcome.failed = "nbgrader autograde failed: " + (why[-1] if why else "no reason given")
+            reason = why[-1] if why else "no reason given"
+            outcome.failed = f"{GRADER_FAULTS[2]}: {reason}"
         else:
             outcome.notes += kept.restore(self.course, self.course.db_url)
             self.graded[task.student].add(task.lesson)

@@ -171,6 +171,23 @@ def _mtime(path: Path) -> float:
     return float(int(path.stat().st_mtime) // 2 * 2)
 
 
+MAX_NESTING = 100  # levels of JSON a notebook may nest (real ones: about 10)
+
+
+def _deeper_than(data, limit: int) -> bool:
+    """Whether ``data`` nests more than ``limit`` lists and objects deep (no recursion)."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack += [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            stack += [(v, depth + 1) for v in value]
+    return False
+
+
 def read_notebook(path: Path) -> tuple[dict[str, Any] | None, str]:
     """The notebook as a dict, or None and a reason a person can act on."""
     try:
@@ -191,6 +208,12 @@ def read_notebook(path: Path) -> tuple[dict[str, Any] | None, str]:
             f"unreadable notebook: invalid JSON at line {exc.lineno}, "
             f"column {exc.colno} ({exc.msg})",
         )
+    except RecursionError:
+        data = None
+    if data is None or _deeper_than(data, MAX_NESTING):
+        # Every later step (the workers, nbformat, nbgrader) walks the notebook recursively:
+        # one nested beyond reason is refused here, as unreadable, not carried to them.
+        return None, f"unreadable notebook: its JSON nests deeper than {MAX_NESTING} levels"
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return None, "not a Jupyter notebook: the JSON has no list of cells"
     if int(data.get("nbformat", 4) or 4) < 4:

@@ -1,56 +1,60 @@
-"""The worker pool that executes notebooks, each worker keeping a warm kernel.
+"""The pools that execute notebooks: one :class:`Pool` protocol, the local one here.
 
-The workers are started before the grader imports nbgrader or reads a lesson (see
-:class:`Pool`): the fork server imports the execution stack once (nbclient, jupyter_client,
-nbformat: over a second), every worker is forked from it and boots its first kernel in the
-pool initializer, so no notebook waits for a cold start; after each notebook a worker boots
-the kernel for its next (:func:`.kernel.execute_notebook` with ``spare``).
+Both pools - :class:`LocalPool` here and the Dask cluster's (:mod:`.cluster.pool`) - take
+:class:`~.jobs.Job` s and yield :class:`~.jobs.Finished` ones, and both run the same
+:func:`~.jobs.run_job` on a worker, so the pipeline never tells them apart.
 
-The settings every kernel of the run shares (:class:`..settings.WorkerSettings`) are handed to
-each worker once, by the pool initializer; a :class:`Job` carries only what differs per notebook.
+The local pool's workers are started before the grader imports nbgrader or reads a lesson:
+the fork server imports the execution stack once, every worker is forked from it and boots
+its first kernel at once, so no notebook waits for a cold start; after each notebook a worker
+boots the kernel for its next. The run's settings (:class:`..settings.WorkerSettings`) go to
+each worker once, when it starts; a job crosses as JSON text (:mod:`.jobs` says why).
+
+Each worker holds one notebook at a time, so the pool knows which notebook a worker was
+running when it died: that notebook runs again on a fresh worker, and only a notebook that
+breaks two workers fails - charged to itself, the others never see it.
 
 This module is imported before the pool starts: it imports nothing heavy at module level.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import tempfile
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import connection, get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..settings import Limits, WorkerSettings
+from .jobs import GRADER, NOTEBOOK, Finished, Job
 
 if TYPE_CHECKING:
-    from ..judge.judge import Judgement
-    from .kernel import ExecutionResult
     from .sandbox import SandboxStatus
 
-Key = tuple[str, str]  # (student, lesson)
+BREAKS = 2  # workers a notebook may break before it is failed (charged to it alone)
 
 
-@dataclass(frozen=True)
-class Job:
-    """One repaired notebook to execute, the code its kernels run first, the tests judged."""
+class Pool(Protocol):
+    """Where notebooks are executed and judged: the local processes or a Dask cluster."""
 
-    key: Key
-    notebook: dict[str, Any]
-    preload: tuple[str, ...]
-    tests: dict[str, str]  # grade id -> the instructor's test source (kernel_code.test_sources)
+    keeps_checkpoint: bool  # outcomes are kept as they come, for a run that is cut short
 
+    def execute(self, jobs: list[Job]) -> Iterator[Finished]:
+        """Execute and judge every job, yielding each as it finishes."""
 
-@dataclass(frozen=True)
-class Finished:
-    """What a worker sends back: the executed notebook, or why there is none."""
+    def sandbox(self) -> SandboxStatus:
+        """Whether the kernels ran isolated, for the log and the report."""
 
-    key: Key
-    result: ExecutionResult | None  # its test cells hold the trusted verdicts
-    error: str = ""  # "" when ``result`` is there
-    judgement: Judgement | None = None  # what judging the tests here left to say
+    def worker_rows(self) -> tuple[dict[str, Any], ...]:
+        """The report's rows about the workers (none for the local pool)."""
+
+    def close(self) -> None:
+        """Stop the workers; safe to call twice."""
 
 
 def keep_socket_paths_short() -> None:
@@ -88,23 +92,12 @@ def prepare(
     return WorkerSettings(limits, sandbox, fonts(), scratch_root), status
 
 
-# The settings of this worker process, set once by the pool initializer.
-_SETTINGS: WorkerSettings | None = None
-
-
-def _warm_worker(settings: WorkerSettings) -> None:
-    """Pool initializer: keep the settings, boot this worker's first kernel before its first
-    notebook arrives, and import what the tests are judged with while it boots."""
-    from multiprocessing.util import Finalize
-
+def warm_worker(settings: WorkerSettings) -> None:
+    """Boot this worker's first kernel before its first notebook arrives, and import what the
+    tests are judged with while it boots."""
     from ..judge import judge as trusted
-    from .kernel import boot_spare, discard_spare
+    from .boot import boot_spare
 
-    global _SETTINGS
-    _SETTINGS = settings
-    # A worker exits with a spare kernel booted for a notebook that never came: shut it down
-    # (atexit does not run in pool workers; multiprocessing's exit finalizers do).
-    Finalize(None, discard_spare, exitpriority=10)
     boot_spare(
         limits=settings.limits,
         sandbox=settings.sandbox,
@@ -112,65 +105,135 @@ def _warm_worker(settings: WorkerSettings) -> None:
         font_cache=settings.font_cache,
     )
     trusted.warm()
+    # What is imported now lives as long as the worker: out of the collector's way, so that a
+    # test that makes many objects (a graph of thousands of nodes) does not pay for scanning
+    # numpy's and SymPy's every time (it halves Lesson 07's longest test).
+    gc.freeze()
 
 
-def _execute(job: Job) -> Finished:
-    """Run in a worker process: execute one repaired notebook in a sandboxed kernel, then
-    decide its tests here, in a process where no student code has run (:mod:`..judge`)."""
-    from ..judge import judge as trusted
-    from .kernel import execute_notebook
+def _worker_main(conn, settings: WorkerSettings) -> None:
+    """A local worker: warm up, then one job's text in, its Finished's text out, until EOF."""
+    from .boot import discard_spare
+    from .jobs import run_job
 
-    s = _SETTINGS
-    nonces: dict[int, str] = {}
     try:
-        result = execute_notebook(
-            job.notebook,
-            limits=s.limits,
-            sandbox=s.sandbox,
-            preload=job.preload,
-            font_cache=s.font_cache,
-            scratch_root=s.scratch_root,
-            spare=True,
-            test_code=trusted.recording_run(job.tests, nonces),
+        warm_worker(settings)
+        while True:
+            try:
+                text = conn.recv_bytes().decode()
+            except (EOFError, OSError):
+                return
+            conn.send_bytes(run_job(text, settings, spare=True).encode())
+    finally:
+        discard_spare()  # a spare kernel booted for a notebook that never came
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Any
+    job: Job | None = None
+
+
+class LocalPool:
+    """``jobs`` worker processes on this machine, each booting a kernel at once."""
+
+    keeps_checkpoint = False  # a local run only reads what a cluster run left
+
+    def __init__(self, jobs: int, settings: WorkerSettings, status: SandboxStatus):
+        self._ctx = get_context("forkserver")
+        self._ctx.set_forkserver_preload(
+            [
+                "autograder.grading.execute.pool",
+                "autograder.grading.execute.kernel",
+                "autograder.grading.execute.notebook",
+            ]
         )
-        judgement = trusted.judge_notebook(
-            result.notebook, result.cells, job.tests, nonces, s.limits.cell_seconds
-        )
-    except Exception as exc:  # noqa: BLE001 - reported as this submission's failure
-        return Finished(job.key, None, f"{type(exc).__name__}: {exc}")
-    return Finished(job.key, result, judgement=judgement)
+        self._settings = settings
+        self._status = status
+        self._spawns_left = 4 * jobs + 8  # replacements, before the pool itself is broken
+        self._workers = [self._spawn() for _ in range(jobs)]
 
+    def _spawn(self) -> _Worker:
+        self._spawns_left -= 1
+        if self._spawns_left < 0:
+            raise RuntimeError("the grading workers keep dying: the pool cannot go on")
+        ours, theirs = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(target=_worker_main, args=(theirs, self._settings), daemon=True)
+        process.start()
+        theirs.close()
+        return _Worker(process, ours)
 
-def _started() -> None:
-    """A no-op task: submitting one makes the pool start a worker now rather than later."""
+    def sandbox(self) -> SandboxStatus:
+        return self._status
 
-
-class Pool:
-    """``jobs`` grading workers, each booting a kernel while the caller prepares the batch."""
-
-    def __init__(self, jobs: int, settings: WorkerSettings):
-        ctx = get_context("forkserver")
-        ctx.set_forkserver_preload(
-            ["autograder.grading.execute.pool", "autograder.grading.execute.kernel"]
-        )
-        self._executor = ProcessPoolExecutor(
-            max_workers=jobs, mp_context=ctx, initializer=_warm_worker, initargs=(settings,)
-        )
-        for _ in range(jobs):
-            self._executor.submit(_started)
+    def worker_rows(self) -> tuple[dict[str, Any], ...]:
+        return ()
 
     def execute(self, jobs: list[Job]) -> Iterator[Finished]:
-        """Execute every job, yielding each as it finishes (those finishing together by key)."""
-        pending = {self._executor.submit(_execute, job): job.key for job in jobs}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: pending[f]):
-                key = pending.pop(future)
-                try:
-                    yield future.result()
-                except Exception as exc:  # noqa: BLE001 - a crashed worker fails one submission
-                    yield Finished(key, None, f"the grading worker crashed: {exc}")
+        """Execute every job, yielding each as it finishes; a broken worker is replaced."""
+        queue, broke = deque(jobs), {}
+        while queue or any(w.job for w in self._workers):
+            for worker in self._workers:
+                if worker.job is None and queue:
+                    self._hand(worker, queue.popleft(), queue)
+            busy = [w for w in self._workers if w.job is not None]
+            if not busy:
+                continue
+            ready = connection.wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+            for worker in busy:
+                if worker.conn in ready or worker.process.sentinel in ready:
+                    yield from self._collect(worker, queue, broke)
+
+    def _hand(self, worker: _Worker, job: Job, queue: deque) -> None:
+        try:
+            worker.conn.send_bytes(job.to_text().encode())
+        except OSError:  # the worker died before it got the job: the job is not to blame
+            queue.appendleft(job)
+            self._replace(worker)
+            return
+        worker.job = job
+
+    def _collect(self, worker: _Worker, queue: deque, broke: dict) -> Iterator[Finished]:
+        job = worker.job
+        try:
+            if worker.conn.poll():
+                text = worker.conn.recv_bytes().decode()
+                worker.job = None
+                yield Finished.from_text(text)
+                return
+        except (EOFError, OSError):
+            pass
+        if worker.process.is_alive():
+            return  # woken by a message not complete yet
+        worker.job = None
+        broke[job.key] = broke.get(job.key, 0) + 1
+        if broke[job.key] >= BREAKS:
+            why = f"it broke the grading worker {BREAKS} times (the worker process died)"
+            yield Finished(job.key, None, why, blame=NOTEBOOK)
+        else:
+            queue.appendleft(job)  # again, on a fresh worker
+        self._replace(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        with contextlib.suppress(OSError):
+            worker.conn.close()
+        fresh = self._spawn()
+        worker.process, worker.conn = fresh.process, fresh.conn
 
     def close(self) -> None:
         """Stop the workers; their spare kernels go with them. Safe to call twice."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        for worker in self._workers:
+            with contextlib.suppress(OSError):
+                worker.conn.close()
+        for worker in self._workers:
+            worker.process.join(timeout=30)
+            if worker.process.is_alive():
+                worker.process.terminate()
+                worker.process.join(timeout=5)
+        self._workers = []
+
+
+def failed_by_grader(key, why: str) -> Finished:
+    """A notebook the grader could not grade by its own fault (the run then exits 1)."""
+    return Finished(key, None, why, blame=GRADER)

@@ -1,10 +1,11 @@
 """The code the grader runs inside each student's kernel, and the tests it judges outside it.
 
-Before any student cell (``preload``): import the lesson's checkers and the recorder
-(:mod:`..record`), which snapshots what the tests rely on. Each test cell then runs as the
-recorder's call (:func:`..judge.judge.recording_run`) and is judged in the grading worker from its
-record with the instructor's test source (:func:`test_sources`, hidden tests included), so
-nothing a student rebinds in the kernel decides a point.
+Before any student cell (``preload``): the course's numeric package, which every lesson's
+setup cell imports (so its import is not charged to the student's first cell, and is done
+while no student code can interfere), then the kernel side of the record (:mod:`..record`),
+which answers for the student's objects while a test runs in the grading worker. Nothing of
+the lesson's checkers is loaded into the kernel: the tests (:func:`test_sources`, hidden tests
+included) run only in the worker (:mod:`..judge`).
 """
 
 from __future__ import annotations
@@ -15,19 +16,22 @@ if TYPE_CHECKING:
     from ...course.lessons import Lesson
 
 
+# The course package the lessons' setup cell imports (numpy and matplotlib with it).
+COURSE_IMPORT = (
+    "import importlib.util as _u\nif _u.find_spec('helpers'):\n    import helpers\ndel _u"
+)
+
+
 def preload_lines(lesson: Lesson) -> tuple[str, ...]:
-    """Code each kernel runs before the notebook: the lesson's checkers, then the recorder."""
+    """Code each kernel runs before the notebook: the course package, the record's kernel side."""
     from ..record.bootstrap import kernel_source
 
-    checkers = (
-        f"import importlib.util as _u\nif _u.find_spec('helpers.exercises.{lesson.topic}'):\n"
-        f"    import helpers.exercises.{lesson.topic}\ndel _u"
-    )
-    return (checkers, kernel_source())
+    del lesson  # the same for every lesson: nothing of the lesson enters the kernel
+    return (COURSE_IMPORT, kernel_source())
 
 
 def test_sources(lesson: Lesson) -> dict[str, str]:
-    """grade id -> the instructor's full test source (hidden tests included), for trusted.py."""
+    """grade id -> the instructor's full test source (hidden tests included), for the judge."""
     from ...course.lessons import TEST
 
     return {c.grade_id: c.source for c in lesson.cells if c.role == TEST and c.cell_type == "code"}

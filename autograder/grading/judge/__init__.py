@@ -1,6 +1,8 @@
-"""Phase 4, judge: every test's points decided on the trusted side, never in the kernel.
+"""Phase 4, judge: every test's points decided in the grading worker, never in the kernel.
 
-replay    the kernel's record handed back to the instructor's test, operation by operation
-judge     run each test cell's source against its record; a notebook's judgement
-messages  what a student may be told about each test cell (Verdict)
+channel       the test's Unix socket: hostile input read with caps and the cell's deadline
+conversation  student objects as remote proxies; the grader's objects the student may use
+judge         one test cell run here against the live kernel: its CellJudgement
+cells         the executor's hook: every test cell of a notebook, and the notebook's judgement
+messages      what a student may be told about each test cell (Verdict), from its provenance
 """

@@ -1,19 +1,18 @@
-"""The trusted side of batch grading: each test's points are decided here, never in the kernel.
+"""One test cell, decided in the grading worker: the instructor's test against the live kernel.
 
-For every graded test cell the grading worker (a process in which no student code has ever
-run) executes the instructor's test source - hidden tests included, as the gradebook stores it
-- with the course's own modules (:data:`TRUSTED_NAMES`). The names the source takes from the
-student's notebook (:func:`student_names`) are bound to what the kernel's record says they
-were: plain values by value, student objects (functions, classes, instances) as replay
-proxies that hand back the recorded results in order; when the record says the student's code
-used one of the checker's objects, the same is done here to the checker's own object of that
-number. Each operation's operands must match the record; anything that does
-not fit - a missing, duplicated, malformed, truncated, extra or out-of-order record - fails the
-test with the plain message :data:`NOT_RUN_MESSAGE`, and the instructor's note says what
-differed. The checker computes every reference value itself.
+The grading worker - a process in which no student code ever runs - executes the instructor's
+test source (hidden tests included, as the gradebook stores it) with the course's own modules
+(:data:`TRUSTED_NAMES`) at the moment the cell would run. The names the source takes from the
+student's notebook (:func:`student_names`) come from the kernel: plain values by value, student
+objects as proxies whose every operation the kernel performs and answers
+(:mod:`.conversation`). The checker computes every reference value here; the kernel never
+receives the source, nor anything the checker computed but the operands of its operations.
 
-The outcome replaces the test cell's outputs (an error for a failure, the ``execute_result``
-of ``quiz_score`` for partial credit, nothing for a pass) before nbgrader scores the notebook.
+The outcome (:class:`CellJudgement`) is the cell's outputs - an error with the check's message,
+the ``quiz_score`` result for partial credit, or nothing for a pass - and where a failure came
+from: the test itself (a check, or the student's exception reaching it) or the grader (a limit,
+or answers that do not fit: :data:`NOT_RUN_MESSAGE`). The feedback reads that provenance, never
+an error's name, which the student's code can choose.
 """
 
 from __future__ import annotations
@@ -21,20 +20,22 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import ctypes
 import importlib
 import io
-import json
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..record import bootstrap, codec, protocol
-from ..vocabulary import STOPPED, GraderErrorName, Status
-from .replay import REPLAY_BASES, NotRunAsWritten, Replay, TrustedTimeout
+from ...course.lessons import HIDDEN_BEGIN
+from ..vocabulary import GraderErrorName, Status
+from .channel import Channel, ConversationEnded, KernelGone, KernelTimeout
+from .conversation import REMOTE_BASES, Conversation, TrustedTimeout
 
 # Names a test source may read that the trusted side binds itself (the course's own modules),
-# whatever the student's notebook says they are. Every other free name comes from the record.
+# whatever the student's notebook says they are. Every other free name comes from the kernel.
 TRUSTED_NAMES = {
     "np": "numpy",
     "numpy": "numpy",
@@ -45,29 +46,10 @@ TRUSTED_NAMES = {
 }
 NOT_RUN_ENAME = GraderErrorName.NOT_RUN_AS_WRITTEN
 NOT_RUN_MESSAGE = "this test did not run as written"
-MAX_EVENTS = 1_000_000  # events in one record (the record itself is at most 16 MB)
 
-
-@contextlib.contextmanager
-def _time_limit(seconds: float):
-    """Stop a test that runs too long here (a record may hold values a checker chokes on)."""
-    import signal
-    import threading
-
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum, frame):
-        raise TrustedTimeout(f"the test ran longer than {seconds:g} s on the trusted side")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+# Where a failure came from (CellJudgement.origin).
+TEST = "test"  # the test raised: a check failed, or the student's exception reached it
+GRADER = "grader"  # a limit, or the kernel's answers did not fit the test
 
 
 def warm() -> None:
@@ -95,31 +77,256 @@ def student_names(source: str) -> list[str]:
     return sorted(loaded - bound - set(TRUSTED_NAMES) - set(dir(builtins)))
 
 
-# --------------------------------------------------------------------------- replay
-
-
-# --------------------------------------------------------------------------- one test cell
+def hidden_from(source: str) -> int | None:
+    """The first line of the hidden tests in ``source`` (1-based), or None."""
+    for number, line in enumerate(source.splitlines(), start=1):
+        if HIDDEN_BEGIN in line:
+            return number
+    return None
 
 
 @dataclass
-class Judged:
-    """A test cell's trusted outcome: its outputs, and a note for the instructor if any."""
+class CellJudgement:
+    """A test cell's trusted outcome: its outputs, and where a failure came from.
 
+    ``origin`` is "" for a pass, :data:`TEST` or :data:`GRADER`; ``line`` the test's line
+    that raised; ``summary`` the one-line summary of a failing check of the grader's own
+    (``helpers.checks.CheckFailure``, never a class the student's code named so);
+    ``by_student`` says the exception that failed the test was raised by the student's code;
+    ``tainted`` is text the kernel chose while the hidden tests ran, which no message about a
+    hidden check may repeat.
+    """
+
+    grade_id: str
     outputs: list[dict[str, Any]]
-    note: str = ""
+    status: Status = Status.PASSED
+    origin: str = ""
+    ename: str = ""
+    message: str = ""
+    line: int | None = None
+    summary: str | None = None
+    by_student: bool = False
+    tainted: list[str] = field(default_factory=list)
+    note: str = ""  # for the instructor: why the test did not run as written
     seconds: float = 0.0
-    passed: bool = field(default=False)
-    answers: dict[str, bool | None] = field(default_factory=dict)  # a quiz's, from the record
+    answers: dict[str, bool | None] = field(default_factory=dict)  # a quiz's, from the kernel
+
+    @property
+    def passed(self) -> bool:
+        return self.status == Status.PASSED
+
+    def printed(self) -> str:
+        return "".join(o.get("text", "") for o in self.outputs if o["output_type"] == "stream")
 
 
-def _error(ename: str, evalue: str, line: int | None) -> dict[str, Any]:
+def error_output(ename: str, evalue: str, line: int | None = None) -> dict[str, Any]:
     where = [f"Cell In[1], line {line}"] if line else []
     return {
         "output_type": "error",
-        "ename": ename,
+        "ename": str(ename),
         "evalue": evalue,
         "traceback": [f"{ename}  Traceback (most recent call last)", *where, f"{ename}: {evalue}"],
     }
+
+
+def grader_failure(gid: str, ename: str, message: str, status=Status.FAILED, note="", out=""):
+    """A test the grader stopped or could not run: its plain message, no kernel output."""
+    outputs = [_stream(out)] if out else []
+    return CellJudgement(
+        gid,
+        outputs + [error_output(ename, message)],
+        status=status,
+        origin=GRADER,
+        ename=str(ename),
+        message=message,
+        note=note,
+    )
+
+
+def not_run_as_written(gid: str, note: str, out: str = "") -> CellJudgement:
+    return grader_failure(gid, NOT_RUN_ENAME, NOT_RUN_MESSAGE, note=note, out=out)
+
+
+@contextlib.contextmanager
+def time_limit(deadline: float):
+    """Raise :class:`TrustedTimeout` in this thread when ``deadline`` passes inside the block.
+
+    An asynchronous exception, not a signal: the worker may run in any thread (a Dask worker
+    runs tasks in its own), and a checker fed values it chokes on must still stop.
+    """
+    tid = threading.get_ident()
+    lock, state = threading.Lock(), {"inside": True, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if state["inside"]:
+                state["fired"] = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(tid), ctypes.py_object(TrustedTimeout)
+                )
+
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield state
+    finally:
+        timer.cancel()
+        with lock:
+            state["inside"] = False
+            if state["fired"]:  # not delivered yet: it must not surface after the block
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
+
+
+def judge_test(
+    source: str, gid: str, channel: Channel, nonce: str
+) -> tuple[CellJudgement | None, str]:
+    """Run the test ``source`` against the kernel at the other end of ``channel``.
+
+    Returns the judgement and how the conversation ended: "" when the test ran to its end,
+    "timeout" when the cell's time ran out (no judgement: the executor words the stop),
+    "gone" when the kernel closed it (the executor then asks whether the kernel died).
+    """
+    t0 = time.monotonic()
+    conversation = Conversation(channel, hidden_from(source))
+    ended, judged, fired = "", None, {}
+    try:
+        with time_limit(channel.deadline) as fired, _student_code_elsewhere():
+            raw = conversation.open(nonce, student_names(source))
+            judged = run_test(source, gid, conversation, raw)
+    except (TrustedTimeout, KernelTimeout):
+        ended = "timeout"
+    except KernelGone as exc:
+        ended, judged = "gone", not_run_as_written(gid, exc.why)
+    except ConversationEnded as exc:
+        judged = not_run_as_written(gid, exc.why)
+    finally:
+        conversation.end(finished=judged is not None and judged.origin != GRADER)
+        channel.close()
+    if fired.get("fired") and not ended:
+        ended, judged = "timeout", None  # the time ran out just as the test finished
+    if judged is not None:  # the worker's own time: waiting for the kernel is the kernel's
+        judged.seconds = max(0.0, time.monotonic() - t0 - channel.waited)
+        if QUIZ_TEST.match(gid) and conversation.values:
+            judged.answers = quiz_answers(conversation.values)
+    return judged, ended
+
+
+def _student_code_elsewhere():
+    """The checkers' own measures of the student's code (an allocation limit) travel with the
+    calls to the kernel instead of running here (helpers.checks.allocation_limit)."""
+    try:
+        from helpers.checks import student_code_runs_elsewhere
+    except ImportError:  # a course without the measure
+        return contextlib.nullcontext()
+    return student_code_runs_elsewhere()
+
+
+def judge_here(source: str, gid: str, user: dict, seconds: float = 60.0) -> CellJudgement:
+    """:func:`judge_test` with the kernel side answering from ``user`` in this process.
+
+    No kernel, no sandbox: for tests of the trusted side (tests/test_trusted.py).
+    """
+    from .channel import in_process
+
+    nonce = "in-process"
+    deadline = time.monotonic() + seconds
+    judged, ended = judge_test(
+        source, gid, in_process(user, student_names(source), nonce, deadline), nonce
+    )
+    if judged is None:
+        judged = grader_failure(gid, GraderErrorName.TIMEOUT, f"stopped after {seconds:g} s")
+    if ended:
+        judged.note = judged.note or f"the conversation ended: {ended}"
+    return judged
+
+
+QUIZ_TEST = re.compile(r"^test_quiz_\d\d$")
+
+
+def quiz_answers(values: dict[str, Any]) -> dict[str, bool | None]:
+    """Each quiz name's value from the kernel if it is a bool (numpy's too), else None."""
+    import numpy as np
+
+    from ..record import codec
+
+    out: dict[str, bool | None] = {}
+    for name, data in values.items():
+        try:
+            value = codec.decode(data, lambda _: None)
+        except Exception:  # noqa: BLE001 - an unreadable value is not an answer
+            value = None
+        out[name] = bool(value) if isinstance(value, (bool, np.bool_)) else None
+    return out
+
+
+def run_test(source: str, gid: str, conversation: Conversation, raw: dict) -> CellJudgement:
+    """Execute ``source`` here with the student's names bound from the kernel's ``raw`` values."""
+    filename = f"<test {gid}>"
+    ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+    out = io.StringIO()
+    conversation.test_file = filename
+    try:
+        tree = ast.parse(source, filename)
+        read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        for name, module in TRUSTED_NAMES.items():
+            if name in read:
+                ns[name] = importlib.import_module(module)
+        ns.update(conversation.bind(raw))
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            exec(compile(tree, filename, "exec"), ns)  # noqa: S102 - the instructor's test
+            value = (
+                eval(compile(ast.Expression(last.value), filename, "eval"), ns)  # noqa: S307
+                if last is not None
+                else None
+            )
+        if conversation.ended is not None:  # a checker caught it: the test is not trusted
+            raise conversation.ended
+        conversation.closed = True
+        shown = None if value is None else _shown(value)
+    except (ConversationEnded, TrustedTimeout):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a failing check is the test's verdict
+        if conversation.ended is not None:  # a checker caught it: the test is not trusted
+            raise conversation.ended from None
+        conversation.closed = True
+        return _failed(gid, exc, filename, conversation, out)
+    outputs = [_stream(out.getvalue())] if out.getvalue() else []
+    if shown is not None:
+        outputs.append(
+            {
+                "output_type": "execute_result",
+                "execution_count": None,
+                "data": {"text/plain": shown},
+                "metadata": {},
+            }
+        )
+    return CellJudgement(gid, outputs)
+
+
+def _failed(gid: str, exc: BaseException, filename: str, conversation, out) -> CellJudgement:
+    """The test raised ``exc``: its error output, and where it came from."""
+    from helpers.checks import CheckFailure  # the grader's own class, never the kernel's
+
+    ename, message = type(exc).__name__, _message(exc)
+    line = _cell_line(exc.__traceback__, filename)
+    summary = (
+        exc.summary if isinstance(exc, CheckFailure) and isinstance(exc.summary, str) else None
+    )
+    text = out.getvalue()
+    return CellJudgement(
+        gid,
+        ([_stream(text)] if text else []) + [error_output(ename, message, line)],
+        status=Status.FAILED,
+        origin=TEST,
+        ename=ename,
+        message=message,
+        line=line,
+        summary=summary,
+        by_student=any(exc is raised for raised in conversation.raised),
+        tainted=sorted(conversation.tainted),
+    )
 
 
 def _cell_line(tb, filename: str) -> int | None:
@@ -130,92 +337,11 @@ def _cell_line(tb, filename: str) -> int | None:
     return None
 
 
-def parse_record(texts: list[str], grade_id: str, nonce: str, names: list[str]) -> dict:
-    """The one record of a test cell, checked for shape; NotRunAsWritten says what is wrong."""
-    if not texts:
-        raise NotRunAsWritten("the kernel sent no record (or one over the size limit)")
-    mine = []
-    for text in texts:
-        try:
-            data = json.loads(text) if isinstance(text, str) else None
-        except (ValueError, RecursionError):
-            raise NotRunAsWritten("the record is not valid JSON (malformed or cut)") from None
-        if not isinstance(data, dict) or data.get("v") != protocol.VERSION:
-            raise NotRunAsWritten("the record is not a record of this grader")
-        if data.get("nonce") == nonce and data.get("grade_id") == grade_id:
-            mine.append(data)
-    if len(mine) != 1:
-        raise NotRunAsWritten(f"{len(mine)} records for this cell instead of one")
-    data = mine[0]
-    if not isinstance(data.get("events"), list) or not isinstance(data.get("names"), dict):
-        raise NotRunAsWritten("the record has no events or names")
-    if len(data["events"]) > MAX_EVENTS:
-        raise NotRunAsWritten(f"the record has more than {MAX_EVENTS} events")
-    if sorted(data["names"]) != sorted(names):
-        raise NotRunAsWritten("the record binds other names than the test reads")
-    return data
-
-
-def run_test(source: str, grade_id: str, names: list[str], data: dict) -> Judged:
-    """Execute ``source`` here with the student's names bound from the record ``data``."""
-    filename = f"<test {grade_id}>"
-    replay = Replay(data["events"])
-    ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
-    out = io.StringIO()
-    outputs: list[dict[str, Any]] = []
-    try:
-        tree = ast.parse(source, filename)
-        read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-        for name, module in TRUSTED_NAMES.items():
-            if name in read:
-                ns[name] = importlib.import_module(module)
-        for name in names:
-            value = data["names"][name]
-            if not (isinstance(value, dict) and value.get("$missing")):
-                ns[name] = replay.decode(value)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-            exec(compile(tree, filename, "exec"), ns)  # noqa: S102 - the instructor's test
-            value = (
-                eval(compile(ast.Expression(last.value), filename, "eval"), ns)  # noqa: S307
-                if last is not None
-                else None
-            )
-        if replay.broken or replay.pos != len(replay.events):
-            replay.fail(
-                replay.broken or f"{len(replay.events) - replay.pos} recorded events left over"
-            )
-        replay.closed = True
-        shown = None if value is None else _shown(value)
-    except NotRunAsWritten as exc:
-        return Judged(_stream(out) + [_error(NOT_RUN_ENAME, NOT_RUN_MESSAGE, None)], str(exc))
-    except TrustedTimeout:
-        raise
-    except BaseException as exc:  # noqa: BLE001 - a failing check is the test's verdict
-        if replay.broken:
-            return Judged(
-                _stream(out) + [_error(NOT_RUN_ENAME, NOT_RUN_MESSAGE, None)], replay.broken
-            )
-        replay.closed = True
-        line = _cell_line(exc.__traceback__, filename)
-        return Judged(_stream(out) + [_error(type(exc).__name__, _message(exc), line)])
-    outputs = _stream(out)
-    if shown is not None:
-        outputs.append(
-            {
-                "output_type": "execute_result",
-                "execution_count": None,
-                "data": {"text/plain": shown},
-                "metadata": {},
-            }
-        )
-    return Judged(outputs, passed=True)
-
-
 def _shown(value: Any) -> str:
-    """The test's last value as text; a student object only by its type (never replayed)."""
-    state = protocol.state_of(value, REPLAY_BASES)
-    if state is not None:
+    """The test's last value as text; a student object only by its type (never asked)."""
+    from ..record import protocol
+
+    if protocol.state_of(value, REMOTE_BASES) is not None:
         return f"<{type(value).__name__} object>"
     try:
         return repr(value)
@@ -226,125 +352,9 @@ def _shown(value: Any) -> str:
 def _message(exc: BaseException) -> str:
     try:
         return str(exc)
-    except BaseException:  # noqa: BLE001 - a message made of student objects: not replayed
+    except BaseException:  # noqa: BLE001 - a message made of student objects: not asked
         return f"{type(exc).__name__} (its message names a student object)"
 
 
-def _stream(out: io.StringIO) -> list[dict[str, Any]]:
-    text = out.getvalue()
-    return [{"output_type": "stream", "name": "stdout", "text": text}] if text else []
-
-
-# --------------------------------------------------------------------------- a notebook
-
-
-# Executor statuses (see execute.py) after which the executor's own error output stands.
-_LIMIT_STATUSES = STOPPED | {Status.NOT_RUN}
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """What judging a notebook's tests leaves for the outcome record."""
-
-    notes: tuple[str, ...]  # one line per test that did not run as written
-    seconds: float  # the trusted phase's time for this notebook
-    # quiz test grade id -> item name -> the student's True/False (None: not a bool), as the
-    # record carried it: the feedback page marks each item from these, not from the kernel.
-    quiz_answers: dict[str, dict[str, bool | None]] = field(default_factory=dict)
-
-
-def recording_run(tests: dict[str, str], nonces: dict[int, str]):
-    """The executor's ``test_code``: a test cell runs as the recorder's call, with a new nonce."""
-    import secrets
-
-    def stand_in(index: int, cell: Any) -> str | None:
-        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
-        if cell.get("cell_type") != "code" or gid not in tests:
-            return None
-        nonces[index] = secrets.token_hex(8)
-        names = student_names(tests[gid])
-        return bootstrap.call_expression(gid, nonces[index], cell.get("source", ""), names)
-
-    return stand_in
-
-
-def judge_notebook(
-    nb: dict[str, Any],
-    runs: list[Any],
-    tests: dict[str, str],
-    nonces: dict[int, str],
-    seconds: float = 60.0,
-) -> Judgement:
-    """Replace every test cell's outputs by its trusted outcome; say what the instructor must know.
-
-    ``runs`` are the executor's per-cell records, ``tests`` the instructor's test source per
-    grade id, ``nonces`` the nonce each test cell was run with in the kernel.
-    """
-    import nbformat
-
-    started = time.monotonic()
-    status = {r.index: r.status for r in runs}
-    notes, answers = [], {}
-    for index, cell in enumerate(nb["cells"]):
-        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
-        if cell.get("cell_type") != "code" or gid not in tests:
-            continue
-        outputs = cell.get("outputs", [])
-        texts = [
-            o["data"][protocol.MIME]
-            for o in outputs
-            if o.get("output_type") == "display_data" and protocol.MIME in (o.get("data") or {})
-        ]
-        if status.get(index) in _LIMIT_STATUSES:
-            cell["outputs"] = [o for o in outputs if protocol.MIME not in (o.get("data") or {})]
-            continue
-        judged = judge_cell(
-            tests[gid], gid, texts, nonces.get(index, ""), status.get(index), seconds
-        )
-        if judged.note:
-            notes.append(f"test '{gid}': {NOT_RUN_MESSAGE}: {judged.note}")
-        cell["outputs"] = [nbformat.from_dict(o) for o in judged.outputs]
-        if judged.answers:
-            answers[gid] = judged.answers
-    return Judgement(tuple(notes), time.monotonic() - started, answers)
-
-
-def judge_cell(
-    source: str, gid: str, texts: list[str], nonce: str, status: str | None, seconds: float = 60.0
-) -> Judged:
-    """The trusted outcome of one test cell from the kernel's record texts."""
-    t0 = time.monotonic()
-    names = student_names(source)
-    try:
-        if status == Status.ERROR:
-            raise NotRunAsWritten("the kernel reported an error for the cell")
-        data = parse_record(texts, gid, nonce, names)
-    except NotRunAsWritten as exc:
-        judged = Judged([_error(NOT_RUN_ENAME, NOT_RUN_MESSAGE, None)], str(exc))
-    else:
-        try:
-            with _time_limit(seconds):
-                judged = run_test(source, gid, names, data)
-        except TrustedTimeout as exc:
-            judged = Judged([_error(GraderErrorName.TIMEOUT, str(exc), None)], str(exc))
-        if QUIZ_TEST.match(gid):
-            judged.answers = quiz_answers(data, names)
-    judged.seconds = time.monotonic() - t0
-    return judged
-
-
-QUIZ_TEST = re.compile(r"^test_quiz_\d\d$")
-
-
-def quiz_answers(data: dict, names: list[str]) -> dict[str, bool | None]:
-    """Each quiz name's recorded value if it is a bool (numpy's too), else None."""
-    import numpy as np
-
-    out: dict[str, bool | None] = {}
-    for name in names:
-        try:
-            value = codec.decode(data["names"][name], lambda _: None)
-        except Exception:  # noqa: BLE001 - an unreadable value is not an answer
-            value = None
-        out[name] = bool(value) if isinstance(value, (bool, np.bool_)) else None
-    return out
+def _stream(text: str) -> dict[str, Any]:
+    return {"output_type": "stream", "name": "stdout", "text": text}

@@ -1,23 +1,30 @@
-"""What a student may be told about each test cell, read from the executed notebook.
+"""What a student may be told about each test cell, from its trusted judgement.
 
-A failing test is either *visible* (the failing line is in the part of the test cell the
-student has) - then its message is shown in full - or *hidden* - then only which hidden check
-failed is said, with :attr:`helpers.checks.CheckFailure.summary` (one line, no input values)
-when the failure is a CheckFailure, and the exception's type otherwise. The hidden test's
-source and traceback never leave this module.
+A test cell's failure is the grader's (a limit, or a test that did not run as written: its
+plain message is shown), or the test's. A test's failure is *visible* when the failing line is
+in the part of the test cell the student has - its message is then shown in full - or *hidden*:
+then only which hidden check failed is said, with :attr:`helpers.checks.CheckFailure.summary`
+(one line, no input values) when the check that failed is the grader's own, and otherwise the
+exception's built-in type. Where a failure came from travels beside it
+(:class:`~.judge.CellJudgement`), never read back from an error's name, which the student's code
+can choose; a hidden message never repeats text the kernel chose while the hidden tests ran.
+The hidden test's source and traceback never leave this module.
 """
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...course.lessons import TEST, Lesson, SourceCell
-from ..vocabulary import GraderErrorName, Status
+from ..vocabulary import Status
+
+if TYPE_CHECKING:
+    from .judge import CellJudgement
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_CELL_LINE = re.compile(r"Cell In\[\d*\], line (\d+)")
 
 
 @dataclass(frozen=True)
@@ -43,57 +50,41 @@ def _plain(text: str) -> str:
     return _ANSI.sub("", text)
 
 
-def _failing_line(error: dict[str, Any]) -> int | None:
-    for line in error.get("traceback", []):
-        m = _CELL_LINE.search(_plain(line))
-        if m:
-            return int(m.group(1))
-    return None
+def _builtin_exception(name: str) -> bool:
+    cls = getattr(builtins, name, None)
+    return isinstance(cls, type) and issubclass(cls, BaseException)
 
 
-def verdict(cell: dict[str, Any], source_cell: SourceCell) -> Verdict:
-    outputs = cell.get("outputs", [])
-    errors = [o for o in outputs if o.get("output_type") == "error"]
-    printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+def verdict(judged: CellJudgement, source_cell: SourceCell) -> Verdict:
+    """What the student may read about one test cell (see the module docstring)."""
+    gid = source_cell.grade_id
     # Output printed while hidden checks ran may show their inputs: only shown without them.
-    shown = "" if source_cell.has_hidden_tests else printed[-3000:]
-    if not errors:
-        return Verdict(source_cell.grade_id, Status.PASSED, "", "", shown)
-    error = errors[-1]
-    ename, evalue = error.get("ename", "Error"), _plain(str(error.get("evalue", "")))
-    if ename in set(GraderErrorName):
-        return Verdict(
-            source_cell.grade_id,
-            Status.NOT_RUN if ename == GraderErrorName.NOT_RUN else Status.FAILED,
-            "limit",
-            evalue,
-            shown,
-        )
-    line = _failing_line(error)
+    shown = "" if source_cell.has_hidden_tests else judged.printed()[-3000:]
+    if judged.status == Status.PASSED:
+        return Verdict(gid, Status.PASSED, "", "", shown)
+    if judged.origin != "test":  # the grader's own message, plain words of its own
+        outcome = Status.NOT_RUN if judged.status == Status.NOT_RUN else Status.FAILED
+        return Verdict(gid, outcome, "limit", _plain(judged.message), shown)
+    ename, evalue = judged.ename or "Error", _plain(judged.message)
     # Conservative: from the first hidden line on, everything counts as hidden.
     ranges = source_cell.hidden_line_ranges()
-    hidden = bool(ranges) and (line is None or line >= ranges[0][0])
-    if hidden:
-        summary = evalue.splitlines()[0] if ename == "CheckFailure" and evalue else ""
-        text = (
-            f"A hidden check failed: {summary}" if summary else f"A hidden check failed ({ename})."
-        )
-        return Verdict(source_cell.grade_id, Status.FAILED, "hidden", text, "")
-    return Verdict(
-        source_cell.grade_id,
-        Status.FAILED,
-        "visible",
-        f"{ename}: {evalue}" if evalue else ename,
-        shown,
-    )
+    if ranges and (judged.line is None or judged.line >= ranges[0][0]):
+        return Verdict(gid, Status.FAILED, "hidden", _hidden_message(judged), "")
+    return Verdict(gid, Status.FAILED, "visible", f"{ename}: {evalue}" if evalue else ename, shown)
 
 
-def verdicts(nb: dict[str, Any], lesson: Lesson) -> dict[str, Verdict]:
-    """grade id -> Verdict for every test cell of the executed, repaired notebook."""
+def _hidden_message(judged: CellJudgement) -> str:
+    summary, ename = judged.summary, judged.ename
+    if summary and not any(t and t in summary for t in judged.tainted):
+        return f"A hidden check failed: {summary.splitlines()[0]}"
+    if summary:  # the summary repeats what the student's code sent while hidden checks ran
+        return "A hidden check failed."
+    if (judged.by_student or ename in judged.tainted) and not _builtin_exception(ename):
+        return "A hidden check failed (your code raised an exception of its own class)."
+    return f"A hidden check failed ({ename})."
+
+
+def verdicts(judged: dict[str, CellJudgement], lesson: Lesson) -> dict[str, Verdict]:
+    """grade id -> Verdict for every test cell the worker judged."""
     tests = {c.grade_id: c for c in lesson.cells if c.role == TEST}
-    out = {}
-    for cell in nb.get("cells", []):
-        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
-        if gid in tests and cell.get("cell_type") == "code":
-            out[gid] = verdict(cell, tests[gid])
-    return out
+    return {gid: verdict(j, tests[gid]) for gid, j in judged.items() if gid in tests}

@@ -1,4 +1,4 @@
-"""Installing the recorder in a kernel, and the call the grader makes for each test cell.
+"""Installing the kernel side in a kernel, and the call the grader makes for each test cell.
 
 Part of the kernel-side record package: standard library only.
 """
@@ -7,101 +7,65 @@ from __future__ import annotations
 
 import ast
 import builtins
-import json
-import sys
+import socket
 from pathlib import Path
 
-from .protocol import MIME
-from .recorder import record_test
+from .protocol import VERSION
+from .recorder import Link, Recorder
 
 # The kernel-side modules, in the order the kernel runs them (each uses the ones before it).
 KERNEL_MODULES = ("codec", "protocol", "recorder", "bootstrap")
 
-
-def run_recorded(grade_id: str, nonce: str, source: str, names: list[str], publish, restore):
-    """In the kernel: :func:`record_test` on the notebook's namespace, published as one output."""
-    from IPython import get_ipython
-
-    restore()
-    record = record_test(grade_id, nonce, source, names, get_ipython().user_ns)
-    publish({MIME: json.dumps(record, allow_nan=False)})
+# Bound when the kernel side is installed, before any student cell: a student's code that
+# replaces them later (or a library that patches sockets) does not change how tests connect.
+_SOCKET = socket.socket
+_AF_UNIX = socket.AF_UNIX
+_STREAM = socket.SOCK_STREAM
 
 
-def guard():
-    """Snapshot, before any student cell, what the kernel's checkers rely on; return restore().
+def answer_test(path: str, nonce: str, names: list[str], user: dict) -> None:
+    """Connect to the worker at ``path``, then :func:`converse` with it."""
+    sock = _SOCKET(_AF_UNIX, _STREAM)
+    try:
+        sock.connect(path)
+    except BaseException:
+        sock.close()
+        raise
+    converse(sock, nonce, names, user)
 
-    Only for a faithful recording: a student who patches ``helpers.checks``, numpy, math or
-    builtins, swaps a checker's code object, installs an import hook or a trace function,
-    would otherwise change which calls the kernel's checker makes, and the record would no
-    longer fit the test, costing the points of right answers too. (The verdict never depends on
-    this: it is decided on the trusted side.)
-    """
-    import numpy  # noqa: F401 - snapshotted below
 
-    import helpers.checks  # noqa: F401
-
-    names = [n for n in sys.modules if n == "helpers" or n.startswith("helpers.")]
-    names += [
-        "builtins",
-        "math",
-        "numpy",
-        "numpy.linalg",
-        "numpy.random",
-        "importlib",
-        "json",
-        "io",
-    ]
-    saved = {n: (sys.modules[n], dict(vars(sys.modules[n]))) for n in names if n in sys.modules}
-    codes = []
-    for n in names:
-        for value in list(saved.get(n, (None, {}))[1].values()):
-            members = vars(value).values() if isinstance(value, type) else [value]
-            for f in members:
-                if type(f).__name__ == "function":
-                    codes.append((f, f.__code__, f.__defaults__, f.__kwdefaults__))
-    meta_path, path_hooks = list(sys.meta_path), list(sys.path_hooks)
-    missing = object()
-    import threading
-
-    def restore():
-        sys.settrace(None)
-        sys.setprofile(None)
-        threading.settrace(None)
-        threading.setprofile(None)
-        sys.meta_path[:] = meta_path
-        sys.path_hooks[:] = path_hooks
-        for name, (module, attrs) in saved.items():
-            sys.modules[name] = module
-            current = vars(module)
-            for key, value in attrs.items():
-                if current.get(key, missing) is not value:
-                    setattr(module, key, value)
-        for f, code, defaults, kwdefaults in codes:
-            if f.__code__ is not code:
-                f.__code__ = code
-            f.__defaults__, f.__kwdefaults__ = defaults, kwdefaults
-
-    return restore
+def converse(sock, nonce: str, names: list[str], user: dict) -> None:
+    """Say hello with ``nonce`` and ``names`` bound from ``user``; answer until the test ends."""
+    try:
+        link = Link(sock)
+        recorder = Recorder(link)
+        hello = {"m": "hello", "v": VERSION, "nonce": nonce}
+        link.send({**hello, "names": recorder.bindings(list(names), user)})
+        recorder.serve()
+    finally:
+        sock.close()
 
 
 def install() -> None:
-    """Define ``builtins._grader_record_`` (the call the grader makes for each test cell)."""
+    """Define ``builtins._grader_answer_``: the call the grader makes for each test cell."""
     from IPython import get_ipython
 
-    restore = guard()
-    publish = get_ipython().display_pub.publish  # bound now: a later replacement is not used
+    user = get_ipython().user_ns  # bound now: the namespace the student's cells define
 
-    def record(grade_id, nonce, source, names):
-        run_recorded(grade_id, nonce, source, names, lambda data: publish(data), restore)
+    def answer(path, nonce, names):
+        answer_test(path, nonce, names, user)
 
-    builtins.__dict__["_grader_record_"] = record
+    builtins.__dict__["_grader_answer_"] = answer
 
 
 def kernel_source() -> str:
     """Code a kernel runs before the notebook: the record package, then ``install()``."""
+    # Its own copy of the builtins, taken before any student cell: a student who replaces
+    # builtins.min or builtins.isinstance later changes nothing the kernel side does.
     return (
         "def _grader_install_():\n"
-        "    _ns = {'__name__': '_grader_record'}\n"
+        "    import builtins\n"
+        "    _ns = {'__name__': '_grader_record', '__builtins__': dict(vars(builtins))}\n"
         f"    exec(compile({joined_source()!r}, '<grader record>', 'exec'), _ns)\n"
         "    _ns['install']()\n"
         "_grader_install_()\n"
@@ -127,14 +91,13 @@ def _own_code(source: str) -> str:
     return "".join(lines)
 
 
-def call_expression(grade_id: str, nonce: str, source: str, names: list[str]) -> str:
+def call_expression(path: str, nonce: str, names: list[str]) -> str:
     """The expression the kernel evaluates in place of a graded test cell.
 
-    It is sent as a user expression of an empty execute request, so IPython's input and AST
-    transformers, cell events, custom exception handlers and traceback display never see it;
-    the test source travels hex-encoded, so nothing can recognise it by its text.
+    It is sent as the user expression of an empty execute request, so no IPython input or AST
+    transformer, cell event or exception handler sees it. It carries no test source: only
+    where to connect, the nonce the worker expects first, and the names the test reads.
     """
     return (
-        f"__import__('builtins').__dict__['_grader_record_']({grade_id!r}, {nonce!r}, "
-        f"bytes.fromhex({source.encode().hex()!r}).decode(), {list(names)!r})"
+        f"__import__('builtins').__dict__['_grader_answer_']({path!r}, {nonce!r}, {list(names)!r})"
     )

@@ -8,7 +8,6 @@ numpy and sympy.
 from __future__ import annotations
 
 import base64
-import builtins
 import json
 import math
 import sys
@@ -26,8 +25,17 @@ _SYMPY_SINGLETONS = (
 ).split()
 
 
+# Bound when the module runs (in a kernel: before any student cell), so that a student's cell
+# that replaces them later does not change what the kernel side sends.
+_b64encode = base64.b64encode
+_b64decode = base64.b64decode
+_isfinite = math.isfinite
+_isclose = math.isclose
+_dumps = json.dumps
+
+
 def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return _b64encode(data).decode("ascii")
 
 
 # Types whose values cross as data (their subclasses too, as the base value); bytes-like
@@ -67,7 +75,7 @@ def encode(value: Any, token, depth: int = 0) -> Any:
     if value is None or t is bool or t is str or t is int:
         return value
     if t is float:
-        return value if math.isfinite(value) else {"$f": repr(value)}
+        return value if _isfinite(value) else {"$f": repr(value)}
     if t is complex:
         return {"$c": [encode(value.real, token), encode(value.imag, token)]}
     np = sys.modules.get("numpy")
@@ -76,7 +84,7 @@ def encode(value: Any, token, depth: int = 0) -> Any:
     if np is not None and issubclass(t, np.generic) and value.dtype.kind in _NUMERIC_KINDS:
         return {"$ns": value.dtype.str, "b64": _b64(value.tobytes())}
     if issubclass(t, bool):
-        return builtins.bool(value)
+        return bool(value)
     if issubclass(t, int):
         return int.__index__(value)
     if issubclass(t, float):
@@ -97,7 +105,7 @@ def encode(value: Any, token, depth: int = 0) -> Any:
     if issubclass(t, (set, frozenset)):
         members = sorted(
             (encode(v, token, depth + 1) for v in value),
-            key=lambda e: json.dumps(e, sort_keys=True),
+            key=lambda e: _dumps(e, sort_keys=True),
         )
         return {"$fs" if issubclass(t, frozenset) else "$set": members}
     if issubclass(t, slice):  # an index the checker hands over (Lesson 06's locate)
@@ -181,7 +189,7 @@ def _decode_numeric(data: dict) -> Any:
     dtype = np.dtype(str(data.get("$nd") or data.get("$ns")))
     if dtype.kind not in _NUMERIC_KINDS:
         raise ValueError(f"not a numeric dtype: {dtype}")
-    raw = base64.b64decode(str(data["b64"]), validate=True)
+    raw = _b64decode(str(data["b64"]), validate=True)
     if "$ns" in data:
         return np.frombuffer(raw, dtype=dtype, count=1)[0]
     shape = tuple(int(n) for n in data["shape"])
@@ -223,7 +231,7 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
         return a is b or (type(a) is type(b) and a == b)
     if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
+        return _isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
     if isinstance(a, (int, str)) or isinstance(b, (int, str)):
         return type(a) is type(b) and a == b
     if isinstance(a, list) and isinstance(b, list):

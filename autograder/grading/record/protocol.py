@@ -1,21 +1,37 @@
-"""What may cross between a test and the student's objects: the operations and the handles.
+"""What may cross between a test and the student's objects: the operations, the handles, and
+the wire.
 
-Both sides build their proxies of student objects from this one table (:func:`handle_bases`),
-so Python's implicit protocol calls reach the same operations in the kernel and on the trusted
-side. Part of the kernel-side record package: standard library only.
+The trusted side's proxies of student objects are built from this one table
+(:func:`handle_bases`), so every implicit protocol call of a checker (``tuple(x)`` asking
+``len`` first, ``1.0 / x`` reflected, ``isinstance`` on a class handle) becomes one operation
+the kernel performs on the real object. Messages travel as length-prefixed JSON
+(:func:`frame`) over the test's Unix socket. Part of the kernel-side record package: standard
+library only.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import operator
 import sys
 from typing import Any
 
-MIME = "application/vnd.autograder.record+json"
+VERSION = 3
+
+HEADER_BYTES = 4  # a message is its length (big-endian) and then that many bytes of JSON
+MAX_MESSAGE = 16_000_000  # bytes of one message; a longer one ends the conversation
 
 
-VERSION = 2
+_dumps = json.dumps  # bound now: see codec
+
+
+def frame(message: Any) -> bytes:
+    """``message`` as it travels: its length in four bytes, then its JSON."""
+    body = _dumps(message, allow_nan=False, separators=(",", ":")).encode()
+    if len(body) > MAX_MESSAGE:
+        raise ValueError(f"a message of {len(body):,} bytes is over the limit")
+    return len(body).to_bytes(HEADER_BYTES, "big") + body
 
 
 WATCH_DEPTH = 3  # arrays nested this deep in the arguments are watched for in-place changes
@@ -63,7 +79,7 @@ _UNARY = {
 }
 
 
-_COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
+COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
 
 
 # Every operation a checker can apply to a student object, by the name the record uses, with
@@ -74,7 +90,7 @@ OPERATIONS = {
     "pow": pow,
     "ipow": operator.ipow,
     **_UNARY,
-    **{op: getattr(operator, op) for op in _COMPARE},
+    **{op: getattr(operator, op) for op in COMPARE},
     "round": round,
     "format": format,
     "contains": operator.contains,
@@ -135,7 +151,7 @@ def _special_methods(invoke) -> dict:
     def compare(op):
         return lambda self, other: invoke(self, op, (self, other), {})
 
-    for op in _COMPARE:
+    for op in COMPARE:
         methods[f"__{op}__"] = compare(op)
     methods.update(
         __round__=lambda self, *n: invoke(self, "round", (self, *n), {}),
@@ -166,12 +182,7 @@ def _special_methods(invoke) -> dict:
 
 
 def handle_bases(invoke) -> tuple[type, type]:
-    """(base, callable base) of the proxies of student objects; ``invoke`` records or replays.
-
-    Both sides build their proxies from this one table, so Python's implicit protocol calls
-    (``tuple(x)`` asking ``len`` first, ``1.0 / x`` reflected, ``isinstance`` on a class
-    handle) reach the same operations in the kernel and on the trusted side.
-    """
+    """(base, callable base) of the proxies of student objects; ``invoke`` asks the kernel."""
     base = type("StudentObject", (), {"__slots__": ("_state", "_name")})
     for name, method in _special_methods(invoke).items():
         setattr(base, name, method)

@@ -4,9 +4,10 @@ The driver's paths do not exist on a worker host, so :class:`GradingPlugin` deci
 everything from the host's own: it hides the course installed there, its solutions, the
 worker's local directory, ``/tmp`` and the home folders from student code, probes bubblewrap
 on that host, builds matplotlib's font cache there and boots the first kernel on the worker's
-own task thread (so it is warm when the first notebook arrives). :func:`execute_job` then runs
-one notebook there with a kernel from that host and hands the executed notebook back; its
-tests are judged on the driver (:mod:`autograder.grading.judge`), never on the worker.
+own task thread (so it is warm when the first notebook arrives). :func:`grade_on_worker` then
+runs one notebook there with a kernel from that host and judges its tests in the Dask worker's
+process (:func:`..jobs.execute_job`, the local pool's very step: the worker runs no student
+code, the kernel is sandboxed), and hands the judged notebook back as JSON text.
 
 A worker whose kernels cannot be isolated is refused (unless the run allows it with
 ``--no-sandbox``), and so is one whose course or numeric stack differs from the driver's
@@ -20,6 +21,7 @@ name, so the settings of two runs on one cluster do not mix.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import socket
 import tempfile
@@ -49,18 +51,6 @@ class HostStatus:
     error: str = ""  # the host could not be prepared at all
 
 
-@dataclass(frozen=True)
-class RemoteRun:
-    """What :func:`execute_job` sends back to the driver."""
-
-    key: tuple[str, str]
-    result: Any  # kernel.ExecutionResult, or None when it could not be executed
-    nonces: dict[int, str]  # the nonce each test cell ran with (the driver judges with them)
-    worker: str
-    seconds: float
-    error: str = ""
-
-
 @dataclass
 class _Host:
     settings: Any  # settings.WorkerSettings
@@ -71,8 +61,8 @@ class _Host:
 def course_fingerprint() -> str:
     """What the verdicts depend on, as one hash: the course's code and the numeric stack.
 
-    A worker with another version of the course (its checkers, recorder, executor) or of
-    Python, numpy or SymPy could record tests differently from what the driver replays.
+    A worker with another version of the course (its checkers, judge, executor) or of Python,
+    numpy or SymPy could decide tests differently from the driver's own copy.
     """
     import hashlib
     import sys
@@ -146,20 +136,12 @@ class GradingPlugin(WorkerPlugin):
         return _Host(settings, status, work)
 
     def _boot(self) -> None:
-        from ...judge import judge as trusted
-        from ..kernel import boot_spare
+        from ..pool import warm_worker
 
-        s = self.host.settings
-        boot_spare(
-            limits=s.limits,
-            sandbox=s.sandbox,
-            scratch_root=s.scratch_root,
-            font_cache=s.font_cache,
-        )
-        trusted.warm()  # recording_run parses each test source here
+        warm_worker(self.host.settings)
 
     async def teardown(self, worker) -> None:
-        from ..kernel import discard_spare
+        from ..boot import discard_spare
 
         if self.host is not None and self.host.status.accepted:
             await worker.set_resources(**{self.resource: 0})
@@ -177,31 +159,21 @@ def host_status(plugin_name: str, dask_worker=None) -> HostStatus:
     return plugin.host.status
 
 
-def execute_job(job, plugin_name: str) -> RemoteRun:
-    """Run on a worker: execute one repaired notebook (a ``workers.Job``) in a kernel here."""
-    from ...judge import judge as trusted
-    from ..kernel import execute_notebook
+def grade_on_worker(job_text: str, plugin_name: str) -> str:
+    """Run on a worker: execute and judge one notebook (a ``Job``'s text) with a kernel here.
+
+    Returns JSON text: the worker's address, the seconds it took and the ``Finished``'s text.
+    """
+    from ..jobs import GRADER, Finished, Job, execute_job
 
     started = time.monotonic()
     host = get_worker().plugins[plugin_name].host
     address = host.status.address
+    job = Job.from_text(job_text)
     if not host.status.accepted:  # the driver never sends one here; say so if it happens
         why = host.status.error or host.status.detail
-        return RemoteRun(job.key, None, {}, address, 0.0, f"worker refused: {why}")
-    s = host.settings
-    nonces: dict[int, str] = {}
-    try:
-        result = execute_notebook(
-            job.notebook,
-            limits=s.limits,
-            sandbox=s.sandbox,
-            preload=job.preload,
-            font_cache=s.font_cache,
-            scratch_root=s.scratch_root,
-            spare=host.status.nthreads == 1,
-            test_code=trusted.recording_run(job.tests, nonces),
-        )
-    except Exception as exc:  # noqa: BLE001 - reported as this submission's failure
-        error = f"{type(exc).__name__}: {exc}"
-        return RemoteRun(job.key, None, nonces, address, time.monotonic() - started, error)
-    return RemoteRun(job.key, result, nonces, address, time.monotonic() - started)
+        finished = Finished(job.key, None, f"worker refused: {why}", blame=GRADER)
+    else:
+        finished = execute_job(job, host.settings, spare=host.status.nthreads == 1)
+    seconds = time.monotonic() - started
+    return json.dumps({"worker": address, "seconds": seconds, "finished": finished.to_text()})

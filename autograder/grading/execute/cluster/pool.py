@@ -3,34 +3,36 @@
 :class:`ClusterPool` connects to the scheduler (``--scheduler ADDRESS`` or
 ``--scheduler-file F``), registers the run's :class:`~.plugin.GradingPlugin` on every worker
 (present and future), and sends each notebook as one task that asks for the run's resource,
-so only workers whose kernels are isolated get any. The executed notebook comes back; its
-tests are judged here, on the driver, by :mod:`autograder.grading.judge` - the same code as
-in the local pool - and :meth:`ClusterPool.execute` yields the same
-:class:`~autograder.grading.execute.pool.Finished` the local pool does, so the serial Autograde
-and everything after it do not know where a notebook ran.
+so only workers whose kernels are isolated get any. Each task executes the notebook and judges
+its tests on the worker with the local pool's own step (:func:`..jobs.execute_job`), and the
+judged notebook comes back as JSON text (never a pickled notebook); :meth:`ClusterPool.execute`
+yields the same :class:`~..jobs.Finished` the local pool does, so the pipeline, the serial
+Autograde and everything after it do not know where a notebook ran.
 
 Faults: a worker that dies in the middle of a notebook is Dask's to handle - the scheduler
 runs the task again on another worker (``distributed.scheduler.allowed-failures``, which
 GRADING.md has the scheduler started with at 1: once; the driver says so when it is not), and
-a task whose workers died twice fails that notebook only. A lost scheduler
-raises :class:`SchedulerLost`, naming it.
+a task whose workers died twice fails that notebook only, charged to it. Any other failure of
+a task is the grader's (the run then exits 1). A lost scheduler raises :class:`SchedulerLost`,
+naming it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
 from collections.abc import Iterator
 from concurrent.futures import CancelledError
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ...settings import Limits
 from ...vocabulary import GraderError
-from ..pool import Finished, Job
+from ..jobs import GRADER, NOTEBOOK, Finished, Job
 from ..sandbox import SandboxStatus
-from .plugin import GradingPlugin, HostStatus, RemoteRun, execute_job, host_status
+from .plugin import GradingPlugin, HostStatus, grade_on_worker, host_status
 
 # How long the driver waits for a worker that may grade (present at the start, or none left).
 WORKER_WAIT_SECONDS = 60.0
@@ -57,6 +59,8 @@ class WorkerRow:
 
 class ClusterPool:
     """Notebook executions on the Dask cluster at ``address`` (or named by ``scheduler_file``)."""
+
+    keeps_checkpoint = True  # a run cut short (the scheduler lost) goes on from its outcomes
 
     def __init__(
         self,
@@ -151,6 +155,10 @@ class ClusterPool:
             False, f"Dask workers {', '.join(loose)} ran kernels WITHOUT isolation (--no-sandbox)"
         )
 
+    def worker_rows(self) -> tuple[dict, ...]:
+        """The report's list of the workers: host, sandbox, notebooks graded, seconds."""
+        return tuple(asdict(w) for _, w in sorted(self.workers.items()))
+
     def check_workers(self) -> None:
         """Fail before grading when no worker may grade (each refused one says why)."""
         if self.accepted():
@@ -192,8 +200,8 @@ class ClusterPool:
     def _submit(self, job: Job):
         student, lesson = job.key
         return self.client.submit(
-            execute_job,
-            job,
+            grade_on_worker,
+            job.to_text(),
             self.plugin.name,
             key=f"grade-{student}-{lesson}-{secrets.token_hex(4)}",
             pure=False,
@@ -215,30 +223,27 @@ class ClusterPool:
 
         if future.status == "cancelled":
             self._check_scheduler()
-            return Finished(job.key, None, "the cluster cancelled its task")
+            return Finished(job.key, None, "the cluster cancelled its task", blame=GRADER)
         try:
             error = future.exception()
         except (OSError, CancelledError) as exc:
             raise self._lost(_first_line(exc)) from None
         if isinstance(error, KilledWorker):
-            return Finished(
-                job.key, None, "its Dask worker died while running it, twice (on two workers)"
-            )
+            why = "its Dask worker died while running it, twice (on two workers)"
+            return Finished(job.key, None, why, blame=NOTEBOOK)
         if error is not None:
-            return Finished(job.key, None, f"the grading worker crashed: {error!r}")
+            return Finished(job.key, None, f"the grading worker crashed: {error!r}", blame=GRADER)
         try:
-            run: RemoteRun = future.result()
+            run = json.loads(future.result())
         except (OSError, CancelledError) as exc:  # the scheduler went with the result
             raise self._lost(_first_line(exc)) from None
-        if run.worker not in self.workers:  # it joined during the batch
+        if run["worker"] not in self.workers:  # it joined during the batch
             self._refresh_workers()
-        row = self.workers.get(run.worker)
+        row = self.workers.get(run["worker"])
         if row is not None:
             row.notebooks += 1
-            row.seconds += run.seconds
-        if run.result is None:
-            return Finished(job.key, None, run.error)
-        return judge(job, run, self.limits)
+            row.seconds += run["seconds"]
+        return Finished.from_text(run["finished"])
 
     def close(self) -> None:
         """Take the run's plugin off the workers (their spare kernels go) and disconnect."""
@@ -258,16 +263,3 @@ def _first_line(exc: BaseException) -> str:
 
 def _allowed_failures(dask_scheduler=None) -> int:
     return dask_scheduler.allowed_failures
-
-
-def judge(job: Job, run: RemoteRun, limits: Limits) -> Finished:
-    """Decide the tests of a notebook executed on a worker, here on the driver."""
-    from ...judge import judge as trusted
-
-    try:
-        judgement = trusted.judge_notebook(
-            run.result.notebook, run.result.cells, job.tests, run.nonces, limits.cell_seconds
-        )
-    except Exception as exc:  # noqa: BLE001 - reported as this submission's failure
-        return Finished(job.key, None, f"{type(exc).__name__}: {exc}")
-    return Finished(job.key, run.result, judgement=judgement)
