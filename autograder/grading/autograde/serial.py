@@ -53,6 +53,7 @@ class SerialAutograde:
             task.file,
             notes=list(task.notes),
             time_source=task.time_source,
+            moodle_folder=task.moodle_folder,
         )
         if finished.result is None:
             outcome.failed = f"could not be executed: {finished.error}"
