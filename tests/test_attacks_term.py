@@ -62,8 +62,12 @@ def _graded(base: Path) -> dict:
         target = base / f"{fmt}.csv"
         exported = run("export", base / "out", "--format", fmt, "--to", target, cwd=base)
         exports[fmt] = (exported.returncode, exported.stderr)
-    return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr,
-            "exports": exports}
+    return {
+        "returncode": done.returncode,
+        "stdout": done.stdout,
+        "stderr": done.stderr,
+        "exports": exports,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -129,9 +133,10 @@ def test_detail_says_where_the_time_came_from(graded, student, source):
 
 def test_a_timestamp_txt_in_the_students_own_folder_is_named_as_not_read(graded):
     for student in ("tim", "nia"):
-        assert "timestamp.txt in the student's folder was not read" in grade_row(
-            graded[0], student
-        )["detail"]
+        assert (
+            "timestamp.txt in the student's folder was not read"
+            in grade_row(graded[0], student)["detail"]
+        )
 
 
 def test_students_on_time_keep_every_point(graded):
@@ -177,8 +182,17 @@ def test_an_lms_user_who_takes_a_roster_students_name_is_not_that_student(graded
 
 
 def test_a_student_id_that_is_a_pattern_is_refused_on_the_command_line(graded, tmp_path):
-    done = run("grade", graded[0] / "in" / "folders", "--out", tmp_path / "o",
-               "--solutions", TOY_SOLUTIONS, "--student", "ali*", cwd=tmp_path)
+    done = run(
+        "grade",
+        graded[0] / "in" / "folders",
+        "--out",
+        tmp_path / "o",
+        "--solutions",
+        TOY_SOLUTIONS,
+        "--student",
+        "ali*",
+        cwd=tmp_path,
+    )
     assert done.returncode == 2 and "cannot be a student id" in done.stderr
 
 
@@ -198,8 +212,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-@pytest.mark.parametrize("name", ["grades.csv", "exercises.csv", "canvas.csv", "moodle.csv",
-                                  "wide.csv"])
+@pytest.mark.parametrize(
+    "name", ["grades.csv", "exercises.csv", "canvas.csv", "moodle.csv", "wide.csv"]
+)
 def test_no_csv_cell_the_grader_writes_is_a_formula(graded, name):
     base, done = graded
     for fmt, (code, stderr) in done["exports"].items():
@@ -211,7 +226,9 @@ def test_no_csv_cell_the_grader_writes_is_a_formula(graded, name):
 
 def test_a_formula_file_name_reaches_the_detail_cell_as_text(graded):
     base, _ = graded
-    details = [r["detail"] for r in rows(base / "out" / "grades.csv") if r["student_id"] == "mallory"]
+    details = [
+        r["detail"] for r in rows(base / "out" / "grades.csv") if r["student_id"] == "mallory"
+    ]
     assert any(d.startswith("'=HYPERLINK(") for d in details), details
     assert any(d.startswith("'@SUM(") for d in details), details
 

@@ -449,8 +449,9 @@ def test_a_failing_sandbox_stops_the_run_and_says_why(tmp_path):
     # grades with --no-sandbox).
     (tmp_path / "subs" / "ann").mkdir(parents=True)
     toy.samples.write(CASES["right"][1], tmp_path / "subs" / "ann" / "99_toy.ipynb")
-    done = grade(tmp_path / "subs", "--out", tmp_path / "out", cwd=tmp_path,
-                 AUTOGRADER_BWRAP="/bin/false")
+    done = grade(
+        tmp_path / "subs", "--out", tmp_path / "out", cwd=tmp_path, AUTOGRADER_BWRAP="/bin/false"
+    )
     assert done.returncode == 2
     assert "cannot isolate student code" in done.stderr and "--no-sandbox" in done.stderr
 

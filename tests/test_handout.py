@@ -30,7 +30,12 @@ def run(*args, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     return subprocess.run(
         [sys.executable, "-m", "autograder", *map(str, args)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
 
 
@@ -59,8 +64,9 @@ def handed_out(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProces
 
 def cells(path: Path) -> list[str]:
     nb = json.loads(path.read_text())
-    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-            for c in nb["cells"]]
+    return [
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in nb["cells"]
+    ]
 
 
 def texts(dest: Path) -> dict[str, str]:
@@ -83,8 +89,11 @@ def answers(course: Path) -> list[tuple[str, str]]:
         for source in sources:
             for kind, body in REGION.findall(source):
                 pieces = [body] if kind == "SOLUTION" else body.splitlines()
-                found += [(nb_path.stem, p.strip()) for p in pieces
-                          if p.strip() and p.strip() not in visible]
+                found += [
+                    (nb_path.stem, p.strip())
+                    for p in pieces
+                    if p.strip() and p.strip() not in visible
+                ]
     return found
 
 
@@ -99,16 +108,30 @@ def test_no_answer_and_no_hidden_test_reaches_the_students(handed_out):
     secrets = answers(course)
     assert len(secrets) > 100  # every lesson's regions and hidden lines are searched
     everything = texts(dest)
-    leaked = [(lesson, s[:60], where) for lesson, s in secrets
-              for where, text in everything.items() if s in text]
+    leaked = [
+        (lesson, s[:60], where)
+        for lesson, s in secrets
+        for where, text in everything.items()
+        if s in text
+    ]
     assert not leaked, leaked[:10]
 
 
 def test_no_solutions_tests_or_grader_are_handed_out(handed_out):
     _, dest, _ = handed_out
     top = sorted(p.name for p in dest.iterdir())
-    assert top == sorted([".gitignore", ".handout.json", "LICENSE", "Makefile", "README.md",
-                          "helpers", "lessons", "pyproject.toml"])
+    assert top == sorted(
+        [
+            ".gitignore",
+            ".handout.json",
+            "LICENSE",
+            "Makefile",
+            "README.md",
+            "helpers",
+            "lessons",
+            "pyproject.toml",
+        ]
+    )
     lessons = sorted(p.name for p in (dest / "lessons").iterdir())
     assert lessons == sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 
@@ -134,11 +157,24 @@ def test_every_badge_and_the_colab_install_name_the_students_repository_at_the_t
 def test_the_students_copy_installs_helpers_with_its_catalogue(handed_out, tmp_path):
     _, dest, _ = handed_out
     makefile = (dest / "Makefile").read_text()
-    assert "\n\t$(BIN)/python -m pip install --quiet -e \".[lab]\"" in makefile
+    assert '\n\t$(BIN)/python -m pip install --quiet -e ".[lab]"' in makefile
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(dest)],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(dest),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = tmp_path.glob("*.whl")

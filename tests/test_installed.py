@@ -37,13 +37,28 @@ def installed(tmp_path_factory) -> Path:
     site = Path(
         subprocess.run(
             [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     )
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "-q",
-         "--target", str(site), str(ROOT)],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "--target",
+            str(site),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert built.returncode == 0, built.stderr[-3000:]
     (site / "course-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
@@ -53,7 +68,10 @@ def installed(tmp_path_factory) -> Path:
 def test_the_installed_grader_is_not_the_checkout(installed):
     where = subprocess.run(
         [str(installed), "-c", "import autograder, helpers; print(autograder.__file__)"],
-        capture_output=True, text=True, check=True, cwd="/",
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/",
     ).stdout
     assert str(installed.parent.parent) in where and str(ROOT) not in where
 
@@ -66,9 +84,23 @@ def test_an_installed_grader_finds_the_course_and_grades_sandboxed(installed, tm
     env = dict(os.environ, PATH=f"{installed.parent}{os.pathsep}{os.environ['PATH']}")
     env.pop("AUTOGRADER_BWRAP", None)
     done = subprocess.run(
-        [str(installed), "-m", "autograder", "grade", str(tmp_path / "subs"), "--out",
-         str(tmp_path / "out"), "--jobs", "1"],
-        cwd=course, env=env, capture_output=True, text=True, timeout=900, check=False,
+        [
+            str(installed),
+            "-m",
+            "autograder",
+            "grade",
+            str(tmp_path / "subs"),
+            "--out",
+            str(tmp_path / "out"),
+            "--jobs",
+            "1",
+        ],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "sandbox: each kernel ran under bubblewrap" in done.stderr
@@ -80,8 +112,19 @@ def test_an_installed_grader_finds_the_course_and_grades_sandboxed(installed, tm
 def test_an_installed_grader_outside_a_course_says_how_to_name_it(installed, tmp_path):
     (tmp_path / "subs" / "ann").mkdir(parents=True)
     done = subprocess.run(
-        [str(installed), "-m", "autograder", "grade", str(tmp_path / "subs"), "--out",
-         str(tmp_path / "out")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+        [
+            str(installed),
+            "-m",
+            "autograder",
+            "grade",
+            str(tmp_path / "subs"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 2 and "--course DIR" in done.stderr

@@ -38,8 +38,20 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def grade_argv(subs: Path, out: Path, *extra) -> list[str]:
-    return [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
-            "--solutions", str(TOY_SOLUTIONS), "--jobs", "1", *map(str, extra)]
+    return [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        str(subs),
+        "--out",
+        str(out),
+        "--solutions",
+        str(TOY_SOLUTIONS),
+        "--jobs",
+        "1",
+        *map(str, extra),
+    ]
 
 
 def write_class(folder: Path, *students: str) -> Path:
@@ -54,8 +66,14 @@ def test_a_second_run_with_no_wait_exits_2_naming_the_holder(tmp_path):
 
     subs = write_class(tmp_path / "subs", "ann")
     with hold(tmp_path / "out", wait=False, what="formgrader"):
-        done = subprocess.run(grade_argv(subs, tmp_path / "out", "--no-wait"), env=_env(),
-                              capture_output=True, text=True, timeout=300, check=False)
+        done = subprocess.run(
+            grade_argv(subs, tmp_path / "out", "--no-wait"),
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
     assert done.returncode == 2, done.stderr
     assert f"process {os.getpid()}" in done.stderr and "started 20" in done.stderr
     assert "python -m autograder formgrader" in done.stderr
@@ -66,8 +84,13 @@ def test_two_grades_at_once_grade_every_notebook_exactly_once(tmp_path):
     subs = write_class(tmp_path / "subs", "ann", "bob")
     out = tmp_path / "out"
     runs = [
-        subprocess.Popen(grade_argv(subs, out, "--student", s), env=_env(), text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            grade_argv(subs, out, "--student", s),
+            env=_env(),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for s in ("ann", "bob")
     ]
     results = [r.communicate(timeout=900) for r in runs]
@@ -87,8 +110,9 @@ def test_a_notebook_lost_by_the_grader_exits_1_with_the_reason_and_the_rest_is_g
     out = tmp_path / "out"
     # Debris where the grader hands bob's executed notebook to nbgrader: a folder in the way.
     (out / ".grader" / "executed" / "bob" / f"{LESSON}.ipynb").mkdir(parents=True)
-    done = subprocess.run(grade_argv(subs, out), env=_env(), capture_output=True, text=True,
-                          timeout=900, check=False)
+    done = subprocess.run(
+        grade_argv(subs, out), env=_env(), capture_output=True, text=True, timeout=900, check=False
+    )
     assert done.returncode == 1, done.stderr[-2000:]
     assert "1 notebook(s) could not be graded through the grader's own fault" in done.stderr
     assert f"bob {LESSON}: the grader failed on it" in done.stderr
@@ -98,14 +122,25 @@ def test_a_notebook_lost_by_the_grader_exits_1_with_the_reason_and_the_rest_is_g
 
 def test_a_grader_that_cannot_isolate_kernels_stops_unless_told_not_to(tmp_path):
     subs = write_class(tmp_path / "subs", "ann")
-    refused = subprocess.run(grade_argv(subs, tmp_path / "out"), env=_env(AUTOGRADER_BWRAP="/bin/false"),
-                             capture_output=True, text=True, timeout=300, check=False)
+    refused = subprocess.run(
+        grade_argv(subs, tmp_path / "out"),
+        env=_env(AUTOGRADER_BWRAP="/bin/false"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert refused.returncode == 2, refused.stderr[-2000:]
     assert "cannot isolate student code" in refused.stderr and "--no-sandbox" in refused.stderr
     assert not (tmp_path / "out" / "grades.csv").exists()
-    told = subprocess.run(grade_argv(subs, tmp_path / "out", "--no-sandbox"),
-                          env=_env(AUTOGRADER_BWRAP="/bin/false"), capture_output=True,
-                          text=True, timeout=600, check=False)
+    told = subprocess.run(
+        grade_argv(subs, tmp_path / "out", "--no-sandbox"),
+        env=_env(AUTOGRADER_BWRAP="/bin/false"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert told.returncode == 0, told.stderr[-2000:]
     assert "WITHOUT isolation" in (tmp_path / "out" / "report.html").read_text()
 
@@ -114,8 +149,14 @@ def test_a_grader_that_cannot_isolate_kernels_stops_unless_told_not_to(tmp_path)
 def graded_out(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("formgrader-command")
     subs = write_class(base / "subs", "ann")
-    done = subprocess.run(grade_argv(subs, base / "out"), env=_env(), capture_output=True,
-                          text=True, timeout=600, check=False)
+    done = subprocess.run(
+        grade_argv(subs, base / "out"),
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return base / "out"
 
@@ -145,8 +186,14 @@ def test_formgrader_serves_out_holds_it_and_stops_on_ctrl_c(graded_out):
     try:
         with urllib.request.urlopen(url, timeout=30) as page:
             assert page.status == 200 and "/formgrader" in page.url
-        held = subprocess.run(grade_argv(graded_out.parent / "subs", graded_out, "--no-wait"),
-                              env=_env(), capture_output=True, text=True, timeout=300, check=False)
+        held = subprocess.run(
+            grade_argv(graded_out.parent / "subs", graded_out, "--no-wait"),
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert held.returncode == 2 and "python -m autograder formgrader" in held.stderr
     finally:
         proc.send_signal(signal.SIGINT)
@@ -157,6 +204,12 @@ def test_formgrader_serves_out_holds_it_and_stops_on_ctrl_c(graded_out):
 
 
 def test_formgrader_refuses_a_folder_grade_did_not_write(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "autograder", "formgrader", str(tmp_path)],
-                          env=_env(), capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "formgrader", str(tmp_path)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2 and "grade first" in done.stderr

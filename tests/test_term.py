@@ -71,10 +71,18 @@ def build_downloads(base: Path) -> list[str]:
         lms.Upload("Zed", "Stranger", f"{LESSON}.ipynb", right, 2999),
     ]
     lms.canvas_zip(base / "canvas.zip", canvas)
-    cy = lms.Upload("Cy", "Moodle", f"{LESSON}.ipynb", _notebook(wrong=True), 40001,
-                    email="cy@example.edu", handed_in=DUE - dt.timedelta(hours=2))
-    dee = lms.Upload("Dee", "Moodle", f"{LESSON}.ipynb", right, 40002,
-                     handed_in=DUE + dt.timedelta(hours=30))
+    cy = lms.Upload(
+        "Cy",
+        "Moodle",
+        f"{LESSON}.ipynb",
+        _notebook(wrong=True),
+        40001,
+        email="cy@example.edu",
+        handed_in=DUE - dt.timedelta(hours=2),
+    )
+    dee = lms.Upload(
+        "Dee", "Moodle", f"{LESSON}.ipynb", right, 40002, handed_in=DUE + dt.timedelta(hours=30)
+    )
     lms.moodle_zip(base / "moodle.zip", [cy, dee], version="4.0")
     lms.moodle_worksheet(base / "worksheet.csv", [cy, dee])
     (base / "folders" / "fay").mkdir(parents=True)
@@ -83,8 +91,13 @@ def build_downloads(base: Path) -> list[str]:
         w = csv.writer(f)
         w.writerow(["student_id", "first_name", "last_name", "email", "lms_user_id", "username"])
         w.writerows(ROSTER)
-    return [str(base / "canvas.zip"), str(base / "moodle.zip"), str(base / "folders"),
-            "--moodle-worksheet", str(base / "worksheet.csv")]
+    return [
+        str(base / "canvas.zip"),
+        str(base / "moodle.zip"),
+        str(base / "folders"),
+        "--moodle-worksheet",
+        str(base / "worksheet.csv"),
+    ]
 
 
 def _term(base: Path) -> dict:
@@ -93,8 +106,19 @@ def _term(base: Path) -> dict:
     common = [*sources, "--out", out, "--solutions", TOY_SOLUTIONS, "--jobs", "2"]
     runs = {}
     runs["first"] = command(
-        "grade", *common, "--roster", base / "roster.csv", "--timeout", "30",
-        "--due", DUE.isoformat(), "--late-policy", "per-day", "--late-rate", "10", cwd=base,
+        "grade",
+        *common,
+        "--roster",
+        base / "roster.csv",
+        "--timeout",
+        "30",
+        "--due",
+        DUE.isoformat(),
+        "--late-policy",
+        "per-day",
+        "--late-rate",
+        "10",
+        cwd=base,
     )
     shutil.copy(out / "grades.csv", base / "grades-first.csv")
     shutil.copy(out / ".grader" / "settings.json", base / "settings-first.json")

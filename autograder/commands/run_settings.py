@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..course import CourseSettings, find_course, is_course, settings
 from ..course import ROOT as CHECKOUT
+from ..course import CourseSettings, find_course, is_course, settings
 from ..grading import remembered
 from ..grading.course_dir import CoursePaths
 from ..grading.rules import late
@@ -45,9 +45,7 @@ def from_arguments(a: argparse.Namespace) -> RunSettings:
     deadlines, due_notes = remembered.resolve_deadlines(given, site, before)
     rules = Rules(
         deadlines=deadlines,
-        extensions=tuple(late.read_extensions(a.extensions))
-        if a.extensions
-        else before.extensions,
+        extensions=tuple(late.read_extensions(a.extensions)) if a.extensions else before.extensions,
         policy=policy,
         roster=_roster(a.roster, out),
         exchange_timestamps=bool(

@@ -1,7 +1,8 @@
 """The course's fixed facts: where things live, the lesson ids, the standard cells.
 
-The repository slug and the tag students install come from ``[tool.course]`` in pyproject.toml
-(:func:`settings`, the one place it is read), the one place a fork edits; :func:`setup_cell_source` and :func:`badge_url` render them into every lesson.
+The repository slug and the tag students install come from ``[tool.course]`` in pyproject.toml,
+the one place a fork edits (read by :func:`settings`, the one place that reads it);
+:func:`setup_cell_source` and :func:`badge_url` render them into every lesson.
 """
 
 from __future__ import annotations

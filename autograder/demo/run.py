@@ -231,7 +231,15 @@ def _grade(downloads: list[str], out: CoursePaths, args, first: bool) -> int:
 
     grade_args = [*downloads, "--out", str(out.root)]
     if first:
-        grade_args += ["--timeout", "10", "--due", DUE, *POLICY, "--roster", str(out.root.parent / "roster.csv")]
+        grade_args += [
+            "--timeout",
+            "10",
+            "--due",
+            DUE,
+            *POLICY,
+            "--roster",
+            str(out.root.parent / "roster.csv"),
+        ]
     if args.jobs:
         grade_args += ["--jobs", str(args.jobs)]
     for option, value in (("--scheduler", args.scheduler), ("--db-url", args.db_url)):

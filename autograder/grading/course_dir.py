@@ -181,10 +181,11 @@ MANAGED_BEGIN = "# --- written by `python -m autograder grade` (rewritten each r
 MANAGED_END = "# --- end of what `python -m autograder grade` writes ---\n"
 MANAGED = (
     MANAGED_BEGIN
-    + "from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402\n"
-    + "from nbgrader.preprocessors import GetGrades  # noqa: E402\n\n"
-    + "from autograder.grading.publish.nbgrader_feedback import StripHiddenTests  # noqa: E402\n\n"
-    + "c.GenerateFeedback.preprocessors = [StripHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]\n"
+    + "from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor\n"
+    + "from nbgrader.preprocessors import GetGrades\n\n"
+    + "from autograder.grading.publish.nbgrader_feedback import StripHiddenTests\n\n"
+    + "c.GenerateFeedback.preprocessors = [\n"
+    + "    StripHiddenTests,\n    GetGrades,\n    CSSHTMLHeaderPreprocessor,\n]\n"
     + MANAGED_END
 )
 
@@ -239,7 +240,9 @@ def _set_db_url(config_file: Path, db_url: str) -> None:
     """Make ``db_url`` the gradebook of the course config (the last assignment wins)."""
     line = f"c.CourseDirectory.db_url = {db_url!r}  # set by --db-url\n"
     text = config_file.read_text()
-    assigned = [ln for ln in text.splitlines(keepends=True) if ln.startswith("c.CourseDirectory.db_url")]
+    assigned = [
+        ln for ln in text.splitlines(keepends=True) if ln.startswith("c.CourseDirectory.db_url")
+    ]
     if assigned and assigned[-1] == line:
         return
     kept = [ln for ln in text.splitlines(keepends=True) if not ln.endswith("# set by --db-url\n")]

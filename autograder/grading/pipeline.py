@@ -78,7 +78,8 @@ def run(s: RunSettings) -> RunResult:
         if pool is not None:
             pool.close()  # the workers' spare kernels go with them
         progress.finish()
-        summary = _publish(s, course, collected, graded, lessons, sandbox, jobs, pool, after)
+        run = (sandbox, jobs, _worker_rows(pool), tuple(found.not_graded))
+        summary = _publish(s, course, collected, graded, lessons, run, after)
         remembered.save(course.settings_record, after)
         _checkpoint(course).clear()
         return RunResult(summary, tuple(lost), tuple(found.not_graded))
@@ -114,10 +115,12 @@ def _grade(s: RunSettings, course, solutions, lessons, collected, pool, progress
     return grader.graded, lost, after
 
 
-def _publish(s: RunSettings, course, collected, graded, lessons, sandbox, jobs, pool, after):
-    """Re-score what a changed rule concerns, then publish; return the summary."""
+def _publish(s: RunSettings, course, collected, graded, lessons, run: tuple, after) -> str:
+    """Re-score what a changed rule concerns, then publish; return the summary. ``run`` is
+    (the sandbox status, the jobs, the cluster's workers, what was not graded)."""
     from .publish import publish
 
+    sandbox, jobs, workers, not_graded = run
     changes = remembered.changes(s.before, after)
     scope = remembered.rescore_scope(s.before, after)
     if scope is None or scope:
@@ -128,14 +131,13 @@ def _publish(s: RunSettings, course, collected, graded, lessons, sandbox, jobs, 
         s.limits,
         jobs,
         late_policy=s.rules.policy.describe(),
-        workers=_worker_rows(pool),
+        workers=workers,
         changes=tuple(changes),
         notes=tuple(s.notes),
+        not_graded=not_graded,
     )
     in_scope = {s.lesson} if s.lesson else None
-    return publish.publish(
-        course, collected.outcomes, graded, lessons, in_scope, record, s.site
-    )
+    return publish.publish(course, collected.outcomes, graded, lessons, in_scope, record, s.site)
 
 
 def _apply_rules(s: RunSettings, course, pairs: set[tuple[str, str]], log) -> dict:

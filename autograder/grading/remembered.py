@@ -128,7 +128,8 @@ def resolve_deadlines(given: Given, site, before: Remembered) -> tuple[late.Dead
         f"pyproject.toml [tool.course.deadlines] gives {lesson} {late.show_time(when)}, this "
         f"course folder keeps {late.show_time(before.deadlines[lesson])} (--due changes it)"
         for lesson, when in sorted(table.items())
-        if lesson in before.deadlines and before.deadlines[lesson] != when
+        if lesson in before.deadlines
+        and before.deadlines[lesson] != when
         and deadlines.due(lesson) == before.deadlines[lesson]
     ]
     return deadlines, notes

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +62,10 @@ def handout(root: Path, dest: Path, requested: list[str] | None, log=print) -> H
     (dest / MANIFEST).write_text(json.dumps(sorted(files), indent=1) + "\n")
     found = leaks(root, dest, lessons)
     if found:
-        raise ReleaseError("answers would reach students; nothing is safe to publish:\n  "
-                           + "\n  ".join(found[:20]))
+        raise ReleaseError(
+            "answers would reach students; nothing is safe to publish:\n  "
+            + "\n  ".join(found[:20])
+        )
     return Handout(dest, lessons, sorted(files), site.quiz_feedback)
 
 
@@ -198,4 +199,6 @@ def leaks(root: Path, dest: Path, lessons: list[str]) -> list[str]:
 
 def _cell_sources(path: Path) -> list[str]:
     nb = json.loads(path.read_text())
-    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in nb["cells"]]
+    return [
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in nb["cells"]
+    ]

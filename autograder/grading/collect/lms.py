@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..rules.roster import Identity, RosterStudent, match
 from ..vocabulary import GraderError
-from .ingest import Found, Notebook, Origin, _mtime, read_notebook
+from .ingest import LINK_REFUSED, Found, Notebook, Origin, _mtime, read_notebook
 from .times import ZIP_TIME, file_time
 
 CANVAS_ANON = re.compile(
@@ -131,7 +131,8 @@ def read_canvas(root: Path, roster: list[RosterStudent]) -> tuple[Found, list[st
     for path in sorted(p for p in root.iterdir() if p.is_file() or p.is_symlink()):
         parts = _canvas_parts(path.name)
         if parts is None or path.is_symlink():
-            unmatched.append(f"{path.name}: not a file submission named as Canvas names one")
+            why = LINK_REFUSED if path.is_symlink() else "not named as Canvas names a file"
+            unmatched.append(f"{path.name}: {why}; not graded")
             continue
         who, late_mark, original = parts
         student, why = match(who, roster) if who != Identity() else (None, "anonymous")
@@ -152,9 +153,11 @@ def read_moodle(
     """Moodle's download (folders or flat): the notebooks matched, the entries not matched."""
     notebooks, unmatched, seen = [], [], {}
     for entry in sorted(p for p in root.iterdir() if p.name not in SKIP):
-        found = MOODLE_FOLDER.match(entry.name) if entry.is_dir() else MOODLE_FLAT.match(entry.name)
+        folder = entry.is_dir() and not entry.is_symlink()
+        found = MOODLE_FOLDER.match(entry.name) if folder else MOODLE_FLAT.match(entry.name)
         if found is None or entry.is_symlink():
-            unmatched.append(f"{entry.name}: not named as Moodle names a submission")
+            why = LINK_REFUSED if entry.is_symlink() else "not named as Moodle names a submission"
+            unmatched.append(f"{entry.name}: {why}; not graded")
             continue
         pid, name = found["pid"], found["name"]
         who = sheet.people.get(pid, Identity(name=name))
@@ -163,12 +166,15 @@ def read_moodle(
             unmatched.append(f"{entry.name}: {_why(why)}")
             continue
         seen.setdefault(student.id, set()).add(pid)
-        files = [entry] if entry.is_file() else _notebooks_below(entry)
+        files = _notebooks_below(entry) if folder else [entry]
         for path in files:
-            if not path.name.endswith(".ipynb") or path.is_symlink():
+            if not path.name.endswith(".ipynb"):
                 continue
             origin = _moodle_origin(path, pid, name, sheet)
-            label = found["rest"] if entry.is_file() else str(path.relative_to(entry))
+            label = str(path.relative_to(entry)) if folder else found["rest"]
+            if path.is_symlink():
+                notebooks.append(Notebook(student.id, label, path, 0.0, None, LINK_REFUSED))
+                continue
             notebooks.append(_notebook(student.id, label, path, origin))
     return _one_account(notebooks, seen, unmatched, "Moodle participants")
 
@@ -199,7 +205,7 @@ def _notebooks_below(folder: Path) -> list[Path]:
     return sorted(
         p
         for p in folder.rglob("*.ipynb")
-        if not (set(p.relative_to(folder).parts) & SKIP) and p.is_file() and not p.is_symlink()
+        if not (set(p.relative_to(folder).parts) & SKIP) and (p.is_file() or p.is_symlink())
     )
 
 

@@ -210,7 +210,9 @@ def moodle_rows(t: Table, options: Options = Options()) -> list[list[str]]:
     """Moodle's import file; a student without the identifier users are mapped by is left
     out and named in ``t.warnings`` (Moodle would file that row under the student above)."""
     if options.moodle_id not in MOODLE_IDENTIFIERS:
-        raise GraderError(f"--moodle-id {options.moodle_id}: use one of {', '.join(MOODLE_IDENTIFIERS)}")
+        raise GraderError(
+            f"--moodle-id {options.moodle_id}: use one of {', '.join(MOODLE_IDENTIFIERS)}"
+        )
     column = MOODLE_IDENTIFIERS[options.moodle_id]
     lesson_columns = [
         name

@@ -209,9 +209,7 @@ class Policy:
         return f"{self.rate:g}% of the score per started {unit} late, at most {self.cap:g}%"
 
 
-def policy_from(
-    method: str | None, rate: float | None, cap: float | None, base: Policy
-) -> Policy:
+def policy_from(method: str | None, rate: float | None, cap: float | None, base: Policy) -> Policy:
     """The command line's policy: each value given replaces that of ``base``."""
     return Policy(
         method=method or base.method,
@@ -321,7 +319,9 @@ def rescore(db_url: str, policy: Policy, lessons: set[str] | None, extensions) -
                 if extensions is not None:
                     e = by_pair.get((sub.student.id, assignment.name))
                     late_due = assignment.duedate
-                    sub.extension = e.due.replace(tzinfo=None) - late_due if e and late_due else None
+                    sub.extension = (
+                        e.due.replace(tzinfo=None) - late_due if e and late_due else None
+                    )
                 changed += _penalise(step, sub)
         gb.db.commit()
     return changed
