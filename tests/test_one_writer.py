@@ -183,9 +183,11 @@ def start_formgrader(out: Path) -> tuple[subprocess.Popen, str]:
 
 def test_formgrader_serves_out_holds_it_and_stops_on_ctrl_c(graded_out):
     proc, url = start_formgrader(graded_out)
+    # as a browser: the token in the address logs in (a cookie), then formgrader's first page
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
     try:
-        with urllib.request.urlopen(url, timeout=30) as page:
-            assert page.status == 200 and "/formgrader" in page.url
+        with browser.open(url, timeout=30) as page:
+            assert page.status == 200 and page.url.endswith("/formgrader/manage_assignments")
         held = subprocess.run(
             grade_argv(graded_out.parent / "subs", graded_out, "--no-wait"),
             env=_env(),

@@ -123,9 +123,10 @@ def _publish(s: RunSettings, course, collected, graded, lessons, run: tuple, aft
     sandbox, jobs, workers, not_graded = run
     changes = remembered.changes(s.before, after)
     scope = remembered.rescore_scope(s.before, after)
+    rescored = []
     if scope is None or scope:
-        count = late.rescore(course.db_url, s.rules.policy, scope, s.rules.extensions)
-        changes.append(f"{count} notebook{'s' * (count != 1)} re-scored")
+        rescored = late.rescore(course.db_url, s.rules.policy, scope, s.rules.extensions)
+        changes.append(f"{len(rescored)} notebook{'s' * (len(rescored) != 1)} re-scored")
     record = publish.RunRecord(
         sandbox,
         s.limits,

@@ -47,12 +47,14 @@ def publish(
     in_scope: set[str] | None,
     run: RunRecord,
     site: CourseSettings | None = None,
+    rescored: set[str] = frozenset(),
 ) -> str:
     """Write everything under OUT for the students in ``outcomes``; return the summary table.
 
     ``graded`` names, per student, the lessons that got a gradebook entry in this run;
     ``in_scope`` the lessons this run was about (None: all); ``site`` the course's
-    ``[tool.course]`` (the lessons' addresses, for the feedback pages' links).
+    ``[tool.course]`` (the lessons' addresses, for the feedback pages' links); ``rescored`` the
+    students not graded now whose penalty changed (their pages are written again too).
     """
     _forget_stale(course, graded, in_scope)
     _save_records(course, outcomes, in_scope)
@@ -67,8 +69,10 @@ def publish(
         grade_rows += roster.missing_rows(class_list, grade_rows, max_scores)
         grade_rows.sort(key=lambda r: (r.student_id, r.lesson))
     rows.write_csvs(course, grade_rows, exercise_rows)
+    pages_of = set(outcomes) | set(rescored)
+    tables = (grade_rows, exercise_rows)
     _feedback_pages(
-        course, set(outcomes), everyone, (grade_rows, exercise_rows), lessons, in_scope, site
+        course, pages_of, everyone, tables, lessons, None if rescored else in_scope, site
     )
     course.run_record.write_text(json.dumps(_run_json(run), indent=1))
     write_report(

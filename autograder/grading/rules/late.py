@@ -300,17 +300,19 @@ def gradebook_deadlines(db_url: str) -> dict[str, dt.datetime | None]:
         }
 
 
-def rescore(db_url: str, policy: Policy, lessons: set[str] | None, extensions) -> int:
+def rescore(
+    db_url: str, policy: Policy, lessons: set[str] | None, extensions
+) -> list[tuple[str, str]]:
     """Apply ``extensions`` (None: leave them) and compute again, with nbgrader's own late
     step and ``policy``, the penalty of every notebook of ``lessons`` (None: all) in the
-    gradebook; return how many penalties changed."""
+    gradebook; return the (student, lesson) whose penalty changed."""
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import AssignLatePenalties
 
     step = AssignLatePenalties(config=plugin_config(policy))
     step.init_plugin()
     by_pair = {(e.student, e.lesson): e for e in extensions or ()}
-    changed = 0
+    changed = []
     with Gradebook(db_url) as gb:
         for assignment in gb.assignments:
             if lessons is not None and assignment.name not in lessons:
@@ -322,7 +324,8 @@ def rescore(db_url: str, policy: Policy, lessons: set[str] | None, extensions) -
                     sub.extension = (
                         e.due.replace(tzinfo=None) - late_due if e and late_due else None
                     )
-                changed += _penalise(step, sub)
+                if _penalise(step, sub):
+                    changed.append((sub.student.id, assignment.name))
         gb.db.commit()
     return changed
 
