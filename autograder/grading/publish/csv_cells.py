@@ -6,7 +6,8 @@ a carriage return as a formula (``=HYPERLINK(...)``, ``=cmd|...``). As OWASP's C
 guidance says, each such cell is prefixed with a single quote (the spreadsheet shows the text
 as typed), every field is wrapped in double quotes with embedded ones doubled (so a separator
 inside a cell cannot start a new one), and numbers are left as they are (``-0.5`` is a number,
-not a formula). Line feeds, NUL and the full-width forms of the four signs are treated alike.
+not a formula), and so is a lone ``-`` (Moodle's "no grade", which nothing can follow). Line
+feeds, NUL and the full-width forms of the four signs are treated alike.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def cell(value: object) -> str:
     """``value`` as a CSV cell no spreadsheet runs: text that could start a formula gets a
     leading single quote; numbers and everything else stay as they are."""
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+    if text.startswith(_FORMULA_START) and text != "-" and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
 
