@@ -158,6 +158,8 @@ def test_the_students_copy_installs_helpers_with_its_catalogue(handed_out, tmp_p
     _, dest, _ = handed_out
     makefile = (dest / "Makefile").read_text()
     assert '\n\t$(BIN)/python -m pip install --quiet -e ".[lab]"' in makefile
+    copy = tmp_path / "students"  # setuptools builds in the tree: not in the shared DEST
+    shutil.copytree(dest, copy)
     built = subprocess.run(
         [
             sys.executable,
@@ -165,11 +167,10 @@ def test_the_students_copy_installs_helpers_with_its_catalogue(handed_out, tmp_p
             "pip",
             "wheel",
             "--no-deps",
-            "--no-build-isolation",
             "-q",
             "-w",
             str(tmp_path),
-            str(dest),
+            str(copy),
         ],
         capture_output=True,
         text=True,

@@ -49,7 +49,6 @@ def installed(tmp_path_factory) -> Path:
             "pip",
             "install",
             "--no-deps",
-            "--no-build-isolation",
             "-q",
             "--target",
             str(site),

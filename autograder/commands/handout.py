@@ -29,7 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DEST",
         help="a new or empty folder, or a git checkout of the students' repository",
     )
-    p.add_argument("--lesson", nargs="+", metavar="ID", help="only these lessons (default: all)")
+    p.add_argument(
+        "--lesson",
+        nargs="+",
+        metavar="ID",
+        help="the lessons students get, every one so far (default: all); DEST then holds exactly "
+        "these, in place of what an earlier hand-out wrote there",
+    )
     p.add_argument(
         "--course",
         type=Path,

@@ -92,6 +92,9 @@ def _clear(dest: Path) -> None:
         )
     for rel in ours:
         (dest / rel).unlink(missing_ok=True)
+    for folder in sorted((p for p in dest.rglob("*") if p.is_dir()), reverse=True):
+        if ".git" not in folder.relative_to(dest).parts and not any(folder.iterdir()):
+            folder.rmdir()  # what the earlier hand-out left empty
 
 
 def _helpers(root: Path) -> dict[str, bytes]:
