@@ -80,7 +80,9 @@ def test_an_installed_grader_finds_the_course_and_grades_sandboxed(installed, tm
     shutil.copytree(TOY.parent.parent, course / "solutions")
     (course / "pyproject.toml").write_text('[tool.course]\nrepository = "a/b"\ntag = "v1"\n')
     samples.write(samples.student_copy(samples.read(TOY)), tmp_path / "subs" / "ann" / "99.ipynb")
-    env = dict(os.environ, PATH=f"{installed.parent}{os.pathsep}{os.environ['PATH']}")
+    # its dependencies' commands (nbgrader's alembic) are this venv's, as its packages are
+    bins = os.pathsep.join([str(installed.parent), str(Path(sys.executable).parent)])
+    env = dict(os.environ, PATH=f"{bins}{os.pathsep}{os.environ['PATH']}")
     env.pop("AUTOGRADER_BWRAP", None)
     done = subprocess.run(
         [
