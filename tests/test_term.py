@@ -193,6 +193,7 @@ def test_a_file_from_no_roster_student_is_named_never_dropped(term):
 def test_canvas_late_mark_and_moodle_worksheet_give_the_times(term):
     grades = table(term[0] / "grades-first.csv")
     assert "Canvas marked it LATE" in grades["bob"]["detail"]
+    assert grades["bob"]["late_by"] == "late (Canvas)"  # not a made-up duration
     assert float(grades["bob"]["penalty"]) == pytest.approx(0.4)  # 10% of 4, one started day
     assert "Moodle's grading worksheet" in grades["cy"]["detail"]
     assert grades["cy"]["late_by"] == ""

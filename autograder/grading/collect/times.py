@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..rules.late import TIMESTAMP, SubmissionTime
+from ..rules.late import CANVAS_LATE, TIMESTAMP, SubmissionTime
 from .ingest import Origin
 
 UTC = dt.timezone.utc
@@ -73,9 +73,5 @@ def resolve(origin: Origin, due: dt.datetime | None) -> SubmissionTime:
         when = origin.when if origin.when is not None else dt.datetime.now(UTC)
         return SubmissionTime(when.replace(microsecond=0), origin.time_source, origin.note)
     if origin.late_mark:
-        return SubmissionTime(
-            due + dt.timedelta(seconds=1),
-            "Canvas marked it LATE without saying when: counted as 1 second late",
-            origin.note,
-        )
+        return SubmissionTime(due + dt.timedelta(seconds=1), CANVAS_LATE, origin.note)
     return SubmissionTime(due, "Canvas: not marked LATE, counted as on time", origin.note)

@@ -316,10 +316,14 @@ def _late_block(grade) -> list[str]:
             f" Your score after it: {grade.score:g} of {of} (the title counts your points "
             "before the penalty)."
         )
+    when = (
+        "Handed in after the deadline (your course's LMS marked it late)"
+        if not grade.late_by[:1].isdigit()
+        else f"Handed in {_e(grade.late_by)} after the deadline"
+    )
     return [
         "<section class='late'><h2>Late submission</h2>",
-        f"<p>Handed in {_e(grade.late_by)} after the deadline: a late penalty of "
-        f"{_points(grade.penalty)}.{score}</p></section>",
+        f"<p>{when}: a late penalty of {_points(grade.penalty)}.{score}</p></section>",
     ]
 
 

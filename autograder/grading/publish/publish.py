@@ -61,7 +61,7 @@ def publish(
     everyone = load_outcomes(course)
     max_scores = {lid: m.max_score for lid, m in lessons.items()}
     grade_rows, exercise_rows = rows.gradebook_rows(course.db_url, everyone, max_scores, lessons)
-    grade_rows = rows.lessons_from_file_names(grade_rows, set(lessons))
+    grade_rows = rows.lessons_from_file_names(grade_rows, max_scores)
     class_list = roster.load(course)
     unlisted = None
     if class_list is not None:
@@ -154,6 +154,10 @@ def _feedback_pages(course, students, everyone, tables, lessons, in_scope, site)
         write_feedback(course, o, lessons.get(o.lesson), rows, grade, site)
 
 
+def _late(late_by: str) -> str:
+    return f"late by {late_by}" if late_by[:1].isdigit() else late_by
+
+
 def summary(rows: list[GradeRow], course: CourseFolder, run: RunRecord | None = None) -> str:
     """The table printed at the end of a run, what it changed, and where the outputs are."""
     lines = [f"{'student':<16} {'lesson':<22} {'score':>9}  status"]
@@ -162,7 +166,7 @@ def summary(rows: list[GradeRow], course: CourseFolder, run: RunRecord | None = 
         lines.append(
             f"{r.student_id:<16} {r.lesson or '-':<22} {score:>9}  {r.status}"
             + (f"  ({r.detail})" if r.status == Status.FAILED else "")
-            + (f"  (late by {r.late_by}: -{r.penalty:g} pt)" if r.late_by else "")
+            + (f"  ({_late(r.late_by)}: -{r.penalty:g} pt)" if r.late_by else "")
         )
     counts = {s: sum(r.status == s for r in rows) for s in Status}
     lines.append("")

@@ -113,7 +113,7 @@ def write_report(
     ``class_list`` the roster (for what an LMS import needs)."""
     from .report_run import changes, import_check, not_graded
 
-    parts = _head(grades, sandbox, limits, course.root)
+    parts = _head(grades, sandbox, limits)
     parts += changes(run)
     parts += _workers(workers)
     parts += _ungraded(grades)
@@ -130,7 +130,7 @@ def write_report(
     return course.report
 
 
-def _head(grades, sandbox, limits, course_root) -> list[str]:
+def _head(grades, sandbox, limits) -> list[str]:
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Grading report</title>",
         f"<style>{STYLE}</style></head><body><main><h1>Grading report</h1>",
@@ -140,7 +140,7 @@ def _head(grades, sandbox, limits, course_root) -> list[str]:
     parts.append(
         f"<p>{notebooks} notebooks: {counts.get(Status.GRADED, 0)} graded, "
         f"{counts.get(Status.NEEDS_MANUAL, 0)} waiting for manual grading of written answers "
-        f"(<code>python -m autograder formgrader {_e(course_root)}</code>, then grade again), "
+        "(<code>python -m autograder formgrader</code> on this folder, then grade again), "
         f"{counts.get(Status.FAILED, 0)} could not be graded.</p>"
     )
     colour = Status.PASSED if sandbox.isolated else Status.FAILED

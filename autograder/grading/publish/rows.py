@@ -158,18 +158,19 @@ def _failed_row(o: Outcome, max_scores: dict[str, float], why: str) -> GradeRow:
     )
 
 
-def lessons_from_file_names(grades: list[GradeRow], lessons: set[str]) -> list[GradeRow]:
+def lessons_from_file_names(grades: list[GradeRow], max_scores: dict[str, float]) -> list[GradeRow]:
     """A failed notebook whose lesson was not recognised from its content, but whose file name
-    names exactly one lesson the student has no other row for, is put under that lesson: its
-    cell is then empty in every export (never the 0 of a lesson not handed in)."""
+    names exactly one lesson (of ``max_scores``) the student has no other row for, is put under
+    that lesson: its cell is then empty in every export (never the 0 of a lesson not handed
+    in)."""
     have = {(g.student_id, g.lesson) for g in grades if g.lesson}
     out = []
     for g in grades:
-        named = [x for x in lessons if x in g.detail.split(": ")[0]] if not g.lesson else []
+        named = [x for x in max_scores if x in g.detail.split(": ")[0]] if not g.lesson else []
         if g.status == Status.FAILED and len(named) == 1 and (g.student_id, named[0]) not in have:
             have.add((g.student_id, named[0]))
             detail = f"{g.detail} (not recognised from its content; its file name names the lesson)"
-            g = replace(g, lesson=named[0], detail=detail)
+            g = replace(g, lesson=named[0], max_score=max_scores[named[0]], detail=detail)
         out.append(g)
     return sorted(out, key=lambda r: (r.student_id, r.lesson))
 

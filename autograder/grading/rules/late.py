@@ -271,6 +271,10 @@ class SubmissionTime:
 
 
 TIMESTAMP = "timestamp.txt"
+# Canvas's download says whether a file was late, never when (collect.times.resolve): such a
+# notebook is counted one second late, and grades.csv says so instead of "1s".
+CANVAS_LATE = "Canvas marked it LATE without saying when: counted as 1 second late"
+LATE_UNKNOWN = "late (Canvas)"
 
 
 def write_timestamp(folder: Path, time: SubmissionTime) -> None:
@@ -396,7 +400,7 @@ def lateness(submission, time_source: str) -> Lateness:
     if seconds <= 0:
         note = f"submitted {submitted}{where}, on time (due {show_time(due)}{extended})"
         return Lateness("", 0.0, note)
-    late_by = show_duration(seconds)
+    late_by = LATE_UNKNOWN if time_source == CANVAS_LATE else show_duration(seconds)
     note = (
         f"submitted {submitted}{where}, {late_by} after the deadline "
         f"{show_time(due)}{extended}: late penalty {penalty:g} pt"
