@@ -151,11 +151,15 @@ def test_students_on_time_keep_every_point(graded):
 def test_a_folder_named_like_a_pattern_is_never_graded_and_is_named(graded):
     base, done = graded
     report = (base / "out" / "report.html").read_text()
+    refused = {r["student_id"]: r for r in rows(base / "out" / "grades.csv")}
     for name in attacks.PATTERN_FOLDERS:
         assert f"folder {name!r}" in done["stderr"], name
         assert not (base / "out" / "submitted" / name).exists()
         assert not (base / "out" / "autograded" / name).exists()
-        assert name not in {r["student_id"] for r in rows(base / "out" / "grades.csv")}
+        shown = "'" + name if name.startswith("-") else name  # a CSV cell, never an option
+        row = refused[shown]
+        assert (row["status"], row["score"]) == ("failed", ""), row
+        assert "refused: the folder name" in row["detail"]
     assert "Not graded" in report and "cannot be a student id" in report
 
 

@@ -115,6 +115,14 @@ class CoursePaths:
         return self.state / "outcomes"
 
     def outcome_record(self, student: str) -> Path:
+        """The student's record; a refused folder name (no student id) by its digest."""
+        from .rules.roster import student_id_problem
+
+        if student_id_problem(student):
+            return (
+                self.outcomes_dir
+                / f"refused-{hashlib.sha256(student.encode()).hexdigest()[:20]}.json"
+            )
         return self.outcomes_dir / f"{student}.json"
 
     @property

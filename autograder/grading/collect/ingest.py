@@ -148,8 +148,10 @@ def find_notebooks(root: Path, layout: str = "folders", exchange_times: bool = F
     for folder in _student_folders(root):
         student = folder.name
         problem = student_id_problem(student)
-        if problem:
+        if problem:  # a failed row names the folder; nothing in it reaches nbgrader
+            why = f"refused: the folder name {problem}; nothing in it was graded"
             refused.append(f"folder {student!r}: {problem}; nothing in it was graded")
+            found.append(Notebook(student, ".", folder, 0.0, None, why))
             continue
         if folder.is_symlink():
             found.append(Notebook(student, ".", folder, 0.0, None, LINK_REFUSED))
