@@ -13,8 +13,12 @@ The ``+=`` is the multivariable chain rule: a node used by several others (a for
 contribution along each use. :class:`Dual` is forward mode: one pass carries one directional
 derivative, so a full gradient of n inputs costs n passes.
 
+On arrays, each operation's backward rule is a vector-Jacobian product that never forms the
+Jacobian: :func:`matmul_vjp` for a matrix product and :func:`unbroadcast` for everything numpy
+broadcasts (a bias added to every row). Lesson 07's array engine is built from them.
+
 The lessons' demonstrations use these, never a student's unfinished class; the checkers of
-:mod:`helpers.exercises.autodiff` use them for the expected gradients of random expressions.
+:mod:`helpers.exercises.autodiff` use them for the expected gradients.
 """
 
 from __future__ import annotations
@@ -23,14 +27,18 @@ import math
 import numbers
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 __all__ = [
     "Dual",
     "RandomExpression",
     "Value",
     "engine_gradient",
     "forward_gradient",
+    "matmul_vjp",
     "random_expression",
     "topological_order",
+    "unbroadcast",
 ]
 
 
@@ -318,6 +326,96 @@ def forward_gradient(f: Callable[..., Dual], x: Sequence[float]) -> list[float]:
         f(*(Dual(xj, 1.0 if j == i else 0.0) for j, xj in enumerate(x))).derivative
         for i in range(len(x))
     ]
+
+
+# --------------------------------------------------------------------------- arrays
+
+
+def matmul_vjp(A, B, G) -> tuple[np.ndarray, np.ndarray]:
+    r"""The backward rule of a matrix product: the input gradients of :math:`C = AB`.
+
+    For a scalar loss :math:`L` with upstream gradient :math:`G = \partial L / \partial C`,
+
+    .. math::
+
+        \frac{\partial L}{\partial A} = G B^\top, \qquad
+        \frac{\partial L}{\partial B} = A^\top G,
+
+    the vector-Jacobian products of the product, computed without its Jacobian (which has
+    :math:`mp \times (mn + np)` entries). Lesson 05's :math:`\partial L/\partial W_1 =
+    X^\top \Delta_1` is the second one.
+
+    Parameters
+    ----------
+    A : ndarray, shape (m, n)
+    B : ndarray, shape (n, p)
+    G : ndarray, shape (m, p)
+        The gradient of the loss with respect to ``C = A @ B``.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(G @ B.T, A.T @ G)``, of shapes (m, n) and (n, p); the inputs are not modified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dA, dB = matmul_vjp(np.ones((2, 3)), np.ones((3, 4)), np.ones((2, 4)))
+    >>> dA.shape, dB.shape
+    ((2, 3), (3, 4))
+    """
+    A, B, G = np.asarray(A), np.asarray(B), np.asarray(G)
+    return G @ B.T, A.T @ G
+
+
+def unbroadcast(grad, shape) -> np.ndarray:
+    """The gradient of an array that numpy broadcast from ``shape`` up to ``grad.shape``.
+
+    Broadcasting copies an array along new leading axes and along its axes of length 1 (a
+    bias of shape (1, k) added to every row of an (m, k) batch). Each copy passes its gradient
+    back to the one original entry, so the copies' gradients add up: sum ``grad`` over the
+    leading axes broadcasting added, and over every axis where ``shape`` has 1 and ``grad``
+    does not (keeping that axis). Lesson 05's bias gradient, the sum of the deltas over the
+    batch, is this rule.
+
+    Parameters
+    ----------
+    grad : ndarray
+        The gradient of the broadcast array, of shape ``grad.shape``.
+    shape : tuple of int
+        The shape before broadcasting; numpy must be able to broadcast it to ``grad.shape``.
+
+    Returns
+    -------
+    ndarray
+        Of shape exactly ``shape`` (a NumPy scalar when ``shape`` is ``()``, ``grad`` itself
+        when nothing was broadcast); ``grad`` is not modified.
+
+    Raises
+    ------
+    ValueError
+        If ``shape`` does not broadcast to ``grad.shape``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.arange(12.0).reshape(4, 3)
+    >>> unbroadcast(g, (1, 3))
+    array([[18., 22., 26.]])
+    >>> unbroadcast(g, (3,))
+    array([18., 22., 26.])
+    >>> float(unbroadcast(g, ()))
+    66.0
+    """
+    grad = np.asarray(grad)
+    shape = tuple(shape)
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead < 0 or any(n not in (1, m) for n, m in zip(shape, grad.shape[lead:])):
+        raise ValueError(f"shape {shape} does not broadcast to the gradient's {grad.shape}")
+    stretched = (lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    return grad.sum(axis=(*range(lead), *stretched)).reshape(shape)
 
 
 # --------------------------------------------------------------------------- random expressions

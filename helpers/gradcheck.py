@@ -22,7 +22,14 @@ import numpy as np
 
 from .differentiate import _as_vector_point, _check_callable, gradient
 
-__all__ = ["CoordinateCheck", "GradientCheckResult", "gradient_check", "relative_error"]
+__all__ = [
+    "CoordinateCheck",
+    "GradientCheckResult",
+    "direction_check",
+    "gradient_check",
+    "locate",
+    "relative_error",
+]
 
 PASS_BELOW = 1e-7
 FAIL_ABOVE = 1e-4
@@ -279,3 +286,139 @@ def gradient_check(
         numeric=numeric,
         method=method,
     )
+
+
+def direction_check(
+    f: Callable[[np.ndarray], float],
+    grad_f: Callable[[np.ndarray], np.ndarray],
+    x,
+    rng: np.random.Generator,
+    h: float = 1e-5,
+) -> float:
+    r"""Check a gradient along one random direction: two evaluations of ``f``, whatever n is.
+
+    Draws :math:`v` = ``rng.standard_normal(x.shape)`` (one call, nothing else drawn from
+    ``rng``), takes the unit vector :math:`u = v / \lVert v \rVert_2` and compares the
+    directional derivative the gradient predicts with a central difference along :math:`u`:
+
+    .. math::
+
+        \mathrm{err}\Big(\nabla f(x) \cdot u,\;
+        \frac{f(x + h u) - f(x - h u)}{2h}\Big)
+
+    with :func:`relative_error` (0 when both are zero). Every coordinate of the gradient enters
+    :math:`\nabla f(x) \cdot u` with a random weight, so a wrong entry anywhere moves it; for a
+    correct gradient the result is rounding and truncation noise, about 1e-10 at ``h = 1e-5``
+    when :math:`\nabla f(x) \cdot u` is of order 1 (higher when it happens to be small: draw
+    again before calling it a bug).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float`` for ``x`` of shape (n,). Called exactly twice.
+    grad_f : callable
+        ``grad_f(x) -> array of shape (n,)``, the gradient under test. Called once.
+    x : ndarray, shape (n,)
+        A 1-D float array; not modified (``f`` and ``grad_f`` get new arrays).
+    rng : numpy.random.Generator
+        Source of the direction; advanced by exactly one ``standard_normal(x.shape)`` draw.
+    h : float, default 1e-5
+        Step along ``u``.
+
+    Returns
+    -------
+    float
+        The relative error, a Python float.
+
+    See Also
+    --------
+    locate : the check per named group of coordinates, to find where a failing gradient is
+        wrong.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> error = direction_check(
+    ...     lambda w: np.sum(w**3), lambda w: 3 * w**2, np.array([1.0, 2.0]),
+    ...     np.random.default_rng(0))
+    >>> error < PASS_BELOW
+    True
+    """
+    x = np.asarray(x, dtype=np.float64)
+    v = rng.standard_normal(x.shape)
+    u = v / np.linalg.norm(v)
+    slope = float(np.asarray(grad_f(x.copy()), dtype=np.float64) @ u)
+    numeric = (float(f(x + h * u)) - float(f(x - h * u))) / (2 * h)
+    return relative_error(slope, numeric)
+
+
+def locate(
+    f: Callable[[np.ndarray], float],
+    grad_f: Callable[[np.ndarray], np.ndarray],
+    x,
+    groups,
+    h: float = 1e-5,
+) -> dict:
+    r"""The relative error of a gradient per named group of coordinates: where is it wrong?
+
+    For each ``name, idx`` of ``groups`` (``idx`` a slice or an integer index array into the
+    1-D ``x``, e.g. the part of a flattened parameter vector that holds one weight matrix)
+    compare ``grad_f(x)[idx]`` with the central differences of ``f`` for those coordinates
+    only,
+
+    .. math::
+
+        n_i = \frac{f(x + h e_i) - f(x - h e_i)}{2h}, \qquad i \in \texttt{idx},
+
+    in the order ``idx`` lists them, by :func:`relative_error` (0 when both are zero).
+    Coordinates in no group cost nothing: ``f`` is evaluated twice per coordinate of each
+    group, never elsewhere.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float`` for ``x`` of shape (n,).
+    grad_f : callable
+        ``grad_f(x) -> array of shape (n,)``, the gradient under test. Called once.
+    x : ndarray, shape (n,)
+        A 1-D float array; not modified.
+    groups : dict
+        ``{name: slice or integer index array}``; not modified.
+    h : float, default 1e-5
+        The finite-difference step.
+
+    Returns
+    -------
+    dict
+        ``{name: relative error}`` (Python floats), with the keys of ``groups`` in their order.
+
+    See Also
+    --------
+    direction_check : two evaluations for the whole gradient, to find out *whether* it is
+        wrong.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def grad_with_a_bug(w):
+    ...     g = 3 * w**2
+    ...     g[2] += 1.0
+    ...     return g
+    >>> errors = locate(lambda w: np.sum(w**3), grad_with_a_bug, np.array([1.0, 2.0, 3.0]),
+    ...                 {"first two": slice(0, 2), "last": np.array([2])})
+    >>> [name for name, error in errors.items() if error > FAIL_ABOVE]
+    ['last']
+    """
+    x = np.asarray(x, dtype=np.float64)
+    analytic = np.asarray(grad_f(x.copy()), dtype=np.float64)
+    positions = np.arange(x.size)
+    errors = {}
+    for name, idx in groups.items():
+        coords = positions[idx]
+        numeric = np.empty(coords.size)
+        for k, i in enumerate(coords):
+            step = np.zeros_like(x)
+            step[i] = h
+            numeric[k] = (float(f(x + step)) - float(f(x - step))) / (2 * h)
+        errors[name] = relative_error(analytic[idx], numeric)
+    return errors

@@ -41,8 +41,12 @@ _spec.loader.exec_module(attacks)
 
 CASES = toy.cases()
 SUBSET = ["right", "wrong_slope", "os_exit", "deleted_test"]
-TOY_ATTACKS = sorted([*attacks.TRICKS, *attacks.ANSWERS, "symlink_to_solution"])
-ATTACKS = sorted([*TOY_ATTACKS, "lesson_01_checkers", *attacks.LESSON_07_ATTACKS])
+TOY_ATTACKS = sorted(
+    [*attacks.TRICKS, *attacks.ANSWERS, *attacks.FLOOD_ATTACKS, "symlink_to_solution"]
+)
+ATTACKS = sorted(
+    [*TOY_ATTACKS, "lesson_01_checkers", *attacks.LESSON_07_ATTACKS, *attacks.SYMPY_ATTACKS]
+)
 
 
 def grade(
@@ -329,6 +333,13 @@ def test_an_attack_loses_exactly_the_wrong_answers_points(batch, attacked, stude
 
 def test_the_solved_lesson_keeps_full_marks_in_batch_grading(batch, attacked):
     assert _kept(batch[2], "solved") == attacked["solved"]
+
+
+def test_two_huge_alike_answers_are_compared_cut_and_the_report_says_so(batch):
+    report = (batch[2] / "report.html").read_text()
+    section = report[report.index("id='similar'") :]
+    assert "similarity_flood_1, similarity_flood_2" in section
+    assert "compared by their first" in section
 
 
 def test_a_symbolic_link_to_a_solution_is_refused_and_says_why(batch):

@@ -128,8 +128,8 @@ def test_the_solution_fixed_backward_passes_the_whole_network_check(nb):
 
 
 def test_solution_answers_pass_every_visible_check(nb):
-    ex.check_relative_error(nb["relative_error"])
-    ex.check_gradient_check(nb["gradient_check"])
+    ex.check_direction_check(nb["direction_check"])
+    ex.check_locate(nb["locate"])
     ex.check_buggy_parameters(nb["buggy_parameters"])
     ex.expect_buggy_parameters(nb["buggy_parameters"], hidden_truth())
     ex.check_fixed_backward(nb["fixed_backward"])
@@ -142,153 +142,200 @@ def test_progress_lists_the_six_exercises(nb):
     assert [r.status for r in report.checked] == ["passed"] * 6, str(report)
 
 
-# --------------------------------------------------------------------------- relative_error
+# --------------------------------------------------------------------------- direction_check
+
+
+def _direction(draw="standard_normal", unit=True, scheme="central", fixed_h=None, ratio=False):
+    """A student-style direction_check; each keyword is one way of writing it, or one mistake."""
+
+    def direction_check(f, grad_f, x, rng, h=1e-5):
+        h = fixed_h or h
+        if draw == "standard_normal":
+            v = rng.standard_normal(x.shape)
+        elif draw == "normal":
+            v = rng.normal(size=x.size)  # the same numbers, the same state afterwards
+        elif draw == "twice":
+            rng.standard_normal(x.shape)
+            v = rng.standard_normal(x.shape)
+        elif draw == "uniform":
+            v = rng.uniform(-1, 1, x.shape)
+        else:
+            v = np.random.default_rng(123).standard_normal(x.shape)
+        u = v / _norm(v) if unit else v
+        slope = grad_f(x) @ u
+        if scheme == "central":
+            numeric = (f(x + h * u) - f(x - h * u)) / (2 * h)
+        else:
+            numeric = (f(x + h * u) - f(x)) / h
+        if ratio:
+            return float(abs(slope - numeric) / max(abs(slope), abs(numeric)))
+        return helpers.relative_error(slope, numeric)
+
+    return direction_check
 
 
 def _norm(v):
     return np.linalg.norm(v)
 
 
-def test_relative_error_absolute_error_is_named():
-    assert "this is the absolute error" in failure(
-        ex.check_relative_error, lambda a, b: _norm(a - b)
+def test_direction_check_reference_passes_the_visible_and_hidden_inputs():
+    ex.check_direction_check(helpers.gradcheck.direction_check)
+    for seed in (21, 22, 23, 24):
+        ex.expect_direction_check(
+            helpers.gradcheck.direction_check, ex._wavy, ex._wavy_grad_one_wrong, ex._POINT, seed
+        )
+
+
+@pytest.mark.parametrize("options", [{}, {"draw": "normal"}], ids=["standard_normal", "normal"])
+def test_direction_check_right_ways_pass(options):
+    ex.check_direction_check(_direction(**options))
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        ({"unit": False}, "not a unit vector"),
+        ({"draw": "twice"}, "rng drew twice"),
+        ({"draw": "uniform"}, "drew v uniformly"),
+        ({"draw": "own"}, "rng was not used"),
+        ({"scheme": "forward"}, "used a forward difference"),
+        ({"fixed_h": 1e-5}, "ignored the h"),
+        ({"ratio": True}, "0 / 0"),
+    ],
+    ids=["not normalised", "twice", "uniform", "own generator", "forward", "h ignored", "0/0"],
+)
+def test_direction_check_mistakes_are_named(options, words):
+    assert words in failure(ex.check_direction_check, _direction(**options))
+
+
+def test_direction_check_counts_the_evaluations_of_f():
+    def full_gradient(f, grad_f, x, rng, h=1e-5):
+        v = rng.standard_normal(x.shape)
+        u = v / _norm(v)
+        numeric = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+        return helpers.relative_error(grad_f(x) @ u, numeric @ u)
+
+    message = failure(ex.check_direction_check, full_gradient)
+    assert "evaluated f 12 times" in message and "whole central-difference gradient" in message
+
+
+def test_direction_check_in_place_steps_are_caught_with_a_word_on_rounding():
+    def in_place(f, grad_f, x, rng, h=1e-5):
+        v = rng.standard_normal(x.shape)
+        u = v / _norm(v)
+        x += h * u
+        up = f(x)
+        x -= 2 * h * u
+        down = f(x)
+        x += h * u
+        return helpers.relative_error(grad_f(x) @ u, (up - down) / (2 * h))
+
+    message = failure(ex.check_direction_check, in_place)
+    assert "modified its input array" in message and "last digit" in message
+
+
+def test_direction_check_wants_a_float():
+    def array_out(f, grad_f, x, rng, h=1e-5):
+        return np.array([helpers.gradcheck.direction_check(f, grad_f, x, rng, h)])
+
+    assert "must return a float" in failure(ex.check_direction_check, array_out)
+
+
+def test_direction_check_accepts_any_value_in_the_rounding_noise():
+    def noisy(f, grad_f, x, rng, h=1e-5):
+        rng.standard_normal(x.shape)
+        for sign in (1, -1):
+            f(x + sign * h)
+        return 3e-9  # a right answer rounded differently
+
+    ex.expect_direction_check(
+        noisy, lambda x: float(np.sum(x**3)), lambda x: 3 * x**2, [0.3, 1.1], 5
     )
 
 
-def test_relative_error_dividing_by_a_only_is_named():
-    assert "norm of a only" in failure(
-        ex.check_relative_error, lambda a, b: _norm(a - b) / _norm(a)
-    )
+def test_direction_check_messages_carry_no_address():
+    """A verdict is replayed outside the kernel: its message must not depend on the process."""
+    message = failure(ex.check_direction_check, _direction(draw="twice"))
+    assert "0x" not in message and "np.random.default_rng(2)" in message
 
 
-def test_relative_error_sum_of_norms_is_named():
-    assert "||a|| + ||b||" in failure(
-        ex.check_relative_error, lambda a, b: _norm(a - b) / (_norm(a) + _norm(b))
-    )
+# --------------------------------------------------------------------------- locate
 
 
-def test_relative_error_nan_for_two_zero_vectors_is_named():
-    def no_guard(a, b):
-        return _norm(a - b) / max(_norm(a), _norm(b))
+def _locate(order="groups", coords="arange", scheme="central", everything=False, sort=False):
+    """A student-style locate; each keyword is one way of writing it, or one mistake."""
 
-    message = failure(ex.check_relative_error, no_guard)
-    assert "returned nan when both vectors are zero" in message and "return 0.0" in message
-
-
-def test_relative_error_zero_division_gets_the_zero_hint():
-    message = failure(
-        ex.check_relative_error, lambda a, b: float(_norm(a - b)) / float(max(_norm(a), _norm(b)))
-    )
-    assert "ZeroDivisionError" in message and "return 0.0" in message
-
-
-def test_relative_error_right_answer_that_warns_on_zero_passes_silently(capfd):
-    def with_where(a, b):
-        scale = np.maximum(_norm(a), _norm(b))
-        return np.where(scale == 0, 0.0, _norm(a - b) / scale)
-
-    ex.check_relative_error(with_where)
-    assert capfd.readouterr().err == ""  # nbgrader zeroes a test cell that writes to stderr
-
-
-def test_relative_error_failure_message_shows_call_expected_got_and_relative_error():
-    message = failure(ex.check_relative_error, lambda a, b: _norm(a - b))
-    for field in ("call", "expected", "got", "relative error", "likely mistake"):
-        assert field in message
-
-
-# --------------------------------------------------------------------------- gradient_check
-
-
-def _checker(scheme="central", copy=True, coords=None, metric="relative", fixed_h=None):
-    def gradient_check(f, grad_f, x, h=1e-5):
-        h = fixed_h or h
-        work = np.array(x, dtype=float) if copy else x
-        analytic = np.array(grad_f(np.array(work, dtype=float)), dtype=float)
-        numeric = np.zeros(len(work))
-        for i in range(len(work) if coords is None else coords):
-            if copy:
-                up, down = work.copy(), work.copy()
-                up[i] += h
-                down[i] -= h
-                fu, fd, f0 = f(up), f(down), f(work)
+    def locate(f, grad_f, x, groups, h=1e-5):
+        analytic = grad_f(x)
+        eye = np.eye(x.size)
+        if everything:
+            numeric_all = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in eye])
+        out = {}
+        for name in sorted(groups) if order == "sorted" else groups:
+            idx = groups[name]
+            if sort and isinstance(idx, np.ndarray):
+                idx.sort()
+            if coords == "arange":
+                where = np.arange(x.size)[idx]
+            elif coords == "indices":
+                where = list(range(*idx.indices(x.size))) if isinstance(idx, slice) else list(idx)
+            elif coords == "sorted":
+                where = np.sort(np.arange(x.size)[idx])
             else:
-                f0 = f(work)
-                work[i] += h
-                fu = f(work)
-                work[i] -= 2 * h
-                fd = f(work)
-            numeric[i] = (fu - fd) / (2 * h) if scheme == "central" else (fu - f0) / h
-        if coords is not None:
-            analytic, numeric = analytic[:coords], numeric[:coords]
-        if metric == "absolute":
-            return _norm(analytic - numeric)
-        return _norm(analytic - numeric) / max(_norm(analytic), _norm(numeric))
+                where = range(idx.start, idx.stop) if isinstance(idx, slice) else idx
+            if everything:
+                numeric = numeric_all[where]
+            elif scheme == "central":
+                numeric = [(f(x + h * eye[i]) - f(x - h * eye[i])) / (2 * h) for i in where]
+            else:
+                numeric = [(f(x + h * eye[i]) - f(x)) / h for i in where]
+            out[name] = helpers.relative_error(analytic[idx], np.array(numeric))
+        return out
 
-    return gradient_check
+    return locate
 
 
-def test_gradient_check_reference_implementation_passes():
-    ex.check_gradient_check(_checker())
+def test_locate_reference_passes_the_visible_and_the_network_inputs():
+    ex.check_locate(helpers.gradcheck.locate)
+    params, X, y = ex.lesson_network(seed=3)
+    ex.expect_locate(helpers.gradcheck.locate, *ex.network_problem(params, X, y))
 
 
-def test_gradient_check_forward_difference_is_named():
-    assert "used a forward difference" in failure(
-        ex.check_gradient_check, _checker(scheme="forward")
-    )
+def test_locate_right_ways_pass():
+    ex.check_locate(_locate(coords="indices"))
 
 
-def test_gradient_check_modifying_x_is_caught():
-    assert "modified its input array" in failure(ex.check_gradient_check, _checker(copy=False))
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        ({"everything": True}, "every coordinate of x"),
+        ({"order": "sorted"}, "the same keys in another order"),
+        ({"sort": True}, "modified the index arrays"),
+        ({"coords": "sorted"}, "another order than the group lists them"),
+        ({"coords": "start-stop"}, "may leave out its start or stop"),
+        ({"scheme": "forward"}, "forward difference"),
+    ],
+    ids=["every coordinate", "key order", "sorted in place", "pairing", "None slice", "forward"],
+)
+def test_locate_mistakes_are_named(options, words):
+    assert words in failure(ex.check_locate, _locate(**options))
 
 
-def test_gradient_check_one_coordinate_is_named():
-    assert "checked only one coordinate" in failure(ex.check_gradient_check, _checker(coords=1))
+def test_locate_ignoring_h_is_named():
+    def fixed_h(f, grad_f, x, groups, h=1e-5):
+        return helpers.gradcheck.locate(f, grad_f, x, groups)
+
+    assert "ignored the h" in failure(ex.check_locate, fixed_h)
 
 
-def test_gradient_check_absolute_error_is_named():
-    assert "this is the absolute error" in failure(
-        ex.check_gradient_check, _checker(metric="absolute")
-    )
-
-
-def test_gradient_check_ignoring_h_is_named():
-    assert "ignored the h" in failure(ex.check_gradient_check, _checker(fixed_h=1e-5))
-
-
-def test_gradient_check_integer_x_truncation_is_named():
-    def truncating(f, grad_f, x, h=1e-5):
-        numeric = np.zeros(x.shape)
-        for i in range(x.size):
-            up, down = x.copy(), x.copy()
-            up[i] += h  # integer array: rounds back
-            down[i] -= h
-            numeric[i] = (f(up) - f(down)) / (2 * h)
-        a = grad_f(x)
-        return _norm(a - numeric) / max(_norm(a), _norm(numeric))
-
-    message = failure(
-        ex.expect_gradient_check,
-        truncating,
-        lambda x: float(np.sum(x**3)),
-        lambda x: 3.0 * x**2 + np.array([0, 0, 1.0]),
-        np.array([1, -2, 3]),
-    )
-    assert "x.astype(float)" in message
-
-
-def test_gradient_check_accepts_any_value_in_the_rounding_noise():
-    def noisy(f, grad_f, x, h=1e-5):
-        return 3e-10  # a correct check of a correct gradient, rounded differently
-
-    ex.expect_gradient_check(
-        noisy, lambda x: float(np.sum(x**3)), lambda x: 3 * x**2, np.array([0.3, 1.1])
-    )
-
-
-def test_gradient_check_returning_an_array_is_explained():
-    message = failure(ex.check_gradient_check, lambda f, g, x, h=1e-5: np.abs(g(x)))
-    assert "must return one number" in message
+def test_the_network_problem_is_the_notebooks_bug_hunt(nb):
+    f, grad_f, theta, groups = ex.network_problem(nb["params"], nb["X"], nb["y"])
+    assert np.array_equal(theta, nb["theta0"]) and groups == nb["GROUPS"]
+    assert f(theta) == nb["loss_of_theta"](theta)
+    notebook = nb["flatten"](nb["backward_with_bugs"](nb["params"], nb["X"], nb["y"]))
+    assert np.array_equal(grad_f(theta), notebook)
+    errors = helpers.gradcheck.locate(f, grad_f, theta, groups)
+    assert {name for name, e in errors.items() if e > 1e-4} == hidden_truth()
 
 
 # --------------------------------------------------------------------------- bug hunt
@@ -355,6 +402,14 @@ def test_fixed_backward_that_updates_params_in_place_is_caught(nb):
     assert "modified params" in failure(ex.check_fixed_backward, updating)
 
 
+def test_fixed_backward_with_a_batch_of_four_written_in_fails_the_visible_check(nb):
+    def quarter(params, X, y):
+        grads = nb["fixed_backward"](params, X, y)
+        return {k: v * X.shape[0] / 4 for k, v in grads.items()}
+
+    assert "X of shape (5, 2)" in failure(ex.check_fixed_backward, quarter)
+
+
 def test_fixed_backward_missing_key_is_named(nb):
     def partial(params, X, y):
         grads = nb["fixed_backward"](params, X, y)
@@ -375,6 +430,14 @@ def test_worst_coordinate_signed_difference_is_named():
     assert "absolute value" in failure(ex.check_worst_coordinate, signed)
 
 
+def test_worst_coordinate_ignoring_h_is_named():
+    def fixed_step(f, grad_f, x, h=1e-5):
+        n = np.array([(f(x + 1e-5 * e) - f(x - 1e-5 * e)) / 2e-5 for e in np.eye(x.size)])
+        return int(np.argmax(np.abs(grad_f(x) - n)))
+
+    assert "ignored the h" in failure(ex.check_worst_coordinate, fixed_step)
+
+
 def test_worst_coordinate_returning_the_difference_is_named():
     assert "integer index" in failure(ex.check_worst_coordinate, lambda f, g, x, h=1e-5: 0.4)
 
@@ -384,8 +447,8 @@ def test_quiz_strings_are_rejected():
 
 
 def test_a_missing_return_is_named_by_the_one_guard():
-    message = failure(ex.check_relative_error, lambda a, b: None)
-    assert "relative_error returned None" in message
+    message = failure(ex.check_direction_check, lambda f, g, x, rng, h=1e-5: None)
+    assert "direction_check returned None" in message
     assert "forget `return`" in message
 
 
@@ -399,3 +462,35 @@ def test_checker_titles_follow_the_heading_convention():
     titles = [e.title for e in helpers.checks._REGISTRY[LESSON]]
     assert "Quiz 06" in titles and "Challenge 06 · Worst coordinate" in titles
     assert all(t.startswith(("Exercise 06.", "Quiz 06", "Challenge 06")) for t in titles), titles
+
+
+# --------------------------------------------------------------------------- the references
+
+
+class _Counting:
+    def __init__(self, f):
+        self.f, self.calls = f, 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return self.f(x)
+
+
+def test_reference_direction_check_draws_once_and_evaluates_twice():
+    rng, twin = np.random.default_rng(3), np.random.default_rng(3)
+    f = _Counting(lambda w: float(np.sum(w**3)))
+    x = np.array([0.5, -1.0, 2.0])
+    error = helpers.gradcheck.direction_check(f, lambda w: 3 * w**2, x, rng)
+    twin.standard_normal(x.shape)
+    assert rng.bit_generator.state == twin.bit_generator.state
+    assert f.calls == 2 and isinstance(error, float) and error < 1e-9
+    assert helpers.gradcheck.direction_check(lambda w: 1.0, np.zeros_like, x, rng) == 0.0
+
+
+def test_reference_locate_evaluates_only_the_groups_in_their_order():
+    f = _Counting(lambda w: float(np.sum(np.sin(w))))
+    x = np.linspace(-1, 1, 9)
+    groups = {"z": np.array([7, 2]), "a": slice(None, 2), "m": slice(4, 6)}
+    errors = helpers.gradcheck.locate(f, np.cos, x, groups)
+    assert list(errors) == ["z", "a", "m"] and f.calls == 2 * 6
+    assert all(isinstance(e, float) and e < 1e-9 for e in errors.values())

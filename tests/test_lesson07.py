@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
+import helpers
 from helpers import autodiff as ad
 from helpers.checks import CheckFailure
 from helpers.exercises import autodiff as ex
@@ -63,6 +65,8 @@ def engine(
     local=None,
     mul_local=None,
     rsub_swapped=False,
+    forwards=False,
+    zero=0.0,
     log=None,
 ):
     """A student-style Value class; each keyword is one way of writing it (or one mistake)."""
@@ -70,7 +74,7 @@ def engine(
 
     class Value:
         def __init__(self, data, inputs=(), grads=()):
-            self.data, self.grad = float(data), 0.0
+            self.data, self.grad = float(data), zero
             self.inputs, self.grads = tuple(inputs), tuple(grads)
             if log is not None:
                 log.append(("Value", self.data))
@@ -141,7 +145,7 @@ def engine(
         def backward(self):
             if seed:
                 self.grad = 1.0
-            for node in reversed(order(self)):
+            for node in order(self) if forwards else reversed(order(self)):
                 for inp, g in zip(node.inputs, node.grads):
                     inp.grad = g * node.grad if overwrite else inp.grad + g * node.grad
 
@@ -171,8 +175,9 @@ def test_the_reference_engine_passes_every_check():
         {"div_via_pow": True},
         {"sub_via_add": True, "div_via_pow": True},
         {"order": ad.topological_order},
+        {"zero": 0},
     ],
-    ids=["direct rules", "sub via add", "div via pow", "both", "iterative order"],
+    ids=["direct rules", "sub via add", "div via pow", "both", "iterative order", "grad int 0"],
 )
 def test_every_correct_way_of_writing_the_engine_passes(options):
     ex.check_Value(engine(**options))
@@ -186,10 +191,34 @@ def test_the_hidden_tests_inputs_pass_a_right_engine():
         ex.expect_Value_fork(Value, fork, *point)
 
 
-def test_a_recursive_topological_order_passes_including_the_long_chain():
-    ex.check_topological_order(recursive_order)
+def test_the_reference_order_passes_the_hidden_graphs_too():
     for graph in ex.MORE_GRAPHS:
-        ex.expect_topological_order(recursive_order, graph)
+        ex.expect_topological_order(ad.topological_order, graph)
+
+
+def test_a_recursive_order_meets_the_recursion_limit_and_the_message_says_why():
+    message = failure(ex.check_topological_order, recursive_order)
+    assert "deeper than Python's recursion limit" in message
+    assert "chain of 1500 nodes" in message and "own stack" in message
+    assert "must not be visited again" not in message  # no blame for a correct search
+
+
+def test_an_endless_recursion_on_a_shallow_graph_is_told_apart():
+    def endless(root):
+        def visit(node):
+            visit(node)  # the bug: never moves on to an input
+
+        visit(root)
+
+    message = failure(ex.expect_topological_order, endless, "diamond")
+    assert "called itself without end" in message and "visit(inp), not visit(node)" in message
+
+
+def test_the_visible_deep_chain_is_deeper_than_the_recursion_limit():
+    import sys
+
+    assert ex._depth(ex._graph("deep chain")) > sys.getrecursionlimit()
+    assert ex._depth(ex._graph("very deep chain")) == 5000
 
 
 # --------------------------------------------------------------------------- engine mistakes
@@ -203,6 +232,11 @@ def test_overwriting_at_a_fork_is_caught_and_named():
 
 def test_visiting_a_shared_node_twice_is_caught_and_named():
     assert "visited twice" in failure(ex.check_Value, engine(order=revisiting_order))
+
+
+def test_a_sweep_that_walks_the_order_forwards_is_named():
+    message = failure(ex.check_Value, engine(forwards=True))
+    assert "walks the order forwards" in message and "reversed(" in message
 
 
 def test_a_missing_seed_is_caught_and_named():
@@ -306,14 +340,46 @@ def test_autodiff_gradient_names_returning_the_data():
 
 def test_zero_grad_passes_when_every_node_is_reset_and_names_resetting_only_the_root():
     def right(root):
-        for node in recursive_order(root):
+        for node in ad.topological_order(root):
             node.grad = 0.0
+
+    def integer_zero(root):
+        for node in ad.topological_order(root):
+            node.grad = 0
 
     def root_only(root):
         root.grad = 0.0
 
     ex.check_zero_grad(right)
+    ex.check_zero_grad(integer_zero)  # the text shows 0.0; the integer 0 is as good
+    for graph in ("ladder", "same input twice", "long chain"):
+        ex.expect_zero_grad(integer_zero, graph)
     assert "only the root was reset" in failure(ex.check_zero_grad, root_only)
+
+
+def test_zero_grad_returns_nothing_and_touches_nothing_else():
+    def returning(root):
+        nodes = ad.topological_order(root)
+        for node in nodes:
+            node.grad = 0.0
+        return nodes
+
+    def data_too(root):
+        for node in ad.topological_order(root):
+            node.grad = node.data = 0.0
+
+    def cut(root):
+        for node in ad.topological_order(root):
+            node.grad, node.inputs = 0.0, ()
+
+    assert "must return nothing" in failure(ex.check_zero_grad, returning)
+    assert "changed more than grad" in failure(ex.check_zero_grad, data_too)
+    assert "changed more than grad" in failure(ex.check_zero_grad, cut)
+
+
+def test_a_new_value_may_start_at_the_integer_zero_but_not_at_none():
+    ex.expect_Value_leaf(engine(zero=0), 2.5)
+    assert "grad 0.0" in failure(ex.expect_Value_leaf, engine(zero=None), 2.5)
 
 
 def test_the_quiz_check_wants_five_booleans():
@@ -332,3 +398,93 @@ def test_the_checks_make_the_same_interactions_on_every_run():
         ex.check_Value(engine(log=log))
         logs.append(log)
     assert logs[0] and logs[0] == logs[1]
+
+
+# --------------------------------------------------------------------------- arrays
+
+
+def test_the_array_references_pass_their_checks_and_hidden_inputs():
+    ex.check_matmul_vjp(ad.matmul_vjp)
+    ex.check_unbroadcast(ad.unbroadcast)
+    rng = np.random.default_rng(77)
+    for m, n, p in ((1, 5, 3), (6, 2, 1), (4, 4, 4), (32, 7, 5)):
+        A, B, G = rng.normal(size=(m, n)), rng.normal(size=(n, p)), rng.normal(size=(m, p))
+        ex.expect_matmul_vjp(ad.matmul_vjp, A, B, G)
+    g = rng.normal(size=(2, 3, 4))
+    for shape in ((4,), (1, 4), (3, 1), (2, 1, 4), (1, 1, 1), (), (2, 3, 4), (1, 3, 1)):
+        ex.expect_unbroadcast(ad.unbroadcast, g, shape)
+
+
+def test_matmul_vjp_agrees_with_finite_differences():
+    rng = np.random.default_rng(3)
+    A, B, G = rng.normal(size=(3, 4)), rng.normal(size=(4, 2)), rng.normal(size=(3, 2))
+    dA, dB = ad.matmul_vjp(A, B, G)
+    numeric_A = helpers.gradient(lambda a: float(np.sum(G * (a.reshape(3, 4) @ B))), A.ravel())
+    numeric_B = helpers.gradient(lambda b: float(np.sum(G * (A @ b.reshape(4, 2)))), B.ravel())
+    assert helpers.relative_error(dA.ravel(), numeric_A) < 1e-9
+    assert helpers.relative_error(dB.ravel(), numeric_B) < 1e-9
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (lambda A, B, G: (B @ G.T, A.T @ G), "transposed"),
+        (lambda A, B, G: (A.T @ G, G @ B.T), "wrong order"),
+        (lambda A, B, G: [G @ B.T, A.T @ G], "must return a tuple"),
+        (lambda A, B, G: (G @ B.T, G.T @ A), "transposed: dB"),
+        (lambda A, B, G: (G @ B, A.T @ G), "mind the shapes"),
+    ],
+    ids=["dA transposed", "swapped", "list", "dB transposed", "no transpose"],
+)
+def test_matmul_vjp_mistakes_are_named(answer, words):
+    assert words in failure(ex.check_matmul_vjp, answer)
+
+
+def test_matmul_vjp_that_modifies_g_is_caught():
+    def scaling(A, B, G):
+        G *= 1.0 + 1e-9
+        return G @ B.T, A.T @ G
+
+    assert "modified its input" in failure(ex.check_matmul_vjp, scaling)
+
+
+def _no_keepdims(grad, shape):
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis)
+    return grad
+
+
+def _mean(grad, shape):
+    return ad.unbroadcast(grad, shape) * np.prod(shape) / grad.size if shape else grad.mean()
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (_no_keepdims, "without keepdims"),
+        (_mean, "averaged"),
+        (lambda grad, shape: grad.sum(), "summed every axis"),
+    ],
+    ids=["no keepdims", "mean", "everything"],
+)
+def test_unbroadcast_mistakes_are_named(answer, words):
+    assert words in failure(ex.check_unbroadcast, answer)
+
+
+def test_unbroadcast_accepts_a_numpy_scalar_an_array_and_a_float_for_shape_nothing():
+    grad = np.arange(6.0).reshape(2, 3)
+    for returned in (np.float64(15.0), np.array(15.0), 15.0):
+        ex.expect_unbroadcast(lambda g, s, r=returned: r, grad, ())
+
+
+def test_the_engine_guard_runs_only_an_engine_that_passes():
+    class Unwritten:
+        def __init__(self, data):
+            raise NotImplementedError
+
+    assert ex.engine_ready(engine())
+    assert not ex.engine_ready(Unwritten)
+    assert not ex.engine_ready(engine(overwrite=True))

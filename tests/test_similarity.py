@@ -57,7 +57,8 @@ INDEPENDENT = '''def descent(f, x, rate):
 
 
 def pairs(answers, stub=STUB, written=False):
-    return similarity.similar_pairs("L", "descent", answers, stub, written)
+    found, _ = similarity.similar_pairs("L", "descent", answers, stub, written)
+    return found
 
 
 def test_a_copy_with_new_names_comments_and_spacing_is_listed_as_identical():
@@ -163,7 +164,7 @@ def test_report_lists_a_copied_answer_side_by_side_escaped(tmp_path):
     out = toy_out(tmp_path, {"ann": {"mean_of_sample": MEAN}, "bob": {"mean_of_sample": copied}})
     outcomes = [Outcome(s, "99_toy", f"{s}.ipynb") for s in ("ann", "bob")]
     found = similarity.find_similar(out, outcomes, {"99_toy": load_lesson("99_toy", toy.TOY)})
-    assert [(p.grade_id, p.students) for p in found] == [("mean_of_sample", ("ann", "bob"))]
+    assert [(p.grade_id, p.students) for p in found.pairs] == [("mean_of_sample", ("ann", "bob"))]
     html = "\n".join(report._similar(found))
     assert "ann and bob, 100% alike" in html
     assert "&lt;b&gt;mine&lt;/b&gt;" in html and "<b>mine</b>" not in html
@@ -173,5 +174,50 @@ def test_report_says_none_when_nothing_is_alike(tmp_path):
     out = toy_out(tmp_path, {"ann": {}, "bob": {"mean_of_sample": MEAN}})
     outcomes = [Outcome(s, "99_toy", f"{s}.ipynb") for s in ("ann", "bob")]
     found = similarity.find_similar(out, outcomes, {"99_toy": load_lesson("99_toy", toy.TOY)})
-    assert found == []
+    assert found.pairs == [] and found.notes == []
     assert "<p>None.</p>" in report._similar(found)
+
+
+# --------------------------------------------------------------------------- bounded work
+
+HUGE = "def descent(f, x, rate):\n" + "".join(
+    f"    v{i} = f(x + {i}) * rate - {i}\n" for i in range(60_000)
+)
+
+
+def test_two_huge_answers_are_compared_in_bounded_time_and_the_cut_is_named():
+    import time
+
+    start = time.monotonic()
+    found, notes = similarity.similar_pairs("L", "descent", {"ann": HUGE, "bob": HUGE}, STUB)
+    assert time.monotonic() - start < 10
+    assert [p.students for p in found] == [("ann", "bob")]
+    assert notes and "ann, bob" in notes[0] and "first" in notes[0]
+
+
+def test_a_pair_whose_lengths_rule_it_out_is_not_scored(monkeypatch):
+    scored = []
+    real = similarity.Indel.normalized_similarity
+    monkeypatch.setattr(
+        similarity.Indel,
+        "normalized_similarity",
+        lambda a, b, **k: scored.append(1) or real(a, b, **k),
+    )
+    assert pairs({"ann": ORIGINAL, "bob": HUGE}) == []
+    assert scored == []
+
+
+def test_the_comparison_stops_at_its_time_budget_and_says_so(tmp_path):
+    answers = {f"s{i}": {"mean_of_sample": MEAN} for i in range(6)}
+    out = toy_out(tmp_path, answers)
+    outcomes = [Outcome(s, "99_toy", f"{s}.ipynb") for s in answers]
+    lessons = {"99_toy": load_lesson("99_toy", toy.TOY)}
+    found = similarity.find_similar(out, outcomes, lessons, budget=0.0)
+    assert any("time budget" in n or "not compared" in n for n in found.notes)
+    assert "Not everything was compared" in "\n".join(report._similar(found))
+
+
+def test_a_similar_pair_of_huge_answers_is_shown_cut(tmp_path):
+    pair = similarity.SimilarPair("L", "g", ("ann", "bob"), 1.0, (HUGE, HUGE))
+    html = "\n".join(report._similar(similarity.SimilarAnswers([pair], [])))
+    assert len(html) < 3 * report.SHOWN_CHARS and "more characters]" in html

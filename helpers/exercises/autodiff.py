@@ -14,14 +14,24 @@ a fork, a node visited twice, no seed of 1) are run on reference nodes to name t
 
 from __future__ import annotations
 
+import contextlib
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .. import autodiff as ref
-from ..checks import CheckFailure, check, exercise, quiet, quiz_exercise, require_returned
+from ..checks import (
+    CheckFailure,
+    call,
+    check,
+    exercise,
+    quiet,
+    quiz_exercise,
+    require_returned,
+)
 
 LESSON = "07_autodiff"
 
@@ -29,12 +39,21 @@ _float = float
 _isinstance = isinstance
 _id = id
 
+# From this depth on, a RecursionError is the interpreter's limit (about 1,000 frames, some
+# of them taken by the notebook and the checker), not an endless recursion.
+_DEEP = 500
+
 
 # --------------------------------------------------------------------------- calling student code
 
 
-def _attempt(what: str, action: Callable[[], Any]) -> Any:
-    """Run one interaction with the student's code; crashes become a readable CheckFailure."""
+def _attempt(what: str, action: Callable[[], Any], depth: int | None = None) -> Any:
+    """Run one interaction with the student's code; crashes become a readable CheckFailure.
+
+    ``depth`` is the number of nodes on the longest path of the graph the code walks, when
+    known: a RecursionError on a deep graph is Python's recursion limit, not a wrong answer's
+    endless loop, and the message says so.
+    """
     try:
         with quiet():
             return action()
@@ -46,12 +65,34 @@ def _attempt(what: str, action: Callable[[], Any]) -> Any:
     except CheckFailure:
         raise
     except RecursionError:
+        if depth is not None and depth >= _DEEP:
+            raise CheckFailure(
+                f"{what} went deeper than Python's recursion limit (RecursionError).",
+                [
+                    f"the graph is a chain of {depth} nodes, and a recursive depth-first search "
+                    "needs one nested call per node; Python stops at about 1,000",
+                    "hint : keep your own stack instead of recursing - a list of (node, "
+                    "iterator over its inputs) pairs: look at the top pair, push its next "
+                    "unvisited input, or pop it and append the node once all inputs are done "
+                    "(Section 4)",
+                ],
+            ) from None
+        endless = [f"the graph is only {depth} nodes deep"] if depth is not None else []
         raise CheckFailure(
-            f"{what} recursed without end.",
-            ["a node must not be visited again once it is in the order (keep a set of visited)"],
+            f"{what} called itself without end (RecursionError).",
+            endless
+            + [
+                "each recursive call must move on to an input (visit(inp), not visit(node)), "
+                "and a node already in the order is not visited again"
+            ],
         ) from None
     except Exception as exc:  # noqa: BLE001 - any crash of student code is the finding
         raise CheckFailure(f"{what} raised {type(exc).__name__}.", [f"message : {exc}"]) from None
+
+
+def _is_zero(value: Any) -> bool:
+    """A grad reset to zero: 0.0, or the integer 0 (which ``+=`` turns into a float)."""
+    return _isinstance(value, numbers.Real) and not _isinstance(value, bool) and value == 0
 
 
 def _number(name: str, value: Any, call: str) -> float:
@@ -72,7 +113,10 @@ def _reachable(root: Any, what: str) -> list[Any]:
     while stack:
         node = stack.pop()
         found.append(node)
-        inputs = _attempt(f"reading {what}.inputs", lambda node=node: tuple(node.inputs))
+        if _isinstance(node, Node):  # the checker's own node: nothing to guard
+            inputs = node.inputs
+        else:
+            inputs = _attempt(f"reading {what}.inputs", lambda node=node: tuple(node.inputs))
         for child in inputs:
             if _id(child) not in seen:
                 seen.add(_id(child))
@@ -118,21 +162,42 @@ def _graph(kind: str) -> Node:
         for i in range(2, 20):
             a, b = b, Node(f"x{i}", b, a)
         return b
-    if kind == "long chain":
+    if kind in _CHAINS:
         node = Node("x0")
-        for i in range(1, 200):
+        for i in range(1, _CHAINS[kind]):
             node = Node(f"x{i}", node)
         return node
     raise ValueError(f"unknown graph {kind!r}")
 
 
-GRAPHS = ("leaf", "chain", "same input twice", "diamond", "shared intermediate", "long chain")
+# Chains of these many nodes: deeper than Python's recursion limit from "deep chain" on.
+_CHAINS = {"long chain": 200, "deep chain": 1_500, "very deep chain": 5_000}
+
+GRAPHS = (
+    "leaf",
+    "chain",
+    "same input twice",
+    "diamond",
+    "shared intermediate",
+    "long chain",
+    "deep chain",
+)
 # Graphs only the hidden tests use.
-MORE_GRAPHS = ("ladder",)
+MORE_GRAPHS = ("ladder", "very deep chain")
+
+
+def _depth(root: Node) -> int:
+    """The number of nodes on the longest path from a leaf to ``root``."""
+    longest: dict[int, int] = {}
+    for node in ref.topological_order(root):
+        longest[_id(node)] = 1 + max((longest[_id(i)] for i in node.inputs), default=0)
+    return longest[_id(root)]
 
 
 def _describe_graph(root: Node) -> str:
     size = len(_reachable(root, "node"))
+    if size > 12 and _depth(root) == size:
+        return f"{root.name} <- ... <- x0, a chain of {size} nodes, each using the one before it"
     if size > 12:
         return f"{root.name} of {size} nodes x0, x1, ... each using the one or two before it"
     lines, done = [], set()
@@ -147,7 +212,7 @@ def expect_topological_order(topological_order: Callable, graph: str) -> None:
     """``topological_order(root)`` on the test graph ``graph`` (one of :data:`GRAPHS`)."""
     root = _graph(graph)
     shown = f"topological_order(root) for the graph {_describe_graph(root)} (root {root.name})"
-    got = _attempt("topological_order", lambda: topological_order(root))
+    got = _attempt("topological_order", lambda: topological_order(root), _depth(root))
     require_returned("topological_order", got, shown, "return the list of nodes")
     if not _isinstance(got, (list, tuple)):
         raise CheckFailure(
@@ -170,7 +235,8 @@ def expect_topological_order(topological_order: Callable, graph: str) -> None:
             details
             + ["likely mistake : a node used twice is visited twice; remember visited nodes"],
         )
-    missing = [n.name for n in nodes if _id(n) not in set(ids)]
+    listed = set(ids)
+    missing = [n.name for n in nodes if _id(n) not in listed]
     if missing:
         raise CheckFailure(
             "topological_order leaves out nodes of the graph.",
@@ -330,6 +396,9 @@ OPERATION_CASES = (
     ("c * x", 0.8, 3.0),
     ("x / c", 0.8, 4.0),
     ("c / x", 0.8, 4.0),
+    ("c * x", 0.8, 2),  # a Python int on the left
+    ("c - x", 0.8, 1),
+    ("x + c", 0.8, 1),
     ("x.exp()", 0.7, None),
     ("x.log()", 1.9, None),
     ("x.tanh()", 0.6, None),
@@ -359,9 +428,10 @@ def expect_Value_leaf(Value: type, number: float) -> None:
         )
     check("Value(...).data", data, _float(number), call=shown, rtol=0.0)
     grad = _attempt("reading v.grad", lambda: v.grad)
-    if not _isinstance(grad, float) or grad != 0.0:
+    if not _is_zero(grad):
         raise CheckFailure(
-            "a new Value must have grad 0.0.", [f"call : {shown}", f"got  : grad = {grad!r}"]
+            "a new Value must have grad 0.0 (zero).",
+            [f"call : {shown}", f"got  : grad = {grad!r}", "start every grad at 0.0"],
         )
     inputs = _attempt("reading v.inputs", lambda: v.inputs)
     if not _isinstance(inputs, tuple) or inputs:
@@ -414,15 +484,51 @@ def expect_Value_operation(Value: type, operation: str, a: float, b=None) -> Non
         for n, v in zip("xy", leaves)
     ]
     label = "Value: (x.grad, y.grad)" if two else "Value: x.grad"
-    check(
-        f"{label} after ({operation}).backward()",
-        np.array(grads),
-        np.array(spec["grads"](a, b)),
-        call=shown,
-        rtol=1e-9,
-        mistakes={k: np.array(v) for k, v in spec["mistakes"](a, b).items()},
-        hint=f"check the local derivative of {operation}",
-    )
+    with _sweep_diagnosis(Value):
+        check(
+            f"{label} after ({operation}).backward()",
+            np.array(grads),
+            np.array(spec["grads"](a, b)),
+            call=shown,
+            rtol=1e-9,
+            mistakes={k: np.array(v) for k, v in spec["mistakes"](a, b).items()},
+            hint=f"check the local derivative of {operation}",
+        )
+
+
+_FORWARDS = (
+    "likely mistake : the sweep walks the order forwards: in ((z * 3) * 2).backward(), z.grad "
+    "stayed 0 because z * 3 passed its grad on before it had received any; walk "
+    "reversed(topological_order(self))"
+)
+
+
+@contextlib.contextmanager
+def _sweep_diagnosis(Value: type):
+    """Re-raise a failed gradient check with the sweep's order named, when a probe shows it.
+
+    The probe is ``((z * 3) * 2).backward()``: a sweep in the right order gives ``z.grad = 6``;
+    one that walks the topological order forwards, leaves first, lets ``z * 3`` pass on its
+    grad while it is still 0, so ``z.grad`` stays 0 though the seed is 1. Only run after a
+    failure, and only named when no other mistake was.
+    """
+    try:
+        yield
+    except CheckFailure as failure:
+        if any(line.startswith("likely mistake") for line in failure.details):
+            raise
+        try:
+            z = Value(0.5)
+            w = (z * 3.0) * 2.0
+            with quiet():
+                w.backward()
+            forwards = _float(w.grad) == 1.0 and _float(z.grad) == 0.0
+        except Exception:  # noqa: BLE001 - the probe only adds a diagnosis when it can
+            forwards = False
+        if not forwards:
+            raise
+        details = [line for line in failure.details if not line.startswith("hint")]
+        raise CheckFailure(failure.summary, details + [_FORWARDS]) from None
 
 
 _NO_SEED = "likely mistake : backward() must start with self.grad = 1.0 (dL/dL = 1)"
@@ -473,7 +579,7 @@ def _mistaken_backward(root: ref.Value, mistake: str) -> None:
     else:
         order = ref.topological_order(root)
     root.grad = 0.0 if mistake == "no seed" else 1.0
-    for node in reversed(order):
+    for node in order if mistake == "forwards" else reversed(order):
         for inp, local in zip(node.inputs, node.local_grads):
             if mistake == "overwrite":
                 inp.grad = local * node.grad
@@ -485,6 +591,8 @@ ENGINE_MISTAKES = {
     "overwrite": "a gradient is overwritten (=) where a node is used twice: add with +=",
     "revisit": "a shared node is visited twice in the backward pass: order each node once",
     "no seed": "backward() must start with self.grad = 1.0 (dL/dL = 1)",
+    "forwards": "the sweep walks the order forwards, leaves first: walk it in "
+    "reverse (reversed(order)), so a node's grad is complete before it is passed on",
 }
 
 
@@ -520,15 +628,16 @@ def _expect_graph(Value: type, f: Callable, point, text: str) -> None:
     expected_data = f(*[ref.Value(p) for p in point]).data
     check("Value: out.data", data, expected_data, call=shown, rtol=1e-12)
     mistakes = {desc: _reference_grads(f, point, key) for key, desc in ENGINE_MISTAKES.items()}
-    check(
-        f"Value: the leaves' grads ({', '.join(n + '.grad' for n in names)})",
-        got,
-        _reference_grads(f, point),
-        call=shown,
-        rtol=1e-9,
-        mistakes=mistakes,
-        hint="compare each node's local derivative, and add (+=) at every use of a node",
-    )
+    with _sweep_diagnosis(Value):
+        check(
+            f"Value: the leaves' grads ({', '.join(n + '.grad' for n in names)})",
+            got,
+            _reference_grads(f, point),
+            call=shown,
+            rtol=1e-9,
+            mistakes=mistakes,
+            hint="compare each node's local derivative, and add (+=) at every use of a node",
+        )
 
 
 def expect_Value_fork(Value: type, fork: str, x: float, y: float) -> None:
@@ -622,18 +731,22 @@ def check_autodiff_gradient(autodiff_gradient: Callable) -> None:
 
 
 def expect_zero_grad(zero_grad: Callable, graph: str) -> None:
-    """``zero_grad(root)`` sets ``grad = 0.0`` on every node of the graph, ``data`` untouched."""
+    """``zero_grad(root)`` sets ``grad`` to zero on every node of the graph and returns None.
+
+    ``data`` and ``inputs`` stay as they were; the integer 0 is accepted as well as 0.0.
+    """
     root = _graph(graph)
     nodes = _reachable(root, "node")
+    inputs = [n.inputs for n in nodes]
     for k, node in enumerate(nodes):
         node.data, node.grad = 0.5 * k + 1.0, 2.0 * k - 3.5
     shown = f"zero_grad(root) for the graph {_describe_graph(root)}, every grad non-zero"
-    _attempt("zero_grad", lambda: zero_grad(root))
-    left = [n.name for n in nodes if not (_isinstance(n.grad, float) and n.grad == 0.0)]
+    got = _attempt("zero_grad", lambda: zero_grad(root), _depth(root))
+    left = [n.name for n in nodes if not _is_zero(n.grad)]
     if left:
         hint = (
             "only the root was reset: visit every node (your topological_order gives them all)"
-            if len(left) == len(nodes) - 1 and _isinstance(root.grad, float) and root.grad == 0.0
+            if len(left) == len(nodes) - 1 and _is_zero(root.grad)
             else "set node.grad = 0.0 on every node reached through inputs"
         )
         raise CheckFailure(
@@ -641,10 +754,20 @@ def expect_zero_grad(zero_grad: Callable, graph: str) -> None:
             [f"call : {shown}", f"nodes whose grad is not 0.0 : {left}", f"hint : {hint}"],
         )
     changed = [n.name for k, n in enumerate(nodes) if n.data != 0.5 * k + 1.0]
+    changed += [
+        n.name
+        for n, before in zip(nodes, inputs)
+        if [_id(i) for i in n.inputs] != [_id(i) for i in before]
+    ]
     if changed:
         raise CheckFailure(
-            "zero_grad changed data.",
-            [f"call : {shown}", f"changed : {changed}", "reset grad only"],
+            "zero_grad changed more than grad.",
+            [f"call : {shown}", f"changed : {changed}", "reset grad only; leave data and inputs"],
+        )
+    if got is not None:
+        raise CheckFailure(
+            "zero_grad must return nothing (None).",
+            [f"call : {shown}", f"got  : {type(got).__name__}", "drop the return statement"],
         )
 
 
@@ -653,6 +776,232 @@ def check_zero_grad(zero_grad: Callable) -> None:
     """Every grad of a leaf, a chain, a diamond and a graph with a shared node back to 0.0."""
     for graph in ("leaf", "chain", "diamond", "shared intermediate"):
         expect_zero_grad(zero_grad, graph)
+
+
+# --------------------------------------------------------------------------- arrays: matmul_vjp
+
+
+def _arrays_from(what: str, got: Any, count: int, shown: str, names: str) -> tuple:
+    """``got`` as a tuple of ``count`` float arrays, or a CheckFailure saying what it is."""
+    require_returned(what, got, shown, f"return the tuple {names}")
+    if not _isinstance(got, tuple):
+        raise CheckFailure(
+            f"{what} must return a tuple {names}.",
+            [f"call : {shown}", f"got  : {type(got).__name__}", f"return {names[1:-1]}"],
+        )
+    if len(got) != count:
+        raise CheckFailure(
+            f"{what} must return a tuple of {count} arrays {names}.",
+            [f"call : {shown}", f"got  : a tuple of {len(got)}"],
+        )
+    return got
+
+
+def expect_matmul_vjp(matmul_vjp: Callable, A: Any, B: Any, G: Any) -> None:
+    """``matmul_vjp(A, B, G)`` = ``(G @ B.T, A.T @ G)``, exact shapes, inputs unmodified."""
+    A, B, G = (np.array(a, dtype=float) for a in (A, B, G))
+    shown = (
+        f"matmul_vjp(A, B, G) with A of shape {A.shape}, B of shape {B.shape}, G of shape {G.shape}"
+    )
+    try:
+        got = call(matmul_vjp, A, B, G, name="matmul_vjp")
+    except CheckFailure as failure:
+        if failure.error != "ValueError":
+            raise
+        raise CheckFailure(
+            failure.summary,
+            [
+                f"call    : {shown}",
+                *failure.details[1:],
+                "hint    : mind the shapes: G is (m, p), so G @ B.T is (m, n) like A, and "
+                "A.T @ G is (n, p) like B",
+            ],
+            cause=failure.cause,
+            error=failure.error,
+        ) from None
+    dA, dB = _arrays_from("matmul_vjp", got, 2, shown, "(dA, dB)")
+    expected = ref.matmul_vjp(A, B, G)
+    swapped = _shape(dA) == expected[1].shape and _shape(dB) == expected[0].shape
+    if swapped and expected[0].shape != expected[1].shape:
+        raise CheckFailure(
+            "matmul_vjp returned the two gradients in the wrong order.",
+            [
+                f"call           : {shown}",
+                f"got shapes     : {_shape(dA)}, {_shape(dB)}",
+                f"expected shapes: {expected[0].shape} (dA, like A), {expected[1].shape} (dB)",
+                "likely mistake : return (dA, dB): the gradient of A first",
+            ],
+        )
+    for name, value, want, mistakes in (
+        ("dA", dA, expected[0], _matmul_mistakes(A, B, G, "dA")),
+        ("dB", dB, expected[1], _matmul_mistakes(A, B, G, "dB")),
+    ):
+        if _shape(value) != want.shape:
+            named = [m for m, w in mistakes.items() if w.shape == _shape(value)]
+            raise CheckFailure(
+                f"matmul_vjp's {name} has the wrong shape.",
+                [
+                    f"call           : {shown}",
+                    f"expected shape : {want.shape} (the shape of {'A' if name == 'dA' else 'B'})",
+                    f"got shape      : {_shape(value)}",
+                ]
+                + ([f"likely mistake : {named[0]}"] if named else []),
+            )
+        check(
+            f"matmul_vjp's {name}",
+            value,
+            want,
+            call=shown,
+            rtol=1e-10,
+            atol=1e-12 * (1 + _norm(want)),
+            mistakes=mistakes,
+            hint="dA = G @ B.T and dB = A.T @ G: each has the shape of the input it belongs to",
+        )
+
+
+def _shape(value: Any) -> tuple:
+    return tuple(np.shape(value))
+
+
+def _norm(value: Any) -> float:
+    v = np.asarray(value, dtype=float).ravel()
+    return float(math.sqrt(float(v @ v))) if v.size else 0.0
+
+
+def _matmul_mistakes(A, B, G, which: str) -> dict[str, np.ndarray]:
+    """Typical wrong formulas for dA or dB, where their shapes allow them."""
+    candidates = {
+        "dA": {
+            "transposed: dA = G @ B.T has A's shape (m, n); B @ G.T is its transpose": (
+                lambda: B @ G.T
+            ),
+            "dA is G @ B.T: B must be transposed (G @ B)": lambda: G @ B,
+            "swapped the two rules: dA = G @ B.T, dB = A.T @ G": lambda: A.T @ G,
+            "dA is G @ B.T, not G.T @ B": lambda: G.T @ B,
+        },
+        "dB": {
+            "transposed: dB = A.T @ G has B's shape (n, p); G.T @ A is its transpose": (
+                lambda: G.T @ A
+            ),
+            "dB is A.T @ G: A must be transposed (A @ G)": lambda: A @ G,
+            "swapped the two rules: dA = G @ B.T, dB = A.T @ G": lambda: G @ B.T,
+            "dB is A.T @ G, not A @ G.T": lambda: A @ G.T,
+        },
+    }[which]
+    out = {}
+    for name, build in candidates.items():
+        try:
+            out[name] = build()
+        except ValueError:  # the shapes do not allow this mistake
+            continue
+    return out
+
+
+def _random(shape: tuple, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=shape).round(3)
+
+
+@exercise(LESSON, "Exercise 07.4 · The backward rule of a matrix product", "matmul_vjp")
+def check_matmul_vjp(matmul_vjp: Callable) -> None:
+    """A (3, 4) @ (4, 2) product, where every shape differs, and square ones, where they agree."""
+    expect_matmul_vjp(matmul_vjp, _random((3, 4), 1), _random((4, 2), 2), _random((3, 2), 3))
+    expect_matmul_vjp(matmul_vjp, _random((3, 3), 4), _random((3, 3), 5), _random((3, 3), 6))
+
+
+# --------------------------------------------------------------------------- arrays: unbroadcast
+
+
+def _unbroadcast_mistakes(grad: np.ndarray, shape: tuple) -> dict[str, Any]:
+    """What typical wrong answers return, by value (their shapes may differ from ``shape``)."""
+    lead = grad.ndim - len(shape)
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    summed = grad.sum(axis=tuple(range(lead))) if lead else grad
+    out: dict[str, Any] = {}
+    if ones:
+        out["summed an axis without keepdims=True: where shape has 1 the axis stays, length 1"] = (
+            summed.sum(axis=ones)
+        )
+    axes = tuple(range(lead)) + tuple(lead + i for i in ones)
+    if axes:
+        out[
+            "averaged: a broadcast array's gradient is the sum of its copies' gradients, not "
+            "their mean"
+        ] = ref.unbroadcast(grad, shape) / math.prod(grad.shape[a] for a in axes)
+    if lead and len(shape) and grad.ndim > 1:
+        out[
+            "summed the last axes: broadcasting adds the new axes in front, so sum the leading ones"
+        ] = grad.sum(axis=tuple(range(len(shape), grad.ndim)))
+    out["summed every axis: keep the axes that shape keeps"] = grad.sum()
+    return out
+
+
+def expect_unbroadcast(unbroadcast: Callable, grad: Any, shape: tuple) -> None:
+    """``unbroadcast(grad, shape)``: the sums of :func:`helpers.autodiff.unbroadcast`, shape exact.
+
+    An array or a NumPy scalar is accepted for ``shape == ()``; ``grad`` must not be modified.
+    """
+    grad = np.array(grad, dtype=float)
+    shape = tuple(shape)
+    shown = f"unbroadcast(grad, {shape}) with grad of shape {grad.shape}"
+    got = call(unbroadcast, grad, shape, name="unbroadcast")
+    require_returned("unbroadcast", got, shown, "return the summed gradient")
+    expected = ref.unbroadcast(grad, shape)
+    mistakes = _unbroadcast_mistakes(grad, shape)
+    if _shape(got) != shape:
+        named = [
+            m
+            for m, w in mistakes.items()
+            if _shape(w) == _shape(got) and np.allclose(got, w, rtol=1e-9, atol=1e-12)
+        ]
+        raise CheckFailure(
+            "unbroadcast returned the wrong shape.",
+            [
+                f"call           : {shown}",
+                f"expected shape : {shape}",
+                f"got shape      : {_shape(got)}",
+            ]
+            + (
+                [f"likely mistake : {named[0]}"]
+                if named
+                else [
+                    "hint           : sum the leading axes broadcasting added, then every axis "
+                    "where shape has 1 and grad does not, with keepdims=True"
+                ]
+            ),
+        )
+    check(
+        "unbroadcast",
+        got,
+        expected,
+        call=shown,
+        rtol=1e-12,
+        atol=1e-12 * (1 + _norm(expected)),
+        mistakes={k: v for k, v in mistakes.items() if _shape(v) == shape},
+        hint="each entry of the result is the sum of the gradients of all its broadcast copies",
+    )
+
+
+@exercise(LESSON, "Exercise 07.5 · Undo broadcasting", "unbroadcast")
+def check_unbroadcast(unbroadcast: Callable) -> None:
+    """A bias row, a 1-D bias, a scalar, a column and nothing to undo."""
+    grad = _random((4, 3), 7)
+    for shape in ((1, 3), (3,), (), (4, 1), (4, 3)):
+        expect_unbroadcast(unbroadcast, grad, shape)
+    expect_unbroadcast(unbroadcast, _random((2, 3, 4), 8), (3, 1))
+
+
+# --------------------------------------------------------------------------- your engine, on XOR
+
+
+def engine_ready(Value: type) -> bool:
+    """Whether ``Value`` passes its visible check now (the lesson's "your engine trains XOR"
+    cell runs the student's engine only then, so the notebook runs top to bottom before the
+    exercise is done)."""
+    try:
+        check_Value(Value)
+    except CheckFailure:
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- quiz

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..course_dir import CoursePaths
 from ..vocabulary import Status
 from .feedback import STYLE
-from .similarity import MAX_PAIRS, MIN_TOKENS, THRESHOLD, find_similar
+from .similarity import MAX_PAIRS, MIN_TOKENS, THRESHOLD, SimilarAnswers, find_similar
 
 
 def _e(text: object) -> str:
@@ -328,7 +328,10 @@ def _students(course: CoursePaths, lesson: str, rows) -> list[str]:
     return parts
 
 
-def _similar(pairs) -> list[str]:
+SHOWN_CHARS = 20_000  # of each answer of a similar pair shown on the page
+
+
+def _similar(found: SimilarAnswers) -> list[str]:
     """Pairs of unusually alike answers, side by side: a pointer, never a verdict."""
     parts = [
         "<h2 id='similar'>Similar answers</h2>"
@@ -338,19 +341,29 @@ def _similar(pairs) -> list[str]:
         "standard answers can coincide honestly: this is a pointer for a closer look, not a "
         "finding of copying.</p>"
     ]
-    if not pairs:
+    if found.notes:
+        items = "".join(f"<li>{_e(n)}</li>" for n in found.notes)
+        parts.append(f"<p>Not everything was compared in full:</p><ul>{items}</ul>")
+    if not found.pairs:
         return parts + ["<p>None.</p>"]
-    for p in pairs:
+    for p in found.pairs:
         (a, b), (src_a, src_b) = p.students, p.sources
         parts.append(
             f"<h3>{_e(p.lesson)} · {_e(p.grade_id)}: {_e(a)} and {_e(b)}, "
             f"{100 * p.score:.0f}% alike</h3>"
             "<table class='similar'><tr>"
             f"<th>{_e(a)}</th><th>{_e(b)}</th></tr><tr>"
-            f"<td style='vertical-align:top;width:50%'><pre>{_e(src_a)}</pre></td>"
-            f"<td style='vertical-align:top;width:50%'><pre>{_e(src_b)}</pre></td></tr></table>"
+            f"<td style='vertical-align:top;width:50%'><pre>{_e(_shown(src_a))}</pre></td>"
+            f"<td style='vertical-align:top;width:50%'><pre>{_e(_shown(src_b))}</pre></td>"
+            "</tr></table>"
         )
     return parts
+
+
+def _shown(source: str) -> str:
+    if len(source) <= SHOWN_CHARS:
+        return source
+    return source[:SHOWN_CHARS] + f"\n[... {len(source) - SHOWN_CHARS:,} more characters]"
 
 
 def _timings(outcomes) -> list[str]:

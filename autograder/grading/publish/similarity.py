@@ -18,6 +18,12 @@ An answer left as the stub, or with fewer than :data:`MIN_TOKENS` tokens of its 
 skipped: short answers have few ways to be written, and right ones coincide. Pairs scoring at
 least :data:`THRESHOLD` are listed. docs/GRADING.md gives the false-alarm rate measured on the
 course's independently written right answers (tests/test_similarity.py measures it again).
+
+What a student hands in sets the cost, so every step is bounded: an answer is compared by its
+first :data:`MAX_CHARS` characters and :data:`MAX_TOKENS` tokens, a pair whose lengths alone
+rule out :data:`THRESHOLD` is not scored, and the whole comparison stops at
+:data:`TIME_BUDGET` seconds. What was cut or left uncompared is named in
+:attr:`SimilarAnswers.notes`, which the report shows: never silently.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import builtins
 import io
 import json
 import keyword
+import math
 import re
+import time
 import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +48,9 @@ from ...course.lessons import ANSWER, WRITTEN, Lesson
 THRESHOLD = 0.9  # a pair at or above this is listed
 MIN_TOKENS = 20  # an answer with fewer tokens of its own is not compared
 MAX_PAIRS = 50  # the report lists at most this many, most alike first
+MAX_CHARS = 50_000  # of an answer's text, compared; the rest is left out (and said)
+MAX_TOKENS = 5_000  # of an answer's tokens, compared: Indel costs len(a) * len(b) / 64
+TIME_BUDGET = 60.0  # seconds for the whole comparison; exercises left are named
 
 _STRUCTURE = {tokenize.NEWLINE: "\n", tokenize.INDENT: "{", tokenize.DEDENT: "}"}
 _SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
@@ -56,6 +67,14 @@ class SimilarPair:
     students: tuple[str, str]
     score: float  # 0..1, after normalising names and whitespace
     sources: tuple[str, str]  # the two cells as handed in
+
+
+@dataclass(frozen=True)
+class SimilarAnswers:
+    """The pairs the report lists, and what was cut or left uncompared (for the report)."""
+
+    pairs: list[SimilarPair]
+    notes: list[str]
 
 
 def _stub_lines(stub: str) -> set[str]:
@@ -129,23 +148,48 @@ def similar_pairs(
     stub: str,
     written: bool = False,
     threshold: float = THRESHOLD,
-) -> list[SimilarPair]:
+    deadline: float = math.inf,
+) -> tuple[list[SimilarPair], list[str]]:
     """The pairs of ``answers`` (student -> cell source) of one exercise at or over
-    ``threshold``; answers left as the stub or too short are not compared."""
+    ``threshold``, and notes on what was cut or not compared before ``deadline``
+    (``time.monotonic()``); answers left as the stub or too short are not compared."""
+    usable, notes = _usable(grade_id, answers, stub, written)
+    found = []
+    for a, b in combinations(usable, 2):
+        if time.monotonic() > deadline:
+            return found, notes + [f"{lesson} {grade_id}: not every pair compared (time budget)"]
+        if not _can_reach(len(usable[a]), len(usable[b]), threshold):
+            continue
+        s = Indel.normalized_similarity(usable[a], usable[b], score_cutoff=threshold)
+        if s >= threshold:
+            found.append(SimilarPair(lesson, grade_id, (a, b), s, (answers[a], answers[b])))
+    return found, notes
+
+
+def _usable(grade_id: str, answers: dict[str, str], stub: str, written: bool):
+    """student -> tokens compared (cut to the caps), and a note naming the answers cut."""
     tokenise = text_tokens if written else code_tokens
-    usable = {}
+    usable, cut = {}, []
     for student, source in sorted(answers.items()):
         if source.strip() == stub.strip():
             continue
-        tokens = tokenise(source, stub)
+        tokens = tokenise(source[:MAX_CHARS], stub)
+        if len(source) > MAX_CHARS or len(tokens) > MAX_TOKENS:
+            cut.append(student)
         if own_tokens(tokens) >= MIN_TOKENS:
-            usable[student] = tokens
-    found = []
-    for a, b in combinations(usable, 2):
-        s = score(usable[a], usable[b])
-        if s >= threshold:
-            found.append(SimilarPair(lesson, grade_id, (a, b), s, (answers[a], answers[b])))
-    return found
+            usable[student] = tokens[:MAX_TOKENS]
+    notes = []
+    if cut:
+        notes.append(
+            f"{grade_id}: compared by their first {MAX_TOKENS:,} tokens "
+            f"({MAX_CHARS:,} characters): {', '.join(cut)}"
+        )
+    return usable, notes
+
+
+def _can_reach(la: int, lb: int, threshold: float) -> bool:
+    # Indel similarity is at most 2 min(la, lb) / (la + lb): lengths alone can rule a pair out.
+    return la + lb > 0 and 2 * min(la, lb) / (la + lb) >= threshold
 
 
 def _answer_sources(notebook: Path) -> dict[str, str]:
@@ -162,16 +206,32 @@ def _answer_sources(notebook: Path) -> dict[str, str]:
     return out
 
 
-def find_similar(course, outcomes: Iterable, lessons: dict[str, Lesson]) -> list[SimilarPair]:
+def find_similar(
+    course, outcomes: Iterable, lessons: dict[str, Lesson], budget: float = TIME_BUDGET
+) -> SimilarAnswers:
     """Every listed pair of the graded notebooks under OUT, most alike first (at most
-    :data:`MAX_PAIRS`)."""
+    :data:`MAX_PAIRS`), compared within ``budget`` seconds."""
+    deadline = time.monotonic() + budget
+    pairs: list[SimilarPair] = []
+    notes: list[str] = []
+    for lid, gid, answers, stub, written in _exercises(course, outcomes, lessons):
+        found, said = similar_pairs(lid, gid, answers, stub, written, deadline=deadline)
+        pairs, notes = pairs + found, notes + said
+        if time.monotonic() > deadline:
+            notes.append(f"stopped after {budget:g} s: exercises after {lid} {gid} not compared")
+            break
+    pairs.sort(key=lambda p: (-p.score, p.lesson, p.grade_id, p.students))
+    return SimilarAnswers(pairs[:MAX_PAIRS], notes)
+
+
+def _exercises(course, outcomes: Iterable, lessons: dict[str, Lesson]):
+    """(lesson, grade id, student -> answer, the stub, written?) per answer cell, in order."""
     by_lesson: dict[str, dict[str, dict[str, str]]] = {}
     for o in outcomes:
         if o.failed or o.lesson not in lessons:
             continue
         sources = _answer_sources(course.autograded_notebook(o.student, o.lesson))
         by_lesson.setdefault(o.lesson, {})[o.student] = sources
-    pairs = []
     for lid, students in sorted(by_lesson.items()):
         stubs = _answer_sources(course.release_notebook(lid))  # what every student started from
         for cell in lessons[lid].cells:
@@ -179,6 +239,4 @@ def find_similar(course, outcomes: Iterable, lessons: dict[str, Lesson]) -> list
                 continue
             gid = cell.grade_id
             answers = {s: src[gid] for s, src in students.items() if gid in src}
-            pairs += similar_pairs(lid, gid, answers, stubs[gid], cell.role == WRITTEN)
-    pairs.sort(key=lambda p: (-p.score, p.lesson, p.grade_id, p.students))
-    return pairs[:MAX_PAIRS]
+            yield lid, gid, answers, stubs[gid], cell.role == WRITTEN
