@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import math
 import re as _re
 import warnings
@@ -192,6 +193,7 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
     :class:`CheckFailure` that names the call; warnings are silenced (see :func:`quiet`).
     """
     label = name or _getattr(fn, "__name__", "your function")
+    require_own(label, fn)
     shown = describe_call(label, *args, **kwargs)
     if not _callable(fn):
         raise CheckFailure(
@@ -229,6 +231,26 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
                 ],
             )
     return result
+
+
+def require_own(name: str, answer: Any) -> None:
+    """A :class:`CheckFailure` when ``answer`` is the course's own reference, not the student's.
+
+    ``forward_difference = helpers.forward_difference`` would pass every check: the exercise
+    asks for the student's own code, so an answer defined in the ``helpers`` package is refused
+    with a message. (Calls to it inside an answer are pointed out to the instructor instead.)
+    """
+    module = _getattr(answer, "__module__", None)
+    if not (_isinstance(module, _str) and (module == "helpers" or module.startswith("helpers."))):
+        return
+    what = _getattr(answer, "__qualname__", None) or _getattr(answer, "__name__", name)
+    raise CheckFailure(
+        f"{name} is the course's own implementation ({module}.{what}), not yours.",
+        [
+            "the exercise asks you to write it yourself: define it with def (or class) in "
+            "its answer cell; use the course's version to check yours, not as your answer"
+        ],
+    )
 
 
 def _not_written(label: str, fn: Any, exc: BaseException) -> CheckFailure:
@@ -408,7 +430,7 @@ def quiz_exercise(lesson: str, names: tuple[str, ...], title: str = "Quiz") -> C
     check_quiz.__doc__ = (
         f"Visible quiz check of {lesson}: each of {', '.join(names)} is True or False."
     )
-    return exercise(lesson, title, *names)(check_quiz)
+    return exercise(lesson, title, *names, form_only=True)(check_quiz)
 
 
 def quiz_score(answers: tuple[Any, ...] | list[Any], key: tuple[bool, ...] | list[bool]) -> float:
@@ -436,6 +458,9 @@ class Exercise:
     title: str
     names: tuple[str, ...]
     checker: Callable[..., Any]
+    # The visible check looks at the answer's form only (a quiz's True/False, a set of names):
+    # whether the values are right is marked on submission, so it never says "passed".
+    form_only: bool = False
 
 
 _REGISTRY: dict[str, list[Exercise]] = {}
@@ -443,19 +468,27 @@ _STATE: dict[str, Any] = {"lesson": None}
 
 
 def exercise(
-    lesson: str, title: str, *names: str
+    lesson: str, title: str, *names: str, form_only: bool = False
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a visible checker for :func:`progress`.
 
     ``names`` are the names the checker takes from the student's notebook, in order:
-    ``@exercise("01_derivatives", "Forward difference", "forward_difference")``.
+    ``@exercise("01_derivatives", "Forward difference", "forward_difference")``. With
+    ``form_only`` the checker looks only at the answer's form (its values are marked on
+    submission), and :func:`progress` shows a passing check as "answered", never "passed".
     """
 
     def register(checker: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(checker)
+        def visible_check(*answers: Any) -> Any:
+            for name, answer in _zip(names, answers):
+                require_own(name, answer)
+            return checker(*answers)
+
         entries = _REGISTRY.setdefault(lesson, [])
         entries[:] = [e for e in entries if e.title != title]
-        entries.append(Exercise(lesson, title, _tuple(names), checker))
-        return checker
+        entries.append(Exercise(lesson, title, _tuple(names), visible_check, form_only))
+        return visible_check
 
     return register
 
@@ -471,9 +504,10 @@ def exercises_module(lesson: str):
 @dataclass(frozen=True)
 class ProgressRow:
     title: str  # the lesson's title for the exercise: "Exercise 04.2 · Mini-batches"
-    status: str  # "passed", "failing", "not started", "not run", or BY_HAND
+    status: str  # "passed", ANSWERED, "failing", "not started", "not run", or BY_HAND
     detail: str
     points: float | None = None  # what the exercise is worth (None: not in the catalogue)
+    form_only: bool = False  # its check sees the answer's form only (see exercise())
 
     @property
     def worth(self) -> str:
@@ -483,7 +517,15 @@ class ProgressRow:
 
 
 BY_HAND = "graded by hand"  # a written answer: no check runs in the notebook
-_MARK = {"passed": "✔", "failing": "✘", "not started": "·", "not run": "?", BY_HAND: "✎"}
+ANSWERED = "answered"  # a form-only check passed: the values are marked on submission
+_MARK = {
+    "passed": "✔",
+    ANSWERED: "○",
+    "failing": "✘",
+    "not started": "·",
+    "not run": "?",
+    BY_HAND: "✎",
+}
 _ITEM_KEY = _re.compile(r"^(?:Exercise|Quiz|Question|Challenge) \d+(?:\.\d+)?")
 
 
@@ -550,12 +592,20 @@ class Progress:
     def passed(self) -> int:
         return _sum(r.status == "passed" for r in self.rows)
 
+    @property
+    def answered(self) -> int:
+        return _sum(r.status == ANSWERED for r in self.rows)
+
     def _headline(self) -> str:
+        form = _sum(r.status == ANSWERED or r.form_only for r in self.checked)
+        values = _len(self.checked) - form
+        text = f"{self.passed} of {values} exercises pass their visible checks"
+        if form:
+            text += f"; {self.answered} of {form} answered, marked when you submit"
         by_hand = _len(self.rows) - _len(self.checked)
-        written = f"; {by_hand} written answer{'s' if by_hand != 1 else ''} graded by hand"
-        return f"{self.passed} of {_len(self.checked)} exercises pass their visible checks" + (
-            written if by_hand else ""
-        )
+        if by_hand:
+            text += f"; {by_hand} written answer{'s' if by_hand != 1 else ''} graded by hand"
+        return text
 
     def __str__(self) -> str:
         width = _max([_len(r.title) for r in self.rows] + [8])
@@ -573,6 +623,7 @@ class Progress:
 
         colour = {
             "passed": "#1a7f37",
+            ANSWERED: "#0550ae",
             "failing": "#cf222e",
             "not started": "#6e7781",
             "not run": "#9a6700",
@@ -620,7 +671,7 @@ def progress(lesson: str | None = None, namespace: dict[str, Any] | None = None)
         namespace = shell.user_ns
     exercises_module(lesson)
     rows = [
-        ProgressRow(title, *_run_check(ex, namespace), points)
+        ProgressRow(title, *_run_check(ex, namespace), points, ex.form_only)
         if ex is not None
         else ProgressRow(title, BY_HAND, "your instructor grades this written answer", points)
         for ex, title, points in _placed(lesson, _REGISTRY.get(lesson, []))
@@ -641,6 +692,8 @@ def _run_check(ex: Exercise, namespace: dict[str, Any]) -> tuple[str, str]:
         return "failing", failure.summary
     except _Exception as exc:  # noqa: BLE001 - a broken answer is a finding, not a crash
         return "failing", f"{_type(exc).__name__}: {exc}"
+    if ex.form_only:
+        return ANSWERED, "its values are marked when you submit"
     return "passed", ""
 
 

@@ -276,6 +276,41 @@ def test_progress_reports_each_exercise_status_from_the_namespace(monkeypatch):
     assert "1 of 4 exercises" in str(report)
 
 
+def test_progress_says_answered_not_passed_when_the_check_sees_only_the_form(monkeypatch):
+    lesson = "99_form"
+
+    @exercise(lesson, "Quiz 99", "q1", form_only=True)
+    def check_quiz(q1):
+        check_bool("q1", q1)
+
+    monkeypatch.setattr(checks, "exercises_module", lambda lesson: None)
+    report = progress(lesson, {"q1": False})
+    (row,) = report.rows
+    assert row.status == "answered" and "marked when you submit" in row.detail
+    assert report.passed == 0 and "1 of 1 answered" in str(report)
+    assert "0 of 0 exercises" in str(report)
+    assert progress(lesson, {"q1": None}).rows[0].status == "failing"
+
+
+def test_a_quiz_is_never_shown_as_passed_by_progress():
+    report = progress("01_derivatives", {name: True for name in ex.QUIZ})
+    quiz = next(r for r in report.rows if r.title.startswith("Quiz"))
+    assert quiz.status == "answered"
+
+
+def test_the_courses_own_implementation_as_the_answer_is_refused_by_name():
+    import helpers
+
+    with pytest.raises(CheckFailure) as caught:
+        ex.check_forward_difference(helpers.forward_difference)
+    assert "course's own implementation" in str(caught.value)
+    assert "helpers" in str(caught.value).splitlines()[0]
+
+
+def test_an_own_function_that_calls_nothing_of_the_course_is_not_refused():
+    ex.check_forward_difference(lambda f, x, h: (f(x + h) - f(x)) / h)
+
+
 def test_progress_of_lesson_01_runs_its_registered_checks():
     namespace = {"forward_difference": lambda f, x, h: (f(x + h) - f(x)) / h}
     report = progress("01_derivatives", namespace)
@@ -313,7 +348,8 @@ def test_progress_lists_written_answers_as_graded_by_hand():
         "Question 04.3 · The Rosenbrock valley",
     ]
     assert "4 written answers graded by hand" in str(report)
-    assert f"0 of {len(report.checked)} exercises pass" in str(report)
+    values = [r for r in report.checked if not r.form_only]  # the quiz is counted apart
+    assert f"0 of {len(values)} exercises pass" in str(report) and "0 of 1 answered" in str(report)
 
 
 # --------------------------------------------------------------------------- Lesson 01 checkers

@@ -208,3 +208,99 @@ def test_docstring_examples_run():
     outcome = doctest.testmod(helpers.descent)
     assert outcome.attempted > 0
     assert outcome.failed == 0
+
+
+# --------------------------------------------------------------------------- momentum and Adam
+
+from helpers.descent import adam, momentum_descent  # noqa: E402
+
+
+def test_momentum_with_beta_zero_is_gradient_descent():
+    w0 = [1.0, -2.0, 0.5]
+    np.testing.assert_allclose(
+        momentum_descent(quadratic_grad, w0, 0.1, 0.0, 6),
+        gradient_descent(quadratic_grad, w0, 0.1, 6).path,
+        rtol=1e-15,
+    )
+
+
+def test_momentum_follows_the_heavy_ball_update():
+    # v1 = -0.5, w1 = 0.5; v2 = 0.5 * -0.5 - 0.25 * 1 = -0.5, w2 = 0; v3 = -0.25, w3 = -0.25
+    np.testing.assert_allclose(
+        momentum_descent(quadratic_grad, [1.0], 0.25, 0.5, 3), [[1.0], [0.5], [0.0], [-0.25]]
+    )
+
+
+def test_heavy_ball_at_its_optimal_parameters_beats_the_best_plain_rate():
+    curv = np.array([1.0, 10.0])
+    grad = lambda w: curv * w  # noqa: E731
+    root = np.sqrt(10.0)
+    hb = momentum_descent(
+        grad, [-2.0, 1.0], 4 / (root + 1) ** 2, ((root - 1) / (root + 1)) ** 2, 60
+    )
+    gd = gradient_descent(grad, [-2.0, 1.0], 2 / 11, 60).path
+    assert np.linalg.norm(hb[-1]) < 1e-9 < np.linalg.norm(gd[-1])
+
+
+def test_adam_first_step_moves_every_coordinate_by_about_the_learning_rate():
+    for scale in (1e-4, 1.0, 1e6):  # gradients well above eps = 1e-8
+        path = adam(lambda w: scale * (w - 3.0), [0.0, 1.0], learning_rate=0.1, num_steps=1)
+        np.testing.assert_allclose(path[1] - path[0], [0.1, 0.1], rtol=0.02)
+
+
+def test_adam_follows_the_bias_corrected_update():
+    def reference(grad_fn, w, lr, b1, b2, eps, steps):
+        m = v = 0.0
+        out = [w]
+        for t in range(1, steps + 1):
+            g = grad_fn(w)
+            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+            w = w - lr * (m / (1 - b1**t)) / ((v / (1 - b2**t)) ** 0.5 + eps)
+            out.append(w)
+        return out
+
+    got = adam(lambda w: 4 * w**3, [1.1], 0.05, 0.8, 0.99, 1e-6, 12)[:, 0]
+    np.testing.assert_allclose(got, reference(lambda w: 4 * w**3, 1.1, 0.05, 0.8, 0.99, 1e-6, 12))
+
+
+@pytest.mark.parametrize("method", ["momentum", "adam"])
+def test_momentum_and_adam_copy_w0_upcast_integers_and_call_grad_once_per_step(method):
+    calls = []
+
+    def grad(w):
+        calls.append(w.copy())
+        w += 1.0  # a grad_fn that scribbles on its argument changes nothing
+        return 2.0 * (w - 1.0)
+
+    w0 = np.array([3, -2])
+    path = (
+        momentum_descent(grad, w0, 0.1, 0.5, 4)
+        if method == "momentum"
+        else adam(grad, w0, learning_rate=0.1, num_steps=4)
+    )
+    assert path.shape == (5, 2) and path.dtype == np.float64
+    np.testing.assert_array_equal(w0, [3, -2])
+    np.testing.assert_array_equal(path[0], [3.0, -2.0])
+    assert len(calls) == 4
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"beta1": 1.0}, {"beta2": -0.1}, {"eps": -1e-8}, {"learning_rate": 0.0}, {"num_steps": -1}],
+)
+def test_adam_rejects_bad_settings(kwargs):
+    with pytest.raises(ValueError):
+        adam(quadratic_grad, [1.0], **kwargs)
+
+
+def test_momentum_rejects_a_momentum_outside_0_1():
+    with pytest.raises(ValueError):
+        momentum_descent(quadratic_grad, [1.0], 0.1, 1.0, 3)
+    with pytest.raises(TypeError):
+        momentum_descent(quadratic_grad, [1.0], 0.1, "0.9", 3)
+
+
+def test_momentum_divergence_stops_with_a_warning():
+    with pytest.warns(RuntimeWarning, match="momentum_descent stopped at step"):
+        path = momentum_descent(quadratic_grad, [1.0], 5.0, 0.9, 2000)
+    assert len(path) < 2001 and np.all(np.isfinite(path))

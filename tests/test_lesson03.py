@@ -282,3 +282,172 @@ def test_quiz_names_are_the_notebook_answer_names():
         "q3_mixed_partials_commute",
         "q4_jacobian_rows_are_inputs",
     )
+
+
+# --------------------------------------------------------------------------- softmax VJP
+
+
+def vjp(s, g):
+    return s * (g - g @ s)
+
+
+def forms_jacobian(s, g):
+    return g @ (np.diag(s) - np.outer(s, s))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        vjp,
+        lambda s, g: s * g - np.dot(s, g) * s,
+        lambda s, g: np.multiply(s, np.subtract(g, np.sum(g * s))),
+        lambda s, g: np.array([si * (gi - g @ s) for si, gi in zip(s, g)]),
+    ],
+    ids=["formula", "expanded", "ufuncs", "loop"],
+)
+def test_softmax_vjp_accepts_right_answers_in_other_styles(fn):
+    ex.check_softmax_vjp(fn)
+
+
+def test_softmax_vjp_reference_in_helpers_is_the_exercise():
+    from helpers import jacobians
+
+    # handed in as a student would: the reference itself is refused as not the student's own
+    ex.check_softmax_vjp(lambda s, g: jacobians.softmax_vjp(s, g))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        forms_jacobian,
+        lambda s, g: (np.diag(s) - s[:, None] * s[None, :]) @ g,
+        lambda s, g: g @ helpers_jacobian_of_softmax(s),
+    ],
+    ids=["diag - outer", "broadcast", "a helper that forms J"],
+)
+def test_softmax_vjp_that_forms_the_jacobian_fails_the_visible_memory_check(fn):
+    message = failure(ex.check_softmax_vjp, fn)
+    assert "far too much memory" in message and "formed J" in message
+    assert "n = 20,000" in message and "3.2 GB" in message
+
+
+def helpers_jacobian_of_softmax(s):
+    from helpers.jacobians import softmax_jacobian
+
+    return softmax_jacobian(s)
+
+
+def test_the_memory_limit_leaves_no_trace_function_or_tracemalloc_behind():
+    import sys
+    import tracemalloc
+
+    before = sys.gettrace()
+    failure(ex.check_softmax_vjp, forms_jacobian)
+    ex.check_softmax_vjp(vjp)
+    assert sys.gettrace() is before
+    assert not tracemalloc.is_tracing()
+
+
+def test_softmax_vjp_memory_error_of_the_grader_is_reported_as_forming_j():
+    # In batch grading the kernel's address-space limit raises MemoryError by itself at n = 20,000.
+    def out_of_memory(s, g):
+        raise MemoryError("Unable to allocate 3.0 GiB for an array with shape (20000, 20000)")
+
+    message = failure(ex.expect_softmax_vjp, out_of_memory, *ex.softmax_case(20_000, seed=4))
+    assert "formed J" in message
+
+
+@pytest.mark.parametrize(
+    "fn, diagnosis",
+    [
+        (lambda s, g: s * g, "s * g is only diag(s) g"),
+        (lambda s, g: -vjp(s, g), "the sign is flipped"),
+        (lambda s, g: s * g - g @ s, "not the number g . s alone"),
+        (lambda s, g: s * (g - g.sum()), "used sum(g)"),
+        (lambda s, g: g - g @ s, "the factor s is missing"),
+        (lambda s, g: s * (g + g @ s), "added (g . s) s"),
+        (lambda s, g: vjp(np.exp(s) / np.exp(s).sum(), g), "softmax was applied to it again"),
+        (lambda s, g: s * (1 - s) * g, "sigmoid's derivative"),
+    ],
+    ids=["diagonal", "sign", "no s", "sum", "no factor", "plus", "softmax again", "sigmoid"],
+)
+def test_softmax_vjp_names_the_likely_mistake(fn, diagnosis):
+    assert diagnosis in failure(ex.check_softmax_vjp, fn)
+
+
+@pytest.mark.parametrize(
+    "fn, problem",
+    [
+        (lambda s, g: vjp(s, g)[None, :], "came back as a row or a column"),
+        (lambda s, g: vjp(s, g)[:, None], "came back as a row or a column"),
+        (lambda s, g: list(vjp(s, g)), "must return a NumPy array"),
+        (lambda s, g: None, "softmax_vjp returned None"),
+        (lambda s, g: np.diag(s) - np.outer(s, s), "returned the Jacobian itself"),
+    ],
+    ids=["row", "column", "list", "None", "J"],
+)
+def test_softmax_vjp_shape_and_type_mistakes_are_named(fn, problem):
+    assert problem in failure(ex.check_softmax_vjp, fn)
+
+
+def test_softmax_vjp_that_modifies_g_is_caught():
+    def in_place(s, g):
+        g -= g @ s
+        return s * g
+
+    assert "modified its input array" in failure(ex.check_softmax_vjp, in_place)
+
+
+def test_softmax_vjp_of_a_constant_gradient_is_zero_up_to_rounding():
+    s, _ = ex.softmax_case(50, seed=3, spread=4.0)
+    ex.expect_softmax_vjp(lambda s, g: s * g - (g @ s) * s, s, np.full(50, 0.7))
+    ex.expect_softmax_vjp(vjp, *ex.softmax_case(1, seed=5))
+
+
+def test_softmax_vjp_hidden_sizes_run_quickly_for_a_right_answer():
+    import time
+
+    start = time.perf_counter()
+    ex.expect_softmax_vjp(vjp, *ex.softmax_case(ex.LARGE_N, seed=4))
+    assert time.perf_counter() - start < 2.0
+
+
+def test_helpers_softmax_functions_agree_with_each_other_and_with_finite_differences():
+    from helpers.jacobians import softmax, softmax_jacobian, softmax_vjp
+
+    z = np.array([0.3, -1.2, 2.0, 0.5])
+    s, g = softmax(z), np.array([1.0, -0.5, 0.25, 2.0])
+    J = softmax_jacobian(s)
+    assert helpers.relative_error(J, helpers.jacobian(softmax, z)) < 1e-9
+    assert helpers.relative_error(softmax_vjp(s, g), g @ J) < 1e-14
+    assert np.allclose(J.sum(axis=0), 0.0) and np.allclose(J, J.T)
+    assert np.isfinite(softmax([1000.0, 0.0])).all()
+    with pytest.raises(ValueError):
+        softmax_vjp(s, g[:3])
+    with pytest.raises(ValueError):
+        softmax(np.zeros((2, 2)))
+
+
+def test_jacobians_docstring_examples_run():
+    import doctest
+
+    import helpers.jacobians
+
+    assert doctest.testmod(helpers.jacobians).failed == 0
+
+
+def test_numerical_jacobian_on_integers_is_not_blamed_on_truncation_without_evidence():
+    def negated(F, x, h=1e-5):
+        return -central_jacobian(F, np.asarray(x, dtype=float), h)  # a float copy, wrong sign
+
+    message = failure(ex.expect_numerical_jacobian, negated, np.array([1, 2, 0]))
+    assert "truncated" not in message and "expected" in message
+
+
+def test_a_big_import_in_the_first_small_call_is_not_taken_for_a_jacobian():
+    def imports_first(s, g):
+        blob = bytearray(40_000_000)  # stands for a large module imported inside the function
+        del blob
+        return vjp(s, g)
+
+    ex.expect_softmax_vjp(imports_first, *ex.softmax_case(4, seed=1))

@@ -71,7 +71,9 @@ def test_gradient_descent_names_an_aliased_path():
             path.append(w)
         return np.array(path)
 
-    assert "append a copy" in failure(ex.check_gradient_descent, aliased)
+    assert "appended w and then changed that very array in place" in failure(
+        ex.check_gradient_descent, aliased
+    )
 
 
 def test_gradient_descent_catches_a_modified_w0():
@@ -268,7 +270,10 @@ def test_minibatch_indices_accepts_a_shuffle_in_place():
         (lambda n, b, rng: [c for c in batches(n, b, rng) if len(c) == b], "last, shorter batch"),
         (lambda n, b, rng: np.array_split(rng.permutation(n), b), "made batch_size batches"),
         (lambda n, b, rng: np.array_split(rng.permutation(n), -(-n // b)), "balances"),
-        (lambda n, b, rng: batches(n, b, np.random.default_rng(99)), "not the one drawn from rng"),
+        (
+            lambda n, b, rng: batches(n, b, np.random.default_rng(99)),
+            "not the one rng.permutation(n) draws",
+        ),
         (
             lambda n, b, rng: [rng.integers(0, n, size=len(c)) for c in batches(n, b, rng)],
             "exactly once",
@@ -399,3 +404,352 @@ def test_sgd_is_called_without_a_seed_when_the_hidden_test_checks_the_default():
 
     ex.expect_sgd(recording, ex.mse_grad, [1.0, 1.0], ex.SGD_X, ex.SGD_Y, 0.02, 1, 1)
     assert calls and all(c == {} for c in calls)
+
+
+# --------------------------------------------------------------------------- integers and aliasing
+
+
+def in_place_on_a_copy(grad_fn, w0, lr, n):
+    w = w0.copy()  # an integer w0 stays integer: w -= ... cannot hold the fractions
+    path = [w.astype(float)]
+    for _ in range(n):
+        w -= lr * grad_fn(w)
+        path.append(w.astype(float))
+    return np.array(path)
+
+
+def test_gradient_descent_with_an_integer_w0_is_told_to_start_from_a_float_copy():
+    message = failure(ex.check_gradient_descent, in_place_on_a_copy)
+    assert "w0 holds integers here" in message and "float copy" in message
+
+
+def test_gradient_descent_stored_in_an_integer_array_is_named():
+    def integer_path(grad_fn, w0, lr, n):
+        path = np.empty((n + 1, len(w0)), dtype=np.asarray(w0).dtype)
+        path[0] = w0
+        for k in range(n):
+            path[k + 1] = path[k] - lr * grad_fn(path[k])
+        return path
+
+    assert "stored as integers" in failure(ex.check_gradient_descent, integer_path)
+
+
+def test_a_path_returned_as_a_list_is_refused_as_the_text_asks_for_an_array():
+    message = failure(ex.check_gradient_descent, lambda g, w0, lr, n: list(descend(g, w0, lr, n)))
+    assert "must return a NumPy array" in message
+
+
+@pytest.mark.parametrize("keep_w0", [False, True], ids=["all rows", "after w0"])
+def test_momentum_updated_in_place_is_diagnosed_as_aliasing_like_gradient_descent(keep_w0):
+    def aliased(grad_fn, w0, lr, beta, n):
+        w = np.array(w0, dtype=float)
+        v = np.zeros_like(w)
+        path = [w.copy() if keep_w0 else w]
+        for _ in range(n):
+            v = beta * v - lr * grad_fn(w)
+            w += v
+            path.append(w)
+        return np.array(path)
+
+    assert "appended w and then changed that very array in place" in failure(
+        ex.check_momentum_descent, aliased
+    )
+
+
+def test_momentum_with_an_integer_w0_updated_in_place_is_told_so():
+    def integer(grad_fn, w0, lr, beta, n):
+        w, v = w0.copy(), np.zeros(len(w0))
+        path = [w.astype(float)]
+        for _ in range(n):
+            v = beta * v - lr * grad_fn(w)
+            w += v
+            path.append(w.astype(float))
+        return np.array(path)
+
+    assert "w0 holds integers here" in failure(ex.check_momentum_descent, integer)
+
+
+def test_the_checks_pass_integer_w0_through_unchanged():
+    seen = []
+
+    def recording(grad_fn, w0, lr, n):
+        seen.append(np.asarray(w0).dtype.kind)
+        return descend(grad_fn, w0, lr, n)
+
+    ex.check_gradient_descent(recording)
+    assert "i" in seen and "f" in seen
+
+
+# --------------------------------------------------------------------------- steps to tolerance
+
+
+def test_steps_to_tolerance_reached_exactly_at_max_steps_counts():
+    def stops_early(grad_fn, w0, lr, tol, max_steps):
+        return steps(grad_fn, w0, lr, tol, max_steps - 1)  # tests w_k only for k < max_steps
+
+    message = failure(ex.check_steps_to_tolerance, stops_early)
+    assert "after exactly max_steps steps was not tested" in message
+
+
+def test_steps_to_tolerance_with_a_strict_inequality_is_named():
+    def strict(grad_fn, w0, lr, tol, max_steps):
+        w = np.array(w0, dtype=float)
+        for k in range(max_steps + 1):
+            g = grad_fn(w)
+            if np.linalg.norm(g) < tol:
+                return k
+            w = w - lr * g
+        return None
+
+    assert "used < where the criterion is" in failure(ex.check_steps_to_tolerance, strict)
+
+
+def test_steps_to_tolerance_accepts_numpy_integers_and_rejects_floats():
+    ex.check_steps_to_tolerance(lambda *a: None if steps(*a) is None else np.int64(steps(*a)))
+    message = failure(
+        ex.check_steps_to_tolerance, lambda *a: None if steps(*a) is None else float(steps(*a))
+    )
+    assert "must return an integer" in message
+
+
+def test_steps_to_tolerance_comparing_the_squared_norm_is_named():
+    def squared(grad_fn, w0, lr, tol, max_steps):
+        w = np.array(w0, dtype=float)
+        for k in range(max_steps + 1):
+            g = grad_fn(w)
+            if g @ g <= tol:
+                return k
+            w = w - lr * g
+        return None
+
+    assert "squared norm" in failure(ex.check_steps_to_tolerance, squared)
+
+
+def test_steps_to_tolerance_on_an_integer_w0_in_place_is_told_so():
+    def in_place(grad_fn, w0, lr, tol, max_steps):
+        w = w0.copy()
+        for k in range(max_steps + 1):
+            g = grad_fn(w)
+            if np.linalg.norm(g) <= tol:
+                return k
+            w -= lr * g
+        return None
+
+    assert "w0 holds integers here" in failure(ex.check_steps_to_tolerance, in_place)
+
+
+def test_steps_to_tolerance_boundary_case_is_not_rounding_sensitive():
+    # the visible boundary case: the gradient norm at the step found is well below tol, and
+    # one step earlier well above it, so another way of computing the norm finds the same k
+    k = ex._steps_to_tolerance(ex.ill_grad, ex.GOAL_START, 0.05, 1e-3, 10_000)
+    path = descend(ex.ill_grad, ex.GOAL_START, 0.05, k)
+    norms = [np.linalg.norm(ex.ill_grad(w)) for w in path]
+    assert norms[-1] < 0.99e-3 < 1.001e-3 < norms[-2]
+
+
+# --------------------------------------------------------------------------- minibatch rng state
+
+
+def test_minibatch_indices_that_draws_twice_from_rng_is_caught():
+    def extra_draw(n, batch_size, rng):
+        order = rng.permutation(n)
+        rng.random()  # e.g. a draw for something else
+        return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+    assert "drew more from rng than one permutation" in failure(
+        ex.check_minibatch_indices, extra_draw
+    )
+
+
+def test_minibatch_indices_accepts_permuted_which_draws_the_same_permutation():
+    ex.check_minibatch_indices(
+        lambda n, b, rng: [
+            c for c in np.split(rng.permuted(np.arange(n)), range(b, n, b)) if len(c)
+        ]
+    )
+
+
+# --------------------------------------------------------------------------- adam
+
+
+def adam_reference(
+    grad_fn, w0, learning_rate=0.01, beta1=0.9, beta2=0.999, eps=1e-8, num_steps=100
+):
+    w = np.array(w0, dtype=float)
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    path = [w.copy()]
+    for t in range(1, num_steps + 1):
+        g = grad_fn(w)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        w = w - learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+        path.append(w)
+    return np.array(path)
+
+
+def adam_preallocated(
+    grad_fn, w0, learning_rate=0.01, beta1=0.9, beta2=0.999, eps=1e-8, num_steps=100
+):
+    # another style: running powers of the betas, a preallocated path, m and v as scalars first
+    w0 = np.asarray(w0, dtype=np.float64)
+    path = np.zeros((num_steps + 1, w0.size))
+    path[0] = w0
+    m = v = 0.0
+    power1 = power2 = 1.0
+    for t in range(num_steps):
+        g = np.asarray(grad_fn(path[t].copy()), dtype=float)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * np.square(g)
+        power1, power2 = power1 * beta1, power2 * beta2
+        path[t + 1] = path[t] - learning_rate * (m / (1 - power1)) / (
+            np.sqrt(v / (1 - power2)) + eps
+        )
+    return path
+
+
+@pytest.mark.parametrize("fn", [adam_reference, adam_preallocated], ids=["loop", "preallocated"])
+def test_adam_accepts_right_answers_in_other_styles(fn):
+    ex.check_adam(fn)
+    ex.expect_adam(fn, ex.bowl_grad, np.array([4, -3]), learning_rate=0.5, beta1=0.0, eps=1e-3)
+
+
+def test_adam_reference_in_helpers_is_the_exercise():
+    from helpers import descent
+
+    def adam(grad_fn, w0, learning_rate=0.01, beta1=0.9, beta2=0.999, eps=1e-8, num_steps=100):
+        # handed in as a student would: the reference itself is refused as not their own
+        return descent.adam(grad_fn, w0, learning_rate, beta1, beta2, eps, num_steps)
+
+    ex.check_adam(adam)
+
+
+def adam_variant(**change):
+    """adam_reference with one line changed, as a typical wrong answer."""
+
+    def wrong(grad_fn, w0, learning_rate=0.01, beta1=0.9, beta2=0.999, eps=1e-8, num_steps=100):
+        w = np.array(w0, dtype=float)
+        m, v = np.zeros_like(w), np.zeros_like(w)
+        path = [w]
+        for t in range(change.get("first_t", 1), num_steps + change.get("first_t", 1)):
+            g = grad_fn(w)
+            m = beta1 * m + (1 - beta1) * g
+            v = beta2 * v + (1 - beta2) * g * g
+            m_hat = m if change.get("raw_m") else m / (1 - beta1**t)
+            v_hat = v if change.get("raw_v") else v / (1 - beta2**t)
+            if change.get("eps_inside"):
+                w = w - learning_rate * m_hat / np.sqrt(v_hat + eps)
+            elif change.get("alias"):  # updated in place, the same array appended every time
+                w -= learning_rate * m_hat / (np.sqrt(v_hat) + eps)
+            else:
+                w = w - learning_rate * m_hat / (np.sqrt(v_hat) + eps)
+            path.append(w)
+            if change.get("extra_call") and t == num_steps:
+                grad_fn(w)
+        return np.array(path)
+
+    return wrong
+
+
+@pytest.mark.parametrize(
+    "change, diagnosis",
+    [
+        ({"raw_m": True, "raw_v": True}, "no bias correction"),
+        ({"raw_v": True}, "only m_t is bias-corrected"),
+        ({"raw_m": True}, "only v_t is bias-corrected"),
+        ({"eps_inside": True}, "eps is inside the square root"),
+        ({"first_t": 0}, "t = 0 the bias correction divides by"),
+        ({"extra_call": True}, "an extra gradient after the last step"),
+    ],
+    ids=["no correction", "only m", "only v", "eps inside", "t from 0", "extra call"],
+)
+def test_adam_names_the_likely_mistake(change, diagnosis):
+    assert diagnosis in failure(ex.check_adam, adam_variant(**change))
+
+
+def test_adam_without_bias_correction_differs_hugely_on_tiny_gradients():
+    right = adam_reference(ex.tiny_grad, np.zeros(3), learning_rate=0.05, num_steps=3)
+    wrong = adam_variant(raw_m=True, raw_v=True)(
+        ex.tiny_grad, np.zeros(3), learning_rate=0.05, num_steps=3
+    )
+    # first step: about lr with the correction, about a tenth of it without
+    assert np.all(np.abs(right[1]) > 5 * np.abs(wrong[1]))
+
+
+def test_adam_that_computes_the_gradient_twice_is_told_to_call_it_once():
+    def twice(grad_fn, w0, learning_rate=0.01, beta1=0.9, beta2=0.999, eps=1e-8, num_steps=100):
+        w = np.array(w0, dtype=float)
+        m, v = np.zeros_like(w), np.zeros_like(w)
+        path = [w.copy()]
+        for t in range(1, num_steps + 1):
+            m = beta1 * m + (1 - beta1) * grad_fn(w)
+            v = beta2 * v + (1 - beta2) * grad_fn(w) ** 2
+            w = w - learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+            path.append(w)
+        return np.array(path)
+
+    assert "the gradient is computed twice per step" in failure(ex.check_adam, twice)
+
+
+def test_adam_with_another_default_learning_rate_is_named():
+    def default_1e3(grad_fn, w0, learning_rate=0.001, **kwargs):
+        return adam_reference(grad_fn, w0, learning_rate, **kwargs)
+
+    assert "the default learning_rate must be 0.01" in failure(ex.check_adam, default_1e3)
+
+
+@pytest.mark.parametrize(
+    "wrap, problem",
+    [
+        (lambda p: list(p), "must return a NumPy array"),
+        (lambda p: p[-1], "returned only the final point"),
+        (lambda p: p[1:], "does not start with w0"),
+        (lambda p: p.T, "wrong shape"),
+    ],
+    ids=["list", "final point", "no w0", "transposed"],
+)
+def test_adam_shape_and_type_mistakes_are_named(wrap, problem):
+    assert problem in failure(ex.check_adam, lambda *a, **k: wrap(adam_reference(*a, **k)))
+
+
+def test_adam_aliased_path_and_integer_w0_are_named():
+    assert "appended w and then changed that very array" in failure(
+        ex.check_adam, adam_variant(alias=True)
+    )
+
+    def integer(grad_fn, w0, learning_rate=0.01, beta1=0.9, beta2=0.999, eps=1e-8, num_steps=100):
+        w = w0.copy()
+        m, v = np.zeros(len(w)), np.zeros(len(w))
+        path = [np.array(w, dtype=float)]
+        for t in range(1, num_steps + 1):
+            g = grad_fn(w)
+            m = beta1 * m + (1 - beta1) * g
+            v = beta2 * v + (1 - beta2) * g * g
+            w -= learning_rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+            path.append(np.array(w, dtype=float))
+        return np.array(path)
+
+    assert "w0 holds integers here" in failure(ex.check_adam, integer)
+
+
+def test_expect_adam_passes_only_the_arguments_it_is_given():
+    calls = []
+
+    def recording(grad_fn, w0, **kwargs):
+        calls.append(sorted(kwargs))
+        return adam_reference(grad_fn, w0, **kwargs)
+
+    ex.expect_adam(recording, ex.bowl_grad, [1.0, 2.0])
+    ex.expect_adam(recording, ex.bowl_grad, [1.0, 2.0], beta2=0.9, num_steps=3)
+    assert calls == [[], ["beta2", "num_steps"]]
+    with pytest.raises(TypeError):
+        ex.expect_adam(recording, ex.bowl_grad, [1.0], lr=0.1)
+
+
+def test_minibatch_indices_from_a_new_generator_with_the_same_seed_is_told_to_use_rng():
+    def own(n, batch_size, rng):
+        order = np.random.default_rng(0).permutation(n)  # the visible test's first seed is 0
+        return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+    assert "did not draw from the generator it was given" in failure(
+        ex.check_minibatch_indices, own
+    )

@@ -139,7 +139,11 @@ def test_solution_answers_pass_every_visible_check(nb):
 
 def test_progress_lists_the_six_exercises(nb):
     report = helpers.progress(LESSON, namespace=nb)
-    assert [r.status for r in report.checked] == ["passed"] * 6, str(report)
+    statuses = {r.title.split(" ·")[0]: r.status for r in report.checked}
+    # the quiz's and the bug hunt's values are marked on submission: "answered", not "passed"
+    answered = {"Quiz 06", "Exercise 06.3"}
+    assert len(statuses) == 6, str(report)
+    assert all(s == ("answered" if t in answered else "passed") for t, s in statuses.items())
 
 
 # --------------------------------------------------------------------------- direction_check
@@ -179,10 +183,14 @@ def _norm(v):
 
 
 def test_direction_check_reference_passes_the_visible_and_hidden_inputs():
-    ex.check_direction_check(helpers.gradcheck.direction_check)
+    # As a student would hand it in: the course's own function itself is refused by name.
+    def direction_check(f, grad_f, x, rng, h=1e-5):
+        return helpers.gradcheck.direction_check(f, grad_f, x, rng, h)
+
+    ex.check_direction_check(direction_check)
     for seed in (21, 22, 23, 24):
         ex.expect_direction_check(
-            helpers.gradcheck.direction_check, ex._wavy, ex._wavy_grad_one_wrong, ex._POINT, seed
+            direction_check, ex._wavy, ex._wavy_grad_one_wrong, ex._POINT, seed
         )
 
 
@@ -296,9 +304,12 @@ def _locate(order="groups", coords="arange", scheme="central", everything=False,
 
 
 def test_locate_reference_passes_the_visible_and_the_network_inputs():
-    ex.check_locate(helpers.gradcheck.locate)
+    def locate(f, grad_f, x, groups, h=1e-5):  # as a student would hand it in
+        return helpers.gradcheck.locate(f, grad_f, x, groups, h)
+
+    ex.check_locate(locate)
     params, X, y = ex.lesson_network(seed=3)
-    ex.expect_locate(helpers.gradcheck.locate, *ex.network_problem(params, X, y))
+    ex.expect_locate(locate, *ex.network_problem(params, X, y))
 
 
 def test_locate_right_ways_pass():

@@ -161,8 +161,10 @@ def failure(check, *args) -> str:
 # --------------------------------------------------------------------------- right engines pass
 
 
-def test_the_reference_engine_passes_every_check():
-    ex.check_topological_order(ad.topological_order)
+def test_the_reference_engine_passes_every_check(monkeypatch):
+    # As a student's own class: the course's reference handed in as the answer is refused.
+    monkeypatch.setattr(ad.Value, "__module__", "__main__")
+    ex.check_topological_order(lambda root: ad.topological_order(root))
     ex.check_Value(ad.Value)
     ex.check_autodiff_gradient(lambda f, p: ad.engine_gradient(f, p))
 
@@ -404,15 +406,21 @@ def test_the_checks_make_the_same_interactions_on_every_run():
 
 
 def test_the_array_references_pass_their_checks_and_hidden_inputs():
-    ex.check_matmul_vjp(ad.matmul_vjp)
-    ex.check_unbroadcast(ad.unbroadcast)
+    def matmul_vjp(A, B, G):  # as a student would hand it in (the reference itself is refused)
+        return ad.matmul_vjp(A, B, G)
+
+    def unbroadcast(grad, shape):
+        return ad.unbroadcast(grad, shape)
+
+    ex.check_matmul_vjp(matmul_vjp)
+    ex.check_unbroadcast(unbroadcast)
     rng = np.random.default_rng(77)
     for m, n, p in ((1, 5, 3), (6, 2, 1), (4, 4, 4), (32, 7, 5)):
         A, B, G = rng.normal(size=(m, n)), rng.normal(size=(n, p)), rng.normal(size=(m, p))
-        ex.expect_matmul_vjp(ad.matmul_vjp, A, B, G)
+        ex.expect_matmul_vjp(matmul_vjp, A, B, G)
     g = rng.normal(size=(2, 3, 4))
     for shape in ((4,), (1, 4), (3, 1), (2, 1, 4), (1, 1, 1), (), (2, 3, 4), (1, 3, 1)):
-        ex.expect_unbroadcast(ad.unbroadcast, g, shape)
+        ex.expect_unbroadcast(unbroadcast, g, shape)
 
 
 def test_matmul_vjp_agrees_with_finite_differences():

@@ -82,3 +82,24 @@ def test_a_right_answer_in_two_variables_passes():
 def test_a_plain_mistake_names_a_public_point_every_time():
     message = failure(sympy.exp(sympy.sin(3 * x)))
     assert f"x = {PUBLIC[0]:.6g}" in message
+
+
+def test_a_term_negligible_wherever_points_were_drawn_before_is_refused():
+    # a nonzero rational difference is a proof, whatever points are drawn
+    assert "not equivalent" in failure(2 * x + 3 + (x / 1000) ** 12, 2 * x + 3)
+
+
+def test_an_absolute_value_written_as_a_root_is_refused():
+    wrong = sympy.sqrt((2 * x + 1003) ** 2) - 1000
+    assert "Abs" in failure(wrong, 2 * x + 3)
+
+
+def test_a_switch_built_from_a_huge_constant_is_refused():
+    # exp(100) is a constant of size 3e43: a switch at x = -1e43 could hide behind it
+    assert symbolic._largest_constant(2 * x + sympy.exp(100)) > 1e43
+    wrong = 2 * x + 3 + sympy.sin(sympy.exp(100) * x) / sympy.exp(100)
+    assert "constant of size" in failure(wrong, 2 * x + 3)
+
+
+def test_a_right_answer_with_float_constants_passes():
+    symbolic.check_expression("d", 0.5 * x * 4 + 3.0, 2 * x + 3, [x])

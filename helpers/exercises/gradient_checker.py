@@ -809,7 +809,7 @@ def check_fixed_backward(fixed_backward: Callable[..., Any]) -> None:
 # --------------------------------------------------------------------------- bug hunt
 
 
-@exercise(LESSON, "Exercise 06.3 · The bug hunt", "buggy_parameters")
+@exercise(LESSON, "Exercise 06.3 · The bug hunt", "buggy_parameters", form_only=True)
 def check_buggy_parameters(buggy_parameters: Any) -> None:
     """Visible test: ``buggy_parameters`` is a set of parameter names (which ones is hidden)."""
     if buggy_parameters is None:

@@ -1,4 +1,4 @@
-"""Checks for Lesson 04: gradient descent, momentum and mini-batch SGD.
+"""Checks for Lesson 04: gradient descent, momentum, Adam and mini-batch SGD.
 
 Each ``check_*`` function is the visible test of one exercise (registered for
 :func:`helpers.progress`); each ``expect_*`` function runs a student's function on one given
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import (
+    RAISED,
     CheckFailure,
     call,
     check,
@@ -122,12 +123,18 @@ def _late_velocity(grad_fn, w0, learning_rate, momentum, num_steps):
     return np.array(path)
 
 
-def _steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps, measure="gradient"):
+def _steps_to_tolerance(
+    grad_fn, w0, learning_rate, tol, max_steps, measure="gradient", strict=False
+):
     w = np.array(w0, dtype=float)
     for k in range(max_steps + 1):
         g = grad_fn(w)
-        size = np.linalg.norm(g) * (learning_rate if measure == "step" else 1.0)
-        if size <= tol:
+        size = float(np.sqrt(np.sum(g * g)))
+        if measure == "step":
+            size *= learning_rate
+        elif measure == "square":
+            size *= size
+        if size < tol or (size == tol and not strict):
             return k
         if k < max_steps:
             w = w - learning_rate * g
@@ -137,20 +144,62 @@ def _steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps, measure="gra
 # --------------------------------------------------------------------------- shared pieces
 
 
-def _as_path(name: str, got: Any, shown: str) -> np.ndarray:
-    require_returned(name, got, shown)
+def _given(w0: Any) -> np.ndarray:
+    """``w0`` as the array the student's function receives: a list becomes an array, and an
+    integer array stays an integer array (the exercises say that ``w0`` may hold integers)."""
+    arr = np.array(w0)
+    return arr if np.issubdtype(arr.dtype, np.integer) else arr.astype(float)
+
+
+_INTEGER_W0 = (
+    "w0 holds integers here (the exercise allows it): start from a float copy, "
+    "w = np.array(w0, dtype=float); an integer array cannot hold the fractional updates"
+)
+
+
+def _call(name: str, fn: Callable, args: tuple, w0: np.ndarray, **kwargs: Any) -> Any:
+    """``call(fn, *args)``; a crash on an integer ``w0`` is told where to look."""
     try:
-        arr = np.array(got, dtype=float)
-    except (TypeError, ValueError):
+        return call(fn, *args, name=name, **kwargs)
+    except CheckFailure as failure:
+        if failure.cause == RAISED and np.issubdtype(w0.dtype, np.integer):
+            raise CheckFailure(
+                failure.summary,
+                [*failure.details, f"likely mistake : {_INTEGER_W0}"],
+                cause=failure.cause,
+                error=failure.error,
+            ) from None
+        raise
+
+
+def _as_path(name: str, got: Any, shown: str, w0: np.ndarray | None = None) -> np.ndarray:
+    """The returned path, required to be a NumPy array of floats (as the exercises say)."""
+    require_returned(name, got, shown)
+    if not isinstance(got, np.ndarray):
         raise CheckFailure(
-            f"{name} did not return an array of numbers.",
+            f"{name} must return a NumPy array.",
             [
                 f"call : {shown}",
                 f"got  : {type(got).__name__}",
-                "return np.array(path) with one row per iterate",
+                "return np.array(path) (or np.vstack(path)): one row per iterate",
             ],
-        ) from None
-    return arr
+        )
+    if not np.issubdtype(got.dtype, np.floating):
+        details = [f"call      : {shown}", f"got dtype : {got.dtype}"]
+        if np.issubdtype(got.dtype, np.integer):
+            details.append(
+                "likely mistake : the path is stored as integers, so every step was rounded "
+                "to a whole number"
+                + (
+                    f"; {_INTEGER_W0}"
+                    if w0 is not None and np.issubdtype(w0.dtype, np.integer)
+                    else ""
+                )
+            )
+        else:
+            details.append("return a float array: one row per iterate")
+        raise CheckFailure(f"{name} must return an array of floats.", details)
+    return got
 
 
 def _check_path_shape(name: str, got: np.ndarray, expected: np.ndarray, shown: str) -> None:
@@ -183,46 +232,70 @@ def _check_path_shape(name: str, got: np.ndarray, expected: np.ndarray, shown: s
     raise CheckFailure(f"{name} returned the wrong shape.", details)
 
 
+def _check_path_start(
+    name: str, got: np.ndarray, expected: np.ndarray, w0: np.ndarray, shown: str
+) -> None:
+    """Before the values: a path whose rows all alias the last iterate, or that skips w0."""
+    steps = expected.shape[0] - 1
+    last = expected[-1]
+    moved = steps > 0 and not np.allclose(expected[:-1], last, rtol=1e-9, atol=1e-12)
+    if moved and np.allclose(got[1:], last, rtol=1e-9) and not np.allclose(got[1:], expected[1:]):
+        first = "every row" if np.allclose(got[0], last, rtol=1e-9) else "every row after w0"
+        raise CheckFailure(
+            f"{name}: {first} of the path is the final point.",
+            [
+                f"call           : {shown}",
+                f"expected       : {steps + 1} different rows, from w0 = {w0} to {last}",
+                f"got            : {first} equal to {got[-1]}",
+                "likely mistake : the path holds the same array several times: you appended w "
+                "and then changed that very array in place (w -= ..., w += ...). Append a copy "
+                "(path.append(w.copy())), or make a new array each step (w = w - ...)",
+            ],
+        )
+    if not np.allclose(got[0], w0.astype(float), rtol=1e-12, atol=0):
+        raise CheckFailure(
+            f"{name}: the path does not start with w0.",
+            [
+                f"call      : {shown}",
+                f"w0        : {w0}",
+                f"got[0]    : {got[0]}",
+                "the first row must be w0 itself (as floats), before any step",
+            ],
+        )
+
+
 # --------------------------------------------------------------------------- gradient_descent
 
 
 def expect_gradient_descent(
     gradient_descent: Callable, grad_fn: Callable, w0: Any, learning_rate: float, num_steps: int
 ) -> None:
-    """Require the whole path of ``num_steps`` steps of w <- w - lr * grad_fn(w), w0 first."""
-    w0 = np.array(w0, dtype=float)
+    """Require the whole path of ``num_steps`` steps of w <- w - lr * grad_fn(w), w0 first.
+
+    ``w0`` is passed as given (an integer array stays one); the path must be a float array.
+    """
+    w0 = _given(w0)
     lr, steps = learning_rate, num_steps
     shown = describe_call("gradient_descent", grad_fn, w0, lr, steps)
     got = _as_path(
         "gradient_descent",
-        call(gradient_descent, grad_fn, w0, lr, steps, name="gradient_descent"),
+        _call("gradient_descent", gradient_descent, (grad_fn, w0, lr, steps), w0),
         shown,
+        w0,
     )
     expected = _descend(grad_fn, w0, lr, steps)
     _check_path_shape("gradient_descent", got, expected, shown)
+    _check_path_start("gradient_descent", got, expected, w0, shown)
     with quiet():
         mistakes = {
             "added the gradient instead of subtracting it (w + lr * g climbs uphill)": _descend(
                 grad_fn, w0, lr, steps, sign=+1.0
             ),
-            "every row is the final point: you appended w and then changed that same array "
-            "in place (w -= ...); append a copy, or write w = w - learning_rate * g": np.tile(
-                expected[-1], (steps + 1, 1)
+            "the rows after the first are all w0: w is never updated": np.tile(
+                w0.astype(float), (steps + 1, 1)
             ),
-            "the rows after the first are all w0: w is never updated": np.tile(w0, (steps + 1, 1)),
             "the learning rate is not applied (w - g)": _descend(grad_fn, w0, 1.0, steps),
         }
-    aliased = np.allclose(got, expected[-1], rtol=1e-9) and steps > 0
-    if not aliased and not np.allclose(got[0], w0, rtol=1e-12, atol=0):
-        raise CheckFailure(
-            "gradient_descent: the path does not start with w0.",
-            [
-                f"call      : {shown}",
-                f"w0        : {w0}",
-                f"got[0]    : {got[0]}",
-                "the first row must be w0 itself, before any step",
-            ],
-        )
     check(
         "gradient_descent",
         got,
@@ -240,6 +313,7 @@ def check_gradient_descent(gradient_descent: Callable) -> None:
     expect_gradient_descent(gradient_descent, bowl_grad, [-1.5, 1.5], 0.1, 30)
     expect_gradient_descent(gradient_descent, ill_grad, [2.0, 1.0], 0.05, 12)
     expect_gradient_descent(gradient_descent, soft_grad, [2.5, 0.4, -1.0], 0.7, 6)
+    expect_gradient_descent(gradient_descent, bowl_grad, np.array([3, -2]), 0.3, 5)  # integers
 
 
 # --------------------------------------------------------------------------- mini-batches
@@ -287,8 +361,9 @@ def _batch_mistake(got: list[np.ndarray], n: int, batch_size: int, seed: int) ->
     flat = np.concatenate(got) if got else np.array([], dtype=int)
     if flat.size == n and np.array_equal(np.sort(flat), np.arange(n)):
         return (
-            "the order is a permutation, but not the one drawn from rng: call "
-            "rng.permutation(n) on the generator passed in (not np.random or a new generator)"
+            "the order is a permutation of range(n), but not the one rng.permutation(n) draws "
+            "from the generator passed in (np.random, a new generator or rng.choice each give "
+            "another order)"
         )
     if flat.size != n:
         return f"the batches hold {flat.size} indices in all; an epoch uses each of the {n} once"
@@ -319,12 +394,33 @@ def expect_minibatch_indices(
 ) -> None:
     """Require ``rng.permutation(n)`` cut into consecutive batches, rng = default_rng(seed)."""
     shown = f"minibatch_indices({n}, {batch_size}, np.random.default_rng({seed}))"
-    got = call(
-        minibatch_indices, n, batch_size, np.random.default_rng(seed), name="minibatch_indices"
-    )
+    rng = np.random.default_rng(seed)
+    got = call(minibatch_indices, n, batch_size, rng, name="minibatch_indices")
     got = _as_batches(got, shown)
-    expected = _batches(n, batch_size, np.random.default_rng(seed))
+    reference = np.random.default_rng(seed)
+    expected = _batches(n, batch_size, reference)
     if len(got) == len(expected) and all(np.array_equal(a, b) for a, b in zip(got, expected)):
+        state, after_one = rng.bit_generator.state, reference.bit_generator.state
+        if state != after_one and state == np.random.default_rng(seed).bit_generator.state:
+            raise CheckFailure(
+                "minibatch_indices did not draw from the generator it was given.",
+                [
+                    f"call : {shown}",
+                    "the batches are right here, but rng was not used: the order must come "
+                    "from rng.permutation(n) on the generator passed in (another generator "
+                    "with the same seed gives this order once, but never the next epoch's)",
+                ],
+            )
+        if state != after_one:
+            raise CheckFailure(
+                "minibatch_indices drew more from rng than one permutation.",
+                [
+                    f"call : {shown}",
+                    "the batches are right, but the generator is not where one call of "
+                    "rng.permutation(n) leaves it: the next epoch would get another shuffle "
+                    "than sgd expects. Draw from rng exactly once per epoch",
+                ],
+            )
         return
     with np.printoptions(threshold=20):
         details = [
@@ -539,17 +635,22 @@ def expect_momentum_descent(
     momentum: float,
     num_steps: int,
 ) -> None:
-    """Heavy-ball momentum: v <- momentum * v - lr * grad(w); w <- w + v; v starts at 0."""
-    w0 = np.array(w0, dtype=float)
+    """Heavy-ball momentum: v <- momentum * v - lr * grad(w); w <- w + v; v starts at 0.
+
+    ``w0`` is passed as given (an integer array stays one); the path must be a float array.
+    """
+    w0 = _given(w0)
     lr, beta, steps = learning_rate, momentum, num_steps
     shown = describe_call("momentum_descent", grad_fn, w0, lr, beta, steps)
     got = _as_path(
         "momentum_descent",
-        call(momentum_descent, grad_fn, w0, lr, beta, steps, name="momentum_descent"),
+        _call("momentum_descent", momentum_descent, (grad_fn, w0, lr, beta, steps), w0),
         shown,
+        w0,
     )
     expected = _heavy_ball(grad_fn, w0, lr, beta, steps)
     _check_path_shape("momentum_descent", got, expected, shown)
+    _check_path_start("momentum_descent", got, expected, w0, shown)
     with quiet():
         mistakes = {
             "the momentum term is missing: this is plain gradient descent": _descend(
@@ -566,6 +667,9 @@ def expect_momentum_descent(
             ),
             "moved w with the old velocity before updating v; update v first, then w": (
                 _late_velocity(grad_fn, w0, lr, beta, steps)
+            ),
+            "the rows after the first are all w0: w is never updated": np.tile(
+                w0.astype(float), (steps + 1, 1)
             ),
         }
     check(
@@ -585,25 +689,27 @@ def check_momentum_descent(momentum_descent: Callable) -> None:
     expect_momentum_descent(momentum_descent, bowl_grad, [-1.5, 1.5], 0.1, 0.9, 25)
     expect_momentum_descent(momentum_descent, ill_grad, [2.0, 1.0], 0.03, 0.6, 15)
     expect_momentum_descent(momentum_descent, soft_grad, [2.5, 0.4, -1.0], 0.5, 0.5, 8)
+    expect_momentum_descent(momentum_descent, ill_grad, np.array([1, -1]), 0.02, 0.8, 6)  # ints
 
 
 # --------------------------------------------------------------------------- steps_to_tolerance
 
 
-def _tolerance_mistake(got: int, expected: int, by_step: int | None) -> list[str]:
-    if got == expected + 1:
-        return [
-            "likely mistake : counted one step too many; test the gradient at w before "
-            "taking a step (w0 itself counts as 0 steps)"
-        ]
-    if got == expected - 1:
-        return ["likely mistake : counted one step too few"]
-    if by_step is not None and got == by_step:
-        return [
-            "likely mistake : compared the step length learning_rate*||g|| with tol; "
-            "the criterion is the gradient norm ||g|| itself"
-        ]
-    return []
+def _steps_variants(grad_fn, w0, learning_rate, tol, max_steps) -> dict[str, int | None]:
+    """What typical wrong criteria return, named by the mistake (for the message only)."""
+    with quiet():
+        return {
+            "compared the step length learning_rate*||g|| with tol; the criterion is the "
+            "gradient norm ||g|| itself": _steps_to_tolerance(
+                grad_fn, w0, learning_rate, tol, max_steps, measure="step"
+            ),
+            "compared the squared norm ||g||^2 with tol; the criterion is ||g|| <= tol": (
+                _steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps, measure="square")
+            ),
+            "used < where the criterion is ||g|| <= tol (here the norm equals tol exactly)": (
+                _steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps, strict=True)
+            ),
+        }
 
 
 def expect_steps_to_tolerance(
@@ -614,13 +720,17 @@ def expect_steps_to_tolerance(
     tol: float,
     max_steps: int,
 ) -> None:
-    """The first k with ||grad(w_k)|| <= tol (w_0 = w0), or None when k would exceed max_steps."""
-    w0 = np.array(w0, dtype=float)
+    """The first k with ||grad(w_k)|| <= tol (w_0 = w0), or None when k would exceed max_steps.
+
+    ``w0`` is passed as given (an integer array stays one). The answer must be an integer
+    (a Python int or a NumPy integer, not a bool or a float), or None.
+    """
+    w0 = _given(w0)
     shown = describe_call("steps_to_tolerance", grad_fn, w0, learning_rate, tol, max_steps)
-    got = call(
-        steps_to_tolerance, grad_fn, w0, learning_rate, tol, max_steps, name="steps_to_tolerance"
-    )
+    args = (grad_fn, w0, learning_rate, tol, max_steps)
+    got = _call("steps_to_tolerance", steps_to_tolerance, args, w0)
     expected = _steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps)
+    variants = _steps_variants(grad_fn, w0, learning_rate, tol, max_steps)
     if expected is None:
         if got is None:
             return
@@ -628,27 +738,52 @@ def expect_steps_to_tolerance(
             "steps_to_tolerance should return None here.",
             [
                 f"call     : {shown}",
-                "expected : None (the gradient norm never falls below tol "
+                "expected : None (the gradient norm does not fall to tol or below "
                 f"within max_steps = {max_steps} steps)",
                 f"got      : {got!r}",
-            ],
+            ]
+            + (
+                ["likely mistake : returned max_steps; return None when the tolerance is not met"]
+                if got == max_steps
+                else []
+            )
+            + [f"likely mistake : {text}" for text, value in variants.items() if value == got][:1],
         )
-    require_returned(
-        "steps_to_tolerance", got, shown, "the tolerance is reached here; did you forget `return`?"
-    )
+    if got is None:
+        details = [
+            f"call     : {shown}",
+            f"expected : {expected} (the gradient norm first falls to tol or below after "
+            f"{expected} steps, within max_steps = {max_steps})",
+            "got      : None",
+        ]
+        if expected == max_steps:
+            details.append(
+                "likely mistake : the point w_k after exactly max_steps steps was not tested: "
+                "k = 0, 1, ..., max_steps are all allowed (max_steps + 1 gradient checks)"
+            )
+        else:
+            details += [f"likely mistake : {text}" for text, v in variants.items() if v is None][:1]
+            details.append("(a function without `return k` returns None too)")
+        raise CheckFailure("steps_to_tolerance returned None, but the tolerance is met.", details)
     if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
         raise CheckFailure(
-            "steps_to_tolerance must return an int (a number of steps).",
+            "steps_to_tolerance must return an integer (a number of steps) or None.",
             [f"call : {shown}", f"got  : {type(got).__name__} {got!r}", f"expected : {expected}"],
         )
     if int(got) == expected:
         return
-    by_step = _steps_to_tolerance(grad_fn, w0, learning_rate, tol, max_steps, measure="step")
-    raise CheckFailure(
-        "steps_to_tolerance gave a wrong number of steps.",
-        [f"call     : {shown}", f"expected : {expected}", f"got      : {int(got)}"]
-        + _tolerance_mistake(int(got), expected, by_step),
-    )
+    details = [f"call     : {shown}", f"expected : {expected}", f"got      : {int(got)}"]
+    named = [text for text, value in variants.items() if value is not None and value == int(got)]
+    if named:
+        details.append(f"likely mistake : {named[0]}")
+    elif int(got) == expected + 1:
+        details.append(
+            "likely mistake : counted one step too many; test the gradient at w before "
+            "taking a step (w0 itself counts as 0 steps)"
+        )
+    elif int(got) == expected - 1:
+        details.append("likely mistake : counted one step too few")
+    raise CheckFailure("steps_to_tolerance gave a wrong number of steps.", details)
 
 
 @exercise(LESSON, "Challenge 04 · Steps to a tolerance", "steps_to_tolerance")
@@ -661,6 +796,181 @@ def check_steps_to_tolerance(steps_to_tolerance: Callable) -> None:
     # diverges: never reached
     expect_steps_to_tolerance(steps_to_tolerance, bowl_grad, [-1.5, 1.5], 1.05, 1e-6, 60)
     expect_steps_to_tolerance(steps_to_tolerance, soft_grad, [2.5, 0.4, -1.0], 0.5, 1e-3, 200)
+    # reached after exactly max_steps steps (the answer), and one step too late (None)
+    k = _steps_to_tolerance(ill_grad, GOAL_START, 0.05, 1e-3, 10_000)
+    expect_steps_to_tolerance(steps_to_tolerance, ill_grad, [2.0, 1.0], 0.05, 1e-3, k)
+    expect_steps_to_tolerance(steps_to_tolerance, ill_grad, [2.0, 1.0], 0.05, 1e-3, k - 1)
+    # the gradient norm equals tol exactly at w0: ||(1, 0)|| = 1 <= 1 counts
+    expect_steps_to_tolerance(steps_to_tolerance, bowl_grad, [1.5, -0.5], 0.1, 1.0, 10)
+    # integers: gradient descent from an integer w0 still moves by fractions
+    expect_steps_to_tolerance(steps_to_tolerance, bowl_grad, np.array([3, -2]), 0.2, 1e-6, 100)
+
+
+# --------------------------------------------------------------------------- adam
+
+_TINY_CENTRE = np.array([3.0, -1.0, 0.5])
+
+
+def tiny_grad(w: np.ndarray) -> np.ndarray:
+    """Gradient of 1e-9 * ||w - c||^2 / 2: gradients of size 1e-9, comparable to eps, where
+    Adam's first steps with and without the bias correction differ about eight-fold."""
+    return 1e-9 * (np.asarray(w, dtype=float) - _TINY_CENTRE)
+
+
+ADAM_DEFAULTS = {
+    "learning_rate": 0.01,
+    "beta1": 0.9,
+    "beta2": 0.999,
+    "eps": 1e-8,
+    "num_steps": 100,
+}
+
+
+def _adam(grad_fn, w0, learning_rate, beta1, beta2, eps, num_steps, variant="right"):
+    """Adam as the exercise asks (``"right"``) or with one typical mistake."""
+    if variant == "betas_swapped":
+        beta1, beta2 = beta2, beta1
+    w = np.array(w0, dtype=float)
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    path = [w.copy()]
+    for t in range(1, num_steps + 1):
+        g = np.asarray(grad_fn(w), dtype=float)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        c1 = 1 - beta1 ** (t + 1 if variant == "t_shift" else t)
+        c2 = 1 - beta2 ** (t + 1 if variant == "t_shift" else t)
+        m_hat = m if variant in ("no_correction", "only_v") else m / c1
+        v_hat = v if variant in ("no_correction", "only_m") else v / c2
+        if variant == "eps_inside":
+            step = m_hat / np.sqrt(v_hat + eps)
+        elif variant == "no_sqrt":
+            step = m_hat / (v_hat + eps)
+        elif (
+            variant == "paper_eps"
+        ):  # the paper's faster form, eps added to sqrt(v), not sqrt(v_hat)
+            step = (np.sqrt(c2) / c1) * m / (np.sqrt(v) + eps)
+        else:
+            step = m_hat / (np.sqrt(v_hat) + eps)
+        w = w + learning_rate * step if variant == "ascent" else w - learning_rate * step
+        path.append(w.copy())
+    return np.array(path)
+
+
+_ADAM_MISTAKES = {
+    "no_correction": "no bias correction: m_t and v_t start at 0, so without dividing by "
+    "1 - beta1**t and 1 - beta2**t the first steps are far too small (here the gradients are "
+    "tiny, and the difference is large)",
+    "only_m": "only m_t is bias-corrected: v_hat = v_t / (1 - beta2**t) is missing",
+    "only_v": "only v_t is bias-corrected: m_hat = m_t / (1 - beta1**t) is missing",
+    "t_shift": "the bias correction uses the wrong power: at the first step t = 1, so "
+    "m_hat = m_1 / (1 - beta1)",
+    "eps_inside": "eps is inside the square root: the update is m_hat / (sqrt(v_hat) + eps)",
+    "paper_eps": "eps is added to sqrt(v_t) and the correction folded into the rate (the "
+    "Adam paper's faster form): this exercise adds eps to sqrt(v_hat)",
+    "no_sqrt": "the square root of v_hat is missing: divide by sqrt(v_hat) + eps",
+    "betas_swapped": "beta1 and beta2 are swapped: beta1 (0.9) averages the gradients, beta2 "
+    "(0.999) their squares",
+    "ascent": "added the step instead of subtracting it",
+}
+
+
+def _counted(grad_fn: Callable) -> tuple[Callable, list[int]]:
+    """``grad_fn`` that also counts its calls (the student's code calls this one)."""
+    calls: list[int] = []
+
+    def counted(w):
+        calls.append(1)
+        return grad_fn(w)
+
+    counted.__name__ = getattr(grad_fn, "__name__", "grad_fn")
+    return counted, calls
+
+
+def expect_adam(adam: Callable, grad_fn: Callable, w0: Any, **given: Any) -> None:
+    """Require Adam's path from ``w0`` with the keyword arguments ``given`` (defaults otherwise).
+
+    The arguments are passed by keyword, only those given, so a call with none of them checks
+    the defaults. ``w0`` is passed as given (an integer array stays one); the path must be a
+    float array of shape (num_steps + 1, n), and ``grad_fn`` must be called once per step.
+    """
+    unknown = set(given) - set(ADAM_DEFAULTS)
+    if unknown:
+        raise TypeError(f"expect_adam: unknown arguments {sorted(unknown)}")
+    w0 = _given(w0)
+    settings = {**ADAM_DEFAULTS, **given}
+    shown = describe_call("adam", grad_fn, w0, **given)
+    counted, calls = _counted(grad_fn)
+    got = _as_path("adam", _call("adam", adam, (counted, w0), w0, **given), shown, w0)
+    with quiet():
+        expected = _adam(grad_fn, w0, **settings)
+    _check_path_shape("adam", got, expected, shown)
+    _check_path_start("adam", got, expected, w0, shown)
+    if got.shape[0] > 1 and not np.all(np.isfinite(got[1])):
+        raise CheckFailure(
+            "adam returned a first step that is not finite.",
+            [
+                f"call           : {shown}",
+                f"got[1]         : {got[1]}",
+                f"expected[1]    : {expected[1]}",
+                "likely mistake : the first step must have t = 1: with t = 0 the bias "
+                "correction divides by 1 - beta**0 = 0",
+            ],
+        )
+    with quiet():
+        mistakes = {
+            text: _adam(grad_fn, w0, **settings, variant=variant)
+            for variant, text in _ADAM_MISTAKES.items()
+        }
+        mistakes["the rows after the first are all w0: w is never updated"] = np.tile(
+            w0.astype(float), (settings["num_steps"] + 1, 1)
+        )
+        if "learning_rate" not in given:
+            mistakes["the default learning_rate must be 0.01, as in the signature asked for"] = (
+                _adam(grad_fn, w0, **{**settings, "learning_rate": 0.001})
+            )
+    check(
+        "adam",
+        got,
+        expected,
+        call=shown,
+        rtol=1e-9,
+        mistakes=mistakes,
+        hint="m and v start at 0 and t at 1; each step: g = grad_fn(w), update m and v, "
+        "correct both, then w = w - learning_rate * m_hat / (sqrt(v_hat) + eps)",
+    )
+    steps = settings["num_steps"]
+    if len(calls) != steps:
+        raise CheckFailure(
+            "adam called grad_fn the wrong number of times.",
+            [
+                f"call     : {shown}",
+                f"expected : {steps} calls (one per step: in training each is a backward pass)",
+                f"got      : {len(calls)} calls",
+            ]
+            + (
+                ["likely mistake : the gradient is computed twice per step; compute g once"]
+                if len(calls) == 2 * steps and steps
+                else []
+            )
+            + (
+                ["likely mistake : an extra gradient after the last step; it is never used"]
+                if len(calls) == steps + 1
+                else []
+            ),
+        )
+
+
+@exercise(LESSON, "Exercise 04.7 · Adam", "adam")
+def check_adam(adam: Callable) -> None:
+    """Visible test of ``adam(grad_fn, w0, learning_rate=0.01, beta1=0.9, beta2=0.999,
+    eps=1e-8, num_steps=100)``."""
+    expect_adam(adam, bowl_grad, [-1.5, 1.5])  # every default
+    expect_adam(adam, ill_grad, [2.0, 1.0], learning_rate=0.1, beta1=0.8, beta2=0.99, num_steps=30)
+    # gradients of size 1e-9: the bias correction decides the first steps
+    expect_adam(adam, tiny_grad, [0.0, 0.0, 0.0], learning_rate=0.05, num_steps=15)
+    expect_adam(adam, tiny_grad, [1.0, 1.0, 1.0], learning_rate=0.02, eps=1e-9, num_steps=8)
+    expect_adam(adam, soft_grad, np.array([2, 0, -1]), learning_rate=0.2, num_steps=10)  # ints
+    expect_adam(adam, bowl_grad, [0.5, 0.5], num_steps=0)  # only w0
 
 
 # --------------------------------------------------------------------------- quiz

@@ -13,6 +13,9 @@ for) lands well inside it.
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +40,11 @@ _array = np.array
 _asarray = np.asarray
 _sin, _cos, _exp = np.sin, np.cos, np.exp
 _shape = np.shape
+_settrace, _gettrace = sys.settrace, sys.gettrace
+_tm_start, _tm_stop, _tm_tracing = tracemalloc.start, tracemalloc.stop, tracemalloc.is_tracing
+_tm_memory, _tm_reset_peak = tracemalloc.get_traced_memory, tracemalloc.reset_peak
+_MemoryError = MemoryError
+_isinstance = isinstance
 
 FORWARD = "used a forward difference (F(x + h e_j) - F(x)) / h; the central one is needed"
 
@@ -157,6 +165,17 @@ def _difference_jacobian(
     return np.stack(cols, axis=1)
 
 
+def _truncated_jacobian(F: Callable[[Any], Any], x: np.ndarray, h: float) -> np.ndarray:
+    """What central differences give when x +- h is stored into a copy of an integer x."""
+    cols = []
+    for j in range(x.size):
+        up, down = x.copy(), x.copy()
+        up[j] = int(x[j] + h)  # item assignment truncates toward zero, as xp[j] += h does
+        down[j] = int(x[j] - h)
+        cols.append((_asarray(F(up), dtype=float) - _asarray(F(down), dtype=float)) / (2 * h))
+    return np.stack(cols, axis=1)
+
+
 def _check_jacobian_shape(got: Any, m: int, n: int, shown: str) -> None:
     try:
         shape = _shape(got)
@@ -208,7 +227,11 @@ def expect_numerical_jacobian(
             "gives)": exact,
             FORWARD: _difference_jacobian(_F, x, h, "forward"),
         }
-    integer = np.issubdtype(x.dtype, np.integer)
+    if np.issubdtype(x.dtype, np.integer):
+        mistakes[
+            "x is an integer array here, so a copy of it stepped in place (xp[j] += h) is "
+            "truncated back to whole numbers: work on a float copy of x"
+        ] = _truncated_jacobian(_F, x, 1e-5 if h is None else h)
     check(
         "numerical_jacobian",
         got,
@@ -216,10 +239,7 @@ def expect_numerical_jacobian(
         call=shown,
         rtol=rtol,
         mistakes=mistakes,
-        hint="x is an integer array here, so a copy of it stepped in place (xp[j] += h) is "
-        "truncated back to whole numbers: work on a float copy of x"
-        if integer
-        else "column j is (F(x + h e_j) - F(x - h e_j)) / (2h), with e_j the j-th unit vector",
+        hint="column j is (F(x + h e_j) - F(x - h e_j)) / (2h), with e_j the j-th unit vector",
     )
 
 
@@ -229,6 +249,161 @@ def check_numerical_jacobian(numerical_jacobian: Callable[..., Any]) -> None:
     expect_numerical_jacobian(numerical_jacobian, (0.7, -1.2, 0.4))
     expect_numerical_jacobian(numerical_jacobian, (0.7, -1.2, 0.4), h=1e-2)
     expect_numerical_jacobian(numerical_jacobian, _array([1, 2, 0]))
+
+
+# --------------------------------------------------------------------------- softmax VJP
+
+# The visible test's memory check runs at this size: J alone is 8 n^2 bytes = 200 MB, while a
+# right answer allocates a few arrays of n numbers (well under 1 MB).
+MEMORY_N = 5_000
+# A hidden test uses this size: J alone would need 3.2 GB, more than a grader's kernel may use.
+LARGE_N = 20_000
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = _exp(z - z.max())
+    return e / e.sum()
+
+
+def softmax_case(n: int, seed: int, spread: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """A softmax output ``s`` of n random scores (scaled by ``spread``) and a gradient ``g``."""
+    rng = np.random.default_rng(seed)
+    s = _softmax(spread * rng.standard_normal(n))
+    return s, rng.standard_normal(n)
+
+
+@contextlib.contextmanager
+def _memory_limit(limit: int):
+    """Make the code run inside raise MemoryError once it has allocated ``limit`` bytes more.
+
+    tracemalloc measures what is allocated (NumPy reports its arrays to it); a trace function
+    looks at the peak whenever a Python function is called or returns, so the student's own
+    function, or a NumPy function it calls, raises right after the large allocation. The
+    MemoryError is raised *inside* the student's code, so batch grading records it like any
+    other exception of the student's function, and the verdict replayed outside the kernel is
+    the same as in the notebook.
+    """
+    started = not _tm_tracing()
+    if started:
+        _tm_start()
+    _tm_reset_peak()
+    base = _tm_memory()[0]
+
+    def over() -> bool:
+        return _tm_memory()[1] - base > limit
+
+    def on_event(frame, event, arg):
+        if over():
+            raise _MemoryError(f"more than {limit / 1e6:.0f} MB allocated")
+        return on_event
+
+    def on_call(frame, event, arg):
+        frame.f_trace_lines = False  # calls and returns only: loops run at full speed
+        return on_event(frame, event, arg)
+
+    previous = _gettrace()
+    _settrace(on_call)
+    try:
+        yield
+    finally:
+        _settrace(previous)
+        if started:
+            _tm_stop()
+
+
+def _memory_failure(n: int, shown: str) -> CheckFailure:
+    j_mb = 8 * n * n / 1e6
+    return CheckFailure(
+        "softmax_vjp used far too much memory: it looks like it forms the n x n Jacobian.",
+        [
+            f"call           : {shown}",
+            f"n              : {n}; the Jacobian J alone holds n * n = {n * n:,} numbers "
+            f"({j_mb:,.0f} MB), a right answer a few arrays of n",
+            f"allocated      : more than {max(2 * n * n, 16_000_000) / 1e6:,.0f} MB while "
+            "softmax_vjp ran",
+            "likely mistake : formed J (np.diag(s) - np.outer(s, s), or s[:, None] * s) and "
+            "multiplied g by it. Use g^T J = s * (g - g @ s): one dot product, no matrix. A "
+            f"hidden test uses n = {LARGE_N:,}, where J alone needs "
+            f"{8 * LARGE_N * LARGE_N / 1e9:.1f} GB: more memory than the grader gives a notebook",
+        ],
+    )
+
+
+def expect_softmax_vjp(softmax_vjp: Callable[..., Any], s: Any, g: Any) -> None:
+    """Require ``softmax_vjp(s, g) == s * (g - g @ s)``, shape (n,), without an n x n matrix.
+
+    For n >= 1000 the call runs under a memory limit of a quarter of J's 8 n^2 bytes (at least
+    16 MB): an answer that forms J raises MemoryError there (at large n, as in the grader, it may
+    run out of memory by itself), and is told so.
+    """
+    s, g = _array(s, dtype=float), _array(g, dtype=float)
+    n = s.size
+    shown = describe_call("softmax_vjp", s, g)
+    # Only where J would be large: a first call that imports a big module inside the function
+    # must not be taken for a Jacobian.
+    limit = _memory_limit(max(2 * n * n, 16_000_000)) if n >= 1000 else contextlib.nullcontext()
+    try:
+        with limit:
+            got = call(softmax_vjp, s, g, name="softmax_vjp")
+    except CheckFailure as failure:
+        if failure.error == "MemoryError":
+            raise _memory_failure(n, shown) from None
+        raise
+    require_returned("softmax_vjp", got, shown)
+    if not _isinstance(got, np.ndarray):
+        raise CheckFailure(
+            "softmax_vjp must return a NumPy array.",
+            [f"call : {shown}", f"got  : {type(got).__name__}", "return an array of shape (n,)"],
+        )
+    if got.shape != (n,):
+        details = [
+            f"call           : {shown}",
+            f"expected shape : ({n},)",
+            f"got shape      : {got.shape}",
+        ]
+        if got.shape in ((1, n), (n, 1)):
+            details.append(
+                "likely mistake : g^T J came back as a row or a column; return it as a 1-D "
+                "array of shape (n,) (g @ J of 1-D g is already one)"
+            )
+        elif got.shape == (n, n):
+            details.append("likely mistake : returned the Jacobian itself, not g^T J")
+        raise CheckFailure("softmax_vjp returned the wrong shape.", details)
+    d = float(g @ s)
+    expected = s * (g - d)
+    other = _softmax(s)
+    scale = float(np.sqrt(np.sum(s * s)) * np.sqrt(np.sum(g * g)))
+    check(
+        "softmax_vjp",
+        got,
+        expected,
+        call=shown,
+        rtol=1e-9,
+        atol=1e-13 * scale,
+        mistakes={
+            "the term (g . s) s is missing: s * g is only diag(s) g": s * g,
+            "the sign is flipped: J = diag(s) - s s^T, so g^T J = s * g - (g . s) s": -expected,
+            "the second term is (g . s) times the vector s, not the number g . s alone: "
+            "s * g - (g . s) * s": s * g - d,
+            "used sum(g) where the dot product g . s = g @ s is needed": s * (g - g.sum()),
+            "the factor s is missing in front: the result is s * (g - g @ s)": g - d,
+            "added (g . s) s instead of subtracting it": s * (g + d),
+            "s is already a softmax output: softmax was applied to it again": other
+            * (g - float(g @ other)),
+            "this is the sigmoid's derivative s (1 - s) g, not softmax's": s * (1 - s) * g,
+        },
+        hint="g^T J with J = diag(s) - s s^T is s * g minus (g . s) * s",
+    )
+
+
+@exercise(LESSON, "Exercise 03.4 · A vector-Jacobian product", "softmax_vjp")
+def check_softmax_vjp(softmax_vjp: Callable[..., Any]) -> None:
+    """Visible test: small cases, a constant g (the answer is 0), and n = 5,000 for memory."""
+    s = _softmax(_array([1.0, -0.5, 2.0, 0.3]))
+    expect_softmax_vjp(softmax_vjp, s, _array([0.3, -1.2, 0.8, 2.0]))
+    expect_softmax_vjp(softmax_vjp, *softmax_case(7, seed=1, spread=2.0))
+    expect_softmax_vjp(softmax_vjp, s, _array([0.7, 0.7, 0.7, 0.7]))  # g^T J = 0
+    expect_softmax_vjp(softmax_vjp, *softmax_case(MEMORY_N, seed=2))
 
 
 # --------------------------------------------------------------------------- Hessian
@@ -377,7 +552,7 @@ def expect_numerical_hessian(
     )
 
 
-@exercise(LESSON, "Exercise 03.4 · A numerical Hessian", "numerical_hessian")
+@exercise(LESSON, "Exercise 03.5 · A numerical Hessian", "numerical_hessian")
 def check_numerical_hessian(numerical_hessian: Callable[..., Any]) -> None:
     """Visible test: the default step and a given step."""
     expect_numerical_hessian(numerical_hessian, (0.5, -0.3, 0.8))

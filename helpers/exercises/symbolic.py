@@ -12,7 +12,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from ..checks import CheckFailure, relative_error
+from ..checks import CheckFailure
 
 _isinstance = isinstance
 
@@ -28,7 +28,16 @@ MAX_OPERATIONS = 2000  # a larger expression is refused, not checked: it could t
 PROVE_BELOW = 300  # sympy.simplify is tried only on differences with fewer operations
 RANDOM_POINTS = 16  # points where both expressions are real that an answer must agree at
 MAX_DRAWS = 200  # random points drawn at most to find them (many fall outside a domain)
-PRECISION = 30  # digits of the numerical comparison (cancellation in a right answer is fine)
+PRECISION = 50  # digits of the numerical comparison: 30 to spare for a right answer's cancellation
+# Agreement at a point: relative error at most this. An exact answer (no floats in it) agrees
+# with the derivative to ~1e-45 at 50 digits; one with Python floats (0.1) only to ~1e-16.
+EXACT_TOLERANCE = 1e-20
+FLOAT_TOLERANCE = 1e-12
+# The size of any constant in an answer (a number, or a part without symbols such as exp(100)).
+# A switch hidden in an answer (|2x + c| - c) sits where x is about as large as its constants,
+# and the points are drawn up to SAMPLE_REACH, far beyond: no switch can hide from them.
+MAX_CONSTANT = 1e6
+SAMPLE_REACH = 8.0  # random points reach |x| = 10**SAMPLE_REACH
 
 
 def _sample_points(n_vars: int) -> list[tuple[float, ...]]:
@@ -39,78 +48,110 @@ def _sample_points(n_vars: int) -> list[tuple[float, ...]]:
 
 
 def _random_point(rng: random.Random, n_vars: int) -> tuple[float, ...]:
-    """Half the coordinates near the origin, half over four decades, either sign."""
+    """Half the coordinates near the origin, half over ten decades up to 10**SAMPLE_REACH."""
 
     def one() -> float:
         if rng.random() < 0.5:
             return rng.uniform(-3.0, 3.0)
-        return rng.choice((-1.0, 1.0)) * 10.0 ** rng.uniform(-2.0, 2.0)
+        return rng.choice((-1.0, 1.0)) * 10.0 ** rng.uniform(-2.0, SAMPLE_REACH)
 
     return tuple(one() for _ in range(n_vars))
 
 
-def _numeric(expr: Any, variables: Sequence[Any], point: tuple[float, ...]) -> float:
-    """The real value of ``expr`` at ``point``; nan when it has none.
+def _numeric(expr: Any, variables: Sequence[Any], point: tuple[float, ...]) -> Any:
+    """The real value of ``expr`` at ``point`` to :data:`PRECISION` digits; nan when it has none.
 
-    None: complex, undefined, infinite, or an unknown function in it.
+    None: complex, undefined, infinite, or an unknown function in it. The point's floats are
+    taken exactly, so two equivalent expressions see the same number.
     """
+    import sympy
+
+    at = {v: sympy.Float(p, PRECISION) for v, p in zip(variables, point)}
     try:
-        value = complex(expr.subs(dict(zip(variables, point))).evalf(PRECISION))
-    except (TypeError, ValueError, ArithmeticError, RecursionError):
+        value = sympy.N(expr, PRECISION, subs=at)
+        real, imag = value.as_real_imag()
+        real, imag = sympy.Float(real, PRECISION), sympy.Float(imag, PRECISION)
+    except (TypeError, ValueError, ArithmeticError, RecursionError, AttributeError):
         return math.nan
-    if not (math.isfinite(value.real) and math.isfinite(value.imag)):
+    if not (real.is_finite and imag.is_finite):
         return math.nan
-    if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
+    if abs(imag) > 1e-12 * max(1, abs(real)):
         return math.nan
-    return value.real
+    return real
 
 
-def _close(a: float, b: float) -> bool:
+def _close(a: Any, b: Any, tolerance: float = 1e-10) -> bool:
     # nan (no real value) never counts as close: written so that nan compares False
-    return relative_error(a, b) <= 1e-10
+    return _relative(a, b) <= tolerance
+
+
+def _relative(a: Any, b: Any) -> float:
+    """|a - b| / max(|a|, |b|) in the numbers' own precision; 0 for two zeros, nan for a nan."""
+    if _isinstance(a, float) and math.isnan(a) or _isinstance(b, float) and math.isnan(b):
+        return math.nan
+    scale = max(abs(a), abs(b))
+    return 0.0 if scale == 0 else float(abs(a - b) / scale)
 
 
 def _clip(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
-def _rel(a: float, b: float) -> str:
-    err = relative_error(a, b)
+def _rel(a: Any, b: Any) -> str:
+    err = _relative(a, b)
     return "not a real number" if math.isnan(err) else f"{err:.2e}"
 
 
-def _proven_equal(expr: Any, expected: Any) -> bool:
-    """Whether SymPy proves ``expr == expected`` (tried only where it is cheap to try)."""
+def _decided(expr: Any, expected: Any, variables: Sequence[Any]) -> bool | None:
+    """True when SymPy proves ``expr == expected``, False when it proves them different, None
+    when it cannot tell (then the points decide). Tried only where it is cheap to try.
+
+    A difference that simplifies to a nonzero rational function of the symbols is a proof:
+    rational functions have a canonical form, so ``(x/1000)**12`` cannot hide a zero.
+    """
     import sympy
 
     difference = expr - expected
     if difference == 0 or sympy.expand(difference) == 0:
         return True
     if sympy.count_ops(difference) >= PROVE_BELOW:
+        return None
+    reduced = sympy.simplify(difference)
+    if reduced == 0:
+        return True
+    if reduced.is_rational_function(*variables):
         return False
-    return sympy.simplify(difference) == 0
+    return None
 
 
-def _mismatch(expr, expected, variables, points) -> tuple[tuple[float, ...], float, float] | None:
+def _mismatch(
+    expr, expected, variables, points, tolerance: float = 1e-10
+) -> tuple[tuple[float, ...], float, float] | None:
     """The first point where the derivative is real and the answer does not agree with it."""
     for point in points:
         want = _numeric(expected, variables, point)
         if math.isnan(want):
             continue  # outside the derivative's domain: nothing to compare
         got = _numeric(expr, variables, point)
-        if not _close(got, want):
+        if not _close(got, want, tolerance):
             return point, want, got
     return None
+
+
+def _tolerance(*exprs: Any) -> float:
+    import sympy
+
+    return FLOAT_TOLERANCE if any(e.atoms(sympy.Float) for e in exprs) else EXACT_TOLERANCE
 
 
 def _random_mismatch(name: str, expr, expected, variables):
     """A mismatch at points drawn here, where the student cannot know them; or None when the
     answer agrees at :data:`RANDOM_POINTS` of them."""
     rng = random.Random(os.urandom(16))
-    compared = 0
+    compared, tolerance = 0, _tolerance(expr, expected)
     for _ in range(MAX_DRAWS):
         point = _random_point(rng, len(variables))
-        found = _mismatch(expr, expected, variables, [point])
+        found = _mismatch(expr, expected, variables, [point], tolerance)
         if found is not None:
             return found
         compared += not math.isnan(_numeric(expected, variables, point))
@@ -144,6 +185,28 @@ def _refuse_the_uncheckable(name: str, expr: Any, expected: Any) -> None:
             f"{name} uses {', '.join(odd)}, which the derivative asked for does not need.",
             ["write the derivative as one formula, without cases, steps or absolute values"],
         )
+    big = _largest_constant(expr)
+    if big > MAX_CONSTANT:
+        raise CheckFailure(
+            f"{name} holds a constant of size {big:.3g}, larger than a derivative here needs.",
+            [f"the numbers in your answer should stay below {MAX_CONSTANT:g} in size"],
+        )
+
+
+def _largest_constant(expr: Any) -> float:
+    """The largest size of a number, or of a part without symbols (exp(100)), in ``expr``."""
+    import sympy
+
+    largest = 0.0
+    for part in sympy.preorder_traversal(expr):
+        if part.free_symbols or not part.is_number:
+            continue
+        try:
+            value = abs(complex(part.evalf(15)))
+        except (TypeError, ValueError, ArithmeticError, OverflowError):
+            return math.inf
+        largest = max(largest, value if math.isfinite(value) else math.inf)
+    return largest
 
 
 def _symbolic(name: str, got: Any, variables: Sequence[Any]) -> Any:
@@ -196,6 +259,14 @@ def _symbolic(name: str, got: Any, variables: Sequence[Any]) -> Any:
     return expr.subs({s: by_name[str(s)] for s in expr.free_symbols}, simultaneous=True)
 
 
+def _as_real(expr: Any, variables: Sequence[Any]) -> tuple[Any, list[Any]]:
+    """``expr`` over real symbols of the same names: sqrt(z**2) becomes Abs(z) by itself."""
+    import sympy
+
+    real = [sympy.Symbol(str(v), real=True) for v in variables]
+    return expr.subs(dict(zip(variables, real)), simultaneous=True), real
+
+
 def check_expression(
     name: str,
     got: Any,
@@ -207,34 +278,48 @@ def check_expression(
     """Require a SymPy expression equivalent to ``expected``.
 
     Equivalent means proven equal by SymPy (``expand`` or, for expressions small enough to
-    simplify quickly, ``simplify`` of the difference is 0), or - where SymPy cannot decide -
-    equal to a relative 1e-10 at :data:`RANDOM_POINTS` points drawn afresh from ``os.urandom``
-    for each check, wherever the derivative is real. Fixed public points are compared first,
-    only so that the message of a plain mistake names the same point on every run. Symbols are
-    matched by name, so ``Symbol('x', real=True)`` counts as ``x``. Answers of more than
-    :data:`MAX_OPERATIONS` operations, or using a piecewise function the derivative does not
-    use, are refused. The message never shows the expected formula, only its value at a point.
+    simplify quickly, ``simplify`` of the difference is 0). A difference that simplifies to a
+    nonzero rational function is proof of a wrong answer. Where SymPy cannot decide, the two
+    must agree at :data:`RANDOM_POINTS` points drawn afresh from ``os.urandom`` for each check,
+    reaching ``|x| = 10**SAMPLE_REACH``, wherever the derivative is real, to a relative
+    :data:`EXACT_TOLERANCE` at :data:`PRECISION` digits (:data:`FLOAT_TOLERANCE` when floats
+    are in them). Fixed public points are compared first, only so that the message of a plain
+    mistake names the same point on every run. Symbols are matched by name and taken as real
+    (so ``sqrt(z**2)`` is ``Abs(z)``). Refused with a message: answers of more than
+    :data:`MAX_OPERATIONS` operations, using a piecewise function the derivative does not use,
+    or holding a constant larger than :data:`MAX_CONSTANT`. The message never shows the
+    expected formula, only its value at a point.
     """
-    expr = _symbolic(name, got, variables)
+    expr, real = _as_real(_symbolic(name, got, variables), variables)
+    expected, _ = _as_real(expected, variables)
+    mistakes = {d: _as_real(w, variables)[0] for d, w in (mistakes or {}).items()}
+    variables = real
     _refuse_the_uncheckable(name, expr, expected)
-    if _proven_equal(expr, expected):
+    decided = _decided(expr, expected, variables)
+    if decided is True:
         return
     points = _sample_points(len(variables))
     found = _mismatch(expr, expected, variables, points)
-    if found is None:
+    if found is None and decided is None:
         found = _random_mismatch(name, expr, expected, variables)
         if found is None:
             return  # equal wherever we looked, and SymPy could not prove it: accepted
+    if found is None:  # proven different, yet equal at the public points: show a point
+        found = _random_mismatch(name, expr, expected, variables) or (
+            points[0],
+            _numeric(expected, variables, points[0]),
+            _numeric(expr, variables, points[0]),
+        )
     point, want, value = found
     at = ", ".join(f"{v} = {p:.6g}" for v, p in zip(variables, point))
     details = [
         f"at             : {at}",
-        f"expected value : {want:.12g}",
-        f"your value     : {value:.12g}",
+        f"expected value : {float(want):.12g}",
+        f"your value     : {float(value):.12g}",
         f"relative error : {_rel(value, want)}",
         f"your answer    : {_clip(str(expr))}",
     ]
-    for description, wrong in (mistakes or {}).items():
+    for description, wrong in mistakes.items():
         if _mismatch(expr, wrong, variables, points) is None:
             details.append(f"likely mistake : {description}")
             break
