@@ -80,20 +80,21 @@ def texts(dest: Path) -> dict[str, str]:
 
 
 def answers(course: Path) -> list[tuple[str, str]]:
-    """(lesson, text) of every solution region and hidden-test line not public anyway."""
+    """(lesson, text) of every solution region, and every hidden-test line of 25 characters or
+    more (shorter ones are fragments such as ``)`` or ``_x,``), not public anyway: in a
+    lesson's other cells or in ``helpers``."""
+    notebooks = sorted((course / "solutions").glob("*/*.ipynb"))
     public = "\n".join(p.read_text() for p in (course / "helpers").rglob("*.py"))
+    public += "\n".join(REGION.sub("", s) for nb in notebooks for s in cells(nb))
     found = []
-    for nb_path in sorted((course / "solutions").glob("*/*.ipynb")):
-        sources = cells(nb_path)
-        visible = "\n".join(REGION.sub("", s) for s in sources) + public
-        for source in sources:
+    for nb_path in notebooks:
+        for source in cells(nb_path):
             for kind, body in REGION.findall(source):
                 pieces = [body] if kind == "SOLUTION" else body.splitlines()
-                found += [
-                    (nb_path.stem, p.strip())
-                    for p in pieces
-                    if p.strip() and p.strip() not in visible
-                ]
+                pieces = [p.strip() for p in pieces if p.strip()]
+                if kind != "SOLUTION":
+                    pieces = [p for p in pieces if len(p) >= 25]
+                found += [(nb_path.stem, p) for p in pieces if p not in public]
     return found
 
 

@@ -9,9 +9,9 @@ tag, and a Makefile). Never ``solutions/``, the tests and their answer fixtures,
 An instructor hosts DEST publicly (at ``[tool.course] repository``, tagged ``tag``) and keeps
 the full course private.
 
-Before it returns, the hand-out searches DEST for every line of every hidden test and every
-solution region of the lessons that is not public anyway (:func:`leaks`), and fails when one is
-there.
+Before it returns, the hand-out searches DEST for every solution region and every hidden-test
+line of the lessons that is not public anyway (:func:`secrets`, :func:`leaks`), and fails when
+one is there.
 """
 
 from __future__ import annotations
@@ -171,20 +171,27 @@ def _package_data(root: Path) -> list[str]:
     return list(found.get("helpers", [CATALOGUE.relative_to("helpers").as_posix()]))
 
 
+HIDDEN_LINE_MIN = 25  # shorter hidden-test lines are fragments any code holds: `)`, `_x,`
+
+
 def secrets(root: Path, lessons: list[str]) -> list[str]:
-    """What must not reach students: each solution region and each hidden-test line of the
-    lessons, less what is public anyway (the lesson's other cells, the ``helpers`` package)."""
+    """What must not reach students: each solution region and each hidden-test line (of
+    :data:`HIDDEN_LINE_MIN` characters or more) of the lessons, less what is public anyway
+    (the lessons' other cells, the ``helpers`` package)."""
+    sources = {lesson: _cell_sources(course.solution_path(lesson, root)) for lesson in lessons}
     public = "\n".join(
-        p.read_text(errors="replace") for p in sorted((root / "helpers").rglob("*.py"))
+        [p.read_text(errors="replace") for p in sorted((root / "helpers").rglob("*.py"))]
+        + [_REGION.sub("", s) for cells in sources.values() for s in cells]
     )
     found = []
-    for lesson in lessons:
-        sources = _cell_sources(course.solution_path(lesson, root))
-        outside = "\n".join(_REGION.sub("", s) for s in sources) + public
-        for source in sources:
+    for cells in sources.values():
+        for source in cells:
             for kind, body in _REGION.findall(source):
                 parts = [body] if kind == "SOLUTION" else body.splitlines()
-                found += [p.strip() for p in parts if p.strip() and p.strip() not in outside]
+                parts = [p.strip() for p in parts if p.strip()]
+                if kind != "SOLUTION":
+                    parts = [p for p in parts if len(p) >= HIDDEN_LINE_MIN]
+                found += [p for p in parts if p not in public]
     return sorted(set(found))
 
 
