@@ -194,8 +194,9 @@ def _start_pool(s: RunSettings, private: tuple[Path, ...], work: Path, notebooks
         return pool, pool.sandbox(), len(pool.accepted())
     settings, sandbox = workers.prepare(s.limits, s.no_sandbox, private, work)
     if not sandbox.isolated and not s.no_sandbox:
+        why = sandbox.detail.removesuffix(": kernels ran WITHOUT isolation")
         raise GraderError(
-            f"cannot isolate student code: {sandbox.detail.split(':')[0]}. Install bubblewrap "
+            f"cannot isolate student code: {why}. Install bubblewrap "
             "(apt-get install bubblewrap) where unprivileged user namespaces are allowed, or, only "
             "where this machine is itself an isolated environment for grading, pass --no-sandbox"
         )
