@@ -53,13 +53,14 @@ def _pages(course: CoursePaths, folder: Path, pages: dict, wanted: set[str]) -> 
 
 
 def _moodle(course: CoursePaths, folder: Path, pages: dict, wanted: set[str]):
-    written, left_out = [], []
+    written, left_out, skipped = [], [], []
     for lesson in sorted(wanted):
         theirs = sorted((s, o) for (s, x), o in pages.items() if x == lesson)
         entries = [(s, o.moodle_folder) for s, o in theirs if o.moodle_folder]
-        left_out += [f"{s} {lesson}" for s, o in theirs if not o.moodle_folder]
         if not entries:
+            skipped.append(lesson)
             continue
+        left_out += [f"{s} {lesson}" for s, o in theirs if not o.moodle_folder]
         path = folder / f"{lesson}.zip"
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
             for student, where in entries:
@@ -67,6 +68,8 @@ def _moodle(course: CoursePaths, folder: Path, pages: dict, wanted: set[str]):
                 _add(zf, name, course.feedback_page(student, lesson))
         written.append(path)
     warnings = []
+    if skipped:
+        warnings.append(f"no notebook of {', '.join(skipped)} came from a Moodle download: no zip")
     if left_out:
         warnings.append(
             "left out, not collected from a Moodle download (no participant id): "
