@@ -36,7 +36,6 @@ EXIT_GRADER_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d = Limits()
     p = argparse.ArgumentParser(
         prog="python -m autograder grade",
         description="Grade students' notebooks into an nbgrader course folder: grades.csv, "
@@ -67,31 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="notebooks graded at once (default: the number of CPUs, %(default)s here)",
     )
-    remembered = "default: what OUT was graded with, else"
-    p.add_argument(
-        "--timeout",
-        type=float,
-        metavar="S",
-        help=f"seconds a cell may run before it is stopped ({remembered} {d.cell_seconds:g})",
-    )
-    p.add_argument(
-        "--notebook-timeout",
-        type=float,
-        metavar="S",
-        help=f"seconds one notebook may run in all ({remembered} {d.submission_seconds:g})",
-    )
-    p.add_argument(
-        "--memory",
-        type=int,
-        metavar="MB",
-        help=f"memory per kernel in MB ({remembered} {d.memory_mb})",
-    )
-    p.add_argument(
-        "--max-output",
-        type=int,
-        metavar="BYTES",
-        help=f"output kept per cell ({remembered} {d.output_bytes})",
-    )
+    _limits(p)
     p.add_argument(
         "--student",
         nargs="+",
@@ -127,6 +102,36 @@ def build_parser() -> argparse.ArgumentParser:
     _after_the_deadline(p)
     _add_cluster_options(p)
     return p
+
+
+def _limits(p: argparse.ArgumentParser) -> None:
+    """--timeout, --notebook-timeout, --memory, --max-output: OUT remembers them."""
+    d = Limits()
+    remembered = "default: what OUT was graded with, else"
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help=f"seconds a cell may run before it is stopped ({remembered} {d.cell_seconds:g})",
+    )
+    p.add_argument(
+        "--notebook-timeout",
+        type=float,
+        metavar="S",
+        help=f"seconds one notebook may run in all ({remembered} {d.submission_seconds:g})",
+    )
+    p.add_argument(
+        "--memory",
+        type=int,
+        metavar="MB",
+        help=f"memory per kernel in MB ({remembered} {d.memory_mb})",
+    )
+    p.add_argument(
+        "--max-output",
+        type=int,
+        metavar="BYTES",
+        help=f"output kept per cell ({remembered} {d.output_bytes})",
+    )
 
 
 def _after_the_deadline(p: argparse.ArgumentParser) -> None:
