@@ -247,3 +247,28 @@ def test_every_field_is_quoted_so_a_separator_cannot_start_a_cell(graded):
     base, _ = graded
     first = (base / "out" / "grades.csv").read_text().splitlines()[0]
     assert first.startswith('"student_id","lesson"')
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+cmd", "'+cmd"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("＝1+1", "'＝1+1"),
+        ("-0.5", "-0.5"),
+        ("+3", "+3"),
+        ("1e-3", "1e-3"),
+        ("-", "-"),
+        ("ada", "ada"),
+        (None, ""),
+        (2.5, "2.5"),
+    ],
+)
+def test_a_cell_that_could_be_a_formula_gets_a_leading_quote_and_a_number_does_not(value, written):
+    from autograder.grading.publish.csv_cells import cell
+
+    assert cell(value) == written
