@@ -122,6 +122,7 @@ def _term(base: Path) -> dict:
     )
     shutil.copy(out / "grades.csv", base / "grades-first.csv")
     shutil.copy(out / ".grader" / "settings.json", base / "settings-first.json")
+    _comment(out, "ann", COMMENT)  # as formgrader saves it
     runs["again"] = command("grade", *common, "--student", "bob", cwd=base)
     shutil.copy(out / "grades.csv", base / "grades-again.csv")
     shutil.copy(out / ".grader" / "settings.json", base / "settings-again.json")
@@ -131,6 +132,10 @@ def _term(base: Path) -> dict:
     shutil.copy(out / "report.html", base / "report-changed.html")
     for fmt in ("canvas", "moodle", "wide", "moodle-feedback", "pages"):
         runs[fmt] = command("export", out, "--format", fmt, cwd=base)
+    target = base / "moodle-feedback-column.csv"
+    runs["feedback-column"] = command(
+        "export", out, "--format", "moodle", "--feedback", "--to", target, cwd=base
+    )
     runs["feedback"] = subprocess.run(
         [Path(sys.executable).parent / "nbgrader", "generate_feedback", LESSON, "--force"],
         cwd=out,
@@ -141,6 +146,17 @@ def _term(base: Path) -> dict:
         check=False,
     )
     return {k: [v.returncode, v.stdout, v.stderr] for k, v in runs.items()}
+
+
+COMMENT = "=Right slope; say why the limit exists."  # a comment may start like a formula
+
+
+def _comment(out: Path, student: str, text: str) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        gb.find_comment("written_toy", LESSON, LESSON, student).manual_comment = text
+        gb.db.commit()
 
 
 @pytest.fixture(scope="module")
@@ -311,3 +327,13 @@ def _hidden_lines() -> list[str]:
             elif inside and line.strip():
                 found.append(line.strip())
     return found
+
+
+def test_moodle_feedback_column_carries_the_instructors_comments(term):
+    base, _ = term
+    rows = _csv_rows(base / "moodle-feedback-column.csv")
+    assert rows[0][5:] == [LESSON, f"{LESSON} (Feedback)"]
+    ann = next(r for r in rows[1:] if r[2] == "ann")
+    assert ann[6] == f"written_toy: {COMMENT}"  # as typed, though exercises.csv quotes it
+    exercises = _csv_rows(base / "out" / "exercises.csv")
+    assert [r[-1] for r in exercises if r[0] == "ann" and r[2] == "written_toy"] == [f"'{COMMENT}"]

@@ -30,6 +30,11 @@ def cell(value: object) -> str:
     return text
 
 
+def as_written(text: str) -> str:
+    """A cell read back from a file :func:`write` wrote: the text before :func:`cell`."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+
+
 def write(path: Path, rows: Iterable[Iterable[object]]) -> None:
     """Write ``rows`` to ``path`` (UTF-8), every cell through :func:`cell`, every field quoted."""
     with open(path, "w", newline="", encoding="utf-8") as f:

@@ -176,10 +176,9 @@ def _comments(course, lessons: list[str]) -> dict[tuple[str, str], str]:
         with open(course.exercises_csv, newline="") as f:
             for r in csv.DictReader(f):
                 if r["lesson"] in lessons and r["comment"]:
-                    text = r["comment"][1:] if r["comment"].startswith("'") else r["comment"]
-                    found.setdefault((r["student_id"], r["lesson"]), []).append(
-                        f"{r['grade_id']}: {text}"
-                    )
+                    text = csv_cells.as_written(r["comment"])
+                    who = csv_cells.as_written(r["student_id"])
+                    found.setdefault((who, r["lesson"]), []).append(f"{r['grade_id']}: {text}")
     return {key: " | ".join(parts) for key, parts in found.items()}
 
 

@@ -64,15 +64,16 @@ def read_grades(course: CoursePaths) -> list[GradeRow]:
     def number(text: str) -> float | None:
         return float(text) if text else None
 
+    text = csv_cells.as_written
     with open(course.grades_csv, newline="") as f:
         return [
             GradeRow(
-                r["student_id"],
+                text(r["student_id"]),
                 r["lesson"],
                 number(r["score"]),
                 number(r["max_score"]),
                 Status(r["status"]),
-                r["detail"],
+                text(r["detail"]),
                 r["late_by"],
                 number(r["penalty"]) or 0.0,
             )
