@@ -3,10 +3,11 @@
 Finite differences (:mod:`helpers.differentiate`), gradient checking
 (:mod:`helpers.gradcheck`), gradient descent (:mod:`helpers.descent`), a small sigmoid MLP
 (:mod:`helpers.mlp`), a scalar reverse-mode autodiff engine and dual numbers
-(:mod:`helpers.autodiff`, Lesson 07's reference), the checks behind the lessons' visible
-tests (:mod:`helpers.checks`, :mod:`helpers.exercises`) and the interactive explorers
-(:mod:`helpers.explore`, imported on demand because it pulls in ipywidgets); figures are shown
-with their alternative text by :func:`helpers.show` (:mod:`helpers.figures`).
+(:mod:`helpers.autodiff`, Lesson 07's reference), handwritten digits and a softmax network
+with its gradients (:mod:`helpers.digits`, Lesson 08's reference), the checks behind the
+lessons' visible tests (:mod:`helpers.checks`, :mod:`helpers.exercises`) and the interactive
+explorers (:mod:`helpers.explore`, imported on demand because it pulls in ipywidgets); figures
+are shown with their alternative text by :func:`helpers.show` (:mod:`helpers.figures`).
 """
 
 from . import _version

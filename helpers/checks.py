@@ -223,14 +223,28 @@ def call(fn: Any, *args: Any, name: str | None = None, **kwargs: Any) -> Any:
         if original is not None and not _array_equal(original, given, equal_nan=True):
             raise CheckFailure(
                 f"{label} modified its input array.",
-                [
-                    f"call   : {shown}",
-                    f"before : {_fmt(original)}",
-                    f"after  : {_fmt(given)}",
-                    "work on a copy (x.copy() or x.astype(float)) instead of changing x in place",
-                ],
+                [f"call   : {shown}", *_changed_entries(original, given)]
+                + ["work on a copy (x.copy() or x.astype(float)) instead of changing x in place"],
             )
     return result
+
+
+def _changed_entries(before: np.ndarray, after: np.ndarray, shown: int = 3) -> list[str]:
+    """The entries that changed, to every digit: a step put back as x + h - h differs from x
+    in its last bit, which a rounded print would hide."""
+    if before.shape != after.shape:
+        return [f"shape before : {before.shape}", f"shape after  : {after.shape}"]
+    changed = np.argwhere(~np.isclose(before, after, rtol=0.0, atol=0.0, equal_nan=True))
+    lines = []
+    for index in changed[:shown]:
+        at = _tuple(index.tolist())
+        where = f"[{', '.join(_str(i) for i in at)}]" if at else "(the one value)"
+        lines.append(f"entry {where} : before {before[at].item()!r}, after {after[at].item()!r}")
+    if _len(changed) > shown:
+        lines.append(f"... and {_len(changed) - shown} more entries changed")
+    if _len(changed) and _all(np.isclose(before, after, rtol=1e-12, atol=0.0)):
+        lines.append("the change is in the last digits: a step added and taken back is not exact")
+    return lines
 
 
 def require_own(name: str, answer: Any) -> None:

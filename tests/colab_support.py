@@ -1,7 +1,9 @@
-"""A Colab-like Python for tests: Python 3.12, only Colab's packages, a stand-in ``google.colab``.
+"""A Colab-like Python for tests: Python 3.13, only Colab's packages, a stand-in ``google.colab``.
 
-Used by tests/test_colab_like.py. The environment is a fresh venv holding numpy, matplotlib,
-sympy, ipywidgets 7.7.1 (Colab's) and ipykernel - nothing of the course. Kernels started in it
+Used by tests/test_colab_like.py. The environment is a fresh venv holding the versions Colab
+publishes (googlecolab/backend-info, pip-freeze.txt and os-info.txt, August 2026: Python 3.13,
+numpy 2.1.3, matplotlib 3.10.0, sympy 1.14.0, IPython 7.34.0, ipykernel 6.17.1, ipywidgets
+7.7.1, scikit-learn 1.6.1 with scipy 1.16.3) - nothing of the course. Kernels started in it
 import a stand-in ``google.colab`` at start-up (an IPython startup file), so a lesson's setup
 cell takes its Colab branch: it pip-installs the course from ``COURSE_INSTALL_SPEC``, which
 points at a copy of this checkout.
@@ -23,7 +25,18 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 
-COLAB_PACKAGES = ["numpy", "matplotlib", "sympy", "ipywidgets==7.7.1", "ipykernel"]
+COLAB_PYTHON = (3, 13)
+# Every package a lesson imports, at the version Colab's pip-freeze.txt lists (August 2026).
+COLAB_PACKAGES = [
+    "numpy==2.1.3",
+    "matplotlib==3.10.0",
+    "sympy==1.14.0",
+    "ipython==7.34.0",
+    "ipykernel==6.17.1",
+    "ipywidgets==7.7.1",
+    "scikit-learn==1.6.1",
+    "scipy==1.16.3",
+]
 # Colab ships notebook 6.5. Left free, ipywidgets 7.7's widgetsnbextension would pull in
 # notebook 7 and with it JupyterLab, which Colab does not have.
 COLAB_CONSTRAINTS = ["notebook<7"]
@@ -58,21 +71,24 @@ def enable_custom_widget_manager():
 '''
 
 
-def find_python312() -> str | None:
-    """A Python 3.12 interpreter: $COLAB_LIKE_PYTHON, pyenv's 3.12, or python3.12 on PATH."""
+def find_colab_python() -> str | None:
+    """A Python 3.13 interpreter (Colab's): $COLAB_LIKE_PYTHON, pyenv's 3.13, or python3.13."""
+    major, minor = COLAB_PYTHON
     candidates = [os.environ.get("COLAB_LIKE_PYTHON")]
     roots = [os.environ.get("PYENV_ROOT"), os.path.expanduser("~/.pyenv"), "/root/.pyenv"]
     if shutil.which("pyenv"):
         done = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=False)
         roots.insert(0, done.stdout.strip())
     for root in filter(None, roots):
-        candidates += sorted(glob.glob(f"{root}/versions/3.12*/bin/python3"), reverse=True)
-    candidates.append(shutil.which("python3.12"))
+        candidates += sorted(
+            glob.glob(f"{root}/versions/{major}.{minor}*/bin/python3"), reverse=True
+        )
+    candidates.append(shutil.which(f"python{major}.{minor}"))
     for candidate in filter(None, candidates):
         if not os.access(candidate, os.X_OK):
             continue
         done = subprocess.run(
-            [candidate, "-c", "import sys, venv; print(sys.version_info[:2] == (3, 12))"],
+            [candidate, "-c", f"import sys, venv; print(sys.version_info[:2] == {COLAB_PYTHON})"],
             capture_output=True,
             text=True,
             check=False,
@@ -154,11 +170,11 @@ def write_startup(ipython_dir: Path) -> None:
     )
 
 
-def create(base: Path, python312: str) -> ColabLike:
+def create(base: Path, python: str) -> ColabLike:
     start = time.perf_counter()
     venv = base / "venv"
-    subprocess.run([python312, "-m", "venv", str(venv)], check=True, capture_output=True, text=True)
-    python = venv / "bin" / "python"
+    subprocess.run([python, "-m", "venv", str(venv)], check=True, capture_output=True, text=True)
+    python = venv / "bin" / "python"  # from here on, the venv's interpreter
     constraints = base / "constraints.txt"
     constraints.write_text("\n".join(COLAB_CONSTRAINTS) + "\n")
     done = subprocess.run(
@@ -193,7 +209,7 @@ def create(base: Path, python312: str) -> ColabLike:
         json.dumps(
             {
                 "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "Python 3.12 (Colab-like)",
+                "display_name": "Python 3.13 (Colab-like)",
                 "language": "python",
             }
         )

@@ -482,3 +482,16 @@ def test_a_failure_names_its_cause_in_fields_not_only_in_its_message():
         call(crashing, 1.0)
     assert (not_written.value.cause, not_written.value.error) == (NOT_WRITTEN, "")
     assert (raised.value.cause, raised.value.error) == (RAISED, "TypeError")
+
+
+def test_a_step_put_back_shows_which_entry_changed_and_by_how_little():
+    def restored(x):
+        x[2] += 1 / 3  # a step of 1/3 taken back: 0.4 comes back as 0.4000000000000001
+        x[2] -= 1 / 3
+        return 0.0
+
+    with pytest.raises(CheckFailure) as caught:
+        call(restored, np.array([0.7, -1.2, 0.4]))
+    message = str(caught.value)
+    assert "entry [2] : before 0.4, after 0.4000000000000001" in message
+    assert "last digits" in message

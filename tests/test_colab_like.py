@@ -1,7 +1,8 @@
 """Every student notebook runs in a Colab-like Python, where nbgrader and JupyterLab do not exist.
 
-The environment (tests/colab_support.py): a fresh Python 3.12 venv holding only numpy,
-matplotlib, sympy, ipywidgets 7.7.1 (Colab's) and ipykernel; kernels import a stand-in
+The environment (tests/colab_support.py): a fresh Python 3.13 venv holding only Colab's
+packages at Colab's versions (numpy 2.1.3, matplotlib 3.10.0, sympy 1.14.0, IPython 7.34.0,
+ipykernel 6.17.1, ipywidgets 7.7.1, scikit-learn 1.6.1); kernels import a stand-in
 ``google.colab`` at start; each notebook runs alone in an empty folder with
 ``COURSE_INSTALL_SPEC`` pointing at a copy of this checkout, its setup cell run twice. Only
 answer cells and the test cells after them may fail.
@@ -38,13 +39,13 @@ STUDENT_NOTEBOOKS = [cs.SYNTHETIC] + [
 
 @pytest.fixture(scope="session")
 def colab(tmp_path_factory) -> cs.ColabLike:
-    python312 = cs.find_python312()
-    if python312 is None:
+    python = cs.find_colab_python()
+    if python is None:
         pytest.fail(
-            "The Colab-like test needs a Python 3.12 interpreter (Colab runs 3.12) and found none: "
-            "install one with `pyenv install 3.12`, or point COLAB_LIKE_PYTHON at it."
+            "The Colab-like test needs a Python 3.13 interpreter (Colab runs 3.13) and found none: "
+            "install one with `pyenv install 3.13`, or point COLAB_LIKE_PYTHON at it."
         )
-    env = cs.create(tmp_path_factory.mktemp("colab-like"), python312)
+    env = cs.create(tmp_path_factory.mktemp("colab-like"), python)
     print(f"\nColab-like venv built in {env.seconds_to_create:.0f} s")
     return env
 
@@ -110,15 +111,17 @@ def setup_cells(nb: nbformat.NotebookNode):
 # --------------------------------------------------------------------------- the environment
 
 
-def test_colab_like_python_is_312_with_ipywidgets_7_and_no_course(colab):
-    assert colab.before["ipywidgets"] == "7.7.1"
+def test_colab_like_python_is_colabs_with_colabs_packages_and_no_course(colab):
+    for requirement in cs.COLAB_PACKAGES:
+        name, version = requirement.split("==")
+        assert colab.before[name] == version, f"{name} {colab.before.get(name)}, not {version}"
     done = cs.subprocess.run(
-        [str(colab.python), "-c", "import sys; print(sys.version_info[:2])"],
+        [str(colab.python), "-c", "import sys; print(tuple(sys.version_info[:2]))"],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert done.stdout.strip() == "(3, 12)"
+    assert done.stdout.strip() == str(cs.COLAB_PYTHON)
     assert course.DISTRIBUTION not in colab.before
     for name in cs.NEVER_INSTALLED:
         assert name not in colab.before, f"the Colab-like venv should not hold {name}"

@@ -44,6 +44,7 @@ EXPLORERS = {
     "minibatch_sgd": ("batch_size", 50, 6),
     "xor_training": ("epochs", 3000, 5),
     "backward_pass": ("step", 2, 4),
+    "digit_probabilities": ("index", 36, 9),
 }
 
 every_explorer = pytest.mark.parametrize("name", sorted(EXPLORERS))

@@ -41,6 +41,7 @@ def test_core_dependencies_are_exactly_what_colab_already_has():
         "matplotlib",
         "sympy",
         "ipywidgets",
+        "scikit-learn",  # Lesson 08's digits (sklearn.datasets.load_digits); Colab ships it
     }
 
 

@@ -1,6 +1,6 @@
-"""`helpers` is imported by notebooks on Python 3.10-3.13 (Colab runs 3.12): it must compile there.
+"""`helpers` is imported by notebooks on Python 3.10-3.13 (Colab runs 3.13): it must compile there.
 
-The Colab-like test runs the lessons on 3.12 with Colab's packages; this one compiles every
+The Colab-like test runs the lessons on 3.13 with Colab's packages; this one compiles every
 module of `helpers` with each other interpreter found, so syntax newer than 3.10 cannot slip in.
 """
 

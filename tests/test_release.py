@@ -303,6 +303,7 @@ def test_unknown_lesson_id_is_a_clear_error(course_root):
 
 
 def test_course_lesson_without_a_notebook_yet_is_a_clear_error(course_root):
+    course.lesson_path("05_backprop_xor", course_root).parent.mkdir(parents=True)
     done = release(course_root, "05_backprop_xor")
     assert done.returncode == 2
     assert "'05_backprop_xor' has no solutions notebook yet" in done.stderr

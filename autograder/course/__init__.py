@@ -11,7 +11,6 @@ The repository's facts are this package's own names (``autograder.course.ROOT``,
 from .repository import (
     BADGE_LINK,
     DISTRIBUTION,
-    LESSONS,
     ROOT,
     SETUP_NBGRADER,
     SETUP_TAG,
@@ -32,7 +31,6 @@ from .repository import (
 __all__ = [
     "BADGE_LINK",
     "DISTRIBUTION",
-    "LESSONS",
     "ROOT",
     "SETUP_NBGRADER",
     "SETUP_TAG",

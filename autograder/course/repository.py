@@ -16,16 +16,6 @@ import tomllib
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
 
-LESSONS = (
-    "01_derivatives",
-    "02_chain_rule",
-    "03_gradients",
-    "04_gradient_descent",
-    "05_backprop_xor",
-    "06_gradient_checker",
-    "07_autodiff",
-)
-
 DISTRIBUTION = "calculus-for-deep-learning"
 
 

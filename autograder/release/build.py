@@ -74,12 +74,11 @@ def resolve(requested: list[str] | None, root: Path = course.ROOT) -> list[str]:
         lines = []
         for x in unknown:
             where = course.solution_path(x, root).relative_to(root)
-            if x in course.LESSONS:
+            if course.lesson_path(x, root).parent.is_dir():
                 lines.append(f"lesson {x!r} has no solutions notebook yet ({where} does not exist)")
             else:
                 lines.append(f"unknown lesson id {x!r} (no {where})")
         lines.append(f"lessons in solutions/: {', '.join(present) or 'none'}")
-        lines.append(f"course lesson ids: {', '.join(course.LESSONS)}")
         raise ReleaseError("\n".join(lines))
     return list(dict.fromkeys(requested))
 

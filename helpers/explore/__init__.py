@@ -38,6 +38,10 @@ Lesson 05 (:mod:`helpers.explore.backprop_xor`)
 Lesson 07 (:mod:`helpers.explore.autodiff`)
     ``backward_pass(x=0.5, y=-1.5, step=0)``: the graph of tanh(x·y + y) with data and grad on
     every node, the backward sweep one node at a time (sliders: step, x, y).
+Lesson 08 (:mod:`helpers.explore.digits`)
+    ``digit_probabilities(index=0, epochs=30)``: a test digit of :func:`helpers.digits.split`,
+    the trained 64-32-10 network's ten probabilities and its 32 hidden activations (sliders:
+    test image, epochs trained, 0 being the untrained network).
 
 The returned :class:`Explorer` exposes ``controls`` (``{parameter: widget}``; setting a
 widget's ``value`` redraws), ``widget``, ``output``, ``last_png``, ``last_text`` and
@@ -49,6 +53,7 @@ from .autodiff import backward_pass
 from .backprop_xor import xor_training
 from .chain_rule import chain_rule_graph
 from .derivatives import secant_to_tangent, step_size_error
+from .digits import digit_probabilities
 from .gradient_descent import learning_rate, minibatch_sgd
 from .gradients import gradient_field
 from .shell import Explorer
@@ -57,6 +62,7 @@ __all__ = [
     "Explorer",
     "backward_pass",
     "chain_rule_graph",
+    "digit_probabilities",
     "gradient_field",
     "learning_rate",
     "minibatch_sgd",

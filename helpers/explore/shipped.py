@@ -34,6 +34,7 @@ LESSON_CALLS = (
     "minibatch_sgd(batch_size=10, lr=0.05)",
     "xor_training(seed=0, hidden=4, lr=0.5)",
     "backward_pass(x=0.5, y=-1.5)",
+    "digit_probabilities(index=0)",
 )
 LIVE_PNG, LIVE_TEXT = "-live.png", "-live.txt"  # beside each fallback picture
 TOLERANCE = 2.0  # RMS difference (0-255 scale) allowed between a stored and a fresh picture
