@@ -122,7 +122,10 @@ def grade_in_formgrader(context, url: str, out: Path) -> None:
         page.locator("td.name a").first.wait_for()  # the table is filled by a script
         page.click("text=Show All Names")
         page.click("td.name a.name-shown:text-is('bob')")
+        # the submission page binds its save handlers once its scripts and data have loaded
+        page.wait_for_load_state("networkidle")
         score = page.locator(f"input.score#{WRITTEN}")
+        score.wait_for()
         score.click()
         score.type(POINTS)
         score.press("Tab")  # formgrader saves on change
