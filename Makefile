@@ -1,7 +1,8 @@
 # Calculus for Deep Learning: the two commands a person needs.
 #   make lab    set up .venv (first time only) and open the lessons in JupyterLab
 #   make test   set up .venv (first time only) and run the whole test suite
-#   make demo   grade a sample class (the instructor's main job, on the embedded SQLite gradebook)
+#   make demo   run a graded term on a sample class: hand-out, LMS downloads, grading, grading by
+#               hand, grading again, LMS files and feedback (SQLite; needs only bubblewrap)
 # A fresh machine needs python3 (with venv and pip), make and git; nothing else.
 
 PYTHON ?= python3
@@ -11,7 +12,8 @@ STAMP  := $(VENV)/.installed
 # nbgrader finds `alembic` on PATH when it creates a gradebook: the venv's bin must be on it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv lab test demo html bench bench-grading release check-release system-packages clean
+.PHONY: venv lab test demo html bench bench-grading release check-release system-packages \
+	sandbox clean
 
 venv: $(STAMP)
 
@@ -36,6 +38,10 @@ lab: venv
 system-packages:
 	@./.ci/system-packages
 
+# Sandboxed grading needs bubblewrap, and the demo nothing else (no browser, no database).
+sandbox:
+	@./.ci/system-packages bubblewrap
+
 # One pytest worker per core. The modules that build an environment or grade a class (the
 # Colab-like venv, JupyterLab, formgrader, the Dask cluster, each lesson's nbgrader run, ...)
 # each keep to one worker (xdist groups), and tests/support/shared.py builds each of them once
@@ -52,9 +58,10 @@ check-release: venv
 	$(BIN)/python -m autograder release --check
 	$(BIN)/python -m helpers.explore --check
 
-# Grades a handful of sample submissions (right, partly wrong, broken) built from the solutions,
-# prints the summary table and where the instructor's report is.
-demo: venv system-packages
+# A graded term on a sample class built from the solutions (autograder/demo/run.py): hand-out,
+# Canvas and Moodle downloads, grading with a late policy, grading by hand, grading again
+# without the flags, the LMS files and the feedback zips; prints where everything is.
+demo: venv sandbox
 	$(BIN)/python -m autograder.demo
 
 # Every lesson executed and exported to build/html/<id>.html with the course's accessible
@@ -65,7 +72,7 @@ html: venv
 bench: venv
 	$(BIN)/python -m benchmarks
 
-bench-grading: venv system-packages
+bench-grading: venv sandbox
 	$(BIN)/python -m benchmarks.grading
 
 clean:

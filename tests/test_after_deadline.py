@@ -3,7 +3,8 @@
 ONE batch of the toy lesson is graded for the whole module (``graded``), with a deadline, a
 per-hour policy with a cap, an extensions CSV and a roster:
 
-- ``ontime`` hands in before the deadline (nbgrader's timestamp.txt);
+- ``ontime`` hands in before the deadline (nbgrader's timestamp.txt: the batch is an nbgrader
+  ``submitted/`` tree, graded with ``--exchange-timestamps``);
 - ``late`` hands in 2 h 31 min after it (timestamp.txt);
 - ``extended`` hands in after it but before the extension (the file's time);
 - ``stranger`` hands in 6 h after it (the file's time) and is not on the roster;
@@ -58,9 +59,11 @@ pytestmark = pytest.mark.xdist_group("after-deadline")
 
 
 def _build(folder: Path) -> None:
+    """An nbgrader submitted/ tree, as nbgrader's exchange (``nbgrader collect``) leaves it."""
     solution = samples.read(TOY_SOLUTIONS / LESSON / f"{LESSON}.ipynb")
     for student, when in HANDED_IN.items():
-        path = samples.write(samples.student_copy(solution), folder / student / f"{LESSON}.ipynb")
+        where = folder / student / LESSON / f"{LESSON}.ipynb"
+        path = samples.write(samples.student_copy(solution), where)
         if student in STAMPED:
             (path.parent / "timestamp.txt").write_text(when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
         os.utime(path, (when.timestamp(), when.timestamp()))
@@ -68,16 +71,17 @@ def _build(folder: Path) -> None:
 
 def _grade_batch(base: Path) -> Path:
     """Build and grade the module's batch in ``base``; return OUT."""
-    _build(base / "subs")
+    _build(base / "subs" / "submitted")
     with open(base / "roster.csv", "w", newline="") as f:
         csv.writer(f).writerows([("student_id", "first_name", "last_name", "email", "lms_user_id")])
         csv.writer(f).writerows(ROSTER)
     (base / "ext.csv").write_text(f"student_id,lesson,due\nextended,{LESSON},2026-12-03T00:00Z\n")
     done = run_cli(
         "grade",
-        base / "subs",
+        base / "subs" / "submitted",
         "--out",
         base / "out",
+        "--exchange-timestamps",
         *["--solutions", TOY_SOLUTIONS, "--jobs", "2", "--due", "2026-12-01T23:59+01:00"],
         *["--late-policy", POLICY.method, "--late-rate", f"{POLICY.rate:g}"],
         *["--late-cap", f"{POLICY.cap:g}", "--roster", base / "roster.csv"],
@@ -150,7 +154,8 @@ def test_an_extension_moves_the_deadline_for_that_student_only(graded):
 
 
 @pytest.mark.parametrize(
-    ("student", "source"), [("late", "(timestamp.txt)"), ("extended", "(the file's time)")]
+    ("student", "source"),
+    [("late", "(timestamp.txt of nbgrader's exchange)"), ("extended", "(the file's time)")],
 )
 def test_detail_says_where_the_submission_time_came_from(graded, student, source):
     assert source in grades(graded)[student]["detail"]
@@ -237,13 +242,13 @@ def test_an_on_time_students_feedback_page_has_no_late_block(graded):
 @pytest.fixture(scope="module")
 def exported(graded, tmp_path_factory) -> dict[str, list[list[str]]]:
     """Each format exported once (in this process: the command line is tested on its own)."""
-    from autograder.grading.publish.lms import FORMATS
+    from autograder.grading.publish.lms import FORMATS, Options
     from autograder.grading.publish.lms import export as write
 
     folder = tmp_path_factory.mktemp("exports")  # this worker's own: OUT may be shared
     files = {}
     for fmt in FORMATS:
-        path, _ = write(graded, fmt, to=folder / f"{fmt}.csv")
+        path, _ = write(graded, fmt, Options(to=folder / f"{fmt}.csv"))
         with open(path, newline="", encoding="utf-8") as f:
             files[fmt] = list(csv.reader(f))
     return files
@@ -291,12 +296,14 @@ def test_moodle_export_follows_moodles_csv_grade_import_rules(exported):
     # cell is a number or empty / '-' (no grade); two columns may not map to one item.
     rows = exported["moodle"]
     header = rows[0]
-    assert tuple(header[:4]) == MOODLE_IDENTITY and len(set(header)) == len(header)
+    assert tuple(header[:5]) == MOODLE_IDENTITY and len(set(header)) == len(header)
     ids = [r[header.index("ID number")] for r in rows[1:]]
+    emails = [r[header.index("Email address")] for r in rows[1:]]
     assert all(ids) and len(set(ids)) == len(ids)
+    assert all(emails), "a row without the identifier would be filed under the row above"
     for r in rows[1:]:
         assert len(r) == len(header)
-        assert all(cell == "" or float(cell) >= 0 for cell in r[4:])
+        assert all(cell == "-" or float(cell) >= 0 for cell in r[5:])
 
 
 def test_wide_export_totals_equal_nbgrader_export(exported, theirs):

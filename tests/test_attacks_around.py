@@ -72,7 +72,8 @@ class Graded:
         if not path.is_file():
             return []
         with open(path, newline="") as f:
-            return [r for r in csv.DictReader(f) if r["student_id"] in self.expected]
+            found = [{**r, "student_id": _as_written(r["student_id"])} for r in csv.DictReader(f)]
+        return [r for r in found if r["student_id"] in self.expected]
 
     def grade_row(self, student: str, lesson: str | None = None) -> dict[str, str] | None:
         for r in self.rows():
@@ -94,6 +95,13 @@ class Graded:
 
 
 _PROGRESS = re.compile(r"\[(\d+)/(\d+)")
+
+
+def _as_written(cell: str) -> str:
+    """A CSV cell's text as the student wrote it: the grader neutralises a cell that would be a
+    formula with a leading single quote (OWASP's CSV-injection guidance), a spreadsheet's own
+    "this is text" mark, which a program reading the file strips."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(around.FORMULA_STARTS) else cell
 
 
 def _grade(subs: Path, out: Path, solutions: Path, cwd: Path, expected: dict) -> Graded:

@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ from test_demo_outputs import GOLDEN, LESSONS
 
 from autograder.course import SOLUTIONS
 from autograder.demo import samples
-from autograder.demo.run import DUE, POLICY, build_class
+from autograder.demo.run import DUE, POLICY
 
 pytest.importorskip("distributed", reason="the [cluster] extra is not installed")
 
@@ -126,13 +127,26 @@ def demo_on_cluster(tmp_path_factory, cluster, postgres):
     return base / "demo" / "out", done, url
 
 
-def _with_kernel_killer(folder: Path) -> None:
-    """The demo class for one lesson, plus dora: ada's answers but one that ends its kernel."""
-    build_class(folder, [KILLED_LESSON])
+def _with_kernel_killer(folder: Path) -> tuple[Path, Path]:
+    """The demo's Canvas download of one lesson with dora added (ada's answers but one that
+    ends its kernel), and a roster of the students graded: (the zip, the roster)."""
+    from autograder.demo import lms_downloads as lms
+    from autograder.demo.run import ROSTER, build_downloads
+
+    (download,), _ = build_downloads(folder, [KILLED_LESSON])
     solution = samples.read(SOLUTIONS / KILLED_LESSON / f"{KILLED_LESSON}.ipynb")
     killer = f"import os\nos._exit(1)\n{solution_source(solution, KERNEL_KILLER)}"
     nb = samples.student_copy(solution, answers={KERNEL_KILLER: killer})
-    samples.write(nb, folder / "dora" / f"{KILLED_LESSON}.ipynb")
+    dora = lms.Upload("Dora", "Killer", f"{KILLED_LESSON}.ipynb", json.dumps(nb).encode(), 1006)
+    with zipfile.ZipFile(download, "a") as zf:
+        zf.writestr(lms.canvas_entry(dora, 52799), dora.content)
+    roster = folder / "roster.csv"
+    with open(roster, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student_id", "first_name", "last_name", "email", "lms_user_id", "username"])
+        w.writerows([r for r in ROSTER if r[0] in KILLED_RUN_STUDENTS])
+        w.writerow(["dora", "Dora", "Killer", "dora@example.edu", "1006", "dkiller"])
+    return download, roster
 
 
 def solution_source(nb: dict, grade_id: str) -> str:
@@ -149,17 +163,16 @@ def killed_worker_run(tmp_path_factory, cluster, demo_on_cluster):
     from distributed import Client
 
     base = tmp_path_factory.mktemp("killed")
-    _with_kernel_killer(base / "submissions")
+    download, roster = _with_kernel_killer(base / "submissions")
     out = base / "out"
     with Client(cluster.address, timeout=30) as client:
         pids = client.run(os.getpid)
         grading = subprocess.Popen(
             # Not cleo: her runaway loop would only make the test longer.
             # By its scheduler file, and with --no-sandbox: the unisolated worker takes part.
-            grade_command(
-                base / "submissions", out, "--scheduler-file", str(cluster.scheduler_file)
-            )
-            + ["--no-sandbox", "--due", DUE, *POLICY, "--student", *KILLED_RUN_STUDENTS],
+            grade_command(download, out, "--scheduler-file", str(cluster.scheduler_file))
+            + ["--no-sandbox", "--due", DUE, *POLICY, "--roster", str(roster)]
+            + ["--student", *KILLED_RUN_STUDENTS],
             cwd=base,
             env=env(),
             stdout=subprocess.PIPE,

@@ -17,7 +17,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.course import find_lessons
+from autograder.course import find_lessons, settings
 from autograder.course.lessons import ANSWER, TEST, WRITTEN, load_lesson
 from autograder.grading.autograde.serial import answer_sources
 from autograder.grading.course_dir import CoursePaths
@@ -56,7 +56,7 @@ def _rows(lesson, scores: dict[str, float | None]) -> list[ExerciseRow]:
 
 def _page(tmp_path, lesson, rows, **outcome) -> str:
     o = Outcome("sam", LESSON, f"{LESSON}.ipynb", **outcome)
-    return write_feedback(CoursePaths(tmp_path), o, lesson, rows).read_text()
+    return write_feedback(CoursePaths(tmp_path), o, lesson, rows, site=settings()).read_text()
 
 
 def _section(page: str, anchor: str) -> str:
@@ -114,7 +114,7 @@ def test_a_failed_exercise_links_the_section_that_teaches_it(tmp_path, lesson):
     assert heading.section is not None  # its text names "Section 4"
     page = _page(tmp_path, lesson, _rows(lesson, {"test_chosen_learning_rate": 0}))
     section = _section(page, heading.anchor)
-    links = lesson_links(LESSON)
+    links = lesson_links(LESSON, settings())
     assert f"{heading.section.label}" in section
     assert f"href='{links.colab}#scrollTo=section-4'" in section
     assert f"href='{links.github}'" in section

@@ -1,10 +1,11 @@
 """Manual grading in the real formgrader reaches the student, through a re-run of ``grade``.
 
 A class of two (ann: all right; bob: a wrong slope) is graded on the toy lesson once per test
-run (``graded``, through ``shared_once``). nbgrader's formgrader is
-then served from OUT (``jupyter server`` with nbgrader's server extensions, on 127.0.0.1 with a
-token, tests/browser_support.py) and driven in headless Debian chromium as an instructor would:
-log in with the token, Manual Grading, the lesson, its notebook, "Show All Names", bob's
+run (``graded``; through ``shared_once``). nbgrader's formgrader is
+then served from OUT by the course's own command, ``python -m autograder formgrader OUT``, as an
+instructor starts it (the address it prints, with its token), driven in headless Debian chromium
+as an instructor would: open that address, Manual Grading, the lesson, its notebook, "Show All
+Names", bob's
 submission; type points for his written answer, a comment on it and a comment on his
 (autograded, failed) slope answer; formgrader saves each as the box is left. ``grade`` then runs
 again on the same submissions, and the tests read exercises.csv, grades.csv, the gradebook and
@@ -19,7 +20,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -72,21 +77,49 @@ def write_class(folder: Path, written: str | None = None) -> None:
     samples.write(bob, folder / "bob" / f"{LESSON}.ipynb")
 
 
-def grade_in_formgrader(context, server: bs.LabServer, out: Path) -> None:
-    """Log in, open bob's submission, type points and two comments, as a person would."""
-    base = f"http://127.0.0.1:{server.port}"
+def start_formgrader(out: Path, shared: Path) -> tuple[subprocess.Popen, str]:
+    """``python -m autograder formgrader OUT``; the process and the address it printed."""
+    env = bs.server_env(shared)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "formgrader", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        found = re.search(r"formgrader: (http://\S+/formgrader\?token=\w+)", line)
+        if found:
+            return proc, found.group(1)
+    raise AssertionError(f"formgrader printed no address:\n{''.join(lines)[-3000:]}")
+
+
+def stop_with_ctrl_c(proc: subprocess.Popen) -> int:
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def grade_in_formgrader(context, url: str, out: Path) -> None:
+    """Open the printed address, open bob's submission, type points and two comments."""
     page = context.new_page()
     try:
-        page.goto(f"{base}/login?next=/formgrader")
-        page.fill("input#password_input", server.token)
-        page.click("button#login_submit")
+        page.goto(url)
         page.click("text=Manual Grading")
         page.click(f"td a:text-is('{LESSON}')")  # the assignment ...
         page.click(f"td a:text-is('{LESSON}')")  # ... and its notebook
         page.locator("td.name a").first.wait_for()  # the table is filled by a script
         page.click("text=Show All Names")
         page.click("td.name a.name-shown:text-is('bob')")
+        # the submission page binds its save handlers once its scripts and data have loaded
+        page.wait_for_load_state("networkidle")
         score = page.locator(f"input.score#{WRITTEN}")
+        score.wait_for()
         score.click()
         score.type(POINTS)
         score.press("Tab")  # formgrader saves on change
@@ -144,11 +177,12 @@ def _graded_once(shared: Path) -> None:
     with sync_playwright() as playwright:
         context = bs.launch_chromium(playwright, shared / "chromium-profile")
         try:
-            server = bs.start_lab(out, shared, app="server")
+            proc, url = start_formgrader(out, shared)
             try:
-                grade_in_formgrader(context, server, out)
+                grade_in_formgrader(context, url, out)
             finally:
-                server.stop()
+                code = stop_with_ctrl_c(proc)
+            (shared / "formgrader-exit").write_text(str(code))
         finally:
             context.close()
     grade(submissions, out)
@@ -195,6 +229,10 @@ def exercise(out: Path, student: str, grade_id: str) -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------- after the re-run
+
+
+def test_the_formgrader_command_stopped_cleanly_on_ctrl_c(graded):
+    assert (graded.shared / "formgrader-exit").read_text() == "0"
 
 
 def test_points_typed_in_formgrader_are_in_exercises_csv_after_a_regrade(graded):

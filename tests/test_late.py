@@ -42,19 +42,28 @@ def test_a_lesson_deadline_wins_over_the_batch_deadline():
     assert d.due("01_derivatives") == dt.datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 
-def test_the_command_line_wins_over_the_course_deadlines_table():
+def test_the_command_line_wins_over_the_deadlines_kept():
     table = {"02_chain_rule": "2026-11-01T00:00Z", "03_gradients": "2026-11-15T00:00Z"}
-    d = late.parse_due(["02_chain_rule=2026-12-08T12:00Z"], table)
+    kept = late.parse_table(table, "[tool.course.deadlines]")
+    d = late.parse_due(["02_chain_rule=2026-12-08T12:00Z"], kept)
     assert d.due("02_chain_rule") == dt.datetime(2026, 12, 8, 12, tzinfo=UTC)
     assert d.due("03_gradients") == dt.datetime(2026, 11, 15, tzinfo=UTC)
     assert d.due("04_gradient_descent") is None
 
 
+def test_a_batch_deadline_wins_over_the_deadlines_kept():
+    kept = {"02_chain_rule": dt.datetime(2026, 11, 1, tzinfo=UTC)}
+    d = late.parse_due(["2026-12-08T12:00Z"], kept)
+    assert d.due("02_chain_rule") == dt.datetime(2026, 12, 8, 12, tzinfo=UTC)
+
+
 def test_the_course_deadlines_table_is_read_from_pyproject(tmp_path):
+    from autograder.course import settings
+
     (tmp_path / "pyproject.toml").write_text(
         '[tool.course.deadlines]\n"01_derivatives" = "2026-12-01T23:59+01:00"\n'
     )
-    table = late.course_table(tmp_path, "deadlines")
+    table = late.parse_table(settings(tmp_path).deadlines, "[tool.course.deadlines]")
     assert late.parse_due([], table).due("01_derivatives") == dt.datetime(
         2026, 12, 1, 22, 59, tzinfo=UTC
     )
@@ -163,33 +172,73 @@ def _notebook(folder: Path, when: dt.datetime) -> Path:
     return path
 
 
-def test_timestamp_txt_wins_over_the_files_time(tmp_path):
-    path = _notebook(tmp_path / "ada", dt.datetime(2026, 12, 5, tzinfo=UTC))
+def test_nbgraders_timestamp_txt_is_read_in_an_exchange_tree_when_asked(tmp_path):
+    from autograder.grading.collect.times import EXCHANGE_TIME, folder_time
+
+    student = tmp_path / "submitted" / "ada"
+    path = _notebook(student / "01_derivatives", dt.datetime(2026, 12, 5, tzinfo=UTC))
     write(path.parent / "timestamp.txt", "2026-12-01 10:00:00.000000 UTC")
-    got = late.submission_time(path, from_zip=False)
-    assert (got.when, got.source) == (dt.datetime(2026, 12, 1, 10, tzinfo=UTC), "timestamp.txt")
+    got = folder_time(path, student, "nbgrader", exchange_times=True)
+    assert (got.when, got.time_source) == (dt.datetime(2026, 12, 1, 10, tzinfo=UTC), EXCHANGE_TIME)
+    kept = folder_time(path, student, "nbgrader", exchange_times=False)
+    assert kept.time_source == "the file's time" and "--exchange-timestamps" in kept.note
 
 
-def test_an_unreadable_timestamp_txt_falls_back_to_the_files_time_and_says_so(tmp_path):
+def test_a_timestamp_txt_in_a_students_own_folder_is_never_read(tmp_path):
+    from autograder.grading.collect.times import folder_time
+
+    late_time = dt.datetime(2026, 12, 5, tzinfo=UTC)
+    path = _notebook(tmp_path / "ada", late_time)
+    write(path.parent / "timestamp.txt", "2026-12-01 10:00:00.000000 UTC")
+    for layout in ("folders", "zip"):
+        got = folder_time(path, tmp_path / "ada", layout, exchange_times=True)
+        assert got.when == late_time and "not read" in got.note
+
+
+def test_an_unreadable_exchange_timestamp_falls_back_to_the_files_time_and_says_so(tmp_path):
+    from autograder.grading.collect.times import folder_time
+
     when = dt.datetime(2026, 12, 5, 8, 30, tzinfo=UTC)
-    path = _notebook(tmp_path / "ada", when)
+    student = tmp_path / "submitted" / "ada"
+    path = _notebook(student / "01_derivatives", when)
     write(path.parent / "timestamp.txt", "yesterday-ish")
-    got = late.submission_time(path, from_zip=False)
-    assert (got.when, got.source) == (when, "the file's time")
+    got = folder_time(path, student, "nbgrader", exchange_times=True)
+    assert (got.when, got.time_source) == (when, "the file's time")
     assert "timestamp.txt unreadable" in got.note
 
 
 def test_a_zipped_notebook_takes_its_zip_entry_time(tmp_path):
+    from autograder.grading.collect.times import resolve
+
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         info = zipfile.ZipInfo("class/ada/01_derivatives.ipynb", (2026, 12, 1, 9, 30, 0))
         zf.writestr(info, '{"cells": [], "metadata": {}}')
-    found = batch.read(archive, tmp_path / "work", None)
+    found = batch.read(batch.Sources((archive,)), tmp_path / "work", None)
     (n,) = found.notebooks
-    got = late.submission_time(n.path, n.from_zip)
+    got = resolve(n.origin, None)
     assert got.source == "the zip entry's time"
     # a zip stores local time without a zone: the entry's wall-clock time, read on this machine
     assert got.when == dt.datetime(2026, 12, 1, 9, 30).astimezone(UTC)
+
+
+@pytest.mark.parametrize(("mark", "seconds"), [(False, 0), (True, 1)])
+def test_canvas_late_marks_are_counted_against_the_deadline(mark, seconds):
+    from autograder.grading.collect.ingest import Origin
+    from autograder.grading.collect.times import resolve
+
+    due = dt.datetime(2026, 12, 1, 22, 59, tzinfo=UTC)
+    download = dt.datetime(2026, 12, 9, tzinfo=UTC)  # Canvas's entries: the time of zipping
+    got = resolve(Origin("canvas", download, "the zip entry's time", late_mark=mark), due)
+    assert got.when == due + dt.timedelta(seconds=seconds) and "Canvas" in got.source
+
+
+def test_moodle_worksheet_times_are_read_as_moodle_writes_them():
+    from autograder.grading.collect.lms import moodle_time
+
+    got = moodle_time("Monday, 7 December 2026, 9:05 AM")
+    assert got == dt.datetime(2026, 12, 7, 9, 5).astimezone(UTC)
+    assert moodle_time("-") is None
 
 
 def test_the_written_timestamp_is_read_back_by_nbgrader(tmp_path):

@@ -27,12 +27,18 @@ def _requirements(section: list[str]) -> dict[str, Requirement]:
     return {r.name.lower(): r for r in reqs}
 
 
+# PyPI name -> conda-forge name, where they differ (anaconda.org/conda-forge/playwright-python:
+# conda-forge's `playwright` is the browsers' driver, not the Python bindings).
+CONDA_NAMES = {"playwright": "playwright-python"}
+
+
 def _conda_specs() -> dict[str, str]:
+    """conda-forge package -> its version spec, as environment.yml lists them."""
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     specs = {}
     for item in env["dependencies"]:
         if isinstance(item, str):
-            match = re.fullmatch(r"([A-Za-z0-9_.\-]+)\s*(.*)", item)
+            match = re.fullmatch(r"([A-Za-z0-9_.\-]+)\s*([^#]*?)\s*(#.*)?", item)
             specs[match.group(1).lower()] = match.group(2).replace(" ", "")
     return specs
 
@@ -77,11 +83,13 @@ def test_environment_yml_lists_the_same_packages_with_the_same_lower_bounds():
     for section in [PROJECT["dependencies"], *PROJECT["optional-dependencies"].values()]:
         for name, req in _requirements(section).items():
             wanted[name] = str(req.specifier)
-    for name, spec in wanted.items():
-        assert name in conda, f"environment.yml lacks {name}"
+    for pypi_name, spec in wanted.items():
+        name = CONDA_NAMES.get(pypi_name, pypi_name)
+        assert name in conda, f"environment.yml lacks {name} (PyPI's {pypi_name})"
         assert SpecifierSet(conda[name]) == SpecifierSet(spec), (
             f"{name}: environment.yml says {conda[name]!r}, pyproject.toml {spec!r}"
         )
+    wanted = {CONDA_NAMES.get(name, name): spec for name, spec in wanted.items()}
     extra = set(conda) - set(wanted) - {"python", "pip"}
     assert not extra, f"environment.yml has packages pyproject.toml does not: {sorted(extra)}"
 
@@ -116,3 +124,22 @@ def test_helpers_version_is_the_one_written_in_pyproject():
 
     assert helpers.__version__ == PROJECT["version"]
     assert _version._from_pyproject() == PROJECT["version"]  # a checkout that is not installed
+
+
+def test_conda_forge_names_the_playwright_bindings_playwright_python():
+    assert "playwright-python" in _conda_specs() and "playwright" not in _conda_specs()
+
+
+def test_the_command_line_is_a_console_script_with_a_version():
+    import subprocess
+    import sys
+
+    assert PYPROJECT["project"]["scripts"]["autograder"] == "autograder.__main__:main"
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.strip().endswith(PROJECT["version"])

@@ -68,7 +68,7 @@ def make_course(root: Path, block: str = SOLUTION_BLOCK, switch: str = "") -> Pa
     root.mkdir()
     shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
     (root / "pyproject.toml").write_text(
-        f'[tool.course]\nrepository = "someone/course"\nbranch = "main"\n{switch}'
+        f'[tool.course]\nrepository = "someone/course"\ntag = "v1"\n{switch}'
     )
     path = course.solution_path(LESSON, root)
     path.parent.mkdir(parents=True)

@@ -103,7 +103,7 @@ def make_course(tmp_path: Path) -> Path:
     root.mkdir()
     shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
     (root / "pyproject.toml").write_text(
-        '[tool.course]\nrepository = "fork-owner/fork-course"\nbranch = "spring"\n'
+        '[tool.course]\nrepository = "fork-owner/fork-course"\ntag = "spring-2027"\n'
     )
     for lesson in ("01_derivatives", "02_chain_rule"):
         path = course.solution_path(lesson, root)
@@ -190,7 +190,7 @@ def test_release_leaves_no_gradebook_or_other_by_product(course_root, tmp_path, 
 
 def test_release_rewrites_badge_and_setup_cell_from_pyproject(course_root):
     assert release(course_root, "01_derivatives").returncode == 0
-    settings = course.CourseSettings("fork-owner/fork-course", "spring")
+    settings = course.CourseSettings("fork-owner/fork-course", "spring-2027")
     for path in (
         course.solution_path("01_derivatives", course_root),
         course.lesson_path("01_derivatives", course_root),
@@ -199,7 +199,29 @@ def test_release_rewrites_badge_and_setup_cell_from_pyproject(course_root):
         assert course.badge_url("01_derivatives", settings) in nb.cells[0].source
         assert "someone/old" not in nb.cells[0].source
         assert nb.cells[1].source == course.setup_cell_source("01_derivatives", settings)
-        assert "fork-owner/fork-course@spring" in nb.cells[1].source
+        assert "git+https://github.com/fork-owner/fork-course@spring-2027" in nb.cells[1].source
+        assert "/blob/spring-2027/lessons/01_derivatives/" in nb.cells[0].source
+
+
+def test_the_colab_install_follows_a_tag_never_a_moving_branch(course_root):
+    (course_root / "pyproject.toml").write_text(
+        '[tool.course]\nrepository = "fork-owner/fork-course"\nbranch = "main"\n'
+    )
+    ran = release(course_root, "01_derivatives")
+    assert ran.returncode == 2
+    assert "branch is replaced by tag" in ran.stderr
+
+
+def test_the_course_names_its_colab_install_by_a_tag():
+    settings = course.settings(ROOT)
+    assert settings.tag and settings.tag not in ("main", "master")
+    assert course.install_spec(settings).endswith(f"@{settings.tag}")
+
+
+def test_check_with_no_lessons_exits_2_instead_of_passing(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.course]\nrepository = "a/b"\ntag = "v1"\n')
+    ran = release(tmp_path, "--check")
+    assert ran.returncode == 2 and "no lessons" in ran.stderr
 
 
 def test_release_stores_solutions_and_lessons_without_outputs_and_with_stable_metadata(released):

@@ -133,3 +133,61 @@ def test_a_failed_notebook_is_not_counted_as_missing():
 def test_a_submitter_not_on_the_roster_is_named():
     grades = [_row("ada", "01_derivatives"), _row("zed", "01_derivatives")]
     assert roster.not_on_roster([roster.RosterStudent("ada")], grades) == ["zed"]
+
+
+# --------------------------------------------------------------------------- student ids
+
+
+@pytest.mark.parametrize("text", ["ada", "ada.lovelace@example.edu", "s-1024", "_x", "josé", "a+b"])
+def test_an_ordinary_id_is_a_student_id(text):
+    assert roster.student_id_problem(text) == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["*", "ali*", "[a-z]*", "a?", "-rf", "--help", ".hidden", "a/b", "a b", "=1+1", "", "x" * 101],
+)
+def test_a_pattern_an_option_or_a_formula_is_not_a_student_id(text):
+    assert "cannot be a student id" in roster.student_id_problem(text)
+
+
+def test_a_roster_id_that_is_a_pattern_names_the_line(tmp_path):
+    path = write(tmp_path / "s.csv", HEADER + "ali*,Ali,,,\n")
+    with pytest.raises(GraderError, match=rf"{path}:2: 'ali\*' cannot be a student id"):
+        roster.read_roster(path)
+
+
+# --------------------------------------------------------------------------- LMS identities
+
+CLASS = [
+    roster.RosterStudent("ada", "Ada", "Lovelace", "ada@example.edu", "1001", "alovelace"),
+    roster.RosterStudent("ben", "Ben", "Franklin", "ben@example.edu", "", "bfranklin"),
+    roster.RosterStudent("ben2", "Ben", "Franklin", "ben2@example.edu", "", ""),
+]
+
+
+def test_an_lms_user_id_matches_first():
+    found, how = roster.match(roster.Identity(lms_user_id="1001", name="Someone Else"), CLASS)
+    assert (found.id, how) == ("ada", "lms_user_id")
+
+
+def test_email_and_username_match_case_insensitively():
+    assert roster.match(roster.Identity(email="BEN@example.edu"), CLASS)[0].id == "ben"
+    assert roster.match(roster.Identity(username="BFranklin"), CLASS)[0].id == "ben"
+
+
+def test_a_name_that_names_two_students_matches_nobody():
+    found, why = roster.match(roster.Identity(name="Ben Franklin"), CLASS)
+    assert found is None and "several" in why
+
+
+def test_canvas_file_names_match_by_canvas_form_of_the_sortable_name():
+    assert roster.canvas_key("O'Brien-Smith, Seán") == "obriensmithseán"
+    assert roster.canvas_key("Lovelace_12_, Ada") == "lovelace12ada"
+    found, how = roster.match(roster.Identity(canvas_name="lovelaceada"), CLASS)
+    assert (found.id, how) == ("ada", "name")
+
+
+def test_a_user_not_on_the_roster_who_takes_a_students_name_is_not_that_student():
+    found, _ = roster.match(roster.Identity(lms_user_id="1099", canvas_name="lovelaceada"), CLASS)
+    assert found is None

@@ -1,16 +1,18 @@
 """``python -m autograder grade``: grade a batch of submissions into an nbgrader course folder.
 
-    python -m autograder grade SUBMISSIONS --out OUT [--lesson ID] [--jobs N] [--timeout S]
-        [--memory MB] [--student ID ...] [--due [LESSON=]WHEN ...] [--extensions CSV]
-        [--late-policy none|zero|per-hour|per-day --late-rate PCT --late-cap PCT]
-        [--roster CSV]
+    python -m autograder grade SUBMISSIONS [SUBMISSIONS ...] --out OUT [--lesson ID] [--jobs N]
+        [--timeout S] [--memory MB] [--student ID ...] [--due [LESSON=]WHEN ...]
+        [--extensions CSV] [--late-policy none|zero|per-hour|per-day --late-rate PCT
+        --late-cap PCT] [--roster CSV] [--moodle-worksheet CSV] [--exchange-timestamps]
 
-This module is the command line: its arguments and ``main``. The run itself, phase by phase,
-is :func:`autograder.grading.pipeline.run`.
+This module is the command line: its arguments, the one :class:`~..grading.settings.RunSettings`
+they make with what OUT remembers (:mod:`..grading.remembered`) and ``[tool.course]``, the lock
+on OUT, and ``main``. The run itself, phase by phase, is :func:`autograder.grading.pipeline.run`.
 
-Exit status: 0 when the batch was graded, whatever the students did; 1 when it was published
-but the grader failed some notebooks by its own fault (each named on stderr); 2 when the grader
-could not run (bad arguments, SUBMISSIONS missing or unreadable, no lessons).
+Exit status: 0 when the batch was graded, whatever the students did; 1 when a notebook could
+not be graded through the grader's own fault (the reason is on stderr); 2 when the grader could
+not run, or not safely (bad arguments, SUBMISSIONS missing or unreadable, no lessons, no
+sandbox without --no-sandbox, OUT in use with --no-wait).
 """
 
 from __future__ import annotations
@@ -20,15 +22,13 @@ import os
 import sys
 from pathlib import Path
 
-from ..course import SOLUTIONS
-from ..grading.pipeline import run
 from ..grading.settings import Limits
-from ..grading.vocabulary import GraderError, GradingIncomplete
+from ..grading.vocabulary import GraderError
 
-__all__ = ["GraderError", "build_parser", "main", "run"]
+__all__ = ["GraderError", "build_parser", "main"]
 
 EXIT_OK = 0
-EXIT_INCOMPLETE = 1
+EXIT_LOST = 1
 EXIT_GRADER_ERROR = 2
 
 
@@ -36,22 +36,24 @@ EXIT_GRADER_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d = Limits()
     p = argparse.ArgumentParser(
         prog="python -m autograder grade",
         description="Grade students' notebooks into an nbgrader course folder: grades.csv, "
         "exercises.csv, feedback/<student>/<lesson>.html, report.html and a gradebook "
         "formgrader opens.",
-        epilog="Exit status 0 when the batch was graded (whatever the students did); 1 when the "
-        "grader failed some notebooks by its own fault; 2 when the grader could not run. "
-        "Re-running is idempotent; --student regrades only the students named.",
+        epilog="Exit status 0 when the batch was graded (whatever the students did); 1 when a "
+        "notebook could not be graded through the grader's own fault; 2 when the grader could "
+        "not run, or not safely. Re-running is idempotent; OUT remembers the limits, deadlines, "
+        "extensions, late policy and roster it was graded with; --student regrades only the "
+        "students named.",
     )
     p.add_argument(
         "submissions",
         type=Path,
+        nargs="+",
         metavar="SUBMISSIONS",
-        help="a folder with one sub-folder per student, a zip of it, "
-        "or an nbgrader submitted/ tree",
+        help="a folder with one sub-folder per student, a zip of it, an LMS download (Canvas's "
+        "or Moodle's zip, as downloaded) or an nbgrader submitted/ tree; several may be given",
     )
     p.add_argument(
         "--out", type=Path, required=True, metavar="OUT", help="the course folder to grade into"
@@ -64,34 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="notebooks graded at once (default: the number of CPUs, %(default)s here)",
     )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=d.cell_seconds,
-        metavar="S",
-        help="seconds a cell may run before it is stopped (default %(default)g)",
-    )
-    p.add_argument(
-        "--notebook-timeout",
-        type=float,
-        default=d.submission_seconds,
-        metavar="S",
-        help="seconds one notebook may run in all (default %(default)g)",
-    )
-    p.add_argument(
-        "--memory",
-        type=int,
-        default=d.memory_mb,
-        metavar="MB",
-        help="memory per kernel in MB (default %(default)s)",
-    )
-    p.add_argument(
-        "--max-output",
-        type=int,
-        default=d.output_bytes,
-        metavar="BYTES",
-        help="output kept per cell (default %(default)s)",
-    )
+    _limits(p)
     p.add_argument(
         "--student",
         nargs="+",
@@ -99,16 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="grade only these students (others are left as they are)",
     )
     p.add_argument(
+        "--course",
+        type=Path,
+        metavar="DIR",
+        help="the course folder (solutions/, pyproject.toml's [tool.course]); default: the "
+        "current folder when it is one, else the checkout the grader runs from",
+    )
+    p.add_argument(
         "--solutions",
         type=Path,
-        default=SOLUTIONS,
         metavar="DIR",
-        help="the instructor notebooks, solutions/<id>/<id>.ipynb (default: the course's)",
+        help="the instructor notebooks, DIR/<id>/<id>.ipynb (default: the course's solutions/)",
     )
     p.add_argument(
         "--no-sandbox",
         action="store_true",
-        help="run kernels without bubblewrap isolation (the report says so)",
+        help="run kernels without bubblewrap isolation (only where the machine is itself an "
+        "isolated environment; the report says so). Without it a grader that cannot isolate "
+        "kernels stops (exit 2)",
+    )
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="when another run holds OUT, stop (exit 2, naming it) instead of waiting",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output, only errors")
     _after_the_deadline(p)
@@ -116,11 +104,42 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _limits(p: argparse.ArgumentParser) -> None:
+    """--timeout, --notebook-timeout, --memory, --max-output: OUT remembers them."""
+    d = Limits()
+    remembered = "default: what OUT was graded with, else"
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help=f"seconds a cell may run before it is stopped ({remembered} {d.cell_seconds:g})",
+    )
+    p.add_argument(
+        "--notebook-timeout",
+        type=float,
+        metavar="S",
+        help=f"seconds one notebook may run in all ({remembered} {d.submission_seconds:g})",
+    )
+    p.add_argument(
+        "--memory",
+        type=int,
+        metavar="MB",
+        help=f"memory per kernel in MB ({remembered} {d.memory_mb})",
+    )
+    p.add_argument(
+        "--max-output",
+        type=int,
+        metavar="BYTES",
+        help=f"output kept per cell ({remembered} {d.output_bytes})",
+    )
+
+
 def _after_the_deadline(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group(
-        "deadlines, late work and the roster",
-        "Deadlines are ISO 8601 with a time zone (2026-12-01T23:59+01:00); pyproject.toml's "
-        "[tool.course.deadlines] and [tool.course.late] give defaults. docs/GRADING.md has it all.",
+        "deadlines, late work, the roster and the LMS",
+        "Deadlines are ISO 8601 with a time zone (2026-12-01T23:59+01:00). OUT remembers what it "
+        "was graded with; for a new OUT, pyproject.toml's [tool.course.deadlines] and "
+        "[tool.course.late] give defaults. docs/GRADING.md has it all.",
     )
     g.add_argument(
         "--due",
@@ -138,7 +157,7 @@ def _after_the_deadline(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--late-policy",
         choices=("none", "zero", "per-hour", "per-day"),
-        help="what a late notebook costs (default: none)",
+        help="what a late notebook costs (default: what OUT was graded with, else none)",
     )
     g.add_argument(
         "--late-rate",
@@ -153,8 +172,25 @@ def _after_the_deadline(p: argparse.ArgumentParser) -> None:
         "--roster",
         type=Path,
         metavar="CSV",
-        help="students.csv (student_id,first_name,last_name,email,lms_user_id): loaded into the "
-        "gradebook; a roster student with nothing handed in gets a 'missing' row",
+        help="students.csv (student_id,first_name,last_name,email,lms_user_id,username): loaded "
+        "into the gradebook; matches LMS downloads to students; a roster student with nothing "
+        "handed in gets a 'missing' row",
+    )
+    g.add_argument(
+        "--moodle-worksheet",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="CSV",
+        help="Moodle's grading worksheet of a Moodle download (repeatable): maps its participant "
+        "ids to students and gives each submission's time",
+    )
+    g.add_argument(
+        "--exchange-timestamps",
+        action=argparse.BooleanOptionalAction,
+        help="in an nbgrader submitted/ tree, take each submission's time from the "
+        "timestamp.txt nbgrader's exchange (or zip_collect) wrote (default: what OUT was "
+        "graded with, else no: the file's time)",
     )
 
 
@@ -181,44 +217,31 @@ def _add_cluster_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _check_args(a: argparse.Namespace) -> None:
-    if a.jobs < 1:
-        raise GraderError("--jobs must be at least 1")
-    if a.timeout <= 0 or a.notebook_timeout <= 0:
-        raise GraderError("--timeout and --notebook-timeout must be positive")
-    if a.memory < 256:
-        raise GraderError(
-            "--memory must be at least 256 (MB): Python with numpy needs that much to start"
-        )
-    if a.max_output < 1000:
-        raise GraderError("--max-output must be at least 1000 bytes")
-    if not a.submissions.exists():
-        raise GraderError(f"SUBMISSIONS not found: {a.submissions}")
-    out = a.out.resolve()
-    sub = a.submissions.resolve()
-    if out.is_relative_to(sub) or sub.is_relative_to(out):
-        raise GraderError("--out must not be inside SUBMISSIONS, nor SUBMISSIONS inside --out")
-    for option, path in (("--extensions", a.extensions), ("--roster", a.roster)):
-        if path is not None and not path.is_file():
-            raise GraderError(f"{option}: no such file: {path}")
-    if a.scheduler_file is not None and not a.scheduler_file.is_file():
-        raise GraderError(f"--scheduler-file not found: {a.scheduler_file}")
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    from ..grading.lock import hold
+    from .run_settings import from_arguments
+
+    args = build_parser().parse_args(argv)
     try:
-        _check_args(args)
-        summary = run(args)
+        settings = from_arguments(args)
+        with hold(settings.out, wait=not args.no_wait, what="grade", quiet=args.quiet):
+            from ..grading.pipeline import run
+
+            result = run(settings)
     except GraderError as exc:
         print(f"grade: error: {exc}", file=sys.stderr)
         return EXIT_GRADER_ERROR
-    except GradingIncomplete as exc:
-        if not args.quiet:
-            print(exc.summary)
-        print(f"grade: error: {exc}:", *exc.reasons, sep="\n  ", file=sys.stderr)
-        return EXIT_INCOMPLETE
     if not args.quiet:
-        print(summary)
+        print(result.summary)
+    for line in result.not_graded:
+        print(f"grade: not graded: {line}", file=sys.stderr)
+    if result.lost:
+        print(
+            f"grade: error: {len(result.lost)} notebook(s) could not be graded through the "
+            "grader's own fault (grade them again):",
+            file=sys.stderr,
+        )
+        for line in result.lost:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_LOST
     return EXIT_OK

@@ -27,23 +27,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write nothing; exit 1 and name every lesson whose stored files are stale",
     )
     parser.add_argument(
-        "--root", type=Path, default=course.ROOT, help="the course folder (default: this checkout)"
+        "--root",
+        type=Path,
+        help="the course folder (default: the current folder when it is one, else this checkout)",
     )
 
 
 def run(args: argparse.Namespace, root: Path | None = None) -> int:
-    root = Path(root or getattr(args, "root", None) or course.ROOT).resolve()
+    root = Path(
+        root or getattr(args, "root", None) or course.find_course() or course.ROOT
+    ).resolve()
     try:
+        course.settings(root).require_links()  # [tool.course]: the badges and the install
         lessons = resolve(args.lessons, root)
-    except ReleaseError as exc:
+    except (ReleaseError, ValueError) as exc:
         print(f"release: {exc}", file=sys.stderr)
         return 2
     if not lessons:
         print(
-            "release: no lessons in solutions/ (expected solutions/<id>/<id>.ipynb)",
+            f"release: no lessons in {root / 'solutions'} (expected solutions/<id>/<id>.ipynb): "
+            "nothing to " + ("check" if args.check else "release"),
             file=sys.stderr,
         )
-        return 2 if not args.check else 0
+        return 2
     problems: list[Stale] = []
     failed = False
     for lesson in lessons:

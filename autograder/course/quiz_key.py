@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
-
-import tomllib
 
 QUIZ_ID = re.compile(r"^quiz_(?P<nn>\d\d)$")
 _LINE = re.compile(r"^(?P<name>[A-Za-z_]\w*) = (?P<answer>True|False)  # (?P<reason>\S.*)$")
@@ -36,17 +33,6 @@ class QuizKey:
     grade_id: str  # quiz_NN
     title: str  # "Quiz NN"
     items: tuple[tuple[str, bool, str], ...]  # (name, answer, reason)
-
-
-def enabled(root: Path) -> bool:
-    """``[tool.course] quiz_feedback`` of pyproject.toml (default true)."""
-    table = tomllib.loads((root / "pyproject.toml").read_text()).get("tool", {}).get("course", {})
-    value = table.get("quiz_feedback", True)
-    if not isinstance(value, bool):
-        raise QuizKeyError(
-            f"pyproject.toml [tool.course] quiz_feedback must be true or false, got {value!r}"
-        )
-    return value
 
 
 def grade_id_of(cell) -> str:

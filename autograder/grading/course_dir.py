@@ -26,7 +26,7 @@ CONFIG_TEMPLATE = (
     '''\
 """nbgrader configuration of a grading batch made by `python -m autograder grade`.
 
-Open it in formgrader for the written answers: `nbgrader formgrader` from this folder.
+Grade the written answers in formgrader: `python -m autograder formgrader <this folder>`.
 Edit db_url to keep the gradebook in another database; the grader honours it.
 """
 
@@ -115,6 +115,14 @@ class CoursePaths:
         return self.state / "outcomes"
 
     def outcome_record(self, student: str) -> Path:
+        """The student's record; a refused folder name (no student id) by its digest."""
+        from .rules.roster import student_id_problem
+
+        if student_id_problem(student):
+            return (
+                self.outcomes_dir
+                / f"refused-{hashlib.sha256(student.encode()).hexdigest()[:20]}.json"
+            )
         return self.outcomes_dir / f"{student}.json"
 
     @property
@@ -130,6 +138,16 @@ class CoursePaths:
     @property
     def run_record(self) -> Path:
         return self.state / "run.json"
+
+    @property
+    def settings_record(self) -> Path:
+        """What OUT was graded with, for the next run (:mod:`.remembered`)."""
+        return self.state / "settings.json"
+
+    @property
+    def lock_file(self) -> Path:
+        """Held by the run that writes OUT (:mod:`.lock`)."""
+        return self.state / "lock"
 
     @property
     def sources_record(self) -> Path:
@@ -164,6 +182,33 @@ class CourseFolder(CoursePaths):
         return NbGraderAPI(coursedir=coursedir, config=config)
 
 
+# Rewritten by every run (between the markers; the rest of the file is the instructor's): the
+# feedback formgrader's "Generate Feedback" and `nbgrader generate_feedback` write shows no
+# hidden test (publish/nbgrader_feedback.py).
+MANAGED_BEGIN = "# --- written by `python -m autograder grade` (rewritten each run) ---\n"
+MANAGED_END = "# --- end of what `python -m autograder grade` writes ---\n"
+MANAGED = (
+    MANAGED_BEGIN
+    + "from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor\n"
+    + "from nbgrader.preprocessors import GetGrades\n\n"
+    + "from autograder.grading.publish.nbgrader_feedback import StripHiddenTests\n\n"
+    + "c.GenerateFeedback.preprocessors = [\n"
+    + "    StripHiddenTests,\n    GetGrades,\n    CSSHTMLHeaderPreprocessor,\n]\n"
+    + MANAGED_END
+)
+
+
+def _write_managed(config_file: Path) -> None:
+    """Put :data:`MANAGED` in the course config (in place of an earlier copy)."""
+    text = config_file.read_text()
+    if MANAGED_BEGIN in text and MANAGED_END in text:
+        head, rest = text.split(MANAGED_BEGIN, 1)
+        text = head + rest.split(MANAGED_END, 1)[1]
+    new = text.rstrip("\n") + "\n\n" + MANAGED
+    if new != config_file.read_text():
+        config_file.write_text(new)
+
+
 def open_course(root: Path, db_url: str | None = None) -> CourseFolder:
     """Create (if needed) and load the course folder ``root``.
 
@@ -176,6 +221,7 @@ def open_course(root: Path, db_url: str | None = None) -> CourseFolder:
     paths = CoursePaths(root)
     if not paths.config_file.exists():
         paths.config_file.write_text(CONFIG_TEMPLATE)
+    _write_managed(paths.config_file)
     if db_url:
         _set_db_url(paths.config_file, sqlalchemy_url(db_url))
     config = PyFileConfigLoader(paths.config_file.name, path=str(root)).load_config()
@@ -202,7 +248,10 @@ def _set_db_url(config_file: Path, db_url: str) -> None:
     """Make ``db_url`` the gradebook of the course config (the last assignment wins)."""
     line = f"c.CourseDirectory.db_url = {db_url!r}  # set by --db-url\n"
     text = config_file.read_text()
-    if text.endswith(line):
+    assigned = [
+        ln for ln in text.splitlines(keepends=True) if ln.startswith("c.CourseDirectory.db_url")
+    ]
+    if assigned and assigned[-1] == line:
         return
     kept = [ln for ln in text.splitlines(keepends=True) if not ln.endswith("# set by --db-url\n")]
     config_file.write_text("".join(kept) + line)

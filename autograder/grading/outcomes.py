@@ -28,7 +28,8 @@ class Outcome:
     notes: list[str] = field(default_factory=list)  # faults and repairs, for detail and feedback
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # grade id -> its verdict
     timings: dict[str, float] = field(default_factory=dict)
-    time_source: str = ""  # where the submission time came from (late.submission_time)
+    time_source: str = ""  # where the submission time came from (collect.times.resolve)
+    moodle_folder: str = ""  # "<Full Name>_<participant id>" of a Moodle download (feedback zip)
     # answer cell grade id -> the student's code as graded (clipped), for the feedback page
     answers: dict[str, str] = field(default_factory=dict)
     # quiz test grade id -> item -> the student's True/False (None: not a bool), from the record

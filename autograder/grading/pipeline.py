@@ -10,15 +10,14 @@
    every kernel) and decide each test as the cell comes, running it in the worker while the
    kernel answers for the student's objects (:mod:`.judge`); :mod:`.autograde` hands each
    executed notebook to nbgrader's own Autograde, one at a time. A notebook the grader could
-   not grade by its own fault makes the run end in :class:`~.vocabulary.GradingIncomplete`
-   (exit 1), after everything else is published;
+   not grade by its own fault is named in :class:`RunResult` ``lost`` (the command exits 1),
+   after everything else is published;
 5. :mod:`.publish` writes grades.csv, exercises.csv, the feedback pages, run.json and
    report.html.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
@@ -26,133 +25,156 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..course import ROOT
+from . import remembered
 from .execute.preload import preload_lines, test_sources
 from .rules import late
-from .settings import Limits
-from .vocabulary import GRADER_FAULTS, GraderError, GradingIncomplete
+from .settings import RunSettings
+from .vocabulary import GRADER_FAULTS, GraderError
 
 # The progress line of a notebook autograded by an earlier cluster run that was cut short.
 KEPT = "autograded by the run cut short, not executed again"
 
 
 @dataclass(frozen=True)
-class _Rules:
-    """The deadlines, extensions, late policy and roster of a run, read before grading."""
+class RunResult:
+    """What a run leaves to say: the summary, and what it could not grade."""
 
-    deadlines: late.Deadlines
-    extensions: list[late.Extension] | None
-    policy: late.Policy
-    roster: list | None
-
-
-def _rules(a: argparse.Namespace) -> _Rules:
-    from .rules import roster
-
-    return _Rules(
-        deadlines=late.parse_due(a.due, late.course_table(ROOT, "deadlines")),
-        extensions=late.read_extensions(a.extensions) if a.extensions else None,
-        policy=late.policy_from(a.late_policy, a.late_rate, a.late_cap, ROOT),
-        roster=roster.read_roster(a.roster) if a.roster else None,
-    )
+    summary: str
+    lost: tuple[str, ...] = ()  # notebooks lost to the grader's own fault (exit status 1)
+    not_graded: tuple[str, ...] = ()  # folders and LMS files not graded, and why
 
 
-def run(args: argparse.Namespace) -> str:
-    """Grade the batch ``args`` describes; return the summary table."""
+def run(s: RunSettings) -> RunResult:
+    """Grade the batch ``s`` describes."""
     # Only light imports until the workers are started: nbgrader and nbformat take seconds to
     # import, which the workers' own start-up can overlap.
     from . import course_dir
-    from .collect import batch, choose, stage
+    from .collect import batch, choose
     from .execute import pool as workers
     from .progress import Progress
 
     _venv_on_path()
-    limits = _limits(args)
-    solutions, available = _lessons(args)
-    rules = _rules(args)  # a malformed CSV stops the run before anything is graded
+    solutions, available = _lessons(s)
     workers.keep_socket_paths_short()
     work = Path(tempfile.mkdtemp(prefix="autograder-"))
     pool = None
     try:
-        submissions = args.submissions.resolve()
-        found = batch.read(submissions, work, args.student)
-        progress = Progress(0, args.quiet)
-        course = course_dir.open_course(args.out, args.db_url)
-        private = (ROOT, solutions, course.root, submissions, found.root)
-        pool, jobs = _start_pool(args, limits, private, work, len(found.notebooks))
-        sandbox = pool.sandbox()
+        sources = batch.Sources(
+            s.submissions, list(s.rules.roster or ()), s.worksheets, s.rules.exchange_timestamps
+        )
+        found = batch.read(sources, work, list(s.students) if s.students else None)
+        progress = Progress(0, s.quiet)
+        for note in s.notes:
+            progress.log(f"note: {note}")
+        s.out.mkdir(parents=True, exist_ok=True)  # hidden from the kernels: it must exist
+        private = (*s.private, solutions, s.out, *s.submissions, *found.roots)
+        pool, sandbox, jobs = _start_pool(s, private, work, len(found.notebooks))
         progress.log(("sandbox: " if sandbox.isolated else "WARNING: ") + sandbox.detail)
-
         _quiet_sqlalchemy()  # then nbgrader and nbformat, while the workers boot their kernels
+        course = course_dir.open_course(s.out, s.db_url)  # its config imports nbgrader
         from ..course.lessons import load_lesson
-        from .autograde.serial import SerialAutograde
-        from .publish import publish
 
         lessons = {lid: load_lesson(lid, solutions / lid / f"{lid}.ipynb") for lid in available}
-        collected = choose.choose(found, lessons, args.lesson)
+        collected = choose.choose(found, lessons, s.lesson)
         progress.total = len(collected.chosen)
-        stage.prepare(collected, course, solutions, lessons, progress.log)
-        _apply_rules(rules, course, set(collected.tasks), progress.log)
-        grader = SerialAutograde(course, lessons, found.students, late.plugin_config(rules.policy))
-        progress.restart_clock()
-        _execute_and_autograde(pool, collected, lessons, grader, progress, limits)
+        graded, lost, after = _grade(s, course, solutions, lessons, collected, pool, progress)
         pool.close()  # the workers' spare kernels go with them
         progress.finish()
-        in_scope = {args.lesson} if args.lesson else None
-        record = publish.RunRecord(
-            sandbox, limits, jobs, late_policy=rules.policy.describe(), workers=pool.worker_rows()
-        )
-        summary = publish.publish(
-            course, collected.outcomes, grader.graded, lessons, in_scope, record
-        )
+        run = (sandbox, jobs, pool.worker_rows(), tuple(found.not_graded))
+        summary = _publish(s, course, collected, graded, lessons, run, after)
+        remembered.save(course.settings_record, after)
         _checkpoint(course).clear()
-        ours = _grader_faults(collected.outcomes)
-        if ours:
-            raise GradingIncomplete(summary, ours)
-        return summary
+        return RunResult(summary, tuple(lost), tuple(found.not_graded))
     finally:
         if pool is not None:  # before the kernels' scratch folders (in work) are removed
             pool.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _grader_faults(outcomes: dict) -> list[str]:
-    """Why each notebook of this run the grader failed by its own fault was not graded."""
-    return [
-        f"{o.student}/{o.lesson or o.file}: {o.failed}"
-        for student in outcomes.values()
-        for o in student
-        if o.failed.startswith(GRADER_FAULTS)
-    ]
+def _grade(s: RunSettings, course, solutions, lessons, collected, pool, progress):
+    """Install, apply the rules, stage, execute and autograde: (who got graded, what was
+    lost through the grader's own fault, what OUT remembers after this run)."""
+    from .autograde.serial import SerialAutograde
+    from .collect import stage
 
-
-def _limits(args: argparse.Namespace) -> Limits:
-    return Limits(
-        cell_seconds=args.timeout,
-        submission_seconds=args.notebook_timeout,
-        memory_mb=args.memory,
-        output_bytes=args.max_output,
+    stage.install(collected, course, solutions, lessons, progress.log)
+    applied = _apply_rules(s, course, set(collected.chosen), progress.log)
+    dues = late.gradebook_deadlines(course.db_url)
+    stage.prepare(collected, course, lessons, lambda lesson: dues.get(lesson))
+    grader = SerialAutograde(
+        course, lessons, sorted(collected.outcomes), late.plugin_config(s.rules.policy)
     )
+    progress.restart_clock()
+    lost = list(collected.lost)
+    lost += _execute_and_autograde(pool, collected, lessons, grader, progress, s.limits)
+    after = remembered.Remembered(
+        limits=s.limits,
+        policy=s.rules.policy,
+        deadlines={**s.before.deadlines, **applied},
+        extensions=s.rules.extensions,
+        exchange_timestamps=s.rules.exchange_timestamps,
+    )
+    return grader.graded, lost, after
 
 
-def _apply_rules(rules: _Rules, course, pairs: set[tuple[str, str]], log) -> None:
-    """The roster, deadlines and extensions into the gradebook, before nbgrader's autograde."""
+def _publish(s: RunSettings, course, collected, graded, lessons, run: tuple, after) -> str:
+    """Re-score what a changed rule concerns, then publish; return the summary. ``run`` is
+    (the sandbox status, the jobs, the cluster's workers, what was not graded)."""
+    from .publish import publish
+
+    sandbox, jobs, workers, not_graded = run
+    changes = remembered.changes(s.before, after)
+    scope = remembered.rescore_scope(s.before, after)
+    rescored = []
+    if scope is None or scope:
+        rescored = late.rescore(course.db_url, s.rules.policy, scope, s.rules.extensions)
+        changes.append(f"{len(rescored)} notebook{'s' * (len(rescored) != 1)} re-scored")
+    record = publish.RunRecord(
+        sandbox,
+        s.limits,
+        jobs,
+        late_policy=s.rules.policy.describe(),
+        workers=workers,
+        changes=tuple(changes),
+        notes=tuple(s.notes),
+        not_graded=not_graded,
+    )
+    in_scope = {s.lesson} if s.lesson else None
+    return publish.publish(course, collected.outcomes, graded, lessons, in_scope, record, s.site)
+
+
+def _apply_rules(s: RunSettings, course, pairs: set[tuple[str, str]], log) -> dict:
+    """The roster, deadlines and extensions into the gradebook, before nbgrader's autograde;
+    returns the deadlines set (lesson -> when)."""
     from .rules import roster
 
+    rules = s.rules
+    lessons = {lesson for _, lesson in pairs}
     if rules.roster is not None:
-        roster.import_roster(course.db_url, rules.roster)
-        roster.save(course, rules.roster)
-    late.set_deadlines(course.db_url, rules.deadlines, {lesson for _, lesson in pairs})
+        roster.import_roster(course.db_url, list(rules.roster))
+        roster.save(course, list(rules.roster))
+    known = set(late.gradebook_deadlines(course.db_url)) | lessons
+    named = {**rules.deadlines.kept, **rules.deadlines.lessons}
+    targets = {lesson: rules.deadlines.due(lesson) for lesson in lessons}
+    targets |= {lesson: when for lesson, when in named.items() if lesson in known}
+    applied = {lesson: when for lesson, when in targets.items() if when is not None}
+    late.set_deadlines(course.db_url, applied)
     if rules.extensions is not None:
-        for unused in late.set_extensions(course.db_url, rules.extensions, pairs):
-            log(f"extension not used (nothing of that student and lesson graded now): {unused}")
+        unused = late.set_extensions(course.db_url, list(rules.extensions), pairs)
+        if rules.extensions != s.before.extensions:  # said once, when the file is given
+            for line in unused:
+                log(f"extension not used (nothing of that student and lesson graded now): {line}")
+    return applied
 
 
-def _start_pool(args, limits: Limits, private: tuple[Path, ...], work: Path, notebooks: int):
-    """The local worker pool, or the Dask cluster with --scheduler; and how many run at once."""
+def _start_pool(s: RunSettings, private: tuple[Path, ...], work: Path, notebooks: int):
+    """The local worker pool, or the Dask cluster with --scheduler; the sandbox; the jobs.
+
+    Fails closed: kernels that cannot be isolated stop the run (exit 2) unless --no-sandbox.
+    """
     from .execute import pool as workers
 
-    if args.scheduler or args.scheduler_file:
+    if s.scheduler or s.scheduler_file:
         try:
             from .execute.cluster.pool import ClusterPool
         except ImportError as exc:
@@ -160,21 +182,28 @@ def _start_pool(args, limits: Limits, private: tuple[Path, ...], work: Path, not
                 f"--scheduler needs the [cluster] extra (pip install -e '.[cluster]'): {exc}"
             ) from None
         pool = ClusterPool(
-            limits,
-            args.no_sandbox,
-            address=args.scheduler,
-            scheduler_file=args.scheduler_file,
-            log=lambda line: None if args.quiet else print(line, file=sys.stderr),
+            s.limits,
+            s.no_sandbox,
+            address=s.scheduler,
+            scheduler_file=s.scheduler_file,
+            log=lambda line: None if s.quiet else print(line, file=sys.stderr),
         )
         try:
             pool.check_workers()
         except GraderError:
             pool.close()
             raise
-        return pool, len(pool.accepted())
-    settings, sandbox = workers.prepare(limits, args.no_sandbox, private, work)
-    jobs = min(args.jobs, notebooks)
-    return workers.LocalPool(jobs, settings, sandbox), jobs
+        return pool, pool.sandbox(), len(pool.accepted())
+    settings, sandbox = workers.prepare(s.limits, s.no_sandbox, private, work)
+    if not sandbox.isolated and not s.no_sandbox:
+        why = sandbox.detail.removesuffix(": kernels ran WITHOUT isolation")
+        raise GraderError(
+            f"cannot isolate student code: {why}. Install bubblewrap "
+            "(apt-get install bubblewrap) where unprivileged user namespaces are allowed, or, only "
+            "where this machine is itself an isolated environment for grading, pass --no-sandbox"
+        )
+    jobs = min(s.jobs, notebooks)
+    return workers.LocalPool(jobs, settings, sandbox), sandbox, jobs
 
 
 def _checkpoint(course):
@@ -183,12 +212,12 @@ def _checkpoint(course):
     return Checkpoint(course)
 
 
-def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -> None:
+def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -> list[str]:
     """Execute every task in the pool; autograde each as it finishes, in this process.
 
-    When the pool keeps a checkpoint (a cluster), each outcome is kept as soon as it is
-    autograded; the tasks an unfinished run already autograded are taken from it, not
-    executed.
+    On a cluster each outcome is also kept in a checkpoint as soon as it is autograded; the
+    tasks an unfinished cluster run already autograded are taken from it, not executed.
+    Returns the notebooks lost through the grader's own fault (not executed, not autograded).
     """
     from .autograde.checkpoint import digest
     from .execute.jobs import Job
@@ -201,6 +230,7 @@ def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -
     checkpoint = _checkpoint(grader.course)
     digests = {j.key: digest(j.notebook, j.preload, j.tests, limits) for j in jobs}
     done = checkpoint.load()
+    lost = []
     for job in [j for j in jobs if done.get(j.key, ("",))[0] == digests[j.key]]:
         jobs.remove(job)
         _, outcome, graded = done[job.key]
@@ -208,13 +238,28 @@ def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -
         progress.step(one_line(outcome) + f" [{KEPT}]")
     for finished in _finished(pool, jobs):
         task = collected.tasks[finished.key]
-        outcome = grader.outcome(task, finished)
+        outcome = _outcome(grader, task, finished)
         graded = task.lesson in grader.graded[task.student]
         if pool.keeps_checkpoint:
             checkpoint.add(digests[finished.key], outcome, graded)
+        if outcome.failed.startswith(GRADER_FAULTS):  # not a student's fault: graded again
+            lost.append(f"{outcome.student} {outcome.lesson}: {outcome.failed}")
         _record(collected, grader, progress, outcome, graded)
         progress.step(one_line(outcome))
     grader.close()
+    return lost
+
+
+def _outcome(grader, task, finished):
+    """nbgrader's autograde of one executed notebook; a failure of the grader's own costs
+    that notebook only (its outcome says why, and the run exits 1)."""
+    from .outcomes import Outcome
+
+    try:
+        return grader.outcome(task, finished)
+    except Exception as exc:  # noqa: BLE001 - one notebook's fault must not end the batch
+        why = f"{GRADER_FAULTS[3]}: {type(exc).__name__}: {exc}"
+        return Outcome(task.student, task.lesson, task.file, failed=why, notes=list(task.notes))
 
 
 def _finished(pool, jobs):
@@ -245,19 +290,18 @@ def _venv_on_path() -> None:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
-def _lessons(args: argparse.Namespace) -> tuple[Path, list[str]]:
+def _lessons(s: RunSettings) -> tuple[Path, list[str]]:
     """The solutions folder and its lesson ids; --lesson must be one of them."""
     from ..course import find_lessons
 
-    solutions = args.solutions.resolve()
-    available = find_lessons(solutions)
+    available = find_lessons(s.solutions)
     if not available:
-        raise GraderError(f"no lessons found: {solutions} has no <id>/<id>.ipynb")
-    if args.lesson and args.lesson not in available:
+        raise GraderError(f"no lessons found: {s.solutions} has no <id>/<id>.ipynb")
+    if s.lesson and s.lesson not in available:
         raise GraderError(
-            f"--lesson {args.lesson}: not a lesson in {solutions} (have: {', '.join(available)})"
+            f"--lesson {s.lesson}: not a lesson in {s.solutions} (have: {', '.join(available)})"
         )
-    return solutions, available
+    return s.solutions, available
 
 
 def _quiet_sqlalchemy() -> None:

@@ -56,21 +56,13 @@ class GraderErrorName(StrEnum):
 # How an outcome's ``failed`` begins when the grader, not the student, failed the notebook (a
 # kernel that never started, a broken pool, nbgrader's own Autograde, staging); the run then
 # exits 1. A notebook the student broke says otherwise ("unreadable notebook", "not graded").
-GRADER_FAULTS = ("could not be executed", "could not be prepared", "nbgrader autograde failed")
+GRADER_FAULTS = (
+    "could not be executed",
+    "could not be prepared",
+    "nbgrader autograde failed",
+    "the grader failed on it",
+)
 
 
 class GraderError(Exception):
     """The grader itself cannot run (exit status 2); the message says why."""
-
-
-class GradingIncomplete(Exception):
-    """The batch was published, but the grader failed some notebooks by its own fault.
-
-    The command prints ``summary`` and each reason and exits 1, so a run that could not grade
-    everyone never looks like one that did.
-    """
-
-    def __init__(self, summary: str, reasons: list[str]):
-        super().__init__(f"{len(reasons)} notebooks not graded by the grader's fault")
-        self.summary = summary
-        self.reasons = reasons

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import course
-from ..course import quiz_key
 from ..course.notebooks import dumps, normalise, reads
 from . import quiz_cell
 
@@ -115,8 +114,12 @@ def prepared_solution(lesson: str, root: Path = course.ROOT) -> str:
     """The solution notebook's text as the release stores it."""
     path = course.solution_path(lesson, root)
     nb = reads(path.read_text(encoding="utf-8"), where=str(path.relative_to(root)))
-    apply_standard_cells(nb, lesson, course.settings(root))
-    quiz_cell.apply(nb, lesson, quiz_key.enabled(root))
+    try:
+        config = course.settings(root).require_links()
+    except ValueError as exc:
+        raise ReleaseError(str(exc)) from None
+    apply_standard_cells(nb, lesson, config)
+    quiz_cell.apply(nb, lesson, config.quiz_feedback)
     return dumps(normalise(nb))
 
 

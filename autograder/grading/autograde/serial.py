@@ -53,6 +53,7 @@ class SerialAutograde:
             task.file,
             notes=list(task.notes),
             time_source=task.time_source,
+            moodle_folder=task.moodle_folder,
         )
         if finished.result is None:
             # A notebook that broke its workers is its own failure; anything else the grader's.

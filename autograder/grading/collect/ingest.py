@@ -32,14 +32,31 @@ class SubmissionsError(Exception):
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a notebook came from, and when it was handed in as far as that source tells.
+
+    ``when`` and ``time_source`` are the submission time and where it came from (never a
+    file the student wrote: see :mod:`.times`); a Canvas download names no time, only whether
+    Canvas counted the file late (``late_mark``), resolved against the deadline when staged.
+    """
+
+    layout: str = "folders"  # folders, zip, nbgrader, canvas or moodle
+    when: _dt.datetime | None = None  # aware UTC; None for Canvas
+    time_source: str = "the file's time"
+    late_mark: bool | None = None  # Canvas: LATE in the file name (None: not a Canvas file)
+    moodle_folder: str = ""  # "<Full Name>_<participant id>": where Moodle takes feedback back
+    note: str = ""  # a time source passed over, and why
+
+
+@dataclass(frozen=True)
 class Notebook:
     student: str
-    name: str  # path inside the student's folder, for messages
+    name: str  # path inside the student's folder (or the LMS's file name), for messages
     path: Path
     mtime: float
     content: dict[str, Any] | None  # None when unreadable
     problem: str = ""  # why content is None
-    from_zip: bool = False  # unpacked from a zip: mtime is the zip entry's time
+    origin: Origin = Origin()
 
 
 def unpack(submissions: Path, workdir: Path) -> Path:
@@ -104,22 +121,38 @@ def _safe_extract(archive: Path, target: Path) -> None:
 LINK_REFUSED = "refused: a symbolic link (the grader reads no file through a link)"
 
 
-def find_notebooks(root: Path) -> tuple[list[Notebook], list[str]]:
-    """Every notebook under each student folder, read; and the students with no notebook.
+@dataclass(frozen=True)
+class Found:
+    """What a folder of student folders holds."""
+
+    notebooks: list[Notebook]
+    empty: list[str]  # students whose folder holds no notebook
+    refused: list[str]  # folders not graded, and why (a name that cannot be a student id)
+
+
+def find_notebooks(root: Path, layout: str = "folders", exchange_times: bool = False) -> Found:
+    """Every notebook under each student folder, read; the students with no notebook; the
+    folders whose name cannot be a student id (reported, never graded: nbgrader would read
+    ``*`` or ``[ab]*`` as a pattern of other students).
 
     A symbolic link - a notebook, a folder holding notebooks, or the student's folder itself -
     is never followed: it becomes a :class:`Notebook` refused with :data:`LINK_REFUSED`.
+    ``layout`` says where the times come from (:func:`.times.folder_time`).
     """
+    from ..rules.roster import student_id_problem
+    from .times import folder_time
+
     found: list[Notebook] = []
     empty: list[str] = []
-    for folder in sorted(
-        p
-        for p in root.iterdir()
-        if (p.is_dir() or p.is_symlink())
-        and p.name not in _SKIP_PARTS
-        and not p.name.startswith(".")
-    ):
+    refused: list[str] = []
+    for folder in _student_folders(root):
         student = folder.name
+        problem = student_id_problem(student)
+        if problem:  # a failed row names the folder; nothing in it reaches nbgrader
+            why = f"refused: the folder name {problem}; nothing in it was graded"
+            refused.append(f"folder {student!r}: {problem}; nothing in it was graded")
+            found.append(Notebook(student, ".", folder, 0.0, None, why))
+            continue
         if folder.is_symlink():
             found.append(Notebook(student, ".", folder, 0.0, None, LINK_REFUSED))
             continue
@@ -132,12 +165,20 @@ def find_notebooks(root: Path) -> tuple[list[Notebook], list[str]]:
             )
         for path in files:
             content, problem = read_notebook(path)
-            found.append(
-                Notebook(
-                    student, str(path.relative_to(folder)), path, _mtime(path), content, problem
-                )
-            )
-    return found, empty
+            origin = folder_time(path, folder, layout, exchange_times)
+            name = str(path.relative_to(folder))
+            found.append(Notebook(student, name, path, _mtime(path), content, problem, origin))
+    return Found(found, empty, refused)
+
+
+def _student_folders(root: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in root.iterdir()
+        if (p.is_dir() or p.is_symlink())
+        and p.name not in _SKIP_PARTS
+        and not p.name.startswith(".")
+    )
 
 
 def _walk(folder: Path) -> tuple[list[Path], list[Path]]:

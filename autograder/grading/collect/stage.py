@@ -6,6 +6,7 @@ handed in), read back and repaired (:mod:`.repair`): one task per student and le
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -20,21 +21,32 @@ if TYPE_CHECKING:
     from ..course_dir import CourseFolder
 
 
-def prepare(
+def install(
     batch: Batch,
     course: CourseFolder,
     solutions: Path,
     lessons: dict[str, Lesson],
     log: Callable[[str], None],
 ) -> None:
-    """Install the chosen lessons, then stage and repair each chosen notebook into a task.
+    """Install the chosen lessons in the gradebook.
 
     ``lessons`` gains the gradebook's view of each installed lesson (hidden tests included).
     """
     for lesson in sorted({lesson for _, lesson in batch.chosen}):
         lessons[lesson] = _install(course, solutions, lesson, log)
+
+
+def prepare(
+    batch: Batch,
+    course: CourseFolder,
+    lessons: dict[str, Lesson],
+    due: Callable[[str], dt.datetime | None],
+) -> None:
+    """Stage and repair each chosen notebook into a task; ``due(lesson)`` is its deadline
+    (for Canvas's LATE marks, :func:`.times.resolve`)."""
     for (student, lesson), n in sorted(batch.chosen.items()):
-        _stage(course, n, lessons[lesson], batch.notes.get((student, lesson), []), batch)
+        notes = batch.notes.get((student, lesson), [])
+        _stage(course, n, lessons[lesson], notes, batch, due(lesson))
 
 
 def _install(course: CourseFolder, solutions: Path, lesson: str, log) -> Lesson:
@@ -55,7 +67,12 @@ def _install(course: CourseFolder, solutions: Path, lesson: str, log) -> Lesson:
 
 
 def _stage(
-    course: CourseFolder, n: ingest.Notebook, lesson: Lesson, notes: list[str], batch: Batch
+    course: CourseFolder,
+    n: ingest.Notebook,
+    lesson: Lesson,
+    notes: list[str],
+    batch: Batch,
+    due: dt.datetime | None,
 ) -> None:
     """Write the submission to ``submitted/`` as nbgrader expects it, read it back, repair it."""
     import nbformat
@@ -64,6 +81,7 @@ def _stage(
     from ..rules import late
     from .borrowed import course_calls
     from .repair import repair
+    from .times import resolve
 
     try:
         target = course.submitted_notebook(n.student, lesson.id)
@@ -72,22 +90,18 @@ def _stage(
         target.parent.mkdir(parents=True)
         nbformat.write(nbformat.from_dict(n.content), str(target))
         # nbgrader's autograde reads the time from here, and its late penalty step with it
-        handed_in = late.submission_time(n.path, n.from_zip)
+        handed_in = resolve(n.origin, due)
         late.write_timestamp(target.parent, handed_in)
+        _keep_exchange_secret(n, target.parent)
         if handed_in.note:
-            notes = [*notes, f"{handed_in.note}: used {handed_in.source}"]
+            notes = [*notes, handed_in.note]
         staged = nbformat.read(str(target), as_version=4)
         fixed = repair(staged, lesson)
         borrowed = course_calls(fixed.notebook, lesson)
     except Exception as exc:  # noqa: BLE001 - one odd file must not stop the batch
-        batch.outcomes[n.student].append(
-            Outcome(
-                n.student,
-                lesson.id,
-                n.name,
-                failed=f"could not be prepared for grading: {type(exc).__name__}: {exc}",
-            )
-        )
+        why = f"could not be prepared for grading: {type(exc).__name__}: {exc}"
+        batch.outcomes[n.student].append(Outcome(n.student, lesson.id, n.name, failed=why))
+        batch.lost.append(f"{n.student} {lesson.id}: {why}")
         return
     batch.tasks[(n.student, lesson.id)] = Task(
         n.student,
@@ -96,4 +110,16 @@ def _stage(
         n.name,
         notes + fixed.findings + borrowed,
         handed_in.source,
+        n.origin.moodle_folder,
     )
+
+
+SECRET = "submission_secret.txt"
+
+
+def _keep_exchange_secret(n: ingest.Notebook, staged: Path) -> None:
+    """Keep the file nbgrader's exchange wrote beside a submission (``nbgrader submit``): its
+    ``release_feedback`` needs it to address the student's feedback."""
+    secret = n.path.parent / SECRET
+    if n.origin.layout == "nbgrader" and secret.is_file() and not secret.is_symlink():
+        (staged / SECRET).write_text(secret.read_text(errors="replace")[:200])

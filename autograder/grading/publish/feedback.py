@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from ...course import CourseSettings
 from ...course.lessons import TEST, WRITTEN, Heading, Lesson, Section
 from ..course_dir import CoursePaths
 from ..vocabulary import Status
@@ -146,15 +147,13 @@ class Links:
         return f"{self.nbviewer}#{quote(section.html_id, safe='.-:_~/%$')}"
 
 
-def lesson_links(lesson_id: str) -> Links | None:
-    """The lesson's addresses, from ``[tool.course]`` of the course repository."""
-    from ...course import badge_url, settings
+def lesson_links(lesson_id: str, s: CourseSettings | None) -> Links | None:
+    """The lesson's addresses in the students' repository (``[tool.course]``), if it is named."""
+    from ...course import badge_url
 
-    try:
-        s = settings()
-    except (OSError, ValueError):
+    if s is None or not (s.repository and s.tag):
         return None
-    where = f"{s.repository}/blob/{s.branch}/lessons/{lesson_id}/{lesson_id}.ipynb"
+    where = f"{s.repository}/blob/{s.tag}/lessons/{lesson_id}/{lesson_id}.ipynb"
     return Links(
         badge_url(lesson_id, s),
         f"https://nbviewer.org/github/{where}",
@@ -163,14 +162,20 @@ def lesson_links(lesson_id: str) -> Links | None:
 
 
 def write_feedback(
-    course: CoursePaths, outcome, lesson: Lesson | None, exercise_rows, grade=None
+    course: CoursePaths,
+    outcome,
+    lesson: Lesson | None,
+    exercise_rows,
+    grade=None,
+    site: CourseSettings | None = None,
 ) -> Path:
     """Write the page for one graded submission and return its path.
 
-    ``grade`` is the submission's grades.csv row (for the late-submission block), if any.
+    ``grade`` is the submission's grades.csv row (for the late-submission block), if any;
+    ``site`` the course's ``[tool.course]`` (where the lessons are, for the links).
     """
     page_items = items(lesson, exercise_rows)
-    links = lesson_links(outcome.lesson) if lesson else None
+    links = lesson_links(outcome.lesson, site) if lesson else None
     parts = _head(outcome, lesson, exercise_rows)
     parts += _late_block(grade)
     parts += _review_first(page_items, lesson)
@@ -311,10 +316,14 @@ def _late_block(grade) -> list[str]:
             f" Your score after it: {grade.score:g} of {of} (the title counts your points "
             "before the penalty)."
         )
+    when = (
+        "Handed in after the deadline (your course's LMS marked it late)"
+        if not grade.late_by[:1].isdigit()
+        else f"Handed in {_e(grade.late_by)} after the deadline"
+    )
     return [
         "<section class='late'><h2>Late submission</h2>",
-        f"<p>Handed in {_e(grade.late_by)} after the deadline: a late penalty of "
-        f"{_points(grade.penalty)}.{score}</p></section>",
+        f"<p>{when}: a late penalty of {_points(grade.penalty)}.{score}</p></section>",
     ]
 
 

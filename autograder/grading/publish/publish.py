@@ -11,6 +11,7 @@ import json
 import shutil
 from dataclasses import asdict, dataclass
 
+from ...course import CourseSettings
 from ...course.lessons import Lesson
 from ..course_dir import CourseFolder
 from ..execute.sandbox import SandboxStatus
@@ -33,6 +34,9 @@ class RunRecord:
     jobs: int
     late_policy: str = "no penalty"  # late.Policy.describe()
     workers: tuple[dict, ...] = ()  # on a Dask cluster: each worker's row (cluster.pool.WorkerRow)
+    changes: tuple[str, ...] = ()  # what this run changed of what OUT remembered (remembered.py)
+    notes: tuple[str, ...] = ()  # [tool.course] values OUT overrides, said at the start
+    not_graded: tuple[str, ...] = ()  # folders and LMS files not graded, and why
 
 
 def publish(
@@ -42,17 +46,22 @@ def publish(
     lessons: dict[str, Lesson],
     in_scope: set[str] | None,
     run: RunRecord,
+    site: CourseSettings | None = None,
+    rescored: set[str] = frozenset(),
 ) -> str:
     """Write everything under OUT for the students in ``outcomes``; return the summary table.
 
     ``graded`` names, per student, the lessons that got a gradebook entry in this run;
-    ``in_scope`` the lessons this run was about (None: all).
+    ``in_scope`` the lessons this run was about (None: all); ``site`` the course's
+    ``[tool.course]`` (the lessons' addresses, for the feedback pages' links); ``rescored`` the
+    students not graded now whose penalty changed (their pages are written again too).
     """
     _forget_stale(course, graded, in_scope)
     _save_records(course, outcomes, in_scope)
     everyone = load_outcomes(course)
     max_scores = {lid: m.max_score for lid, m in lessons.items()}
     grade_rows, exercise_rows = rows.gradebook_rows(course.db_url, everyone, max_scores, lessons)
+    grade_rows = rows.lessons_from_file_names(grade_rows, max_scores)
     class_list = roster.load(course)
     unlisted = None
     if class_list is not None:
@@ -60,7 +69,11 @@ def publish(
         grade_rows += roster.missing_rows(class_list, grade_rows, max_scores)
         grade_rows.sort(key=lambda r: (r.student_id, r.lesson))
     rows.write_csvs(course, grade_rows, exercise_rows)
-    _feedback_pages(course, set(outcomes), everyone, grade_rows, exercise_rows, lessons, in_scope)
+    pages_of = set(outcomes) | set(rescored)
+    tables = (grade_rows, exercise_rows)
+    _feedback_pages(
+        course, pages_of, everyone, tables, lessons, None if rescored else in_scope, site
+    )
     course.run_record.write_text(json.dumps(_run_json(run), indent=1))
     write_report(
         course,
@@ -72,9 +85,10 @@ def publish(
         run.limits,
         run.workers,
         unlisted=unlisted,
-        late_policy=run.late_policy,
+        run=run,
+        class_list=class_list,
     )
-    return summary(grade_rows, course)
+    return summary(grade_rows, course, run)
 
 
 def _run_json(run: RunRecord) -> dict:
@@ -120,10 +134,9 @@ def _save_records(
         save_outcomes(course, student, sorted(kept + theirs, key=lambda o: (o.lesson, o.file)))
 
 
-def _feedback_pages(
-    course, students, everyone, grade_rows, exercise_rows, lessons, in_scope
-) -> None:
+def _feedback_pages(course, students, everyone, tables, lessons, in_scope, site) -> None:
     """One page per graded notebook of these students; their old in-scope pages go first."""
+    grade_rows, exercise_rows = tables
     for student in sorted(students):
         folder = course.feedback_dir(student)
         for page in folder.glob("*.html") if folder.is_dir() else []:
@@ -138,18 +151,22 @@ def _feedback_pages(
         grade = next(
             (g for g in grade_rows if g.student_id == o.student and g.lesson == o.lesson), None
         )
-        write_feedback(course, o, lessons.get(o.lesson), rows, grade)
+        write_feedback(course, o, lessons.get(o.lesson), rows, grade, site)
 
 
-def summary(rows: list[GradeRow], course: CourseFolder) -> str:
-    """The table printed at the end of a run, and where the outputs are."""
+def _late(late_by: str) -> str:
+    return f"late by {late_by}" if late_by[:1].isdigit() else late_by
+
+
+def summary(rows: list[GradeRow], course: CourseFolder, run: RunRecord | None = None) -> str:
+    """The table printed at the end of a run, what it changed, and where the outputs are."""
     lines = [f"{'student':<16} {'lesson':<22} {'score':>9}  status"]
     for r in rows:
         score = "" if r.score is None else f"{r.score:g}/{r.max_score:g}"
         lines.append(
             f"{r.student_id:<16} {r.lesson or '-':<22} {score:>9}  {r.status}"
             + (f"  ({r.detail})" if r.status == Status.FAILED else "")
-            + (f"  (late by {r.late_by}: -{r.penalty:g} pt)" if r.late_by else "")
+            + (f"  ({_late(r.late_by)}: -{r.penalty:g} pt)" if r.late_by else "")
         )
     counts = {s: sum(r.status == s for r in rows) for s in Status}
     lines.append("")
@@ -158,6 +175,10 @@ def summary(rows: list[GradeRow], course: CourseFolder) -> str:
         f"{counts[Status.FAILED]} failed"
         + (f", {counts[Status.MISSING]} missing (on the roster)" if counts[Status.MISSING] else "")
     )
+    if run is not None and run.changes:
+        lines.append("changed in this run: " + "; ".join(run.changes))
+    if run is not None and run.not_graded:
+        lines.append(f"not graded: {len(run.not_graded)} (listed below and in the report)")
     lines.append(f"grades:   {course.grades_csv}")
     lines.append(f"report:   {course.report}")
     lines.append(f"feedback: {course.feedback_root}/<student>/<lesson>.html")

@@ -105,14 +105,22 @@ def write_report(
     limits,
     workers=(),
     unlisted: list[str] | None = None,
-    late_policy: str = "no penalty",
+    run=None,
+    class_list=None,
 ) -> Path:
-    """``unlisted``: submitters not on the roster (None: no roster was ever given)."""
+    """``unlisted``: submitters not on the roster (None: no roster was ever given); ``run``
+    the run's record (publish.RunRecord: its policy, changes, what was not graded);
+    ``class_list`` the roster (for what an LMS import needs)."""
+    from .report_run import changes, import_check, not_graded
+
     parts = _head(grades, sandbox, limits)
+    parts += changes(run)
     parts += _workers(workers)
     parts += _ungraded(grades)
+    parts += not_graded(run)
     parts += _roster(grades, unlisted)
-    parts += _late(grades, late_policy)
+    parts += import_check(class_list, grades)
+    parts += _late(grades, run.late_policy if run is not None else "no penalty")
     parts += _notes(outcomes)
     parts += _lessons(course, grades, exercises, outcomes, lessons)
     parts += _similar(find_similar(course, outcomes, lessons))
@@ -132,7 +140,7 @@ def _head(grades, sandbox, limits) -> list[str]:
     parts.append(
         f"<p>{notebooks} notebooks: {counts.get(Status.GRADED, 0)} graded, "
         f"{counts.get(Status.NEEDS_MANUAL, 0)} waiting for manual grading of written answers "
-        f"(open <code>nbgrader formgrader</code> in this folder), "
+        "(<code>python -m autograder formgrader</code> on this folder, then grade again), "
         f"{counts.get(Status.FAILED, 0)} could not be graded.</p>"
     )
     colour = Status.PASSED if sandbox.isolated else Status.FAILED
@@ -207,7 +215,7 @@ def _late(grades, late_policy: str) -> list[str]:
     parts = [
         "<h2>Late submissions</h2>",
         f"<p>Late policy of this run: {_e(late_policy)} (nbgrader's late-submission step; "
-        "the scores shown are after the penalty).</p>",
+        "the scores shown are after the penalty; formgrader shows them before it).</p>",
         "<table><tr><th>student</th><th>lesson</th><th>late by</th><th>penalty</th>"
         "<th>score</th></tr>",
     ]

@@ -9,13 +9,14 @@ record of each submission (:class:`Outcome`, kept in ``OUT/.grader/outcomes/``).
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..autograde import hand_grades
 from ..outcomes import Outcome
 from ..rules.late import lateness
 from ..vocabulary import Status
+from . import csv_cells
 
 if TYPE_CHECKING:
     from ...course.lessons import Lesson
@@ -63,15 +64,16 @@ def read_grades(course: CoursePaths) -> list[GradeRow]:
     def number(text: str) -> float | None:
         return float(text) if text else None
 
+    text = csv_cells.as_written
     with open(course.grades_csv, newline="") as f:
         return [
             GradeRow(
-                r["student_id"],
+                text(r["student_id"]),
                 r["lesson"],
                 number(r["score"]),
                 number(r["max_score"]),
                 Status(r["status"]),
-                r["detail"],
+                text(r["detail"]),
                 r["late_by"],
                 number(r["penalty"]) or 0.0,
             )
@@ -157,38 +159,58 @@ def _failed_row(o: Outcome, max_scores: dict[str, float], why: str) -> GradeRow:
     )
 
 
+def lessons_from_file_names(grades: list[GradeRow], max_scores: dict[str, float]) -> list[GradeRow]:
+    """A failed notebook whose lesson was not recognised from its content, but whose file name
+    names exactly one lesson (of ``max_scores``) the student has no other row for, is put under
+    that lesson: its cell is then empty in every export (never the 0 of a lesson not handed
+    in)."""
+    have = {(g.student_id, g.lesson) for g in grades if g.lesson}
+    out = []
+    for g in grades:
+        named = [x for x in max_scores if x in g.detail.split(": ")[0]] if not g.lesson else []
+        if g.status == Status.FAILED and len(named) == 1 and (g.student_id, named[0]) not in have:
+            have.add((g.student_id, named[0]))
+            detail = f"{g.detail} (not recognised from its content; its file name names the lesson)"
+            g = replace(g, lesson=named[0], max_score=max_scores[named[0]], detail=detail)
+        out.append(g)
+    return sorted(out, key=lambda r: (r.student_id, r.lesson))
+
+
 def write_csvs(course: CoursePaths, grades: list[GradeRow], exercises: list[ExerciseRow]) -> None:
-    with open(course.grades_csv, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(GRADE_COLUMNS)
-        for r in grades:
-            w.writerow(
-                [
-                    r.student_id,
-                    r.lesson,
-                    _num(r.score),
-                    _num(r.max_score),
-                    r.late_by,
-                    _num(r.penalty),
-                    r.status,
-                    r.detail,
-                ]
-            )
-    with open(course.exercises_csv, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["student_id", "lesson", "grade_id", "score", "max_score", "status", "comment"])
-        for e in exercises:
-            w.writerow(
-                [
-                    e.student_id,
-                    e.lesson,
-                    e.grade_id,
-                    _num(e.score),
-                    _num(e.max_score),
-                    e.status,
-                    e.comment,
-                ]
-            )
+    """grades.csv and exercises.csv (:mod:`.csv_cells`: no cell a spreadsheet runs)."""
+    csv_cells.write(
+        course.grades_csv,
+        [GRADE_COLUMNS]
+        + [
+            [
+                r.student_id,
+                r.lesson,
+                _num(r.score),
+                _num(r.max_score),
+                r.late_by,
+                _num(r.penalty),
+                r.status,
+                r.detail,
+            ]
+            for r in grades
+        ],
+    )
+    csv_cells.write(
+        course.exercises_csv,
+        [("student_id", "lesson", "grade_id", "score", "max_score", "status", "comment")]
+        + [
+            [
+                e.student_id,
+                e.lesson,
+                e.grade_id,
+                _num(e.score),
+                _num(e.max_score),
+                e.status,
+                e.comment,
+            ]
+            for e in exercises
+        ],
+    )
 
 
 def _num(value: float | None) -> str:

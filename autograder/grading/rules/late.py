@@ -10,7 +10,8 @@ grades.csv:
   the extra time; the extensions CSV gives the new due time and this module takes the
   difference);
 - the submission time is nbgrader's ``timestamp.txt`` in ``submitted/<student>/<lesson>/``,
-  which the grader always writes (:func:`submission_time` says where the time came from);
+  which the grader always writes (:mod:`..collect.times` decides it, from a source the student
+  does not control);
 - the penalty is computed by nbgrader's ``AssignLatePenalties`` preprocessor during autograde,
   which asks the plugin configured as ``AssignLatePenalties.plugin_class``: here
   :class:`LatePenalty`, a :class:`nbgrader.plugins.LateSubmissionPlugin` with the course's
@@ -26,8 +27,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import tomllib
 
 from ..vocabulary import GraderError
 
@@ -84,21 +83,21 @@ def show_duration(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class Deadlines:
-    """The deadlines this run sets: one for the whole batch, and per lesson (which wins)."""
+    """The deadlines of a run, the first that names a lesson winning: ``--due LESSON=WHEN``
+    (``lessons``), ``--due WHEN`` for every lesson of the batch (``batch``), then what the course
+    folder was graded with or the course's table (``kept``)."""
 
     batch: dt.datetime | None = None
     lessons: dict[str, dt.datetime] = field(default_factory=dict)
+    kept: dict[str, dt.datetime] = field(default_factory=dict)
 
     def due(self, lesson: str) -> dt.datetime | None:
-        return self.lessons.get(lesson, self.batch)
+        return self.lessons.get(lesson, self.batch or self.kept.get(lesson))
 
 
-def parse_due(values: list[str], configured: dict[str, str] | None = None) -> Deadlines:
-    """``--due WHEN`` and ``--due LESSON=WHEN`` arguments over the course's deadlines table."""
-    lessons = {
-        lesson: parse_when(str(when), f"[tool.course.deadlines] {lesson}")
-        for lesson, when in (configured or {}).items()
-    }
+def parse_due(values: list[str], kept: dict[str, dt.datetime] | None = None) -> Deadlines:
+    """``--due WHEN`` and ``--due LESSON=WHEN`` arguments over the deadlines ``kept``."""
+    lessons = {}
     batch = None
     for value in values:
         lesson, sep, when = value.partition("=")
@@ -108,19 +107,12 @@ def parse_due(values: list[str], configured: dict[str, str] | None = None) -> De
             raise GraderError("--due without a lesson given twice: give one batch deadline")
         else:
             batch = parse_when(value, f"--due {value}")
-    return Deadlines(batch, lessons)
+    return Deadlines(batch, lessons, dict(kept or {}))
 
 
-def course_table(root: Path, name: str) -> dict:
-    """``[tool.course.<name>]`` of ``root/pyproject.toml`` ({} when absent)."""
-    path = root / "pyproject.toml"
-    if not path.is_file():
-        return {}
-    data = tomllib.loads(path.read_text())
-    table = data.get("tool", {}).get("course", {}).get(name, {})
-    if not isinstance(table, dict):
-        raise GraderError(f"{path}: [tool.course.{name}] must be a table")
-    return table
+def parse_table(table: dict, where: str) -> dict[str, dt.datetime]:
+    """A deadlines table (``[tool.course.deadlines]``, settings.json): lesson -> aware UTC."""
+    return {lesson: parse_when(str(when), f"{where} {lesson}") for lesson, when in table.items()}
 
 
 @dataclass(frozen=True)
@@ -204,6 +196,12 @@ class Policy:
         """Points taken from ``score``."""
         return round(max(score, 0.0) * self.percent(seconds_late) / 100.0, 6)
 
+    def short(self) -> str:
+        """The policy in a few words, for what changed: ``per-day 10% (at most 50%)``."""
+        if self.method in ("none", "zero"):
+            return self.method
+        return f"{self.method} {self.rate:g}% (at most {self.cap:g}%)"
+
     def describe(self) -> str:
         if self.method in ("none", "zero"):
             return {"none": "no penalty", "zero": "a late notebook scores zero"}[self.method]
@@ -211,14 +209,25 @@ class Policy:
         return f"{self.rate:g}% of the score per started {unit} late, at most {self.cap:g}%"
 
 
-def policy_from(method: str | None, rate: float | None, cap: float | None, root: Path) -> Policy:
-    """The command line's policy, over ``[tool.course.late]`` (policy, rate, cap)."""
-    table = course_table(root, "late")
+def policy_from(method: str | None, rate: float | None, cap: float | None, base: Policy) -> Policy:
+    """The command line's policy: each value given replaces that of ``base``."""
     return Policy(
-        method=method or str(table.get("policy", "none")),
-        rate=float(rate if rate is not None else table.get("rate", 0.0)),
-        cap=float(cap if cap is not None else table.get("cap", 100.0)),
+        method=method or base.method,
+        rate=float(rate if rate is not None else base.rate),
+        cap=float(cap if cap is not None else base.cap),
     )
+
+
+def policy_table(table: dict, where: str) -> Policy:
+    """``[tool.course.late]`` (policy, rate, cap) as a Policy; errors name ``where``."""
+    try:
+        return Policy(
+            str(table.get("policy", "none")),
+            float(table.get("rate", 0.0)),
+            float(table.get("cap", 100.0)),
+        )
+    except (TypeError, ValueError, GraderError) as exc:
+        raise GraderError(f"{where}: {exc}") from None
 
 
 def _plugin_class():
@@ -257,29 +266,15 @@ def plugin_config(policy: Policy):
 @dataclass(frozen=True)
 class SubmissionTime:
     when: dt.datetime  # aware, UTC
-    source: str  # "timestamp.txt", "the zip entry's time" or "the file's time"
-    note: str = ""  # why a better source was passed over
+    source: str  # where it came from (collect.times: the exchange, the LMS, the file)
+    note: str = ""  # a source passed over, and why
 
 
 TIMESTAMP = "timestamp.txt"
-
-
-def submission_time(notebook: Path, from_zip: bool) -> SubmissionTime:
-    """When ``notebook`` was handed in: nbgrader's timestamp.txt beside it, else the zip
-    entry's time (the unpacked file carries it), else the file's modification time."""
-    note = ""
-    stamp = notebook.parent / TIMESTAMP
-    if stamp.is_file() and not stamp.is_symlink():  # never read outside SUBMISSIONS
-        text = stamp.read_text(errors="replace").strip()
-        try:
-            from nbgrader.utils import parse_utc  # nbgrader's own reading of the file
-
-            return SubmissionTime(parse_utc(text).replace(tzinfo=UTC), TIMESTAMP)
-        except (ValueError, OverflowError):
-            note = f"{TIMESTAMP} unreadable ({text[:40]!r})"
-    source = "the zip entry's time" if from_zip else "the file's time"
-    when = dt.datetime.fromtimestamp(notebook.stat().st_mtime, UTC).replace(microsecond=0)
-    return SubmissionTime(when, source, note)
+# Canvas's download says whether a file was late, never when (collect.times.resolve): such a
+# notebook is counted one second late, and grades.csv says so instead of "1s".
+CANVAS_LATE = "Canvas marked it LATE without saying when: counted as 1 second late"
+LATE_UNKNOWN = "late (Canvas)"
 
 
 def write_timestamp(folder: Path, time: SubmissionTime) -> None:
@@ -290,15 +285,69 @@ def write_timestamp(folder: Path, time: SubmissionTime) -> None:
 # --------------------------------------------------------------------------- the gradebook
 
 
-def set_deadlines(db_url: str, deadlines: Deadlines, lessons: set[str]) -> None:
-    """Give each lesson of this run the deadline the run names (others keep theirs)."""
+def set_deadlines(db_url: str, deadlines: dict[str, dt.datetime]) -> None:
+    """Give each lesson named its deadline in the gradebook (other lessons keep theirs)."""
     from nbgrader.api import Gradebook
 
     with Gradebook(db_url) as gb:
-        for lesson in sorted(lessons):
-            due = deadlines.due(lesson)
-            if due is not None:
-                gb.update_or_create_assignment(lesson, duedate=due.replace(tzinfo=None))
+        for lesson, due in sorted(deadlines.items()):
+            gb.update_or_create_assignment(lesson, duedate=due.replace(tzinfo=None))
+
+
+def gradebook_deadlines(db_url: str) -> dict[str, dt.datetime | None]:
+    """Every lesson of the gradebook and its deadline (aware UTC, or None)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gb:
+        return {
+            a.name: a.duedate.replace(tzinfo=UTC) if a.duedate else None for a in gb.assignments
+        }
+
+
+def rescore(
+    db_url: str, policy: Policy, lessons: set[str] | None, extensions
+) -> list[tuple[str, str]]:
+    """Apply ``extensions`` (None: leave them) and compute again, with nbgrader's own late
+    step and ``policy``, the penalty of every notebook of ``lessons`` (None: all) in the
+    gradebook; return the (student, lesson) whose penalty changed."""
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    step = AssignLatePenalties(config=plugin_config(policy))
+    step.init_plugin()
+    by_pair = {(e.student, e.lesson): e for e in extensions or ()}
+    changed = []
+    with Gradebook(db_url) as gb:
+        for assignment in gb.assignments:
+            if lessons is not None and assignment.name not in lessons:
+                continue
+            for sub in assignment.submissions:
+                if extensions is not None:
+                    e = by_pair.get((sub.student.id, assignment.name))
+                    late_due = assignment.duedate
+                    sub.extension = (
+                        e.due.replace(tzinfo=None) - late_due if e and late_due else None
+                    )
+                if _penalise(step, sub):
+                    changed.append((sub.student.id, assignment.name))
+        gb.db.commit()
+    return changed
+
+
+def _penalise(step, sub) -> int:
+    """nbgrader's AssignLatePenalties on each notebook of one submission; the count changed."""
+    changed = 0
+    for nb in sub.notebooks:
+        penalty = None
+        if sub.total_seconds_late > 0:
+            found = step.plugin_inst.late_submission_penalty(
+                sub.student.id, nb.score, sub.total_seconds_late
+            )
+            penalty = None if found is None else step._check_late_penalty(nb, found)
+        if (penalty or 0.0) != (nb.late_submission_penalty or 0.0):
+            changed += 1
+        nb.late_submission_penalty = penalty
+    return changed
 
 
 def set_extensions(
@@ -351,7 +400,7 @@ def lateness(submission, time_source: str) -> Lateness:
     if seconds <= 0:
         note = f"submitted {submitted}{where}, on time (due {show_time(due)}{extended})"
         return Lateness("", 0.0, note)
-    late_by = show_duration(seconds)
+    late_by = LATE_UNKNOWN if time_source == CANVAS_LATE else show_duration(seconds)
     note = (
         f"submitted {submitted}{where}, {late_by} after the deadline "
         f"{show_time(due)}{extended}: late penalty {penalty:g} pt"
