@@ -506,9 +506,7 @@ def tree_run(batch, shared_once):
             dest = tree / student / "99_toy" / "99_toy.ipynb"
             dest.parent.mkdir(parents=True)
             shutil.copy(src, dest)
-        done = grade(
-            tree, "--out", base / "out_tree", "--jobs", "2", "--timeout", "4", cwd=base
-        )
+        done = grade(tree, "--out", base / "out_tree", "--jobs", "2", "--timeout", "4", cwd=base)
         assert done.returncode == 0, done.stderr[-2000:]
         return {"out": base / "out_tree", "returncode": done.returncode, "stderr": done.stderr}
 
