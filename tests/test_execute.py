@@ -13,7 +13,7 @@ import pytest
 
 from autograder.grading.execute import boot, jobs, notebook
 from autograder.grading.settings import Limits
-from autograder.grading.vocabulary import Status
+from autograder.grading.vocabulary import CellStatus
 
 LIMITS = Limits(cell_seconds=30, submission_seconds=120)
 
@@ -55,7 +55,7 @@ def test_a_kernel_booted_ahead_that_died_is_replaced_and_the_notebook_still_runs
     )
     assert not result.booted_ahead
     assert _printed(result) == "42\n"
-    assert [c.status for c in result.cells] == [Status.OK, Status.OK]
+    assert [c.status for c in result.cells] == [CellStatus.OK, CellStatus.OK]
 
 
 def test_without_spare_no_kernel_is_left_booted_for_later(tmp_path, no_spare):
@@ -99,7 +99,7 @@ def test_a_result_crosses_from_a_worker_to_the_grader_as_json_text(tmp_path, no_
     back = jobs.Finished.from_text(jobs.Finished(job.key, result).to_text())
     assert back.result == result
     assert _printed(back.result) == "42\n"
-    assert back.result.cells[0].status is Status.OK
+    assert back.result.cells[0].status is CellStatus.OK
 
 
 def _cells(*sources: str):
@@ -133,4 +133,4 @@ def test_a_cells_stop_reason_is_the_graders_fact_not_the_kernels_word(
         _cells(source, "print(6 * 7)"), limits=limits, sandbox=None, scratch_root=tmp_path
     )
     assert result.cells[0].status == status, result.notebook.cells[0].outputs
-    assert [c.status for c in result.cells[1:]] == [Status.OK]
+    assert [c.status for c in result.cells[1:]] == [CellStatus.OK]

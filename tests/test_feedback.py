@@ -27,7 +27,7 @@ from autograder.grading.outcomes import Outcome
 from autograder.grading.publish.feedback import lesson_links, write_feedback
 from autograder.grading.publish.rows import ExerciseRow
 from autograder.grading.record import codec
-from autograder.grading.vocabulary import Status
+from autograder.grading.vocabulary import ExerciseStatus, VerdictStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = "04_gradient_descent"
@@ -45,11 +45,11 @@ def _rows(lesson, scores: dict[str, float | None]) -> list[ExerciseRow]:
     for cell in lesson.graded:
         score = scores.get(cell.grade_id, cell.points)
         if cell.role == WRITTEN and cell.grade_id not in scores:
-            status = Status.NEEDS_MANUAL
+            status = ExerciseStatus.NEEDS_MANUAL
         elif score is not None and score >= cell.points:
-            status = Status.PASSED
+            status = ExerciseStatus.PASSED
         else:
-            status = Status.PARTIAL if score else Status.FAILED
+            status = ExerciseStatus.PARTIAL if score else ExerciseStatus.FAILED
         rows.append(ExerciseRow("sam", LESSON, cell.grade_id, score, cell.points, status))
     return rows
 
@@ -99,7 +99,7 @@ def test_a_failed_exercise_shows_the_students_answer_escaped_and_the_visible_mes
         answers={"chosen_learning_rate": answer},
         verdicts={
             "test_chosen_learning_rate": Verdict(
-                "test_chosen_learning_rate", Status.FAILED, "visible", message, ""
+                "test_chosen_learning_rate", VerdictStatus.FAILED, "visible", message, ""
             )
         },
     )
@@ -140,7 +140,7 @@ def test_a_hidden_failure_says_only_which_check_failed(tmp_path, lesson):
         tmp_path,
         lesson,
         _rows(lesson, {gid: 0}),
-        verdicts={gid: Verdict(gid, Status.FAILED, "hidden", summary, "")},
+        verdicts={gid: Verdict(gid, VerdictStatus.FAILED, "hidden", summary, "")},
     )
     section = _section(page, lesson.heading_of(gid).anchor)
     assert f"✘ {summary}" in section
@@ -180,7 +180,7 @@ def test_a_wrong_quiz_item_says_the_right_answer(tmp_path, lesson):
 def test_a_hidden_failure_tells_what_to_try_next(tmp_path, lesson):
     gid = "test_gradient_descent"
     summary = "A hidden check failed: gradient_descent gave the wrong path."
-    verdicts = {gid: Verdict(gid, Status.FAILED, "hidden", summary, "")}
+    verdicts = {gid: Verdict(gid, VerdictStatus.FAILED, "hidden", summary, "")}
     page = _page(tmp_path, lesson, _rows(lesson, {gid: 0}), verdicts=verdicts)
     section = _section(page, lesson.heading_of(gid).anchor)
     assert "passed the visible checks" in section and "try such inputs yourself" in section
@@ -189,7 +189,7 @@ def test_a_hidden_failure_tells_what_to_try_next(tmp_path, lesson):
 def test_a_name_the_students_answer_defines_but_the_test_misses_is_explained(tmp_path, lesson):
     gid = "test_chosen_learning_rate"
     message = "NameError: name 'chosen_learning_rate' is not defined"
-    verdicts = {gid: Verdict(gid, Status.FAILED, "visible", message, "")}
+    verdicts = {gid: Verdict(gid, VerdictStatus.FAILED, "visible", message, "")}
     answers = {"chosen_learning_rate": "x = 1 / 0\nchosen_learning_rate = 0.1\n"}
     rows = _rows(lesson, {gid: 0})
     page = _page(tmp_path, lesson, rows, answers=answers, verdicts=verdicts)

@@ -15,7 +15,7 @@ import pytest
 
 from autograder.grading.publish.rows import GradeRow
 from autograder.grading.rules import roster
-from autograder.grading.vocabulary import GraderError, Status
+from autograder.grading.vocabulary import GraderError, NotebookStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "student_id,first_name,last_name,email,lms_user_id\n"
@@ -110,7 +110,7 @@ def test_the_roster_reaches_the_gradebook_as_nbgrader_db_student_import_puts_it(
     assert _students(ours) == _students(theirs / "gradebook.db")
 
 
-def _row(student: str, lesson: str, status: Status = Status.GRADED) -> GradeRow:
+def _row(student: str, lesson: str, status: NotebookStatus = NotebookStatus.GRADED) -> GradeRow:
     return GradeRow(student, lesson, 1.0, 2.0, status, "")
 
 
@@ -119,13 +119,13 @@ def test_a_roster_student_without_a_notebook_gets_a_missing_row_per_lesson():
     class_list = [roster.RosterStudent("ada"), roster.RosterStudent("ben")]
     rows = roster.missing_rows(class_list, grades, {"01_derivatives": 3.0, "02_chain_rule": 4.0})
     assert [(r.student_id, r.lesson, r.status, r.score) for r in rows] == [
-        ("ben", "01_derivatives", Status.MISSING, None),
-        ("ben", "02_chain_rule", Status.MISSING, None),
+        ("ben", "01_derivatives", NotebookStatus.MISSING, None),
+        ("ben", "02_chain_rule", NotebookStatus.MISSING, None),
     ]
 
 
 def test_a_failed_notebook_is_not_counted_as_missing():
-    grades = [_row("ada", "01_derivatives"), _row("ben", "01_derivatives", Status.FAILED)]
+    grades = [_row("ada", "01_derivatives"), _row("ben", "01_derivatives", NotebookStatus.FAILED)]
     class_list = [roster.RosterStudent("ada"), roster.RosterStudent("ben")]
     assert roster.missing_rows(class_list, grades, {}) == []
 

@@ -47,6 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
         "extensions, late policy and roster it was graded with; --student regrades only the "
         "students named.",
     )
+    _what_to_grade(p)
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="notebooks graded at once (default: the number of CPUs, %(default)s here)",
+    )
+    _limits(p)
+    _whom_and_against_what(p)
+    _safety_and_output(p)
+    _after_the_deadline(p)
+    _add_cluster_options(p)
+    return p
+
+
+def _what_to_grade(p: argparse.ArgumentParser) -> None:
+    """SUBMISSIONS, --out, --lesson: what is graded, and into which course folder."""
     p.add_argument(
         "submissions",
         type=Path,
@@ -59,14 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, required=True, metavar="OUT", help="the course folder to grade into"
     )
     p.add_argument("--lesson", metavar="ID", help="grade only this lesson (e.g. 01_derivatives)")
-    p.add_argument(
-        "--jobs",
-        type=int,
-        default=os.cpu_count() or 1,
-        metavar="N",
-        help="notebooks graded at once (default: the number of CPUs, %(default)s here)",
-    )
-    _limits(p)
+
+
+def _whom_and_against_what(p: argparse.ArgumentParser) -> None:
+    """--student, --course, --solutions: whose notebooks, against which course."""
     p.add_argument(
         "--student",
         nargs="+",
@@ -86,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="the instructor notebooks, DIR/<id>/<id>.ipynb (default: the course's solutions/)",
     )
+
+
+def _safety_and_output(p: argparse.ArgumentParser) -> None:
+    """--no-sandbox, --no-wait, --quiet: isolation, a busy OUT, progress output."""
     p.add_argument(
         "--no-sandbox",
         action="store_true",
@@ -99,9 +117,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="when another run holds OUT, stop (exit 2, naming it) instead of waiting",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output, only errors")
-    _after_the_deadline(p)
-    _add_cluster_options(p)
-    return p
 
 
 def _limits(p: argparse.ArgumentParser) -> None:

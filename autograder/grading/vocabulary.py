@@ -1,18 +1,17 @@
 """The words every phase uses: the statuses, the executor's error names, and GraderError.
 
-:class:`Status` is a ``str`` enum: its members are the very words written to grades.csv,
-exercises.csv, the outcome records and the HTML class names, so ``f"{Status.PASSED}"`` is
-``"passed"`` and a value read back from a file compares equal to its member. Which words apply
-where:
+One ``str`` enum per level, so a status's type says which words apply to it:
 
-- a code cell after execution (:class:`~.execute.kernel.CellRun`): ``ok``, ``error``, ``timeout``,
-  ``kernel_died``, ``memory``, ``not_run`` (each stop decided from the grader's own facts:
-  nbclient's timeout, the process's exit, its peak memory in /proc);
-- a test cell's verdict (:class:`~.judge.messages.Verdict`, from the judge's
-  :class:`~.judge.judge.CellJudgement`): ``passed``, ``failed``, ``not_run``;
-- an exercise in exercises.csv: ``passed``, ``partial``, ``failed``, ``needs_manual``;
-- a notebook in grades.csv: ``graded``, ``needs_manual``, ``failed``, ``missing`` (a roster
-  student who handed in nothing for the lesson).
+- :class:`CellStatus` - a code cell after execution (:class:`~.execute.kernel.CellRun`);
+- :class:`VerdictStatus` - a test cell's verdict (:class:`~.judge.messages.Verdict`, from the
+  judge's :class:`~.judge.judge.CellJudgement`);
+- :class:`ExerciseStatus` - an exercise in exercises.csv;
+- :class:`NotebookStatus` - a notebook in grades.csv.
+
+Their members are the very words written to grades.csv, exercises.csv, the outcome records and
+the HTML class names, so ``f"{VerdictStatus.PASSED}"`` is ``"passed"`` and a value read back from
+a file compares equal to its member. A word shared by two levels (``failed``, ``not_run``,
+``needs_manual``, ``passed``) is the same string in both.
 """
 
 from __future__ import annotations
@@ -20,23 +19,46 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Status(StrEnum):
+class CellStatus(StrEnum):
+    """A code cell after execution; each stop decided from the grader's own facts (nbclient's
+    timeout, the process's exit, its peak memory in /proc)."""
+
     OK = "ok"
     ERROR = "error"  # the cell raised: an ordinary wrong answer or failing check
     TIMEOUT = "timeout"
     KERNEL_DIED = "kernel_died"
     MEMORY = "memory"
     NOT_RUN = "not_run"  # the notebook's time budget ran out first
+
+
+class VerdictStatus(StrEnum):
+    """A test cell's verdict."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_RUN = "not_run"  # the notebook's time budget ran out first
+
+
+class ExerciseStatus(StrEnum):
+    """An exercise in exercises.csv."""
+
     PASSED = "passed"
     PARTIAL = "partial"
     FAILED = "failed"
     NEEDS_MANUAL = "needs_manual"  # a written answer waits for a person
+
+
+class NotebookStatus(StrEnum):
+    """A notebook in grades.csv."""
+
     GRADED = "graded"
+    NEEDS_MANUAL = "needs_manual"  # written answers wait for a person
+    FAILED = "failed"
     MISSING = "missing"  # on the roster, nothing handed in
 
 
 # A cell stopped for one of these reasons: the grader replaced or skipped its kernel's work.
-STOPPED = frozenset({Status.TIMEOUT, Status.KERNEL_DIED, Status.MEMORY})
+STOPPED = frozenset({CellStatus.TIMEOUT, CellStatus.KERNEL_DIED, CellStatus.MEMORY})
 
 
 class GraderErrorName(StrEnum):

@@ -22,7 +22,7 @@ from ..execute.jobs import NOTEBOOK, Finished
 from ..execute.kernel import ExecutionResult
 from ..judge.messages import verdicts
 from ..outcomes import Outcome
-from ..vocabulary import GRADER_FAULTS, STOPPED, Status
+from ..vocabulary import GRADER_FAULTS, STOPPED, CellStatus
 from . import preprocessors
 from .hand_grades import KeptHandGrades
 
@@ -109,7 +109,7 @@ def fault_notes(executed: ExecutionResult) -> list[str]:
             notes.append(f"{where}: {rec.note}")
         if rec.output_truncated:
             notes.append(f"{where}: output cut to the limit")
-    not_run = [r for r in executed.cells if r.status == Status.NOT_RUN]
+    not_run = [r for r in executed.cells if r.status == CellStatus.NOT_RUN]
     if not_run:
         notes.append(f"{len(not_run)} cells not run: {not_run[0].reason}")
     return notes

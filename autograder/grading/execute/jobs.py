@@ -17,7 +17,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..vocabulary import Status
+from ..vocabulary import CellStatus, VerdictStatus
 
 if TYPE_CHECKING:
     from ..judge.cells import NotebookJudgement
@@ -82,7 +82,7 @@ def _result(data: dict | None) -> ExecutionResult | None:
 
     if data is None:
         return None
-    cells = [CellRun(**{**c, "status": Status(c["status"])}) for c in data["cells"]]
+    cells = [CellRun(**{**c, "status": CellStatus(c["status"])}) for c in data["cells"]]
     notebook = nbformat.from_dict(data["notebook"])
     return ExecutionResult(**{**data, "cells": cells, "notebook": notebook})
 
@@ -94,7 +94,7 @@ def _judgement(data: dict | None) -> NotebookJudgement | None:
     if data is None:
         return None
     cells = {
-        gid: CellJudgement(**{**c, "status": Status(c["status"])})
+        gid: CellJudgement(**{**c, "status": VerdictStatus(c["status"])})
         for gid, c in data["cells"].items()
     }
     return NotebookJudgement(cells, tuple(data["notes"]), data["seconds"], data["quiz_answers"])

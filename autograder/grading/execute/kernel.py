@@ -25,16 +25,16 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from ..settings import Limits
-from ..vocabulary import Status
+from ..vocabulary import CellStatus
 from .boot import Boot
 
 
 @dataclass
 class CellRun:
-    """What happened to one code cell (``status`` is one of Status.OK ... Status.NOT_RUN)."""
+    """What happened to one code cell (``status`` is one of the :class:`CellStatus` words)."""
 
     index: int
-    status: Status = Status.OK
+    status: CellStatus = CellStatus.OK
     seconds: float = 0.0
     note: str = ""  # why it was stopped or not run, in words for the student
     reason: str = ""  # for NOT_RUN: the limit that was used up, without the "not run: " prefix
@@ -143,8 +143,8 @@ class Kernel:
     def _remember_reply(self, cell, cell_index, execute_reply):
         self.replies[cell_index] = execute_reply or {}
 
-    def run(self, cell, index: int, seconds: float, record: bool = True) -> Status:
-        """Execute one cell; return Status.OK, ERROR, TIMEOUT or KERNEL_DIED.
+    def run(self, cell, index: int, seconds: float, record: bool = True) -> CellStatus:
+        """Execute one cell; return CellStatus.OK, ERROR, TIMEOUT or KERNEL_DIED.
 
         nbclient stores the executed cell at ``nb.cells[index]``; with ``record=False`` (the
         grader's own cells, re-runs after a restart) the notebook is left as it was.
@@ -158,27 +158,27 @@ class Kernel:
             if saved is not None:
                 cells[slot] = saved
 
-    def _run(self, cell, index: int, seconds: float) -> Status:
+    def _run(self, cell, index: int, seconds: float) -> CellStatus:
         self.client.timeout = max(1, int(seconds + 0.999))
         self.client.timed_out = False
         self.replies.pop(index, None)
         try:
             self.client.execute_cell(cell, index)
         except DeadKernelError:
-            return Status.KERNEL_DIED
+            return CellStatus.KERNEL_DIED
         if self.client.timed_out:
-            return Status.TIMEOUT
+            return CellStatus.TIMEOUT
         reply = self.replies.get(index, {}).get("content", {})
         if reply.get("status") == "error" or any(
             o.get("output_type") == "error" for o in cell.get("outputs", [])
         ):
-            return Status.ERROR
-        return Status.OK
+            return CellStatus.ERROR
+        return CellStatus.OK
 
     def responsive(self) -> bool:
         """After an interrupt: does the kernel answer a trivial cell within a few seconds?"""
         probe = nbformat.v4.new_code_cell("pass")
-        return self.run(probe, -1, 3, record=False) == Status.OK
+        return self.run(probe, -1, 3, record=False) == CellStatus.OK
 
     def interrupt(self) -> None:
         with contextlib.suppress(Exception):  # a kernel that is gone needs no interrupt

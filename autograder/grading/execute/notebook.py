@@ -32,7 +32,7 @@ from typing import Any
 import nbformat
 
 from ..settings import Limits
-from ..vocabulary import GraderErrorName, Status
+from ..vocabulary import CellStatus, GraderErrorName
 from . import boot as boots
 from .kernel import CellRun, ExecutionResult, Kernel, TestRequest
 from .sandbox import SandboxSpec
@@ -207,13 +207,13 @@ class _NotebookRun:
             self.restart()
 
     def _not_run(self, record: CellRun, cell, is_test: bool) -> None:
-        record.status = Status.NOT_RUN
+        record.status = CellStatus.NOT_RUN
         record.reason = (
             f"the notebook's time limit ({self.limits.submission_seconds:g} s) was used up"
         )
         record.note = f"not run: {record.reason}"
         if is_test:
-            self.tests.stopped(record.index, cell, Status.NOT_RUN, record.note)
+            self.tests.stopped(record.index, cell, CellStatus.NOT_RUN, record.note)
             cell.outputs = nbformat.from_dict(self.tests.outputs(record.index))
         else:
             cell.outputs = [_error_output(GraderErrorName.NOT_RUN, record.note)]
@@ -224,16 +224,16 @@ class _NotebookRun:
         ended = self.tests.run(index, cell, request)
         restart = False
         if ended == "gone" and request.died():
-            record.status, record.note = Status.KERNEL_DIED, _DIED
-            self.tests.stopped(index, cell, Status.KERNEL_DIED, record.note)
+            record.status, record.note = CellStatus.KERNEL_DIED, _DIED
+            self.tests.stopped(index, cell, CellStatus.KERNEL_DIED, record.note)
             restart = True
         elif ended == "timeout" or not request.finish(
             max(_GRACE, request.deadline - time.monotonic())
         ):
             restart = self._stop_test(request, record, budget)
-            self.tests.stopped(index, cell, Status.TIMEOUT, record.note)
+            self.tests.stopped(index, cell, CellStatus.TIMEOUT, record.note)
         else:
-            record.status = Status.OK if not ended else Status.ERROR
+            record.status = CellStatus.OK if not ended else CellStatus.ERROR
         outputs, cut = _capped(self.tests.outputs(index), self.limits.output_bytes)
         cell.outputs = nbformat.from_dict(outputs)
         if cut:
@@ -242,7 +242,7 @@ class _NotebookRun:
 
     def _stop_test(self, request: TestRequest, record: CellRun, budget: float) -> bool:
         """The test cell's time ran out: interrupt; whether the kernel must be replaced."""
-        record.status = Status.TIMEOUT
+        record.status = CellStatus.TIMEOUT
         record.note = self._stop_note(budget)
         if request.finish(0.5):  # its side ended with the conversation: nothing to interrupt
             return False
@@ -268,29 +268,31 @@ class _NotebookRun:
             )
         )
 
-    def _classify(self, status: Status, index: int, record: CellRun, cell, budget: float) -> bool:
+    def _classify(
+        self, status: CellStatus, index: int, record: CellRun, cell, budget: float
+    ) -> bool:
         """Record what happened to the cell; return whether its kernel must be replaced."""
-        if status == Status.TIMEOUT:
+        if status == CellStatus.TIMEOUT:
             return self._timed_out(record, cell, budget)
-        if status == Status.KERNEL_DIED:
-            record.status, record.note = Status.KERNEL_DIED, _DIED
+        if status == CellStatus.KERNEL_DIED:
+            record.status, record.note = CellStatus.KERNEL_DIED, _DIED
             cell.outputs.append(_error_output(GraderErrorName.KERNEL_DIED, record.note))
             return True
         before, self.peak = self.peak, self.kernel.boot.peak_memory()
-        if status == Status.ERROR:
+        if status == CellStatus.ERROR:
             limit = self.limits.memory_mb * 1024 * 1024
             if before < MEMORY_SHARE * limit <= self.peak:  # /proc's word, not the kernel's
-                record.status = Status.MEMORY
+                record.status = CellStatus.MEMORY
                 record.note = f"ran out of memory (limit {self.limits.memory_mb} MB)"
             else:
-                record.status = Status.ERROR
+                record.status = CellStatus.ERROR
         else:
             self.ran_ok.append(index)
         return False
 
     def _timed_out(self, record: CellRun, cell, budget: float) -> bool:
         restart = False
-        record.status = Status.TIMEOUT
+        record.status = CellStatus.TIMEOUT
         record.note = self._stop_note(budget)
         if not self.kernel.responsive():
             record.note += "; the kernel ignored the interrupt and was replaced"

@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..record import bootstrap
-from ..vocabulary import GraderErrorName, Status
+from ..vocabulary import CellStatus, GraderErrorName, VerdictStatus
 from .channel import Channel, KernelGone, KernelTimeout, Listener
 from .judge import CellJudgement, grader_failure, judge_test, not_run_as_written, student_names
 
 # The executor's stop reasons, as the grader's own error of a test cell.
 _STOP_NAMES = {
-    Status.TIMEOUT: GraderErrorName.TIMEOUT,
-    Status.KERNEL_DIED: GraderErrorName.KERNEL_DIED,
-    Status.NOT_RUN: GraderErrorName.NOT_RUN,
+    CellStatus.TIMEOUT: GraderErrorName.TIMEOUT,
+    CellStatus.KERNEL_DIED: GraderErrorName.KERNEL_DIED,
+    CellStatus.NOT_RUN: GraderErrorName.NOT_RUN,
 }
 
 
@@ -86,12 +86,12 @@ class TestCells:
             self.judged[index] = judged
         return ended
 
-    def stopped(self, index: int, cell: Any, status: Status, note: str) -> None:
+    def stopped(self, index: int, cell: Any, status: CellStatus, note: str) -> None:
         """The executor stopped or skipped the cell: the grader's failure, in its words."""
         gid = self.grade_id(cell)
         ename = _STOP_NAMES.get(status, GraderErrorName.NOT_RUN_AS_WRITTEN)
-        outcome = Status.NOT_RUN if status == Status.NOT_RUN else Status.FAILED
-        message = f"this cell was {note}" if status == Status.TIMEOUT else note
+        outcome = VerdictStatus.NOT_RUN if status == CellStatus.NOT_RUN else VerdictStatus.FAILED
+        message = f"this cell was {note}" if status == CellStatus.TIMEOUT else note
         self.judged[index] = grader_failure(gid, ename, message, status=outcome)
 
     def outputs(self, index: int) -> list[dict[str, Any]]:

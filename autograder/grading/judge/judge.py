@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...course.lessons import HIDDEN_BEGIN
-from ..vocabulary import GraderErrorName, Status
+from ..vocabulary import GraderErrorName, VerdictStatus
 from .channel import Channel, ConversationEnded, KernelGone, KernelTimeout
 from .conversation import REMOTE_BASES, Conversation, TrustedTimeout
 
@@ -99,7 +99,7 @@ class CellJudgement:
 
     grade_id: str
     outputs: list[dict[str, Any]]
-    status: Status = Status.PASSED
+    status: VerdictStatus = VerdictStatus.PASSED
     origin: str = ""
     ename: str = ""
     message: str = ""
@@ -113,7 +113,7 @@ class CellJudgement:
 
     @property
     def passed(self) -> bool:
-        return self.status == Status.PASSED
+        return self.status == VerdictStatus.PASSED
 
     def printed(self) -> str:
         return "".join(o.get("text", "") for o in self.outputs if o["output_type"] == "stream")
@@ -129,7 +129,9 @@ def error_output(ename: str, evalue: str, line: int | None = None) -> dict[str, 
     }
 
 
-def grader_failure(gid: str, ename: str, message: str, status=Status.FAILED, note="", out=""):
+def grader_failure(
+    gid: str, ename: str, message: str, status=VerdictStatus.FAILED, note="", out=""
+):
     """A test the grader stopped or could not run: its plain message, no kernel output."""
     outputs = [_stream(out)] if out else []
     return CellJudgement(
@@ -318,7 +320,7 @@ def _failed(gid: str, exc: BaseException, filename: str, conversation, out) -> C
     return CellJudgement(
         gid,
         ([_stream(text)] if text else []) + [error_output(ename, message, line)],
-        status=Status.FAILED,
+        status=VerdictStatus.FAILED,
         origin=TEST,
         ename=ename,
         message=message,

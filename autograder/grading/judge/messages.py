@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...course.lessons import TEST, Lesson, SourceCell
-from ..vocabulary import Status
+from ..vocabulary import VerdictStatus
 
 if TYPE_CHECKING:
     from .judge import CellJudgement
@@ -30,7 +30,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 @dataclass(frozen=True)
 class Verdict:
     grade_id: str
-    outcome: Status  # PASSED, FAILED or NOT_RUN
+    outcome: VerdictStatus  # PASSED, FAILED or NOT_RUN
     where: str  # "", "visible", "hidden", "limit"
     message: str  # safe to show the student
     output: str  # the cell's printed output, when safe to show
@@ -38,7 +38,7 @@ class Verdict:
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Verdict:
         """Back from the JSON of an outcome record (``dataclasses.asdict`` wrote it)."""
-        return cls(**{**data, "outcome": Status(data["outcome"])})
+        return cls(**{**data, "outcome": VerdictStatus(data["outcome"])})
 
     @property
     def short(self) -> str:
@@ -60,17 +60,23 @@ def verdict(judged: CellJudgement, source_cell: SourceCell) -> Verdict:
     gid = source_cell.grade_id
     # Output printed while hidden checks ran may show their inputs: only shown without them.
     shown = "" if source_cell.has_hidden_tests else judged.printed()[-3000:]
-    if judged.status == Status.PASSED:
-        return Verdict(gid, Status.PASSED, "", "", shown)
+    if judged.status == VerdictStatus.PASSED:
+        return Verdict(gid, VerdictStatus.PASSED, "", "", shown)
     if judged.origin != "test":  # the grader's own message, plain words of its own
-        outcome = Status.NOT_RUN if judged.status == Status.NOT_RUN else Status.FAILED
+        outcome = (
+            VerdictStatus.NOT_RUN
+            if judged.status == VerdictStatus.NOT_RUN
+            else VerdictStatus.FAILED
+        )
         return Verdict(gid, outcome, "limit", _plain(judged.message), shown)
     ename, evalue = judged.ename or "Error", _plain(judged.message)
     # Conservative: from the first hidden line on, everything counts as hidden.
     ranges = source_cell.hidden_line_ranges()
     if ranges and (judged.line is None or judged.line >= ranges[0][0]):
-        return Verdict(gid, Status.FAILED, "hidden", _hidden_message(judged), "")
-    return Verdict(gid, Status.FAILED, "visible", f"{ename}: {evalue}" if evalue else ename, shown)
+        return Verdict(gid, VerdictStatus.FAILED, "hidden", _hidden_message(judged), "")
+    return Verdict(
+        gid, VerdictStatus.FAILED, "visible", f"{ename}: {evalue}" if evalue else ename, shown
+    )
 
 
 def _hidden_message(judged: CellJudgement) -> str:

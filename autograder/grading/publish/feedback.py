@@ -26,7 +26,7 @@ from urllib.parse import quote
 from ...course import CourseSettings
 from ...course.lessons import TEST, WRITTEN, Heading, Lesson, Section
 from ..course_dir import CoursePaths
-from ..vocabulary import Status
+from ..vocabulary import ExerciseStatus, VerdictStatus
 
 STYLE = (
     "\n"
@@ -47,10 +47,10 @@ STYLE = (
 
 # Every result is said in words and with a symbol: colour is never the only cue.
 _STATUS_TEXT = {
-    Status.PASSED: "✔ passed",
-    Status.FAILED: "✘ failed",
-    Status.PARTIAL: "◐ partly right",
-    Status.NEEDS_MANUAL: "… graded by hand (pending)",
+    ExerciseStatus.PASSED: "✔ passed",
+    ExerciseStatus.FAILED: "✘ failed",
+    ExerciseStatus.PARTIAL: "◐ partly right",
+    ExerciseStatus.NEEDS_MANUAL: "… graded by hand (pending)",
 }
 REVIEW_FIRST = 3  # items in the "what to review first" list
 
@@ -64,7 +64,7 @@ def _points(n: float) -> str:
     return f"{n:g} point{'' if n == 1 else 's'}"
 
 
-def _status_text(status: Status) -> str:
+def _status_text(status: ExerciseStatus) -> str:
     return _STATUS_TEXT.get(status, str(status))
 
 
@@ -89,7 +89,7 @@ class Item:
 
     @property
     def pending(self) -> bool:
-        return any(r.status == Status.NEEDS_MANUAL for r in self.rows)
+        return any(r.status == ExerciseStatus.NEEDS_MANUAL for r in self.rows)
 
     @property
     def score(self) -> float:
@@ -103,16 +103,18 @@ class Item:
     def lost(self) -> float:
         """Points lost so far (a written answer not graded yet has lost none)."""
         return sum(
-            r.max_score - (r.score or 0) for r in self.rows if r.status != Status.NEEDS_MANUAL
+            r.max_score - (r.score or 0)
+            for r in self.rows
+            if r.status != ExerciseStatus.NEEDS_MANUAL
         )
 
     @property
-    def status(self) -> Status:
+    def status(self) -> ExerciseStatus:
         if self.pending:
-            return Status.NEEDS_MANUAL
+            return ExerciseStatus.NEEDS_MANUAL
         if self.score >= self.max_score:
-            return Status.PASSED
-        return Status.PARTIAL if self.score > 0 else Status.FAILED
+            return ExerciseStatus.PASSED
+        return ExerciseStatus.PARTIAL if self.score > 0 else ExerciseStatus.FAILED
 
 
 def items(lesson: Lesson | None, exercise_rows) -> list[Item]:
@@ -197,7 +199,7 @@ def write_feedback(
 def _head(outcome, lesson: Lesson | None, exercise_rows) -> list[str]:
     score = sum((e.score or 0) for e in exercise_rows)
     maximum = sum(e.max_score for e in exercise_rows)
-    pending = any(e.status == Status.NEEDS_MANUAL for e in exercise_rows)
+    pending = any(e.status == ExerciseStatus.NEEDS_MANUAL for e in exercise_rows)
     title = (lesson.title if lesson and lesson.title else "") or f"Lesson {outcome.lesson}"
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
@@ -273,7 +275,7 @@ def _item_section(item: Item, outcome, lesson: Lesson | None, links: Links | Non
         elif cell is not None and cell.role == TEST:
             parts += _checks(row, outcome, cell, item)
         parts += _comment_block(row)
-    if item.status in (Status.FAILED, Status.PARTIAL):
+    if item.status in (ExerciseStatus.FAILED, ExerciseStatus.PARTIAL):
         parts += _answers(item, outcome)
         parts += _review(item, lesson, links)
     parts.append("</section>")
@@ -288,7 +290,7 @@ def _written(row, text: str | None) -> list[str]:
             "<h4>Your answer, as you wrote it (Markdown)</h4>"
             f"<blockquote class='written'><p>{_e(text)}</p></blockquote>"
         )
-    if row.status == Status.NEEDS_MANUAL:
+    if row.status == ExerciseStatus.NEEDS_MANUAL:
         return parts + ["<p>Your instructor grades this answer by hand (not graded yet).</p>"]
     return parts + [
         f"<p>Graded by your instructor: {(row.score or 0):g} of {_points(row.max_score)}.</p>"
@@ -347,9 +349,11 @@ def _checks(row, outcome, cell, item: Item) -> list[str]:
         else:
             parts.append(f"<pre class='failed'>{_e(v.message)}</pre>")
             parts += _stopped_early(v.message, item, outcome)
-    elif v is not None and v.outcome == Status.PASSED and row.status == Status.PASSED:
+    elif (
+        v is not None and v.outcome == VerdictStatus.PASSED and row.status == ExerciseStatus.PASSED
+    ):
         parts.append("<p class='passed'>✔ All checks passed.</p>")
-    if row.status != Status.PASSED:
+    if row.status != ExerciseStatus.PASSED:
         parts.append(
             "<details><summary>The visible test</summary>"
             f"<pre>{_e(cell.visible_source)}</pre></details>"

@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..vocabulary import GraderError, Status
+from ..vocabulary import GraderError, NotebookStatus
 from . import csv_cells
 
 FORMATS = ("canvas", "moodle", "wide")
@@ -126,14 +126,14 @@ def read_table(course, only: list[str] | None) -> Table:
     for person in people:
         for lesson in lessons:
             g = by_pair.get((person.id, lesson))
-            if g is None or g.status == Status.MISSING:
+            if g is None or g.status == NotebookStatus.MISSING:
                 points[(person.id, lesson)] = 0.0
-            elif g.status == Status.FAILED:
+            elif g.status == NotebookStatus.FAILED:
                 points[(person.id, lesson)] = None
                 failed.append(f"{person.id} {lesson}")
             else:
                 points[(person.id, lesson)] = g.score
-                pending += g.status == Status.NEEDS_MANUAL
+                pending += g.status == NotebookStatus.NEEDS_MANUAL
     warnings = []
     unreadable = sorted({g.student_id for g in grades if not g.lesson})
     if unreadable:

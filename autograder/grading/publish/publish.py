@@ -18,7 +18,7 @@ from ..execute.sandbox import SandboxStatus
 from ..outcomes import Outcome, load_outcomes, save_outcomes
 from ..rules import roster
 from ..settings import Limits
-from ..vocabulary import Status
+from ..vocabulary import NotebookStatus
 from . import rows
 from .feedback import write_feedback
 from .report import write_report
@@ -165,15 +165,20 @@ def summary(rows: list[GradeRow], course: CourseFolder, run: RunRecord | None = 
         score = "" if r.score is None else f"{r.score:g}/{r.max_score:g}"
         lines.append(
             f"{r.student_id:<16} {r.lesson or '-':<22} {score:>9}  {r.status}"
-            + (f"  ({r.detail})" if r.status == Status.FAILED else "")
+            + (f"  ({r.detail})" if r.status == NotebookStatus.FAILED else "")
             + (f"  ({_late(r.late_by)}: -{r.penalty:g} pt)" if r.late_by else "")
         )
-    counts = {s: sum(r.status == s for r in rows) for s in Status}
+    counts = {s: sum(r.status == s for r in rows) for s in NotebookStatus}
     lines.append("")
     lines.append(
-        f"{counts[Status.GRADED]} graded, {counts[Status.NEEDS_MANUAL]} need manual grading, "
-        f"{counts[Status.FAILED]} failed"
-        + (f", {counts[Status.MISSING]} missing (on the roster)" if counts[Status.MISSING] else "")
+        f"{counts[NotebookStatus.GRADED]} graded, "
+        f"{counts[NotebookStatus.NEEDS_MANUAL]} need manual grading, "
+        f"{counts[NotebookStatus.FAILED]} failed"
+        + (
+            f", {counts[NotebookStatus.MISSING]} missing (on the roster)"
+            if counts[NotebookStatus.MISSING]
+            else ""
+        )
     )
     if run is not None and run.changes:
         lines.append("changed in this run: " + "; ".join(run.changes))

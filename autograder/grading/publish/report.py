@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from ..course_dir import CoursePaths
-from ..vocabulary import Status
+from ..vocabulary import ExerciseStatus, NotebookStatus, VerdictStatus
 from .feedback import STYLE
 from .similarity import MAX_PAIRS, MIN_TOKENS, THRESHOLD, SimilarAnswers, find_similar
 
@@ -136,14 +136,15 @@ def _head(grades, sandbox, limits) -> list[str]:
         f"<style>{STYLE}</style></head><body><main><h1>Grading report</h1>",
     ]
     counts = Counter(g.status for g in grades)
-    notebooks = len(grades) - counts.get(Status.MISSING, 0)
+    notebooks = len(grades) - counts.get(NotebookStatus.MISSING, 0)
     parts.append(
-        f"<p>{notebooks} notebooks: {counts.get(Status.GRADED, 0)} graded, "
-        f"{counts.get(Status.NEEDS_MANUAL, 0)} waiting for manual grading of written answers "
+        f"<p>{notebooks} notebooks: {counts.get(NotebookStatus.GRADED, 0)} graded, "
+        f"{counts.get(NotebookStatus.NEEDS_MANUAL, 0)} waiting for manual grading "
+        "of written answers "
         "(<code>python -m autograder formgrader</code> on this folder, then grade again), "
-        f"{counts.get(Status.FAILED, 0)} could not be graded.</p>"
+        f"{counts.get(NotebookStatus.FAILED, 0)} could not be graded.</p>"
     )
-    colour = Status.PASSED if sandbox.isolated else Status.FAILED
+    colour = VerdictStatus.PASSED if sandbox.isolated else VerdictStatus.FAILED
     mark = "✔ isolated" if sandbox.isolated else "✘ not isolated"
     parts.append(f"<p class='{colour}'><b>Sandbox ({mark}):</b> {_e(sandbox.detail)}.</p>")
     parts.append(f"<p><b>Limits:</b> {_e(limits.describe())}.</p>")
@@ -159,7 +160,7 @@ def _workers(rows) -> list[str]:
         "<th>notebooks</th><th>time</th></tr>"
     ]
     for w in rows:
-        colour = Status.PASSED if w["isolated"] else Status.FAILED
+        colour = VerdictStatus.PASSED if w["isolated"] else VerdictStatus.FAILED
         state = "isolated" if w["isolated"] else "NOT isolated"
         if not w["accepted"]:
             state += ", refused"
@@ -173,7 +174,7 @@ def _workers(rows) -> list[str]:
 
 
 def _ungraded(grades) -> list[str]:
-    failed = [g for g in grades if g.status == Status.FAILED]
+    failed = [g for g in grades if g.status == NotebookStatus.FAILED]
     parts = ["<h2>Submissions that could not be graded</h2>"]
     if failed:
         parts.append("<table>" + _header("student", "lesson", "why"))
@@ -191,7 +192,7 @@ def _ungraded(grades) -> list[str]:
 def _roster(grades, unlisted: list[str] | None) -> list[str]:
     if unlisted is None:
         return []
-    missing = [g for g in grades if g.status == Status.MISSING]
+    missing = [g for g in grades if g.status == NotebookStatus.MISSING]
     parts = ["<h2>Roster</h2>"]
     if missing:
         parts.append("<p>Missing (on the roster, nothing handed in):</p>")
@@ -251,12 +252,12 @@ def _notes(outcomes) -> list[str]:
 def _lessons(course: CoursePaths, grades, exercises, outcomes, lessons) -> list[str]:
     by_lesson = defaultdict(list)
     for g in grades:
-        if g.status not in (Status.FAILED, Status.MISSING) and g.lesson:
+        if g.status not in (NotebookStatus.FAILED, NotebookStatus.MISSING) and g.lesson:
             by_lesson[g.lesson].append(g)
     messages = defaultdict(Counter)
     for o in outcomes:
         for gid, v in o.verdicts.items():
-            if v.outcome != Status.PASSED and v.message:
+            if v.outcome != VerdictStatus.PASSED and v.message:
                 messages[(o.lesson, gid)][v.short[:200]] += 1
     parts: list[str] = []
     for lesson in sorted(by_lesson):
@@ -278,7 +279,7 @@ def _percents(ex_rows) -> list[float]:
     auto_max = {}
     auto_score = defaultdict(float)
     for e in ex_rows:
-        if e.status != Status.NEEDS_MANUAL:
+        if e.status != ExerciseStatus.NEEDS_MANUAL:
             auto_max[(e.student_id)] = auto_max.get(e.student_id, 0) + e.max_score
             auto_score[e.student_id] += e.score or 0
     return [100 * auto_score[s] / m for s, m in auto_max.items() if m]
@@ -298,9 +299,9 @@ def _exercise_table(lesson: str, ex_rows, lessons, messages):
     ]
     for gid in items:
         rs = [e for e in ex_rows if e.grade_id == gid]
-        scored = [e for e in rs if e.status != Status.NEEDS_MANUAL]
+        scored = [e for e in rs if e.status != ExerciseStatus.NEEDS_MANUAL]
         if scored:
-            rate = sum(e.status == Status.PASSED for e in scored) / len(scored)
+            rate = sum(e.status == ExerciseStatus.PASSED for e in scored) / len(scored)
             mean = sum((e.score or 0) for e in scored) / len(scored)
             rates.append((gid, rate))
             rate_text, mean_text = f"{100 * rate:.0f}%", f"{mean:.2f}"

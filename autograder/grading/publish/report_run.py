@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from ..vocabulary import Status
+from ..vocabulary import NotebookStatus
 
 
 def _e(text: object) -> str:
@@ -41,7 +41,7 @@ def import_check(class_list, grades) -> list[str]:
     """Who an LMS import cannot place: students without the identifier each file uses."""
     if not class_list:
         return []
-    graded = {g.student_id for g in grades if g.status != Status.MISSING} | {
+    graded = {g.student_id for g in grades if g.status != NotebookStatus.MISSING} | {
         s.id for s in class_list
     }
     people = [s for s in class_list if s.id in graded]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..autograde import hand_grades
 from ..outcomes import Outcome
 from ..rules.late import lateness
-from ..vocabulary import Status
+from ..vocabulary import ExerciseStatus, NotebookStatus
 from . import csv_cells
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class ExerciseRow:
     grade_id: str
     score: float | None
     max_score: float
-    status: Status  # PASSED, PARTIAL, FAILED or NEEDS_MANUAL
+    status: ExerciseStatus  # PASSED, PARTIAL, FAILED or NEEDS_MANUAL
     comment: str = ""  # the grader's comment from formgrader
 
 
@@ -40,7 +40,7 @@ class GradeRow:
     lesson: str
     score: float | None
     max_score: float | None
-    status: Status  # GRADED, NEEDS_MANUAL, FAILED or MISSING
+    status: NotebookStatus  # GRADED, NEEDS_MANUAL, FAILED or MISSING
     detail: str
     late_by: str = ""
     penalty: float = 0.0
@@ -72,7 +72,7 @@ def read_grades(course: CoursePaths) -> list[GradeRow]:
                 r["lesson"],
                 number(r["score"]),
                 number(r["max_score"]),
-                Status(r["status"]),
+                NotebookStatus(r["status"]),
                 text(r["detail"]),
                 r["late_by"],
                 number(r["penalty"]) or 0.0,
@@ -127,7 +127,7 @@ def gradebook_rows(
                     o.lesson,
                     round(max(total - late.penalty, 0.0), 6),  # after the penalty, as nbgrader's
                     maximum,
-                    Status.NEEDS_MANUAL if pending else Status.GRADED,
+                    NotebookStatus.NEEDS_MANUAL if pending else NotebookStatus.GRADED,
                     "; ".join(parts),
                     late.late_by,
                     late.penalty,
@@ -140,13 +140,13 @@ def _exercise_row(o: Outcome, g, comment: str) -> ExerciseRow:
     """The exercises.csv row of one nbgrader ``Grade``."""
     score = g.score
     if g.needs_manual_grade:
-        status = Status.NEEDS_MANUAL
+        status = ExerciseStatus.NEEDS_MANUAL
     elif score is not None and score >= g.max_score:
-        status = Status.PASSED
+        status = ExerciseStatus.PASSED
     elif score:
-        status = Status.PARTIAL
+        status = ExerciseStatus.PARTIAL
     else:
-        status = Status.FAILED
+        status = ExerciseStatus.FAILED
     # A pending written answer has no score yet: an empty cell, not a zero.
     shown = g.manual_score if g.needs_manual_grade else score
     return ExerciseRow(o.student, o.lesson, g.name, shown, g.max_score, status, comment)
@@ -155,7 +155,12 @@ def _exercise_row(o: Outcome, g, comment: str) -> ExerciseRow:
 def _failed_row(o: Outcome, max_scores: dict[str, float], why: str) -> GradeRow:
     # No score at all, never a zero: the detail says why.
     return GradeRow(
-        o.student, o.lesson, None, max_scores.get(o.lesson), Status.FAILED, f"{o.file}: {why}"
+        o.student,
+        o.lesson,
+        None,
+        max_scores.get(o.lesson),
+        NotebookStatus.FAILED,
+        f"{o.file}: {why}",
     )
 
 
@@ -168,7 +173,11 @@ def lessons_from_file_names(grades: list[GradeRow], max_scores: dict[str, float]
     out = []
     for g in grades:
         named = [x for x in max_scores if x in g.detail.split(": ")[0]] if not g.lesson else []
-        if g.status == Status.FAILED and len(named) == 1 and (g.student_id, named[0]) not in have:
+        if (
+            g.status == NotebookStatus.FAILED
+            and len(named) == 1
+            and (g.student_id, named[0]) not in have
+        ):
             have.add((g.student_id, named[0]))
             detail = f"{g.detail} (not recognised from its content; its file name names the lesson)"
             g = replace(g, lesson=named[0], max_score=max_scores[named[0]], detail=detail)

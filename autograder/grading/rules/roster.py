@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..vocabulary import GraderError, Status
+from ..vocabulary import GraderError, NotebookStatus
 
 if TYPE_CHECKING:
     from ..course_dir import CoursePaths
@@ -132,7 +132,7 @@ def missing_rows(
             lesson,
             None,
             max_scores.get(lesson),
-            Status.MISSING,
+            NotebookStatus.MISSING,
             "on the roster; no notebook of this lesson was handed in"
             + (
                 " (a file that could not be read is listed as failed)"
