@@ -12,7 +12,9 @@ here. A written answer shows what the student wrote, then its points and the gra
 once graded in formgrader. A short list at the top names the items behind the most points lost.
 Grade ids stay in the CSVs.
 
-The page is one self-contained file: no scripts, no CDN.
+The page is one self-contained file: no scripts, no CDN. Its words and markup are
+``templates/feedback.html.j2`` (and ``feedback_item.html.j2``); this module prepares what
+they show.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""What the report says about the run itself beyond the run's record: what an LMS import of the
-grades will need. What the run changed of what OUT remembered, and what it did not grade, the
-template (``templates/report_run.html.j2``) reads from the record."""
+"""What an LMS import of the grades will need, for the report's "Before importing into an
+LMS" section. The run's other sections (what it changed of what OUT remembered, what it did
+not grade) the report's template, ``templates/report_run.html.j2``, reads from the run's
+record itself."""
 
 from __future__ import annotations
 
