@@ -1,44 +1,17 @@
-"""The report's sections about the run itself: what it changed of what OUT remembered, what
-it did not grade (and why), and what an LMS import of the grades will need."""
+"""What an LMS import of the grades will need, for the report's "Before importing into an
+LMS" section. The run's other sections (what it changed of what OUT remembered, what it did
+not grade) the report's template, ``templates/report_run.html.j2``, reads from the run's
+record itself."""
 
 from __future__ import annotations
-
-import html
 
 from ..vocabulary import NotebookStatus
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text))
+def import_check(class_list, grades) -> list[tuple[str, str, str]]:
+    """Who an LMS import cannot place: students without the identifier each file uses.
 
-
-def changes(run) -> list[str]:
-    """What this run changed of the settings OUT was graded with, and the notes about them."""
-    if run is None or not (run.changes or run.notes):
-        return []
-    parts = ["<h2>Settings changed in this run</h2>"]
-    if run.changes:
-        parts.append("<ul>" + "".join(f"<li>{_e(c)}</li>" for c in run.changes) + "</ul>")
-    else:
-        parts.append("<p>None: the run went by what this folder was graded with.</p>")
-    parts += [f"<p>Note: {_e(n)}.</p>" for n in run.notes]
-    return parts
-
-
-def not_graded(run) -> list[str]:
-    """Folders and LMS files this run did not grade, and why (never dropped in silence)."""
-    if run is None or not run.not_graded:
-        return []
-    return [
-        "<h2>Not graded: folders and files that name no student</h2>",
-        "<p class='failed'>Nothing in these was graded, and no one was given their grades: "
-        "add the student to the roster (or fix its LMS id, e-mail or name) and grade again.</p>",
-        "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in run.not_graded) + "</ul>",
-    ]
-
-
-def import_check(class_list, grades) -> list[str]:
-    """Who an LMS import cannot place: students without the identifier each file uses."""
+    Each line: what they lack, what that means in the LMS, and the students (joined)."""
     if not class_list:
         return []
     graded = {g.student_id for g in grades if g.status != NotebookStatus.MISSING} | {
@@ -53,12 +26,5 @@ def import_check(class_list, grades) -> list[str]:
     ):
         missing = sorted(s.id for s in people if not getattr(s, field))
         if missing:
-            lines.append(f"<li>without {what} ({_e(where)}): {_e(', '.join(missing))}</li>")
-    if not lines:
-        return []
-    return [
-        "<h2>Before importing into an LMS</h2>",
-        "<p>The roster lacks what the export files identify these students by "
-        "(<code>python -m autograder export</code> says it again):</p>",
-        "<ul>" + "".join(lines) + "</ul>",
-    ]
+            lines.append((what, where, ", ".join(missing)))
+    return lines
