@@ -48,6 +48,7 @@ _sqrt = math.sqrt
 _INF = math.inf
 _isinstance = builtins.isinstance
 _float = builtins.float
+_int = builtins.int
 _bool = builtins.bool
 _repr = builtins.repr
 _str = builtins.str
@@ -432,10 +433,10 @@ def allocation_limit(limit: int):
     grading the student's code runs in its kernel: the grader sends the limit with each call,
     and the kernel applies the same measure there (``autograder/grading/record/``).
     """
-    token = _ALLOCATION_LIMIT.set(int(limit))
+    token = _ALLOCATION_LIMIT.set(_int(limit))
     try:
         if _MEASURED_HERE.get():
-            with measured_allocations(int(limit)):
+            with measured_allocations(_int(limit)):
                 yield
         else:
             yield
