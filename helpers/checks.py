@@ -267,7 +267,10 @@ def _require_unchanged(label: str, shown: str, i: int, original: Any, given: Any
             raise CheckFailure(
                 f"{label} modified its input array.",
                 [f"call   : {shown}", *_changed_entries(before, given)]
-                + ["work on a copy (x.copy() or x.astype(float)) instead of changing x in place"],
+                + [
+                    f"work on a copy of argument {i + 1} (its .copy(), or .astype(float)) instead "
+                    "of changing it in place"
+                ],
             )
         kind = "dict" if _type(original) is _dict else "list"
         raise CheckFailure(
@@ -518,11 +521,20 @@ def check(
             where + [f"got : {_fmt(got)}", f"expected : {_fmt(exp if exp.ndim else _float(exp))}"],
         )
     if g.shape != exp.shape:
+        # The hint is about values; a shape with the right number of entries is not a value
+        # mistake, so it gets the shape's own explanation instead.
+        if exp.shape == () and g.size == 1:
+            advice = [
+                f"one number is expected here: return it as a number (float(...)), not as an "
+                f"array of shape {g.shape}"
+            ]
+        elif g.size == exp.size:
+            advice = [f"the right number of entries in another shape: return shape {exp.shape}"]
+        else:
+            advice = [hint] if hint else []
         raise CheckFailure(
             f"{name} returned the wrong shape.",
-            where
-            + [f"expected shape : {exp.shape}", f"got shape      : {g.shape}"]
-            + ([hint] if hint else []),
+            where + [f"expected shape : {exp.shape}", f"got shape      : {g.shape}"] + advice,
         )
     if not _all(_isfinite(g)):
         raise CheckFailure(

@@ -77,7 +77,8 @@ def test_gradients_agree_visible_test_passes_tol_and_catches_allclose():
 
 def test_gradients_agree_message_describes_the_case_not_a_guessed_mistake():
     message = failure(ex.check_gradients_agree, lambda f, g, x, tol=1e-7: True)
-    assert "this case" in message and "likely mistake" not in message
+    # The only evidence: neither f nor grad_f was called.
+    assert "this case" in message and "grad_f was never called" in message
 
 
 # --------------------------------------------------------------------------- numerical_gradient
@@ -183,5 +184,96 @@ def test_quadratic_derivative_by_finite_differences_fails_where_digits_are_lost(
 
         return (f(x + 1e-6) - f(x - 1e-6)) / 2e-6
 
-    assert "close to f'(x) but not equal" in failure(ex.check_quadratic_derivative, estimate)
+    assert "rounding" in failure(ex.check_quadratic_derivative, estimate)
     ex.check_quadratic_derivative(lambda x: 2.0 * (x + 1.5))
+
+
+# --------------------------------------------------------------------------- student report 01
+
+
+def _agree_with(compare, numerical=numerical_gradient):
+    def agree(f, grad_f, x, tol=1e-7):
+        a = np.asarray(grad_f(np.asarray(x, dtype=float)), dtype=float)
+        return bool(compare(a, numerical(f, x), tol))
+
+    return agree
+
+
+def _per_coordinate(a, n):
+    d = np.maximum(np.abs(a), np.abs(n))
+    return np.where(d == 0, 0.0, np.abs(a - n) / np.where(d == 0, 1.0, d))
+
+
+def _normwise(a, n, scale):
+    return 0.0 if scale == 0 else np.linalg.norm(a - n) / scale
+
+
+@pytest.mark.parametrize(
+    ("compare", "named"),
+    [
+        (lambda a, n, tol: np.all(_per_coordinate(a, n) <= tol), "per coordinate"),
+        (lambda a, n, tol: np.mean(_per_coordinate(a, n)) <= tol, "mean of the per-coordinate"),
+        (
+            lambda a, n, tol: _normwise(a, n, min(np.linalg.norm(a), np.linalg.norm(n))) <= tol,
+            "min(||a||, ||n||)",
+        ),
+        (
+            lambda a, n, tol: _normwise(a, n, np.linalg.norm(a) + np.linalg.norm(n)) <= tol,
+            "||a|| + ||n||",
+        ),
+        (lambda a, n, tol: np.linalg.norm(a - n) <= tol, "absolute error"),
+    ],
+)
+def test_gradients_agree_visible_test_refuses_the_wrong_comparisons_and_names_them(compare, named):
+    message = failure(ex.check_gradients_agree, _agree_with(compare))
+    assert "gives" in message and named in message
+
+
+def test_gradients_agree_names_the_numerical_side_from_the_points_f_was_evaluated_at():
+    def forward(f, x, h=1e-5):
+        x = np.asarray(x, dtype=float)
+        return np.array([(f(x + h * e) - f(x)) / h for e in np.eye(x.size)])
+
+    right = lambda a, n, tol: _normwise(a, n, max(np.linalg.norm(a), np.linalg.norm(n))) <= tol  # noqa: E731
+    message = failure(ex.check_gradients_agree, _agree_with(right, forward))
+    assert "forward difference" in message and "large function" not in message
+    message = failure(
+        ex.check_gradients_agree,
+        _agree_with(right, lambda f, x: numerical_gradient(f, x, 1e-3)),
+    )
+    assert "steps of about 1e-03" in message
+
+
+def test_gradients_agree_right_gradient_with_a_coordinate_near_zero_passes():
+    ex.expect_gradients_agree(
+        gradients_agree, ex.cos_plus_square, ex.cos_plus_square_grad, [1.0, 1e-9], True
+    )
+
+
+def test_forward_difference_refuses_a_string():
+    message = failure(ex.check_forward_difference, lambda f, x, h: str((f(x + h) - f(x)) / h))
+    assert "not a string" in message
+
+
+def test_quadratic_derivative_names_truncation_for_a_forward_difference():
+    def forward(x):
+        return ((x + 1e-5) ** 2 + 3 * (x + 1e-5) - x**2 - 3 * x) / 1e-5
+
+    message = failure(ex.check_quadratic_derivative, forward)
+    assert "forward difference with h = 1.0e-05" in message and "truncation" in message
+
+    def central(x):
+        h = 1e-6
+        return ((x + h) ** 2 + 3 * (x + h) - (x - h) ** 2 - 3 * (x - h)) / (2 * h)
+
+    message = failure(ex.check_quadratic_derivative, central)
+    assert "rounding" in message and "truncation" not in message
+
+
+def test_untouched_numerical_gradient_is_not_written_not_failing():
+    def untouched(f, x, h=1e-5):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailure) as caught:
+        ex.check_numerical_gradient(untouched)
+    assert caught.value.cause == "not written"

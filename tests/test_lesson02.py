@@ -391,3 +391,57 @@ def test_a_mistake_close_to_the_right_value_is_not_named():
 
     message = failure(ex.check_numerical_tanh_gradients, slightly_off)
     assert "likely mistake" not in message
+
+
+# --------------------------------------------------------------------------- student report 02
+
+
+def _tanh_with(local):
+    def answer(x, w1, w2, y_true):
+        a = np.tanh(w1 * x)
+        d = 2 * (w2 * a - y_true)
+        return d * w2 * local(x, w1) * x, d * a
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("local", "named"),
+    [
+        (lambda x, w1: sig(w1 * x) * (1 - sig(w1 * x)), "kept the sigmoid's derivative"),
+        (lambda x, w1: 1 - np.tanh(w1 * x), "forgot the square"),
+        (lambda x, w1: 1 - np.tanh(x) ** 2, "took tanh' at x"),
+    ],
+)
+def test_tanh_network_gradients_names_the_wrong_local_derivative(local, named):
+    message = failure(ex.check_tanh_network_gradients, _tanh_with(local))
+    assert f"likely mistake : {named}" in message
+
+
+def test_a_one_element_array_for_a_number_is_told_the_shape_not_the_calculus():
+    def one_element(z):
+        return np.atleast_1d(sig(z) * (1 - sig(z)))
+
+    message = failure(ex.check_sigmoid_derivative, one_element)
+    assert "wrong shape" in message and "one number is expected" in message
+    assert "peaks at 0.25" not in message
+
+    def fork_one_element(x):
+        u = 3 * x - 1
+        return np.array([3 * (2 * u * np.sin(u) + u**2 * np.cos(u))])
+
+    message = failure(ex.check_fork_gradient, fork_one_element)
+    assert "one number is expected" in message and "u feeds two nodes" not in message
+
+
+def test_an_input_changed_in_place_is_named_by_position_not_as_x():
+    def in_place(z):
+        z = np.asarray(z)
+        if z.ndim:
+            z *= 0.5
+            z += 0.5
+        return sig(z) * (1 - sig(z))
+
+    message = failure(ex.check_sigmoid_derivative, in_place)
+    assert "modified its input" in message and "copy of argument 1" in message
+    assert "x.copy()" not in message

@@ -332,3 +332,65 @@ def test_bce_loss_of_a_zero_dimensional_array_is_told_to_return_a_number():
     message = failure(ex.check_bce_loss, lambda a, y: np.array(bce_loss(a, y)))
     assert "not an array" in message
     ex.check_bce_loss(lambda a, y: -np.mean(y * np.log(a) + (1 - y) * np.log(1 - a)))
+
+
+# --------------------------------------------------------------------------- student report 05
+
+
+def test_backward_names_the_cross_entropy_delta_pasted_into_the_mse_backward():
+    def bce_in_mse(params, cache, y):
+        X, a1, a2 = cache["X"], cache["a1"], cache["a2"]
+        d2 = (a2 - y) / X.shape[0]
+        d1 = (d2 @ params["W2"].T) * a1 * (1 - a1)
+        return {
+            "W1": X.T @ d1,
+            "b1": d1.sum(axis=0, keepdims=True),
+            "W2": a1.T @ d2,
+            "b2": d2.sum(axis=0, keepdims=True),
+        }
+
+    assert "cross-entropy delta" in failure(ex.check_backward, bce_in_mse)
+
+
+def test_train_without_bias_updates_is_told_the_biases_never_change():
+    def no_biases(params, X, y, learning_rate, epochs):
+        p = {k: v.copy() for k, v in params.items()}
+        losses = []
+        for _ in range(epochs):
+            a2, cache = forward(p, X)
+            losses.append(float(np.mean((a2 - y) ** 2)))
+            grads = backward(p, cache, y)
+            p = {k: p[k] - learning_rate * grads[k] if k.startswith("W") else p[k] for k in p}
+        return p, losses
+
+    message = failure(ex.check_train, no_biases)
+    assert "b1, b2 are unchanged" in message and "biases too" in message
+
+
+def test_forward_with_a_transposed_weight_is_told_the_shapes_not_the_arrays():
+    def transposed(params, X):
+        z1 = X @ params["W1"].T + params["b1"]
+        a1 = sigmoid(z1)
+        z2 = a1 @ params["W2"] + params["b2"]
+        return sigmoid(z2), {"X": X, "z1": z1, "a1": a1, "z2": z2, "a2": sigmoid(z2)}
+
+    message = failure(ex.check_forward, transposed)
+    assert "X of shape (5, 2)" in message and "no transpose" in message
+    assert "array([" not in message
+
+
+def test_forward_returning_cache_then_a2_is_told_the_order():
+    def swapped(params, X):
+        a2, cache = forward(params, X)
+        return cache, a2
+
+    assert "the order is (a2, cache)" in failure(ex.check_forward, swapped)
+
+
+def test_forward_changing_params_is_not_told_about_new_parameters():
+    def in_place(params, X):
+        params["W1"] *= 1.0 + 1e-3
+        return forward(params, X)
+
+    message = failure(ex.check_forward, in_place)
+    assert "modified its input params" in message and "new parameters" not in message

@@ -16,12 +16,22 @@ them afterwards: a function that changes its inputs in place is caught.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..checks import CheckFailure, call, check, exercise, quiet, quiz_exercise, require_returned
+from ..checks import (
+    RAISED,
+    CheckFailure,
+    call,
+    check,
+    exercise,
+    quiet,
+    quiz_exercise,
+    require_returned,
+)
 from ..mlp import sigmoid as _sigmoid
 from ..mlp import xor_data
 from .evidence import distinct, dtype_of, low_precision, require_array
@@ -63,7 +73,9 @@ def _backward(params, cache, y, mistake=None):
     divide = 1.0 if mistake in ("no_mean", "no_two_no_mean") else float(m)
     residual = (y - a2) if mistake == "sign" else (a2 - y)
     dL_da2 = scale * residual / divide
-    if mistake == "out_sigma_not_prime":
+    if mistake == "bce_delta":
+        dL_da2, out_prime = (a2 - y) / m, 1.0  # d2 = (a2 - y) / m: the cross-entropy delta
+    elif mistake == "out_sigma_not_prime":
         out_prime = a2
     elif mistake == "out_prime_of_z":
         out_prime = z2 * (1 - z2)
@@ -104,6 +116,8 @@ BACKWARD_MISTAKES = {
     "no_hidden_prime": "left out sigma'(z1) = a1 (1 - a1) in the hidden layer",
     "one_sample_bias": "the bias gradient uses one sample only; sum the deltas over all rows",
     "mean_bias": "averaged the bias deltas a second time; the 1/m is already in dL/da2: sum rows",
+    "bce_delta": "used the cross-entropy delta (a2 - y) / m of Exercise 05.4: for the mean squared "
+    "error the output delta is 2 (a2 - y) / m * a2 (1 - a2), sigma' does not cancel",
 }
 
 
@@ -142,13 +156,47 @@ ARGUMENT_NAMES = {
 }
 
 
+def _modified(name: str, label: str, k: Any) -> CheckFailure:
+    """A changed entry ``k`` of the dict argument ``label``, told in the exercise's words."""
+    if label == "params" and name == "train":
+        advice = [
+            "likely mistake : modified params in place (e.g. params['W1'] -= ...);",
+            "                 build new arrays for the new parameters instead",
+        ]
+    elif label == "params":
+        advice = [
+            f"likely mistake : {name} only reads the parameters: compute new arrays from "
+            f"params[{k!r}] instead of assigning into it",
+        ]
+    else:
+        advice = [
+            f"{label}[{k!r}] changed during the call: compute new arrays "
+            f"(d = a2 - y) instead of changing {label}'s arrays (a2 -= y)",
+        ]
+    return CheckFailure(
+        f"{name} modified its input {label} (entry {k!r}).",
+        ["it must leave the dicts it is given unchanged"] + advice,
+    )
+
+
 def _call_with_dicts(fn: Callable, *args: Any, name: str) -> Any:
     """Call ``fn`` with deep copies of its dict and array arguments; fail if any was changed."""
     originals = [copy.deepcopy(a) if isinstance(a, (dict, np.ndarray)) else a for a in args]
     passed = [copy.deepcopy(a) if isinstance(a, (dict, np.ndarray)) else a for a in args]
-    with quiet():
-        result = call(fn, *passed, name=name)
     labels = ARGUMENT_NAMES.get(name, ())
+    with quiet():
+        try:
+            result = call(fn, *passed, name=name)
+        except CheckFailure as failure:
+            if failure.cause == RAISED:
+                raise _crash(name, failure, labels, args) from None
+            # helpers.checks.call compares the dicts first: say it with the argument's name.
+            found = re.search(r"argument (\d+), entry '([^']*)'", failure.summary)
+            if found and "modified its input" in failure.summary:
+                i = int(found.group(1)) - 1
+                label = labels[i] if i < len(labels) else f"argument {i + 1}"
+                raise _modified(name, label, found.group(2)) from None
+            raise
     for i, (before, after) in enumerate(zip(originals, passed)):
         if isinstance(before, dict):
             for k, v in before.items():
@@ -156,21 +204,26 @@ def _call_with_dicts(fn: Callable, *args: Any, name: str) -> Any:
                     np.asarray(v), np.asarray(after[k]), equal_nan=True
                 ):
                     label = labels[i] if i < len(labels) else f"argument {i + 1}"
-                    if label == "params":
-                        advice = [
-                            "likely mistake : modified params in place (e.g. params['W1'] -= ...);",
-                            "                 build new arrays for the new parameters instead",
-                        ]
-                    else:
-                        advice = [
-                            f"{label}[{k!r}] changed during the call: compute new arrays "
-                            f"(d = a2 - y) instead of changing {label}'s arrays (a2 -= y)",
-                        ]
-                    raise CheckFailure(
-                        f"{name} modified its input {label} (entry {k!r}).",
-                        ["it must leave the dicts it is given unchanged"] + advice,
-                    )
+                    raise _modified(name, label, k)
     return result
+
+
+def _crash(name: str, failure: CheckFailure, labels: tuple, args: tuple) -> CheckFailure:
+    """The crash of a student's function, told with shapes instead of the arrays' values."""
+    message = next((d for d in failure.details if d.startswith("message")), "")
+    shapes = ", ".join(
+        f"{label} of shape {np.shape(a)}"
+        for label, a in zip(labels, args)
+        if isinstance(a, np.ndarray)
+    )
+    details = [f"call    : {name}(...) with {shapes}" if shapes else f"call    : {name}(...)"]
+    details += [message] if message else []
+    if failure.error == "ValueError" and "matmul" in message:
+        details.append(
+            "hint    : shapes do not fit a product: W1 has shape (n_in, n_hidden) = (2, 4) and "
+            "W2 (n_hidden, 1) = (4, 1), one row of X per example: Z = X W + b, no transpose"
+        )
+    return CheckFailure(failure.summary, details, cause=RAISED, error=failure.error)
 
 
 def _pair_of(name: str, got: Any, what: str) -> tuple:
@@ -293,6 +346,11 @@ def expect_forward(forward: Callable, params: dict, X: Any) -> None:
     shown = f"forward({_describe_params(params)}, X of shape {X.shape})"
     got = require_returned("forward", _call_with_dicts(forward, params, X, name="forward"), shown)
     a2, cache = _pair_of("forward", got, "(a2, cache)")
+    if isinstance(a2, dict) and not isinstance(cache, dict):
+        raise CheckFailure(
+            "forward returned (cache, a2): the order is (a2, cache).",
+            [f"call : {shown}", "end with `return a2, cache`"],
+        )
     expected, ref_cache = _forward(params, X)
     check(
         "forward: a2",
@@ -495,12 +553,12 @@ def _steps(params, X, y, lr, n, stale=False, sign=-1.0) -> dict[str, np.ndarray]
     return p
 
 
-def _same_params(a: dict, b: dict, rtol: float = 1e-9) -> bool:
+def _same_params(a: dict, b: dict, rtol: float = 1e-9, keys: Any = tuple(SHAPES)) -> bool:
     return all(
         np.shape(a[k]) == np.shape(b[k])
         and np.linalg.norm(np.asarray(a[k], dtype=float) - b[k])
         <= rtol * max(1.0, np.linalg.norm(b[k]))
-        for k in SHAPES
+        for k in keys
     )
 
 
@@ -529,7 +587,19 @@ def _train_diagnosis(train: Callable, params: dict, X, y, lr, losses: np.ndarray
             "likely mistake : after one epoch your params are params + learning_rate * gradient: "
             "a descent step subtracts the gradient"
         ]
-    if not _same_params(one, _steps(params, X, y, lr, 1)):
+    reference = _steps(params, X, y, lr, 1)
+    if not _same_params(one, reference):
+        still = [k for k in SHAPES if np.array_equal(one[k], params[k])]
+        if still and all(
+            _same_params({k: one[k]}, {k: reference[k]}, keys=(k,))
+            for k in SHAPES
+            if k not in still
+        ):
+            return [
+                f"likely mistake : after one epoch {', '.join(still)} "
+                f"{'is' if len(still) == 1 else 'are'} unchanged and the other parameters are "
+                "right: update every parameter, the biases too"
+            ]
         return [
             "after one epoch your params are not params - learning_rate * gradient (the "
             "gradient of mean((a2 - y)**2) at the params given): check the update line"
@@ -657,14 +727,24 @@ def expect_train_curve(train: Callable, params: dict, X: Any, y: Any, learning_r
             )[1],
             "recorded the sum of the squared errors; the loss is their mean": m * expected,
         }
+    hint = f"losses[k] is mean((a2 - y)**2) before update k, with the learning_rate {lr} given"
+    off = np.linalg.norm(losses - expected) > 1e-6 * np.linalg.norm(expected)
+    kept = distinct(mistakes, expected, 1e-6, losses)
+    if off and not any(
+        np.linalg.norm(losses - v) <= 1e-4 * np.linalg.norm(v) for v in kept.values()
+    ):
+        # No listed mistake fits: what one- and two-epoch runs of the answer show, if anything.
+        found = _train_diagnosis(train, params, X, y, lr, losses)
+        if found:
+            hint = found[0].removeprefix("likely mistake : ")
     check(
         "train: losses",
         losses,
         expected,
         call=shown,
         rtol=1e-6,
-        mistakes=distinct(mistakes, expected, 1e-6, losses),
-        hint=f"losses[k] is mean((a2 - y)**2) before update k, with the learning_rate {lr} given",
+        mistakes=kept,
+        hint=hint,
     )
 
 

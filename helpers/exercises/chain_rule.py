@@ -198,6 +198,7 @@ def _tanh_parts(x: float, w1: float, w2: float, y_true: float) -> dict[str, floa
     return {
         "z1": w1 * x,
         "a1": a1,
+        "s1": float(_sigmoid(w1 * x)),
         "dL_dpred": dL_dpred,
         "dw1": dL_dpred * w2 * (1.0 - a1 * a1) * x,
         "dw2": dL_dpred * a1,
@@ -236,6 +237,19 @@ def expect_tanh_network_gradients(
                 ],
                 "used tanh(z1) where tanh'(z1) = 1 - tanh(z1)^2 belongs in dL/dw1": [
                     p["dL_dpred"] * w2 * p["a1"] * x,
+                    dw2,
+                ],
+                "kept the sigmoid's derivative sigma(z1)(1 - sigma(z1)): with tanh in place of "
+                "the sigmoid, the local derivative is tanh'(z1) = 1 - tanh(z1)^2": [
+                    p["dL_dpred"] * w2 * p["s1"] * (1 - p["s1"]) * x,
+                    dw2,
+                ],
+                "forgot the square: tanh'(z1) = 1 - tanh(z1)^2, not 1 - tanh(z1)": [
+                    p["dL_dpred"] * w2 * (1 - p["a1"]) * x,
+                    dw2,
+                ],
+                "took tanh' at x: the unit's input is z1 = w1 x, so use 1 - tanh(w1 x)^2": [
+                    p["dL_dpred"] * w2 * (1 - _tanh(x) ** 2) * x,
                     dw2,
                 ],
                 "forgot the factor 2 from d(pred - y)^2 / dpred": [dw1 / 2, dw2 / 2],
@@ -335,13 +349,13 @@ def check_numerical_tanh_gradients(numerical_tanh_gradients: Callable[..., Any])
 
 def _fork_parts(x: float) -> dict[str, float]:
     u = 3.0 * x - 1.0
-    via_square = 2.0 * u * _sin(u)  # dL/dp * dp/du with L = p q, p = u^2, q = sin u
-    via_sine = u * u * _cos(u)  # dL/dq * dq/du
+    via_square = 2.0 * u * _sin(u)  # df/dp * dp/du with f = p q, p = u^2, q = sin u
+    via_sine = u * u * _cos(u)  # df/dq * dq/du
     return {"u": u, "via_square": via_square, "via_sine": via_sine}
 
 
 def expect_fork_gradient(fork_gradient: Callable[..., Any], x: float) -> None:
-    """Require ``fork_gradient(x)`` = dL/dx for u = 3x - 1, L = u^2 sin(u): both paths added."""
+    """Require ``fork_gradient(x)`` = df/dx for u = 3x - 1, f = u^2 sin(u): both paths added."""
     shown = describe_call("fork_gradient", x)
     got = require_returned("fork_gradient", call(fork_gradient, x, name="fork_gradient"), shown)
     p = _fork_parts(x)
@@ -365,7 +379,7 @@ def expect_fork_gradient(fork_gradient: Callable[..., Any], x: float) -> None:
             1e-9,
             got,
         ),
-        hint="u feeds two nodes: add the contribution of each path to dL/du, then use du/dx",
+        hint="u feeds two nodes: add the contribution of each path to df/du, then use du/dx",
     )
 
 

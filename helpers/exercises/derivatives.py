@@ -22,6 +22,7 @@ import numpy as np
 
 from ..checks import (
     CheckFailure,
+    _not_written,
     call,
     check,
     describe_call,
@@ -47,6 +48,15 @@ def _scalar(name: str, got: Any, shown: str) -> Any:
     """``got`` unchanged when it is one number; a CheckFailure naming the problem otherwise."""
     if got is None or isinstance(got, (bool, np.bool_)):
         return got  # check() explains None; a bool is caught as "not a number" below
+    if isinstance(got, (str, bytes)):
+        raise CheckFailure(
+            f"{name} must return a number, not a string.",
+            [
+                f"call : {shown}",
+                f"got  : {got!r:.60}",
+                "return the value itself (a float), not str(...) of it or a formatted text",
+            ],
+        )
     try:
         arr = _array(got, dtype=_float64)
     except (TypeError, ValueError):
@@ -154,6 +164,36 @@ def check_cube_slope(cube_slope: Callable) -> None:
 # --------------------------------------------------------------------------- x**2 + 3x + 5
 
 
+def _estimate_hint(quadratic_derivative: Callable, x: float, gap: float) -> str:
+    """Why a value ``gap`` away from 2x + 3 looks like a finite difference, named by its cause.
+
+    For f(x) = x**2 + 3x + 5 (second derivative 2, third 0) a one-sided difference with step
+    h is off by exactly +h or -h at every x (truncation, h f''/2), a central one only by
+    rounding, which grows with f(x). So the function is asked once more, at x = 1: the same
+    offset there is a one-sided step; another offset is rounding.
+    """
+    probe = _scalar(
+        "quadratic_derivative", call(quadratic_derivative, 1.0), "quadratic_derivative(1.0)"
+    )
+    try:
+        gap_at_1 = float(probe) - 5.0
+    except (TypeError, ValueError):
+        gap_at_1 = None
+    if gap_at_1 is not None and abs(gap_at_1 - gap) <= 1e-3 * abs(gap):
+        side = "forward" if gap > 0 else "backward"
+        return (
+            f"your value is f'(x) {'+' if gap > 0 else '-'} {abs(gap):.1e}, and off by the same "
+            f"at x = 1: a {side} difference with h = {abs(gap):.1e} is off by exactly h at every x "
+            "(truncation error h f''/2, and f'' = 2) - use the formula from the rules"
+        )
+    fx = x * x + 3 * x + 5
+    return (
+        f"your value is off by {abs(gap):.1e}, and by another amount at x = 1: rounding of an "
+        f"estimate - f(x) is about {fx:.1e} here, and a difference of two such values keeps few "
+        "digits. The formula from the rules is exact to rounding at any x"
+    )
+
+
 def expect_quadratic_derivative(quadratic_derivative: Callable, x: float) -> None:
     """Require ``quadratic_derivative(x) == 2x + 3``, the derivative of x**2 + 3x + 5."""
     shown = describe_call("quadratic_derivative", x)
@@ -169,15 +209,13 @@ def expect_quadratic_derivative(quadratic_derivative: Callable, x: float) -> Non
         "the derivative of 3x is 3, not 3x": 5 * x,
     }
     hint = "differentiate term by term: the power rule for x**2, then 3x, then the constant"
+    exact = 2 * x + 3
     try:
-        off = abs(float(got) - (2 * x + 3)) / abs(2 * x + 3)
+        gap = float(got) - exact
     except (TypeError, ValueError):
-        off = None
-    if off is not None and off < 1e-3:
-        hint = (
-            "your value is close to f'(x) but not equal to it: an estimate (a finite difference "
-            "loses digits at large x) rather than the formula 2x + 3 from the rules?"
-        )
+        gap = None
+    if gap is not None and gap != 0 and abs(gap) < 1e-2 * abs(exact):
+        hint = _estimate_hint(quadratic_derivative, x, gap)
     check(
         "quadratic_derivative",
         got,
@@ -500,14 +538,8 @@ def expect_numerical_gradient(
     with quiet():
         try:
             got = numerical_gradient(watched, x_given, **kwargs)
-        except NotImplementedError:
-            raise CheckFailure(
-                "numerical_gradient is not written yet.",
-                [
-                    "replace `raise NotImplementedError()` in its answer cell with your code, "
-                    "then run that cell"
-                ],
-            ) from None
+        except NotImplementedError as exc:
+            raise _not_written("numerical_gradient", numerical_gradient, exc) from None
         except Exception as exc:  # noqa: BLE001 - any crash of student code is the finding
             details = [f"call    : {shown}", f"message : {type(exc).__name__}: {exc}"]
             if x_given.dtype.kind in "iu":
@@ -607,6 +639,91 @@ def _central(f: Callable, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     return _differences(f, x, h)["central"]
 
 
+def _recording(fn: Callable, calls: list[Any]) -> Callable:
+    """``fn`` wrapped to keep a float64 copy of every point it is evaluated at."""
+
+    def recorded(z):
+        try:
+            calls.append(_array(z, dtype=_float64).copy())
+        except (TypeError, ValueError):
+            calls.append(None)
+        return fn(z)
+
+    recorded.__name__ = getattr(fn, "__name__", "f")
+    return recorded
+
+
+def _steps_taken(x: np.ndarray, points: list[Any]) -> tuple[bool, dict[int, list[float]]]:
+    """Whether f was evaluated at x itself, and the displacements along each coordinate.
+
+    Only points that differ from x in exactly one coordinate count: those are the points of a
+    finite difference, the evidence of which formula and which step the numerical side used.
+    """
+    centre, moved = False, {}
+    for p in points:
+        if p is None or p.shape != x.shape:
+            continue
+        d = (p - x).ravel()
+        nz = np.flatnonzero(d)
+        if nz.size == 0:
+            centre = True
+        elif nz.size == 1:
+            moved.setdefault(int(nz[0]), []).append(float(d[nz[0]]))
+    return centre, moved
+
+
+def _numerical_side(x: np.ndarray, points: list[Any]) -> str | None:
+    """What the points f was evaluated at show about the student's numerical gradient, or None."""
+    centre, moved = _steps_taken(x, points)
+    if not moved:
+        return None
+    one_sided = [i for i, d in moved.items() if min(d) > 0 or max(d) < 0]
+    if centre and len(one_sided) == len(moved):
+        side = "forward" if min(moved[one_sided[0]]) > 0 else "backward"
+        return (
+            f"f was evaluated at x and at x {'+' if side == 'forward' else '-'} h e_i only: "
+            f"the numerical gradient is a {side} difference, whose error is of order h, not h**2; "
+            "use central differences (your numerical_gradient)"
+        )
+    steps = sorted(abs(v) for d in moved.values() for v in d)
+    step = steps[len(steps) // 2]
+    if not 0.5e-5 <= step <= 2e-5:
+        return (
+            f"f was evaluated at steps of about {step:.0e} from x: the numerical gradient should "
+            "use numerical_gradient's default step h=1e-5 (Section 4: a step that size "
+            "keeps both truncation and round-off small)"
+        )
+    return None
+
+
+def _verdicts(a: np.ndarray, n: np.ndarray, tol: float) -> dict[str, tuple[bool, float | None]]:
+    """Verdicts (and errors) of typical wrong ways to compare a and n, for the message."""
+    na, nn, nd = _norm(a), _norm(n), _norm(a - n)
+    big = max(na, nn)
+    with np.errstate(all="ignore"):
+        denom = np.maximum(np.abs(a), np.abs(n))
+        per = np.where(denom == 0, 0.0, np.abs(a - n) / np.where(denom == 0, 1.0, denom))
+    right = nd / big if big else 0.0
+    ratios = {
+        "an absolute error ||a - n|| (it grows and shrinks with the scale of f)": nd,
+        "a relative error per coordinate (a coordinate near 0 makes it large)": float(per.max()),
+        "the mean of the per-coordinate relative errors": float(per.mean()),
+        "dividing by ||a|| alone": nd / na if na else float("inf") if nd else 0.0,
+        "dividing by min(||a||, ||n||)": nd / min(na, nn) if min(na, nn) else float("inf"),
+        "dividing by ||a|| + ||n||": nd / (na + nn) if na + nn else 0.0,
+    }
+    out: dict[str, tuple[bool, float | None]] = {k: (v <= tol, v) for k, v in ratios.items()}
+    out["np.allclose(a, n, rtol=tol): its absolute floor atol=1e-8 passes small gradients"] = (
+        bool(np.all(np.abs(a - n) <= 1e-8 + tol * np.abs(n))),
+        None,
+    )
+    out["a strict < tol where the text says at most tol"] = (right < tol, right)
+    out["the default 1e-7 in place of the tol given"] = (right <= PASS_BELOW, right)
+    if not big:
+        out["0 / 0 = nan when both gradients are zero (nan <= tol is False)"] = (False, None)
+    return out
+
+
 def expect_gradients_agree(
     gradients_agree: Callable,
     f: Callable,
@@ -619,13 +736,24 @@ def expect_gradients_agree(
     """Require ``gradients_agree(f, grad_f, x[, tol])`` to return ``expected``.
 
     ``why`` describes this case - what makes the verdict right - and is shown when the answer is
-    wrong. It says what the case is, not what the student did: one True or False is no evidence
-    of which formula gave it.
+    wrong. One True or False is no evidence of which formula gave it, so the message names a
+    cause only from evidence: the points at which the student's code evaluated f (a forward
+    difference, another step), whether it called grad_f, and which typical wrong comparisons
+    give the student's verdict on this very case (with their error values).
     """
     x = _array(x, dtype=_float64)
     kwargs = {} if tol is None else {"tol": tol}
     shown = describe_call("gradients_agree", f, grad_f, x, **kwargs)
-    got = call(gradients_agree, f, grad_f, x, name="gradients_agree", **kwargs)
+    f_points: list[Any] = []
+    g_points: list[Any] = []
+    got = call(
+        gradients_agree,
+        _recording(f, f_points),
+        _recording(grad_f, g_points),
+        x,
+        name="gradients_agree",
+        **kwargs,
+    )
     require_returned(
         "gradients_agree", got, shown, "return True or False (did you forget `return`?)"
     )
@@ -640,6 +768,7 @@ def expect_gradients_agree(
         )
     if bool(got) == expected:
         return
+    limit = PASS_BELOW if tol is None else tol
     numeric, analytic = _central(f, x), _array(grad_f(x.copy()), dtype=_float64)
     scale = max(_norm(numeric), _norm(analytic))
     rel = _norm(numeric - analytic) / scale if scale else 0.0
@@ -649,10 +778,25 @@ def expect_gradients_agree(
         f"got            : {bool(got)}",
         f"numerical      : {numeric}",
         f"grad_f(x)      : {analytic}",
-        f"relative error : {rel:.2e} (tol {PASS_BELOW if tol is None else tol:.0e})",
+        f"relative error : {rel:.2e} (tol {limit:.0e})",
     ]
     if why:
         details.append(f"this case      : {why}")
+    evidence = _numerical_side(x, f_points)
+    if not g_points:
+        evidence = "grad_f was never called: a is grad_f(x), the analytic gradient you check"
+    if evidence is None and not f_points:
+        evidence = "f was never called: n is the central-difference gradient of f at x"
+    if evidence is not None:
+        details.append(f"likely mistake : {evidence}")
+    else:
+        same = [
+            desc + ("" if err is None else f" ({err:.1e})")
+            for desc, (verdict, err) in _verdicts(analytic, numeric, limit).items()
+            if verdict == bool(got)
+        ]
+        if same:
+            details.append(f"gives {bool(got)} here : " + "; ".join(same[:3]))
     raise CheckFailure("gradients_agree gave the wrong verdict.", details)
 
 
@@ -666,6 +810,14 @@ def cross_grad(v):
 
 def cross_grad_forgotten(v):  # the cross term v0 * v1 left out
     return 2 * v
+
+
+def cos_plus_square(v):
+    return np.sum(np.cos(v)) + v[0] ** 2
+
+
+def cos_plus_square_grad(v):
+    return -np.sin(v) + np.array([2 * v[0], 0.0])
 
 
 def big_f(v):
@@ -723,6 +875,15 @@ def check_gradients_agree(gradients_agree: Callable) -> None:
     )
     expect_gradients_agree(
         gradients_agree,
+        cos_plus_square,
+        cos_plus_square_grad,
+        [1.0, 1e-9],
+        True,
+        why="a right gradient with one coordinate near 0 (-1e-9): rounding moves that "
+        "coordinate's estimate by about 2 % of itself, but the normwise relative error is 2e-11",
+    )
+    expect_gradients_agree(
+        gradients_agree,
         big_f,
         big_grad,
         [1.0, 2.0, -1.0],
@@ -756,6 +917,25 @@ def check_gradients_agree(gradients_agree: Callable) -> None:
         True,
         tol=1e-3,
         why="a relative error of 1e-4 is within the tol=1e-3 given here: use the tol argument",
+    )
+    expect_gradients_agree(
+        gradients_agree,
+        bowl_f,
+        bowl_grad_off_by(-0.9995e-3),
+        [1.0, 2.0],
+        True,
+        tol=1e-3,
+        why="||a - n|| / max(||a||, ||n||) is 0.9995e-3, within tol=1e-3 (here ||a|| < ||n||: "
+        "divided by the smaller norm it would exceed tol)",
+    )
+    expect_gradients_agree(
+        gradients_agree,
+        bowl_f,
+        bowl_grad_off_by(1.5e-3),
+        [1.0, 2.0],
+        False,
+        tol=1e-3,
+        why="||a - n|| / max(||a||, ||n||) is about 1.5e-3, above tol=1e-3",
     )
 
 
