@@ -74,11 +74,27 @@ class SandboxSpec:
             Path(sys.base_prefix).resolve(),
             Path(os.path.realpath(sys.executable)).parent.parent,
             helpers_dir(),
+            *_import_dirs(private),
         }
         return cls(
             hidden=tuple(sorted(hidden, key=lambda p: len(p.parts))),
             readable=tuple(sorted(readable)),
         )
+
+
+def _import_dirs(private: tuple[Path, ...]) -> set[Path]:
+    """The folders the kernels' interpreter imports from beyond its prefix: site folders that a
+    ``.pth`` file adds (a venv that borrows another's packages), wherever they are, but never
+    one inside a private folder, nor the folder the grader was started from (``sys.path[0]``)."""
+    closed = [Path(p).resolve() for p in private if p]
+    found = set()
+    for entry in sys.path[1:]:
+        path = Path(entry).resolve() if entry else None
+        if path is None or not path.is_dir() or path == Path.cwd().resolve():
+            continue
+        if not any(path.is_relative_to(c) for c in closed):
+            found.add(path)
+    return found
 
 
 def bwrap_args(spec: SandboxSpec, writable: list[Path]) -> list[str]:
