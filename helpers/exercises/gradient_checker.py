@@ -170,6 +170,32 @@ def _both_zero_failure(name: str, shown: str, value: float) -> CheckFailure:
     )
 
 
+def _judge_relative_error(name: str, value: float, values: dict, shown: str, hint: str) -> None:
+    """``value`` against the reference ``values[""]``; the other entries of ``values`` are the
+    typical mistakes' results, named when ``value`` matches one of them."""
+    values = dict(values)
+    expected = values.pop("")
+    if expected == 0.0 and not math.isfinite(value):
+        raise _both_zero_failure(name, shown, value)
+    if _in_the_noise(value, expected):
+        return
+    mistakes = {
+        k: w
+        for k, w in values.items()
+        if math.isfinite(w) and abs(w - expected) > 1e-4 * max(abs(expected), _ROUNDING_FLOOR)
+    }
+    check(
+        name,
+        value,
+        expected,
+        call=shown,
+        rtol=1e-6,
+        atol=_ROUNDING_FLOOR,
+        mistakes=mistakes,
+        hint=hint,
+    )
+
+
 def _fmt_name(fn: Any) -> str:
     return getattr(fn, "__name__", "f")
 
@@ -321,25 +347,11 @@ def expect_direction_check(
             f"{label} evaluated f {counted.calls} times; the check uses exactly 2.",
             [f"call           : {shown}", f"likely mistake : {why}"],
         )
-    values = _direction_values(f, grad_f, x, seed, step)
-    expected = values.pop("")
-    if expected == 0.0 and not math.isfinite(value):
-        raise _both_zero_failure(label, shown, value)
-    if _in_the_noise(value, expected):
-        return
-    mistakes = {
-        k: w
-        for k, w in values.items()
-        if math.isfinite(w) and abs(w - expected) > 1e-4 * max(abs(expected), _ROUNDING_FLOOR)
-    }
-    check(
+    _judge_relative_error(
         label,
         value,
-        expected,
-        call=shown,
-        rtol=1e-6,
-        atol=_ROUNDING_FLOOR,
-        mistakes=mistakes,
+        _direction_values(f, grad_f, x, seed, step),
+        shown,
         hint=f"u = v / ||v|| with v = rng.standard_normal(x.shape); compare grad_f(x) @ u with "
         f"(f(x + h u) - f(x - h u)) / (2h), h = {step:g}, by the relative error",
     )
@@ -536,26 +548,11 @@ def expect_locate(
         )
     for name, idx in groups.items():
         what = f"{label}(...)[{name!r}]"
-        value = _require_float(what, got[name], shown)
-        values = _locate_values(f, grad_f, x, idx, step)
-        expected = values.pop("")
-        if expected == 0.0 and not math.isfinite(value):
-            raise _both_zero_failure(what, shown, value)
-        if _in_the_noise(value, expected):
-            continue
-        mistakes = {
-            k: w
-            for k, w in values.items()
-            if math.isfinite(w) and abs(w - expected) > 1e-4 * max(abs(expected), _ROUNDING_FLOOR)
-        }
-        check(
+        _judge_relative_error(
             what,
-            value,
-            expected,
-            call=shown,
-            rtol=1e-6,
-            atol=_ROUNDING_FLOOR,
-            mistakes=mistakes,
+            _require_float(what, got[name], shown),
+            _locate_values(f, grad_f, x, idx, step),
+            shown,
             hint=f"for each coordinate i of the group, (f(x + h e_i) - f(x - h e_i)) / (2h) with "
             f"h = {step:g}; then relative_error(grad_f(x)[idx], those differences)",
         )
