@@ -8,16 +8,13 @@ an nbgrader exchange tree) under a deadline and the policy ``zero``; about a min
 from __future__ import annotations
 
 import csv
-import fcntl
 import importlib.util
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 TOY_SOLUTIONS = ROOT / "tests" / "fixtures" / "toy_course" / "solutions"
@@ -31,16 +28,7 @@ FORMULA = tuple("=+-@\t\r")
 
 
 def run(*args, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd, timeout=900)
 
 
 def _graded(base: Path) -> dict:
@@ -71,21 +59,10 @@ def _graded(base: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> tuple[Path, dict]:
-    """The corpus graded once per test run (pytest-xdist workers share it through a lock)."""
-    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run_id is None:
-        base = tmp_path_factory.mktemp("attacks-term")
-        return base, _graded(base)
-    base = tmp_path_factory.getbasetemp().parent / f"attacks-term-{run_id}"
-    with open(f"{base}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        answer = base / "graded.json"
-        if not answer.is_file():
-            shutil.rmtree(base, ignore_errors=True)
-            base.mkdir()
-            answer.write_text(json.dumps(_graded(base)))
-        return base, json.loads(answer.read_text())
+def graded(shared_once) -> tuple[Path, dict]:
+    """The corpus graded once per test run (``shared_once``)."""
+    done = shared_once("attacks-term", lambda base: {"base": str(base), "run": _graded(base)})
+    return Path(done["base"]), done["run"]
 
 
 def rows(path: Path) -> list[dict[str, str]]:

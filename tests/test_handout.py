@@ -11,7 +11,6 @@ notebook, from every cell's decoded source. About a minute on 2 cores.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 REPOSITORY, TAG = "my-university/calc4dl-students", "term-2027"
@@ -27,16 +27,7 @@ REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
 
 
 def run(*args, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd, timeout=900)
 
 
 def graded_term_course(base: Path) -> Path:

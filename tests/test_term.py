@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import fcntl
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli
 
 from autograder.demo import lms_downloads as lms
 from autograder.demo import samples
@@ -44,16 +44,7 @@ ROSTER = [
 
 
 def command(*args, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd, timeout=900)
 
 
 def _notebook(wrong: bool = False) -> bytes:
@@ -160,21 +151,10 @@ def _comment(out: Path, student: str, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def term(tmp_path_factory) -> tuple[Path, dict]:
-    """The term, once per test run (pytest-xdist workers share it through a lock)."""
-    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run_id is None:
-        base = tmp_path_factory.mktemp("term")
-        return base, _term(base)
-    base = tmp_path_factory.getbasetemp().parent / f"term-{run_id}"
-    with open(f"{base}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        answer = base / "term.json"
-        if not answer.is_file():
-            shutil.rmtree(base, ignore_errors=True)
-            base.mkdir()
-            answer.write_text(json.dumps(_term(base)))
-        return base, json.loads(answer.read_text())
+def term(shared_once) -> tuple[Path, dict]:
+    """The term, once per test run (``shared_once``)."""
+    done = shared_once("term", lambda base: {"base": str(base), "runs": _term(base)})
+    return Path(done["base"]), done["runs"]
 
 
 def table(path: Path) -> dict[str, dict[str, str]]:
