@@ -492,16 +492,6 @@ def expect_locate(
             cause=failure.cause,
             error=failure.error,
         ) from None
-    changed = [
-        k
-        for k, v in groups.items()
-        if isinstance(v, np.ndarray) and not np.array_equal(v, given[k])
-    ]
-    if changed:
-        raise CheckFailure(
-            f"{label} modified the index arrays of groups.",
-            [f"call    : {shown}", f"changed : {', '.join(changed)}", "sort or change copies only"],
-        )
     require_returned(label, got, shown, "return the dict {name: relative error}")
     if not isinstance(got, dict):
         raise CheckFailure(
@@ -761,20 +751,6 @@ def expect_fixed_backward(
             rtol=1e-6,
             mistakes=slips[name],
             hint=f"compare {name} with a gradient check: which line of the backward pass feeds it?",
-        )
-    # A backward pass reads its parameters; it must not change them.
-    changed = [
-        k
-        for k in PARAMETER_NAMES
-        if not isinstance(given.get(k), np.ndarray) or not np.array_equal(given[k], params[k])
-    ]
-    if changed:
-        raise CheckFailure(
-            "fixed_backward modified params.",
-            [
-                f"changed : {', '.join(changed)}",
-                "compute new arrays; do not update params in place",
-            ],
         )
 
 
