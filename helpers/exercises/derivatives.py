@@ -852,91 +852,95 @@ def bowl_grad_off_by(rel: float) -> Callable:
     return grad
 
 
-@exercise(LESSON, "Exercise 01.11 · Use a gradient check", "gradients_agree")
-def check_gradients_agree(gradients_agree: Callable) -> None:
-    """Visible test of ``gradients_agree(f, grad_f, x, tol=PASS_BELOW)`` (PASS_BELOW = 1e-7)."""
-    x = [0.5, -1.5]
-    expect_gradients_agree(
-        gradients_agree,
+# The visible cases of gradients_agree: (f, grad_f, x, the right verdict, tol or None for the
+# default, what makes that verdict right - shown when the answer gives the other one).
+GRADIENTS_AGREE_CASES = [
+    (
         cross_f,
         cross_grad,
-        x,
+        [0.5, -1.5],
         True,
-        why="grad_f is the right gradient of f: its relative error to the central differences "
+        None,
+        "grad_f is the right gradient of f: its relative error to the central differences "
         "is far below 1e-7",
-    )
-    expect_gradients_agree(
-        gradients_agree,
+    ),
+    (
         cross_f,
         cross_grad_forgotten,
-        x,
+        [0.5, -1.5],
         False,
-        why="grad_f forgets the cross term v0 * v1 of f: its relative error is far above tol",
-    )
-    expect_gradients_agree(
-        gradients_agree,
+        None,
+        "grad_f forgets the cross term v0 * v1 of f: its relative error is far above tol",
+    ),
+    (
         cos_plus_square,
         cos_plus_square_grad,
         [1.0, 1e-9],
         True,
-        why="a right gradient with one coordinate near 0 (-1e-9): rounding moves that "
+        None,
+        "a right gradient with one coordinate near 0 (-1e-9): rounding moves that "
         "coordinate's estimate by about 2 % of itself, but the normwise relative error is 2e-11",
-    )
-    expect_gradients_agree(
-        gradients_agree,
+    ),
+    (
         big_f,
         big_grad,
         [1.0, 2.0, -1.0],
         True,
-        why="a right gradient of a large function (f about 1e7): the absolute error grows with "
+        None,
+        "a right gradient of a large function (f about 1e7): the absolute error grows with "
         "the scale of f, the relative error does not",
-    )
-    expect_gradients_agree(
-        gradients_agree,
+    ),
+    (
         tiny_f,
         tiny_grad_wrong,
         [1.0, 2.0],
         False,
-        why="a wrong gradient (3e-9 v for 2e-9 v) of a tiny function: the absolute error is tiny "
+        None,
+        "a wrong gradient (3e-9 v for 2e-9 v) of a tiny function: the absolute error is tiny "
         "because f is, the relative error is 1/3",
-    )
-    expect_gradients_agree(
-        gradients_agree,
+    ),
+    (
         bowl_f,
         bowl_grad,
         [0.0, 0.0],
         True,
-        why="both gradients are zero at the bottom of the bowl: the relative error is then "
+        None,
+        "both gradients are zero at the bottom of the bowl: the relative error is then "
         "taken as 0 (0 / 0 would be nan, and nan <= tol is False)",
-    )
-    expect_gradients_agree(
-        gradients_agree,
+    ),
+    (
         bowl_f,
         bowl_grad_off_by(1e-4),
         [1.0, 2.0],
         True,
-        tol=1e-3,
-        why="a relative error of 1e-4 is within the tol=1e-3 given here: use the tol argument",
-    )
-    expect_gradients_agree(
-        gradients_agree,
+        1e-3,
+        "a relative error of 1e-4 is within the tol=1e-3 given here: use the tol argument",
+    ),
+    (
         bowl_f,
         bowl_grad_off_by(-0.9995e-3),
         [1.0, 2.0],
         True,
-        tol=1e-3,
-        why="||a - n|| / max(||a||, ||n||) is 0.9995e-3, within tol=1e-3 (here ||a|| < ||n||: "
+        1e-3,
+        "||a - n|| / max(||a||, ||n||) is 0.9995e-3, within tol=1e-3 (here ||a|| < ||n||: "
         "divided by the smaller norm it would exceed tol)",
-    )
-    expect_gradients_agree(
-        gradients_agree,
+    ),
+    (
         bowl_f,
         bowl_grad_off_by(1.5e-3),
         [1.0, 2.0],
         False,
-        tol=1e-3,
-        why="||a - n|| / max(||a||, ||n||) is about 1.5e-3, above tol=1e-3",
-    )
+        1e-3,
+        "||a - n|| / max(||a||, ||n||) is about 1.5e-3, above tol=1e-3",
+    ),
+]
+
+
+@exercise(LESSON, "Exercise 01.11 · Use a gradient check", "gradients_agree")
+def check_gradients_agree(gradients_agree: Callable) -> None:
+    """Visible test of ``gradients_agree(f, grad_f, x, tol=PASS_BELOW)`` (PASS_BELOW = 1e-7)."""
+    for f, grad_f, x, expected, tol, why in GRADIENTS_AGREE_CASES:
+        expect_gradients_agree(gradients_agree, f, grad_f, x, expected, tol=tol, why=why)
 
 
 # --------------------------------------------------------------------------- quiz item 8

@@ -609,6 +609,30 @@ def expect_dense_backward(dense_backward: Callable, X: Any, W: Any, dZ: Any) -> 
     )
     eX, eW, eb = ref.dense_backward(X, W, dZ)
     _check_gradient_order((dX, dW, db), (eX, eW, eb), shown)
+    _require_dense_shapes((dX, dW, db), (eX, eW, eb), (m, n, k), shown)
+    mistakes = _dense_mistakes(X, W, dZ, (eX, eW, eb))
+    for label, g, e in (("dX", dX, eX), ("dW", dW, eW), ("db", db, eb)):
+        check(
+            f"dense_backward: {label}",
+            g,
+            e,
+            call=shown,
+            rtol=RTOL,
+            mistakes={d: v for d, v in mistakes[label].items() if v is not None},
+            hint={
+                "dX": "dX = dZ @ W.T: each input feeds every output through W",
+                "dW": "dW = X.T @ dZ: W[q, j] meets X[i, q] in every row i",
+                "db": "db = dZ.sum(axis=0, keepdims=True): b is added to every row",
+            }[label],
+        )
+
+
+def _require_dense_shapes(got: tuple, expected: tuple, sizes: tuple, shown: str) -> None:
+    """A CheckFailure naming the first of (dX, dW, db) whose shape is wrong, with what its
+    shape suggests; ``sizes`` is (m, n, k)."""
+    m, n, k = sizes
+    dX, dW, db = got
+    eX, eW, eb = expected
     shape_hints = {
         "dX": {(n, m): "dX is transposed: it has the shape of X, (m, n) = dZ @ W.T"},
         "dW": {(k, n): "dW is transposed: the gradient of W has the shape of W, (n, k) = X.T @ dZ"},
@@ -636,8 +660,14 @@ def expect_dense_backward(dense_backward: Callable, X: Any, W: Any, dZ: Any) -> 
                     f"hint           : {hint}",
                 ],
             )
+
+
+def _dense_mistakes(X: np.ndarray, W: np.ndarray, dZ: np.ndarray, expected: tuple) -> dict:
+    """Each gradient's typical wrong values (None where a mistake cannot show at these shapes)."""
+    (m, n), k = X.shape, W.shape[1]
+    eX, eW, eb = expected
     with quiet():
-        mistakes = {
+        return {
             "dX": {
                 "dX = dZ @ W without the transpose: it is dZ @ W.T": dZ @ W if n == k else None,
                 "divided dX by m: the 1/m of a mean loss is already inside dZ": eX / m,
@@ -664,20 +694,6 @@ def expect_dense_backward(dense_backward: Callable, X: Any, W: Any, dZ: Any) -> 
                 ),
             },
         }
-    for label, g, e in (("dX", dX, eX), ("dW", dW, eW), ("db", db, eb)):
-        check(
-            f"dense_backward: {label}",
-            g,
-            e,
-            call=shown,
-            rtol=RTOL,
-            mistakes={d: v for d, v in mistakes[label].items() if v is not None},
-            hint={
-                "dX": "dX = dZ @ W.T: each input feeds every output through W",
-                "dW": "dW = X.T @ dZ: W[q, j] meets X[i, q] in every row i",
-                "db": "db = dZ.sum(axis=0, keepdims=True): b is added to every row",
-            }[label],
-        )
 
 
 def _check_gradient_order(got: tuple, expected: tuple, shown: str) -> None:

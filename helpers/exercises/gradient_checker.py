@@ -451,6 +451,26 @@ def _locate_values(f, grad_f, x: np.ndarray, idx: Any, step: float) -> dict[str,
     return values
 
 
+def _locate_count_mistake(calls: int, wanted: int, size: int, n_groups: int) -> str:
+    """What ``calls`` evaluations of f, where ``wanted`` were due, say about a locate."""
+    if calls in (2 * size, 2 * size + 1) and wanted < 2 * size:
+        return (
+            "computed the central difference of every coordinate of x: only the "
+            "coordinates of the groups are needed (two evaluations each)"
+        )
+    if calls in (wanted // 2, wanted // 2 + 1, wanted // 2 + n_groups):
+        return (
+            "one evaluation per coordinate (plus f(x)): that is a forward difference; the "
+            "central difference evaluates f(x + h e_i) and f(x - h e_i)"
+        )
+    if calls == 2 * n_groups:
+        return (
+            "moved all of a group's coordinates at once: one central difference per "
+            "coordinate, e_i one unit vector at a time"
+        )
+    return "two evaluations of f per coordinate listed in groups, none for the others"
+
+
 def expect_locate(
     locate: Callable[..., Any],
     f: Callable[[np.ndarray], Any],
@@ -515,23 +535,7 @@ def expect_locate(
         )
     wanted = 2 * sum(_coordinates(idx, x.size).size for idx in groups.values())
     if counted.calls != wanted:
-        if counted.calls in (2 * x.size, 2 * x.size + 1) and wanted < 2 * x.size:
-            why = (
-                "computed the central difference of every coordinate of x: only the "
-                "coordinates of the groups are needed (two evaluations each)"
-            )
-        elif counted.calls in (wanted // 2, wanted // 2 + 1, wanted // 2 + len(groups)):
-            why = (
-                "one evaluation per coordinate (plus f(x)): that is a forward difference; the "
-                "central difference evaluates f(x + h e_i) and f(x - h e_i)"
-            )
-        elif counted.calls == 2 * len(groups):
-            why = (
-                "moved all of a group's coordinates at once: one central difference per "
-                "coordinate, e_i one unit vector at a time"
-            )
-        else:
-            why = "two evaluations of f per coordinate listed in groups, none for the others"
+        why = _locate_count_mistake(counted.calls, wanted, x.size, len(groups))
         raise CheckFailure(
             f"{label} evaluated f {counted.calls} times; expected {wanted}.",
             [f"call           : {shown}", f"likely mistake : {why}"],
