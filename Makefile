@@ -21,6 +21,11 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[course,dev,cluster]"
+	@# jsonschema, which nbformat loads, imports rfc3987-syntax when it is there, and that
+	@# builds 38 Earley parsers: a second of CPU in every process that reads a notebook
+	@# (python-jsonschema/jsonschema#1428), hundreds of them in a test run. It only checks
+	@# the "iri" string formats, which no notebook or Jupyter schema uses.
+	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 	@touch $(STAMP)
 
 # Jupyter refuses to start as root ("Running as root is not recommended"), which is how

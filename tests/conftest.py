@@ -24,7 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from support import packing
+from support import autograde_cache, packing
 from support.env import VENV_BIN, private_dirs, with_venv_on_path
 from support.names import statements
 from support.shared import shared_once as _shared_once
@@ -453,14 +453,18 @@ def autograded(shared_once):
 
     Once per test run: under pytest-xdist the first worker to ask runs it, the others read it.
     The tests that read it are in the lesson's xdist group (tests/test_lessons.py), so that
-    one worker runs it while the others do other work.
+    one worker runs it while the others do other work. A run whose inputs are unchanged since
+    an earlier test run is read from the cache (tests/support/autograde_cache.py).
     """
 
     done: dict[str, Autograded] = {}
 
     def get(lesson: str) -> Autograded:
         if lesson not in done:
-            build = lambda folder: _to_json(autograde(lesson, folder))  # noqa: E731
+
+            def build(folder: Path) -> dict:
+                return autograde_cache.cached(lesson, lambda: _to_json(autograde(lesson, folder)))
+
             done[lesson] = _from_json(shared_once(f"autograde-{lesson}", build))
         return done[lesson]
 

@@ -3,6 +3,7 @@
 - ``--dist loadgroup`` keeps a group on one worker with the pytest and pytest-xdist installed
   (pytest-dev/pytest-xdist#1386), and the grouping check of conftest fails a group seen on two;
 - ``shared_once`` builds once and hands every caller the same JSON, failures included;
+- the autograde cache is keyed by every input of a lesson's run and keeps only clean runs;
 - the packing of answer variants keeps apart what the code says may interact.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from support import packing, shared, xdist_groups
+from support import autograde_cache, packing, shared, xdist_groups
 
 # --------------------------------------------------------------------------- xdist groups
 
@@ -142,6 +143,99 @@ def test_shared_once_reports_a_failed_build_to_every_caller(tmp_path, monkeypatc
         monkeypatch.setattr(shared, "_DONE", {})
     with pytest.raises(pytest.fail.Exception, match="no luck"):  # not built again
         shared.shared_once(_Factory(tmp_path), "broken", lambda f: 1)
+
+
+# --------------------------------------------------------------------------- autograde cache
+
+
+def _course_copy(tmp_path: Path, lesson: str) -> Path:
+    """The files a lesson's autograde run reads, copied under ``tmp_path``."""
+    root = tmp_path / "course"
+    for path in autograde_cache.inputs(lesson):
+        target = root / path.relative_to(autograde_cache.ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    return root
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "solutions/01_derivatives/01_derivatives.ipynb",
+        "lessons/01_derivatives/01_derivatives.ipynb",
+        "tests/fixtures/answers/01_derivatives.py",
+        "helpers/checks.py",
+        "tests/support/packing.py",
+        "tests/conftest.py",
+        "nbgrader_config.py",
+    ],
+)
+def test_the_autograde_cache_key_changes_with_each_input(tmp_path, changed):
+    root = _course_copy(tmp_path, "01_derivatives")
+    before = autograde_cache.key("01_derivatives", root)
+    assert autograde_cache.key("01_derivatives", root) == before  # the same content, the same key
+    with open(root / changed, "a") as f:
+        f.write("\n")
+    assert autograde_cache.key("01_derivatives", root) != before, f"{changed} is not in the key"
+
+
+def test_the_autograde_cache_key_of_a_lesson_ignores_another_lessons_files(tmp_path):
+    root = _course_copy(tmp_path, "01_derivatives")
+    before = autograde_cache.key("01_derivatives", root)
+    other = root / "solutions" / "02_chain_rule" / "02_chain_rule.ipynb"
+    other.parent.mkdir(parents=True)
+    other.write_text("{}")
+    assert autograde_cache.key("01_derivatives", root) == before
+
+
+def _run_result(tmp_path: Path, log: str = "", graded: int = 2) -> dict:
+    notebook = tmp_path / "solved.ipynb"
+    notebook.write_text("{}")
+    grades = {f"s{i}": {} for i in range(graded)}
+    return {"grades": grades, "log": log, "students": 2, "notebooks": {"solved": str(notebook)}}
+
+
+def test_the_autograde_cache_reads_a_kept_run_back_without_running_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_AUTOGRADE_CACHE", str(tmp_path / "cache"))
+    runs = []
+
+    def run():
+        runs.append(1)
+        return _run_result(tmp_path)
+
+    first = autograde_cache.cached("01_derivatives", run)
+    second = autograde_cache.cached("01_derivatives", run)
+    assert len(runs) == 1
+    assert second["grades"] == first["grades"]
+    kept = Path(second["notebooks"]["solved"])
+    assert kept.is_relative_to(tmp_path / "cache") and kept.read_text() == "{}"
+
+
+@pytest.mark.parametrize(
+    "log, graded",
+    [("CellTimeoutError: A cell timed out", 2), ("DeadKernelError: Kernel died", 2), ("", 1)],
+    ids=["a cell timed out", "a kernel died", "a submission not graded"],
+)
+def test_the_autograde_cache_keeps_no_run_with_a_fault(tmp_path, monkeypatch, log, graded):
+    monkeypatch.setenv("COURSE_AUTOGRADE_CACHE", str(tmp_path / "cache"))
+    runs = []
+
+    def run():
+        runs.append(1)
+        return _run_result(tmp_path, log, graded)
+
+    autograde_cache.cached("01_derivatives", run)
+    autograde_cache.cached("01_derivatives", run)
+    assert len(runs) == 2
+
+
+def test_the_autograde_cache_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_AUTOGRADE_CACHE", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    runs = []
+    for _ in range(2):
+        autograde_cache.cached("01_derivatives", lambda: runs.append(1) or _run_result(tmp_path))
+    assert len(runs) == 2 and not any(tmp_path.rglob("result.json"))
 
 
 # --------------------------------------------------------------------------- packing
