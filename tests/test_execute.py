@@ -8,12 +8,15 @@ stop reason comes from the grader's own facts, never from what the kernel says.
 
 from __future__ import annotations
 
+import json
+
 import nbformat
 import pytest
 
 from autograder.grading.execute import boot, jobs, notebook
+from autograder.grading.outcomes import Outcome
 from autograder.grading.settings import Limits
-from autograder.grading.vocabulary import CellStatus
+from autograder.grading.vocabulary import Blame, CellStatus, Failure
 
 LIMITS = Limits(cell_seconds=30, submission_seconds=120)
 
@@ -100,6 +103,31 @@ def test_a_result_crosses_from_a_worker_to_the_grader_as_json_text(tmp_path, no_
     assert back.result == result
     assert _printed(back.result) == "42\n"
     assert back.result.cells[0].status is CellStatus.OK
+
+
+def test_a_failure_crosses_from_a_worker_with_whose_fault_it_is():
+    for finished in (
+        jobs.Finished.grader_failed(("ada", "01"), "worker refused: no sandbox"),
+        jobs.Finished.notebook_failed(("ben", "01"), "it broke its grading worker twice"),
+    ):
+        back = jobs.Finished.from_text(finished.to_text())
+        assert back == finished and back.result is None
+    assert back.failure == Failure("it broke its grading worker twice", Blame.NOTEBOOK)
+    assert not back.failure.by_grader
+
+
+def test_an_outcome_record_keeps_whose_fault_a_failure_is_and_reads_older_records():
+    lost = Outcome(
+        "ada", "01", "a.ipynb", failure=Failure("could not be executed: x", Blame.GRADER)
+    )
+    own = Outcome("ben", "01", "b.ipynb", failure=Failure("unreadable notebook: not JSON"))
+    graded = Outcome("cleo", "01", "c.ipynb")
+    for outcome in (lost, own, graded):
+        assert Outcome.from_record(json.loads(json.dumps(outcome.to_record()))) == outcome
+    # The record of a notebook's own failure, or of none, is as it was before the Failure type.
+    assert own.to_record()["failed"] == "unreadable notebook: not JSON"
+    assert "failed_by" not in own.to_record() and graded.to_record()["failed"] == ""
+    assert lost.to_record()["failed_by"] == "grader"
 
 
 def _cells(*sources: str):

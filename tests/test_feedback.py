@@ -19,6 +19,7 @@ import pytest
 
 from autograder.course import find_lessons, settings
 from autograder.course.lessons import ANSWER, TEST, WRITTEN, load_lesson
+from autograder.course.quiz_key import is_quiz_test
 from autograder.grading.autograde.serial import answer_sources
 from autograder.grading.course_dir import CoursePaths
 from autograder.grading.judge import judge
@@ -266,7 +267,8 @@ def test_the_trusted_side_reads_quiz_answers_as_the_kernel_gave_them_without_run
     source = "check_quiz(q1, q2, q3, q4)"
     data = {n: codec.encode(values[n], lambda _: {"$h": 0}) for n in names}
     assert judge.quiz_answers(data) == {"q1": True, "q2": False, "q3": None, "q4": None}
-    assert judge.QUIZ_TEST.match("test_quiz_04") and not judge.QUIZ_TEST.match("test_sgd")
+    assert is_quiz_test("test_quiz_04") and not is_quiz_test("test_sgd")
+    assert not is_quiz_test("quiz_04") and not is_quiz_test("test_quiz_4")
     assert judge.student_names(source)  # the quiz test reads these names from the notebook
 
 

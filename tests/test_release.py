@@ -350,3 +350,27 @@ def test_help_lists_release_and_grade():
     )
     assert done.returncode == 0
     assert "release" in done.stdout and "grade" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        {"metadata": {}},
+        {"metadata": None},
+        {"metadata": {"nbgrader": "not a dict"}},
+        {"metadata": {"nbgrader": {"grade_id": 7}}},
+        {"metadata": {"nbgrader": None}},
+        "not a cell",
+    ],
+)
+def test_a_cell_without_a_string_grade_id_has_none(cell):
+    from autograder.course.notebooks import grade_id
+
+    assert grade_id(cell) is None
+
+
+def test_a_cells_grade_id_reads_from_json_data_and_notebook_nodes():
+    from autograder.course.notebooks import grade_id
+
+    data = {"cell_type": "code", "metadata": {"nbgrader": {"grade_id": "test_sigmoid"}}}
+    assert grade_id(data) == grade_id(nbformat.from_dict(data)) == "test_sigmoid"

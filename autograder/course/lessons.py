@@ -19,7 +19,7 @@ from typing import Any
 
 import nbformat
 
-from .notebooks import SECTION_HEADING, colab_section_id
+from .notebooks import SECTION_HEADING, colab_section_id, grade_id
 
 ANSWER = "answer"  # solution, not graded: the student's code
 TEST = "test"  # graded, locked: visible (and hidden) tests
@@ -334,14 +334,14 @@ def read_headings(nb_cells, cells: list[SourceCell]):
 
 def _quiz_keys(lesson_id: str, nb_cells) -> dict[str, tuple[tuple[str, bool, str], ...]]:
     """Test grade id -> the quiz's items (name, answer, reason), as the release reads them."""
-    from .quiz_key import QUIZ_ID, QuizKeyError, parse_key
+    from .quiz_key import QUIZ_ID, QuizKeyError, answer_test_id, parse_key
 
     keys = {}
     for index, cell in enumerate(nb_cells):
-        gid = (cell.metadata.get("nbgrader") or {}).get("grade_id", "")
+        gid = grade_id(cell) or ""
         if cell.cell_type == "code" and QUIZ_ID.match(gid):
             try:
-                keys[f"test_{gid}"] = parse_key(lesson_id, index, cell).items
+                keys[answer_test_id(gid)] = parse_key(lesson_id, index, cell).items
             except QuizKeyError:
                 continue  # the release refuses such a lesson; the page then shows no items
     return keys

@@ -11,6 +11,7 @@ normal form gives back the same bytes, so a release run twice changes nothing.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -24,6 +25,18 @@ CELL_METADATA_KEPT = ("nbgrader", "tags", "editable", "deletable")
 _VALID_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 # A numbered section's heading cell: ``## 3. An ill-conditioned quadratic``.
 SECTION_HEADING = re.compile(r"^##\s+(?P<number>\d+)\.\s+(?P<title>\S.*?)\s*$")
+
+
+def grade_id(cell: Any) -> str | None:
+    """The nbgrader ``grade_id`` of ``cell`` (a ``NotebookNode`` or plain JSON data), or None.
+
+    The one reader of a cell's grade id: a handed-in cell's metadata is anything a student's
+    editor wrote, so what is not a dict, or an id that is not a string, reads as None.
+    """
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+    gid = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    return gid if isinstance(gid, str) else None
 
 
 def section_number(cell: NotebookNode) -> str | None:

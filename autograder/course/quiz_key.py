@@ -8,13 +8,16 @@ One line per item::
 
 :func:`parse_key` reads those lines for the release's feedback cell
 (:mod:`autograder.release.quiz_cell`) and for the grader's feedback page; the quiz naming rule
-(``quiz_NN`` answers, ``test_quiz_NN`` tests) is :data:`QUIZ_ID`.
+(``quiz_NN`` answers, ``test_quiz_NN`` tests) is :data:`QUIZ_ID`, :func:`answer_test_id` and
+:func:`is_quiz_test`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from .notebooks import grade_id
 
 QUIZ_ID = re.compile(r"^quiz_(?P<nn>\d\d)$")
 _LINE = re.compile(r"^(?P<name>[A-Za-z_]\w*) = (?P<answer>True|False)  # (?P<reason>\S.*)$")
@@ -35,8 +38,15 @@ class QuizKey:
     items: tuple[tuple[str, bool, str], ...]  # (name, answer, reason)
 
 
-def grade_id_of(cell) -> str:
-    return (cell.metadata.get("nbgrader") or {}).get("grade_id", "")
+def answer_test_id(answer_id: str) -> str:
+    """The grade id of the test cell of answer cell ``answer_id``: ``test_`` + its id."""
+    return f"test_{answer_id}"
+
+
+def is_quiz_test(gid: str) -> bool:
+    """True for a quiz's test cell, ``test_quiz_NN``."""
+    prefix = answer_test_id("")
+    return gid.startswith(prefix) and QUIZ_ID.match(gid.removeprefix(prefix)) is not None
 
 
 def parse_key(lesson: str, index: int, cell) -> QuizKey:
@@ -44,7 +54,7 @@ def parse_key(lesson: str, index: int, cell) -> QuizKey:
 
     The error names the lesson, the cell and the line (1-based, in the cell's source).
     """
-    gid = grade_id_of(cell)
+    gid = grade_id(cell) or ""
     where = f"{lesson}: cell {index} ({gid})"
     lines = cell.source.splitlines()
     try:

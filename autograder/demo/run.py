@@ -33,6 +33,8 @@ from pathlib import Path
 
 from ..course import ROOT, SOLUTIONS, find_lessons
 from ..course.lessons import ANSWER, load_lesson
+from ..course.notebooks import grade_id
+from ..course.quiz_key import answer_test_id
 from ..grading.course_dir import CoursePaths
 from . import lms_downloads as lms
 from . import samples
@@ -92,7 +94,7 @@ def class_notebooks(lesson: str) -> dict[str, tuple[str, bytes]]:
         i
         for i, c in enumerate(cleo["cells"])
         if (c.get("metadata", {}).get("nbgrader") or {}).get("grade")
-        and (c.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "").startswith("test_")
+        and (grade_id(c) or "").startswith(answer_test_id(""))
     ]
     if tests:
         del cleo["cells"][tests[0]]

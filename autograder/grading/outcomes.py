@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .judge.messages import Verdict
+from .vocabulary import Blame, Failure
 
 if TYPE_CHECKING:
     from .course_dir import CoursePaths
@@ -24,7 +25,7 @@ class Outcome:
     student: str
     lesson: str  # "" when no lesson was recognised
     file: str
-    failed: str = ""  # why it could not be graded; "" when it was
+    failure: Failure | None = None  # why it could not be graded; None when it was
     notes: list[str] = field(default_factory=list)  # faults and repairs, for detail and feedback
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # grade id -> its verdict
     timings: dict[str, float] = field(default_factory=dict)
@@ -36,13 +37,25 @@ class Outcome:
     quiz: dict[str, dict[str, bool | None]] = field(default_factory=dict)
 
     def to_record(self) -> dict[str, Any]:
-        """The outcome as JSON data (its verdicts too)."""
-        return asdict(self)
+        """The outcome as JSON data (its verdicts too).
+
+        The failure is ``failed`` (its reason, "" when graded) and, only when the grader is to
+        blame, ``failed_by``: records written before the :class:`Failure` type read the same.
+        """
+        data = asdict(self)
+        failure = data.pop("failure")
+        data["failed"] = failure["reason"] if failure else ""
+        if self.failure is not None and self.failure.by_grader:
+            data["failed_by"] = str(Blame.GRADER)
+        return data
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Outcome:
+        data = dict(data)
+        reason, blame = data.pop("failed", ""), data.pop("failed_by", Blame.NOTEBOOK)
         verdicts = {g: Verdict.from_record(v) for g, v in data.get("verdicts", {}).items()}
-        return cls(**{**data, "verdicts": verdicts})
+        failure = Failure(reason, Blame(blame)) if reason else None
+        return cls(**{**data, "verdicts": verdicts, "failure": failure})
 
 
 def save_outcomes(course: CoursePaths, student: str, outcomes: list[Outcome]) -> None:

@@ -29,7 +29,7 @@ from . import remembered
 from .execute.preload import preload_lines, test_sources
 from .rules import late
 from .settings import RunSettings
-from .vocabulary import GRADER_FAULTS, GraderError
+from .vocabulary import GRADER_FAILED, Blame, Failure, GraderError
 
 # The progress line of a notebook autograded by an earlier cluster run that was cut short.
 KEPT = "autograded by the run cut short, not executed again"
@@ -242,8 +242,8 @@ def _execute_and_autograde(pool, collected, lessons, grader, progress, limits) -
         graded = task.lesson in grader.graded[task.student]
         if pool.keeps_checkpoint:
             checkpoint.add(digests[finished.key], outcome, graded)
-        if outcome.failed.startswith(GRADER_FAULTS):  # not a student's fault: graded again
-            lost.append(f"{outcome.student} {outcome.lesson}: {outcome.failed}")
+        if outcome.failure and outcome.failure.by_grader:  # not a student's fault: graded again
+            lost.append(f"{outcome.student} {outcome.lesson}: {outcome.failure}")
         _record(collected, grader, progress, outcome, graded)
         progress.step(one_line(outcome))
     grader.close()
@@ -258,13 +258,13 @@ def _outcome(grader, task, finished):
     try:
         return grader.outcome(task, finished)
     except Exception as exc:  # noqa: BLE001 - one notebook's fault must not end the batch
-        why = f"{GRADER_FAULTS[3]}: {type(exc).__name__}: {exc}"
-        return Outcome(task.student, task.lesson, task.file, failed=why, notes=list(task.notes))
+        why = Failure(f"{GRADER_FAILED}: {type(exc).__name__}: {exc}", Blame.GRADER)
+        return Outcome(task.student, task.lesson, task.file, failure=why, notes=list(task.notes))
 
 
 def _finished(pool, jobs):
     """Every job's Finished; when the pool itself fails, the rest are the grader's failures."""
-    from .execute.pool import failed_by_grader
+    from .execute.jobs import Finished
 
     left = {j.key for j in jobs}
     try:
@@ -276,7 +276,7 @@ def _finished(pool, jobs):
     except Exception as exc:  # noqa: BLE001 - the pool broke: every unfinished notebook says so
         why = f"the worker pool failed: {type(exc).__name__}: {exc}"
         for key in sorted(left):
-            yield failed_by_grader(key, why)
+            yield Finished.grader_failed(key, why)
 
 
 def _record(collected, grader, progress, outcome, graded: bool) -> None:

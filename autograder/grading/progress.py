@@ -62,7 +62,7 @@ class Progress:
 
 def one_line(o) -> str:
     """One notebook's outcome (a :class:`~.outcomes.Outcome`) as a line of the progress log."""
-    if o.failed:
-        return f"{o.student} {o.lesson or '?'}: FAILED - {o.failed}"
+    if o.failure:
+        return f"{o.student} {o.lesson or '?'}: FAILED - {o.failure}"
     extra = f" ({'; '.join(o.notes)})" if o.notes else ""
     return f"{o.student} {o.lesson}: executed in {o.timings.get('total', 0):.1f} s{extra}"

@@ -1,4 +1,5 @@
-"""The words every phase uses: the statuses, the executor's error names, and GraderError.
+"""The words every phase uses: the statuses, the executor's error names, a notebook's
+:class:`Failure`, and GraderError.
 
 One ``str`` enum per level, so a status's type says which words apply to it:
 
@@ -16,6 +17,7 @@ a file compares equal to its member. A word shared by two levels (``failed``, ``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -75,15 +77,38 @@ class GraderErrorName(StrEnum):
     NOT_RUN_AS_WRITTEN = "NotRunAsWritten"  # the kernel's answers did not fit the test
 
 
-# How an outcome's ``failed`` begins when the grader, not the student, failed the notebook (a
-# kernel that never started, a broken pool, nbgrader's own Autograde, staging); the run then
-# exits 1. A notebook the student broke says otherwise ("unreadable notebook", "not graded").
-GRADER_FAULTS = (
-    "could not be executed",
-    "could not be prepared",
-    "nbgrader autograde failed",
-    "the grader failed on it",
-)
+class Blame(StrEnum):
+    """Whose fault it is that a notebook has no grade."""
+
+    NOTEBOOK = "notebook"  # unreadable, or it broke its grading worker twice: its row says why
+    GRADER = "grader"  # a kernel that never started, a broken pool, nbgrader: the run exits 1
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a notebook has no grade: ``reason`` for grades.csv and the log, and whose fault.
+
+    The one failure type of the pipeline (:class:`~.execute.jobs.Finished`,
+    :class:`~.outcomes.Outcome`): a run that lost a notebook by its own fault exits 1, and it
+    knows which by ``blame``, never by reading the words.
+    """
+
+    reason: str
+    blame: Blame = Blame.NOTEBOOK
+
+    @property
+    def by_grader(self) -> bool:
+        return self.blame == Blame.GRADER
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+# How the reason begins when the grader failed the notebook, by where it failed.
+NOT_EXECUTED = "could not be executed"
+NOT_PREPARED = "could not be prepared for grading"
+AUTOGRADE_FAILED = "nbgrader autograde failed"
+GRADER_FAILED = "the grader failed on it"
 
 
 class GraderError(Exception):

@@ -13,7 +13,8 @@ import textwrap
 
 import nbformat
 
-from ..course.quiz_key import QUIZ_ID, QuizKey, QuizKeyError, grade_id_of, parse_key
+from ..course.notebooks import grade_id
+from ..course.quiz_key import QUIZ_ID, QuizKey, QuizKeyError, answer_test_id, parse_key
 
 FEEDBACK_TAG = "quiz-feedback"
 
@@ -73,12 +74,12 @@ def apply(nb, lesson: str, on: bool) -> None:
     """
     nb.cells = [c for c in nb.cells if FEEDBACK_TAG not in c.metadata.get("tags", [])]
     keys = {
-        grade_id_of(c): parse_key(lesson, i, c)
+        (grade_id(c) or ""): parse_key(lesson, i, c)
         for i, c in enumerate(nb.cells)
-        if c.cell_type == "code" and QUIZ_ID.match(grade_id_of(c))
+        if c.cell_type == "code" and QUIZ_ID.match(grade_id(c) or "")
     }
     for gid, key in keys.items():
-        tests = [i for i, c in enumerate(nb.cells) if grade_id_of(c) == f"test_{gid}"]
+        tests = [i for i, c in enumerate(nb.cells) if grade_id(c) == answer_test_id(gid)]
         if not tests:
             raise QuizKeyError(f"{lesson}: quiz answer cell {gid} has no test cell test_{gid}")
         nb.cells.insert(tests[0] + 1, feedback_cell(key, on))

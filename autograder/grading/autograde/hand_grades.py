@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 
 from ...course.lessons import ANSWER, TEST, WRITTEN, Lesson
+from ...course.notebooks import grade_id
 from ..course_dir import CoursePaths
 
 
@@ -54,7 +55,7 @@ def _digests(notebook_path, lesson: Lesson) -> dict[str, str]:
         return {}
     source = {}
     for cell in cells:
-        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        gid = grade_id(cell)
         text = cell.get("source", "")
         source[gid] = "".join(text) if isinstance(text, list) else text
     return {

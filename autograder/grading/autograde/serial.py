@@ -16,13 +16,14 @@ import time
 from typing import Any
 
 from ...course.lessons import ANSWER, WRITTEN, Lesson
+from ...course.notebooks import grade_id
 from ..collect.batch import Task
 from ..course_dir import CourseFolder
-from ..execute.jobs import NOTEBOOK, Finished
+from ..execute.jobs import Finished
 from ..execute.kernel import ExecutionResult
 from ..judge.messages import verdicts
 from ..outcomes import Outcome
-from ..vocabulary import GRADER_FAULTS, STOPPED, CellStatus
+from ..vocabulary import AUTOGRADE_FAILED, NOT_EXECUTED, STOPPED, Blame, CellStatus, Failure
 from . import preprocessors
 from .hand_grades import KeptHandGrades
 
@@ -57,8 +58,9 @@ class SerialAutograde:
         )
         if finished.result is None:
             # A notebook that broke its workers is its own failure; anything else the grader's.
-            why = "not graded" if finished.blame == NOTEBOOK else GRADER_FAULTS[0]
-            outcome.failed = f"{why}: {finished.error}"
+            failure = finished.failure
+            why = NOT_EXECUTED if failure.by_grader else "not graded"
+            outcome.failure = Failure(f"{why}: {failure.reason}", failure.blame)
             return outcome
         executed = finished.result
         outcome.notes += fault_notes(executed)
@@ -77,7 +79,7 @@ class SerialAutograde:
         if not answer.get("success"):
             why = _autograde_error(answer)
             reason = why[-1] if why else "no reason given"
-            outcome.failed = f"{GRADER_FAULTS[2]}: {reason}"
+            outcome.failure = Failure(f"{AUTOGRADE_FAILED}: {reason}", Blame.GRADER)
         else:
             outcome.notes += kept.restore(self.course, self.course.db_url)
             self.graded[task.student].add(task.lesson)
@@ -101,7 +103,7 @@ def fault_notes(executed: ExecutionResult) -> list[str]:
     """What went wrong while executing, one line each, for grades.csv and the feedback page."""
     gid_of = {}
     for i, cell in enumerate(executed.notebook.get("cells", [])):
-        gid_of[i] = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        gid_of[i] = grade_id(cell)
     notes = []
     for rec in executed.cells:
         where = f"cell '{gid_of[rec.index]}'" if gid_of.get(rec.index) else f"cell {rec.index + 1}"
@@ -126,7 +128,7 @@ def answer_sources(nb: dict[str, Any], lesson: Lesson) -> dict[str, str]:
     wanted = {c.grade_id for c in lesson.cells if c.role in (ANSWER, WRITTEN)}
     out = {}
     for cell in nb.get("cells", []):
-        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        gid = grade_id(cell)
         if gid in wanted and gid not in out:
             source = cell.get("source", "")
             source = "".join(source) if isinstance(source, list) else str(source)

@@ -15,6 +15,7 @@ import ast
 from typing import Any
 
 from ...course.lessons import ANSWER, Lesson
+from ...course.notebooks import grade_id
 
 
 def _source(cell: dict[str, Any]) -> str:
@@ -101,7 +102,7 @@ def course_calls(nb: dict[str, Any], lesson: Lesson) -> list[str]:
     aliases = _aliases(trees)
     notes = []
     for cell in cells:
-        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        gid = grade_id(cell)
         tree = _parse(_source(cell)) if gid in answers else None
         found = _findings(tree, aliases, gid) if tree is not None else []
         if found:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..vocabulary import Failure
 from . import ingest
 from .batch import Batch, Submissions
 
@@ -26,9 +27,8 @@ def choose(found: Submissions, lessons: dict[str, Lesson], only_lesson: str | No
 
     batch = Batch(outcomes={s: [] for s in found.students})
     for s in found.empty:
-        batch.outcomes[s].append(
-            Outcome(s, "", "(no notebook)", failed="no .ipynb file in the student's folder")
-        )
+        nothing = Failure("no .ipynb file in the student's folder")
+        batch.outcomes[s].append(Outcome(s, "", "(no notebook)", failure=nothing))
     batch.chosen, batch.notes = _newest(_recognise(found.notebooks, lessons, only_lesson, batch))
     return batch
 
@@ -46,11 +46,15 @@ def _recognise(
     candidates: dict[tuple[str, str], list[ingest.Notebook]] = {}
     for n in notebooks:
         if n.content is None:
-            batch.outcomes[n.student].append(Outcome(n.student, "", n.name, failed=n.problem))
+            batch.outcomes[n.student].append(
+                Outcome(n.student, "", n.name, failure=Failure(n.problem))
+            )
             continue
         found = recognise(n.content, lessons.values())
         if found.lesson is None:
-            batch.outcomes[n.student].append(Outcome(n.student, "", n.name, failed=found.detail))
+            batch.outcomes[n.student].append(
+                Outcome(n.student, "", n.name, failure=Failure(found.detail))
+            )
             continue
         if only_lesson and found.lesson != only_lesson:
             continue

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...course.lessons import Lesson, digest, strip_hidden
+from ...course.notebooks import grade_id
 
 
 @dataclass(frozen=True)
@@ -18,10 +19,9 @@ class Recognition:
 def notebook_features(nb: dict[str, Any]) -> set[str]:
     out = set()
     for cell in nb.get("cells", []):
-        md = cell.get("metadata", {}) or {}
-        gid = (md.get("nbgrader") or {}).get("grade_id") if isinstance(md, dict) else None
+        gid = grade_id(cell)
         if gid:
-            out.add("gid:" + str(gid))
+            out.add("gid:" + gid)
         if cell.get("id"):
             out.add("cid:" + str(cell["id"]))
         source = cell.get("source", "")

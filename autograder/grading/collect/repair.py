@@ -37,6 +37,7 @@ from ...course.lessons import (
     digest,
     strip_hidden,
 )
+from ...course.notebooks import grade_id
 
 
 @dataclass
@@ -175,7 +176,7 @@ def _restore_locked(cell: Any, m: SourceCell, findings: list[str]) -> Any:
         findings.append(f"{_label(m)} was edited; the lesson's version was put back")
     elif cell.get("cell_type") != m.cell_type:
         findings.append(f"{_label(m)} was turned into {cell.get('cell_type')}; put back")
-    elif (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id") != m.grade_id:
+    elif grade_id(cell) != m.grade_id:
         findings.append(f"{_label(m)} had lost its nbgrader metadata; put back")
     return _new_cell(m)
 
@@ -186,7 +187,7 @@ def _restore_answer(cell: Any, m: SourceCell, findings: list[str]) -> Any:
         findings.append(
             f"{_label(m)} was turned into {cell.get('cell_type')}; its type was put back"
         )
-    elif (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id") != m.grade_id:
+    elif grade_id(cell) != m.grade_id:
         findings.append(f"{_label(m)} had lost its nbgrader metadata; put back")
     return _new_cell(m, _text(cell))
 

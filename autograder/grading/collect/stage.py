@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..vocabulary import GraderError
+from ..vocabulary import NOT_PREPARED, Blame, Failure, GraderError
 from . import ingest
 from .batch import Batch, Task
 
@@ -99,8 +99,9 @@ def _stage(
         fixed = repair(staged, lesson)
         borrowed = course_calls(fixed.notebook, lesson)
     except Exception as exc:  # noqa: BLE001 - one odd file must not stop the batch
-        why = f"could not be prepared for grading: {type(exc).__name__}: {exc}"
-        batch.outcomes[n.student].append(Outcome(n.student, lesson.id, n.name, failed=why))
+        why = f"{NOT_PREPARED}: {type(exc).__name__}: {exc}"
+        failure = Failure(why, Blame.GRADER)
+        batch.outcomes[n.student].append(Outcome(n.student, lesson.id, n.name, failure=failure))
         batch.lost.append(f"{n.student} {lesson.id}: {why}")
         return
     batch.tasks[(n.student, lesson.id)] = Task(

@@ -17,7 +17,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..vocabulary import CellStatus, VerdictStatus
+from ..vocabulary import Blame, CellStatus, Failure, VerdictStatus
 
 if TYPE_CHECKING:
     from ..judge.cells import NotebookJudgement
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
     from .kernel import ExecutionResult
 
 Key = tuple[str, str]  # (student, lesson)
-
-# Who a notebook that could not be graded is charged to (Finished.blame).
-NOTEBOOK = "notebook"  # it broke the grading worker, twice: its own row says so
-GRADER = "grader"  # the grader failed it: the run exits 1 and says why
 
 
 @dataclass(frozen=True)
@@ -55,9 +51,18 @@ class Finished:
 
     key: Key
     result: ExecutionResult | None  # its test cells hold the trusted outcomes
-    error: str = ""  # "" when ``result`` is there
+    failure: Failure | None = None  # None when ``result`` is there
     judgement: NotebookJudgement | None = None
-    blame: str = ""  # with ``error``: NOTEBOOK or GRADER
+
+    @classmethod
+    def grader_failed(cls, key: Key, reason: str) -> Finished:
+        """No result, by the grader's fault (the run exits 1)."""
+        return cls(key, None, Failure(reason, Blame.GRADER))
+
+    @classmethod
+    def notebook_failed(cls, key: Key, reason: str) -> Finished:
+        """No result, by the notebook's own fault (it broke its worker twice)."""
+        return cls(key, None, Failure(reason, Blame.NOTEBOOK))
 
     def to_text(self) -> str:
         data = asdict(self)
@@ -69,10 +74,13 @@ class Finished:
         return cls(
             tuple(data["key"]),
             _result(data["result"]),
-            data["error"],
+            _failure(data["failure"]),
             _judgement(data["judgement"]),
-            data["blame"],
         )
+
+
+def _failure(data: dict | None) -> Failure | None:
+    return None if data is None else Failure(data["reason"], Blame(data["blame"]))
 
 
 def _result(data: dict | None) -> ExecutionResult | None:
@@ -122,7 +130,7 @@ def execute_job(job: Job, settings: WorkerSettings, spare: bool) -> Finished:
             tests=tests,
         )
     except Exception as exc:  # noqa: BLE001 - reported as the grader's failure on this notebook
-        return Finished(job.key, None, f"{type(exc).__name__}: {exc}", blame=GRADER)
+        return Finished.grader_failed(job.key, f"{type(exc).__name__}: {exc}")
     return Finished(job.key, result, judgement=tests.judgement())
 
 
@@ -132,4 +140,4 @@ def run_job(text: str, settings: WorkerSettings, spare: bool) -> str:
     try:
         return execute_job(job, settings, spare).to_text()
     except Exception as exc:  # noqa: BLE001 - the grader's failure on this notebook, said so
-        return Finished(job.key, None, f"{type(exc).__name__}: {exc}", blame=GRADER).to_text()
+        return Finished.grader_failed(job.key, f"{type(exc).__name__}: {exc}").to_text()

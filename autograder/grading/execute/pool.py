@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..settings import Limits, WorkerSettings
-from .jobs import GRADER, NOTEBOOK, Finished, Job
+from .jobs import Finished, Job
 
 if TYPE_CHECKING:
     from .sandbox import SandboxStatus
@@ -210,7 +210,7 @@ class LocalPool:
         broke[job.key] = broke.get(job.key, 0) + 1
         if broke[job.key] >= BREAKS:
             why = f"it broke the grading worker {BREAKS} times (the worker process died)"
-            yield Finished(job.key, None, why, blame=NOTEBOOK)
+            yield Finished.notebook_failed(job.key, why)
         else:
             queue.appendleft(job)  # again, on a fresh worker
         self._replace(worker)
@@ -232,8 +232,3 @@ class LocalPool:
                 worker.process.terminate()
                 worker.process.join(timeout=5)
         self._workers = []
-
-
-def failed_by_grader(key, why: str) -> Finished:
-    """A notebook the grader could not grade by its own fault (the run then exits 1)."""
-    return Finished(key, None, why, blame=GRADER)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ...course.notebooks import grade_id
 from ..record import bootstrap
 from ..vocabulary import CellStatus, GraderErrorName, VerdictStatus
 from .channel import Channel, KernelGone, KernelTimeout, Listener
@@ -64,7 +65,7 @@ class TestCells:
 
     def grade_id(self, cell: Any) -> str | None:
         """The cell's grade id when it is a graded test cell (run by :meth:`run`), else None."""
-        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        gid = grade_id(cell)
         return gid if cell.get("cell_type") == "code" and gid in self.tests else None
 
     def run(self, index: int, cell: Any, session: Session) -> str:

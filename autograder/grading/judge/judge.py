@@ -23,13 +23,13 @@ import contextlib
 import ctypes
 import importlib
 import io
-import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...course.lessons import HIDDEN_BEGIN
+from ...course.quiz_key import is_quiz_test
 from ..vocabulary import GraderErrorName, VerdictStatus
 from .channel import Channel, ConversationEnded, KernelGone, KernelTimeout
 from .conversation import REMOTE_BASES, Conversation, TrustedTimeout
@@ -209,7 +209,7 @@ def judge_test(
         ended, judged = "timeout", None  # the time ran out just as the test finished
     if judged is not None:  # the worker's own time: waiting for the kernel is the kernel's
         judged.seconds = max(0.0, time.monotonic() - t0 - channel.waited)
-        if QUIZ_TEST.match(gid) and conversation.values:
+        if is_quiz_test(gid) and conversation.values:
             judged.answers = quiz_answers(conversation.values)
     return judged, ended
 
@@ -241,9 +241,6 @@ def judge_here(source: str, gid: str, user: dict, seconds: float = 60.0) -> Cell
     if ended:
         judged.note = judged.note or f"the conversation ended: {ended}"
     return judged
-
-
-QUIZ_TEST = re.compile(r"^test_quiz_\d\d$")
 
 
 def quiz_answers(values: dict[str, Any]) -> dict[str, bool | None]:

@@ -143,7 +143,7 @@ def _feedback_pages(course, students, everyone, tables, lessons, in_scope, site)
             if in_scope is None or page.stem in in_scope:
                 page.unlink()
     for o in everyone:
-        if o.student not in students or not o.lesson or o.failed:
+        if o.student not in students or not o.lesson or o.failure:
             continue
         if in_scope is not None and o.lesson not in in_scope:
             continue

@@ -122,7 +122,7 @@ def write_report(
         import_check=import_check(class_list, grades),
         late=[g for g in grades if g.late_by],
         late_policy=run.late_policy if run is not None else "no penalty",
-        notes=[(o.student, o.lesson, n) for o in outcomes for n in o.notes if not o.failed],
+        notes=[(o.student, o.lesson, n) for o in outcomes for n in o.notes if not o.failure],
         lessons=_lessons(course, grades, exercises, outcomes, lessons),
         similar=_similar_view(find_similar(course, outcomes, lessons)),
         timings=_timings(outcomes),

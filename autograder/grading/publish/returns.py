@@ -32,7 +32,7 @@ def write_returns(
     pages = {
         (o.student, o.lesson): o
         for o in load_outcomes(course)
-        if o.lesson and not o.failed and course.feedback_page(o.student, o.lesson).is_file()
+        if o.lesson and not o.failure and course.feedback_page(o.student, o.lesson).is_file()
     }
     wanted = set(lessons) if lessons else {lesson for _, lesson in pages}
     if fmt == "pages":

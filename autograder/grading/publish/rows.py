@@ -94,8 +94,8 @@ def gradebook_rows(
     exercises: list[ExerciseRow] = []
     with Gradebook(db_url) as gb:
         for o in outcomes:
-            if o.failed:
-                grades.append(_failed_row(o, max_scores, o.failed))
+            if o.failure:
+                grades.append(_failed_row(o, max_scores, o.failure.reason))
                 continue
             try:
                 submission = gb.find_submission(o.lesson, o.student)

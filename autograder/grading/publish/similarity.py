@@ -44,6 +44,7 @@ from pathlib import Path
 from rapidfuzz.distance import Indel
 
 from ...course.lessons import ANSWER, WRITTEN, Lesson
+from ...course.notebooks import grade_id
 
 THRESHOLD = 0.9  # a pair at or above this is listed
 MIN_TOKENS = 20  # an answer with fewer tokens of its own is not compared
@@ -199,7 +200,7 @@ def _answer_sources(notebook: Path) -> dict[str, str]:
         return {}
     out = {}
     for cell in cells:
-        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        gid = grade_id(cell)
         if gid:
             src = cell.get("source", "")
             out[gid] = "".join(src) if isinstance(src, list) else src
@@ -228,7 +229,7 @@ def _exercises(course, outcomes: Iterable, lessons: dict[str, Lesson]):
     """(lesson, grade id, student -> answer, the stub, written?) per answer cell, in order."""
     by_lesson: dict[str, dict[str, dict[str, str]]] = {}
     for o in outcomes:
-        if o.failed or o.lesson not in lessons:
+        if o.failure or o.lesson not in lessons:
             continue
         sources = _answer_sources(course.autograded_notebook(o.student, o.lesson))
         by_lesson.setdefault(o.lesson, {})[o.student] = sources

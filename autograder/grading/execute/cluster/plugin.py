@@ -164,7 +164,7 @@ def grade_on_worker(job_text: str, plugin_name: str) -> str:
 
     Returns JSON text: the worker's address, the seconds it took and the ``Finished``'s text.
     """
-    from ..jobs import GRADER, Finished, Job, execute_job
+    from ..jobs import Finished, Job, execute_job
 
     started = time.monotonic()
     host = get_worker().plugins[plugin_name].host
@@ -172,7 +172,7 @@ def grade_on_worker(job_text: str, plugin_name: str) -> str:
     job = Job.from_text(job_text)
     if not host.status.accepted:  # the driver never sends one here; say so if it happens
         why = host.status.error or host.status.detail
-        finished = Finished(job.key, None, f"worker refused: {why}", blame=GRADER)
+        finished = Finished.grader_failed(job.key, f"worker refused: {why}")
     else:
         finished = execute_job(job, host.settings, spare=host.status.nthreads == 1)
     seconds = time.monotonic() - started

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ...settings import Limits
 from ...vocabulary import GraderError
-from ..jobs import GRADER, NOTEBOOK, Finished, Job
+from ..jobs import Finished, Job
 from ..sandbox import SandboxStatus
 from .plugin import GradingPlugin, HostStatus, grade_on_worker, host_status
 
@@ -223,16 +223,16 @@ class ClusterPool:
 
         if future.status == "cancelled":
             self._check_scheduler()
-            return Finished(job.key, None, "the cluster cancelled its task", blame=GRADER)
+            return Finished.grader_failed(job.key, "the cluster cancelled its task")
         try:
             error = future.exception()
         except (OSError, CancelledError) as exc:
             raise self._lost(_first_line(exc)) from None
         if isinstance(error, KilledWorker):
             why = "its Dask worker died while running it, twice (on two workers)"
-            return Finished(job.key, None, why, blame=NOTEBOOK)
+            return Finished.notebook_failed(job.key, why)
         if error is not None:
-            return Finished(job.key, None, f"the grading worker crashed: {error!r}", blame=GRADER)
+            return Finished.grader_failed(job.key, f"the grading worker crashed: {error!r}")
         try:
             run = json.loads(future.result())
         except (OSError, CancelledError) as exc:  # the scheduler went with the result
