@@ -295,6 +295,7 @@ class Autograded:
     packed_in: dict[str, str] = field(default_factory=dict)
     untouchable: dict[str, list[str]] = field(default_factory=dict)
     notebooks: dict[str, str] = field(default_factory=dict)
+    returncodes: list[int] = field(default_factory=list)  # of each nbgrader command
 
     def of(self, student: str) -> dict[str, GradeRow]:
         student = self.packed_in.get(student, student)
@@ -415,6 +416,7 @@ def autograde(lesson: str, workdir: Path) -> Autograded:
             s: str(home[s] / "autograded" / s / lesson / f"{lesson}.ipynb")
             for s in (SOLVED, SOLVED_TRIMMED, UNTOUCHED)
         },
+        returncodes=[done.returncode] + [r.returncode for r in runs],
     )
 
 
@@ -463,7 +465,10 @@ def autograded(shared_once):
         if lesson not in done:
 
             def build(folder: Path) -> dict:
-                return autograde_cache.cached(lesson, lambda: _to_json(autograde(lesson, folder)))
+                def run() -> dict:
+                    return _to_json(autograde(lesson, folder))
+
+                return autograde_cache.cached(lesson, run, into=folder)
 
             done[lesson] = _from_json(shared_once(f"autograde-{lesson}", build))
         return done[lesson]

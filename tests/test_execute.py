@@ -130,6 +130,28 @@ def test_an_outcome_record_keeps_whose_fault_a_failure_is_and_reads_older_record
     assert lost.to_record()["failed_by"] == "grader"
 
 
+def test_an_outcome_record_from_before_failed_by_says_whose_fault_by_its_reason():
+    old = {"student": "ada", "lesson": "01", "file": "a.ipynb", "notes": [], "verdicts": {}}
+    lost = Outcome.from_record({**old, "failed": "could not be executed: worker refused: x"})
+    own = Outcome.from_record({**old, "failed": "not graded: it broke its grading worker twice"})
+    assert lost.failure.by_grader and not own.failure.by_grader
+
+
+def test_a_notebook_the_grader_lost_is_not_taken_from_the_checkpoint(tmp_path):
+    from autograder.grading.autograde.checkpoint import Checkpoint
+    from autograder.grading.course_dir import CoursePaths
+
+    checkpoint = Checkpoint(CoursePaths(tmp_path))
+    checkpoint.path.parent.mkdir(parents=True)
+    by_grader = Failure("could not be executed: x", Blame.GRADER)
+    lost = Outcome("ada", "01", "a.ipynb", failure=by_grader)
+    own = Outcome("ben", "01", "b.ipynb", failure=Failure("not graded: it broke its worker"))
+    graded = Outcome("cleo", "01", "c.ipynb")
+    for outcome in (lost, own, graded):
+        checkpoint.add("digest", outcome, graded=outcome is graded)
+    assert set(checkpoint.load()) == {("ben", "01"), ("cleo", "01")}
+
+
 def _cells(*sources: str):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]

@@ -152,6 +152,8 @@ def _course_copy(tmp_path: Path, lesson: str) -> Path:
     """The files a lesson's autograde run reads, copied under ``tmp_path``."""
     root = tmp_path / "course"
     for path in autograde_cache.inputs(lesson):
+        if not path.is_relative_to(autograde_cache.ROOT) or not path.is_file():
+            continue  # Jupyter's config path: the same for both keys
         target = root / path.relative_to(autograde_cache.ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(path.read_bytes())
@@ -179,6 +181,20 @@ def test_the_autograde_cache_key_changes_with_each_input(tmp_path, changed):
     assert autograde_cache.key("01_derivatives", root) != before, f"{changed} is not in the key"
 
 
+@pytest.mark.parametrize("name", ["MPLBACKEND", "PYTHONPATH", "JUPYTER_PATH"])
+def test_the_autograde_cache_key_changes_with_the_kernels_environment(monkeypatch, name):
+    monkeypatch.delenv(name, raising=False)
+    before = autograde_cache.key("01_derivatives")
+    monkeypatch.setenv(name, "/somewhere/else")
+    assert autograde_cache.key("01_derivatives") != before
+
+
+def test_the_autograde_cache_hashes_the_helpers_a_kernel_imports():
+    helpers = autograde_cache.kernel_helpers()
+    assert (helpers / "checks.py").is_file()
+    assert helpers / "checks.py" in autograde_cache.inputs("01_derivatives", helpers=helpers)
+
+
 def test_the_autograde_cache_key_of_a_lesson_ignores_another_lessons_files(tmp_path):
     root = _course_copy(tmp_path, "01_derivatives")
     before = autograde_cache.key("01_derivatives", root)
@@ -188,11 +204,16 @@ def test_the_autograde_cache_key_of_a_lesson_ignores_another_lessons_files(tmp_p
     assert autograde_cache.key("01_derivatives", root) == before
 
 
-def _run_result(tmp_path: Path, log: str = "", graded: int = 2) -> dict:
-    notebook = tmp_path / "solved.ipynb"
+def _run_result(tmp_path: Path, log: str = "", returncodes=(0, 0)) -> dict:
+    notebook = tmp_path / "run" / "solved.ipynb"
+    notebook.parent.mkdir(exist_ok=True)
     notebook.write_text("{}")
-    grades = {f"s{i}": {} for i in range(graded)}
-    return {"grades": grades, "log": log, "students": 2, "notebooks": {"solved": str(notebook)}}
+    return {
+        "grades": {"s0": {}},
+        "log": log,
+        "returncodes": list(returncodes),
+        "notebooks": {"solved": str(notebook)},
+    }
 
 
 def test_the_autograde_cache_reads_a_kept_run_back_without_running_it(tmp_path, monkeypatch):
@@ -203,30 +224,50 @@ def test_the_autograde_cache_reads_a_kept_run_back_without_running_it(tmp_path, 
         runs.append(1)
         return _run_result(tmp_path)
 
-    first = autograde_cache.cached("01_derivatives", run)
-    second = autograde_cache.cached("01_derivatives", run)
+    first = autograde_cache.cached("01_derivatives", run, into=tmp_path / "run")
+    (tmp_path / "second").mkdir()
+    second = autograde_cache.cached("01_derivatives", run, into=tmp_path / "second")
     assert len(runs) == 1
     assert second["grades"] == first["grades"]
-    kept = Path(second["notebooks"]["solved"])
-    assert kept.is_relative_to(tmp_path / "cache") and kept.read_text() == "{}"
+    # The kept notebook is copied into the reading run's own folder: a prune cannot take it.
+    copied = Path(second["notebooks"]["solved"])
+    assert copied == tmp_path / "second" / "solved.ipynb" and copied.read_text() == "{}"
 
 
 @pytest.mark.parametrize(
-    "log, graded",
-    [("CellTimeoutError: A cell timed out", 2), ("DeadKernelError: Kernel died", 2), ("", 1)],
-    ids=["a cell timed out", "a kernel died", "a submission not graded"],
+    "log, returncodes",
+    [
+        ("[AutogradeApp | ERROR] Timeout waiting for execute reply (60s).", (0, 0)),
+        ("DeadKernelError: Kernel died", (0, 0)),
+        ("RuntimeError: Kernel didn't respond in 60 seconds", (0, 0)),
+        ("", (0, 1)),
+    ],
+    ids=["a cell timed out", "a kernel died", "a kernel never answered", "nbgrader exited 1"],
 )
-def test_the_autograde_cache_keeps_no_run_with_a_fault(tmp_path, monkeypatch, log, graded):
+def test_the_autograde_cache_keeps_no_run_with_a_fault(tmp_path, monkeypatch, log, returncodes):
     monkeypatch.setenv("COURSE_AUTOGRADE_CACHE", str(tmp_path / "cache"))
     runs = []
 
     def run():
         runs.append(1)
-        return _run_result(tmp_path, log, graded)
+        return _run_result(tmp_path, log, returncodes)
 
-    autograde_cache.cached("01_derivatives", run)
-    autograde_cache.cached("01_derivatives", run)
+    autograde_cache.cached("01_derivatives", run, into=tmp_path / "run")
+    autograde_cache.cached("01_derivatives", run, into=tmp_path / "run")
     assert len(runs) == 2
+
+
+def test_the_autograde_cache_keeps_the_most_recently_used_runs_of_a_lesson(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("COURSE_AUTOGRADE_CACHE", str(cache))
+    for n in range(autograde_cache.KEPT_PER_LESSON + 2):
+        (cache / f"01_derivatives-old{n}").mkdir(parents=True)
+        (cache / f"01_derivatives-old{n}" / "result.json").write_text("{}")
+        os.utime(cache / f"01_derivatives-old{n}" / "result.json", (n, n))
+    autograde_cache.cached("01_derivatives", lambda: _run_result(tmp_path), into=tmp_path / "run")
+    left = sorted(p.name for p in cache.glob("01_derivatives-*") if p.is_dir())
+    assert len(left) == autograde_cache.KEPT_PER_LESSON
+    assert "01_derivatives-old0" not in left and "01_derivatives-old4" in left
 
 
 def test_the_autograde_cache_can_be_turned_off(tmp_path, monkeypatch):
@@ -234,7 +275,8 @@ def test_the_autograde_cache_can_be_turned_off(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     runs = []
     for _ in range(2):
-        autograde_cache.cached("01_derivatives", lambda: runs.append(1) or _run_result(tmp_path))
+        result = _run_result(tmp_path)
+        autograde_cache.cached("01_derivatives", lambda: runs.append(1) or result, into=tmp_path)
     assert len(runs) == 2 and not any(tmp_path.rglob("result.json"))
 
 

@@ -12,10 +12,20 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .judge.messages import Verdict
-from .vocabulary import Blame, Failure
+from .vocabulary import (
+    AUTOGRADE_FAILED,
+    GRADER_FAILED,
+    NOT_EXECUTED,
+    NOT_PREPARED,
+    Blame,
+    Failure,
+)
 
 if TYPE_CHECKING:
     from .course_dir import CoursePaths
+
+# How the reason of a grader's failure began in records written before ``failed_by``.
+_GRADER_REASONS = (NOT_EXECUTED, NOT_PREPARED, AUTOGRADE_FAILED, GRADER_FAILED)
 
 
 @dataclass
@@ -40,7 +50,8 @@ class Outcome:
         """The outcome as JSON data (its verdicts too).
 
         The failure is ``failed`` (its reason, "" when graded) and, only when the grader is to
-        blame, ``failed_by``: records written before the :class:`Failure` type read the same.
+        blame, ``failed_by``: a record of a graded notebook or of the notebook's own failure is
+        as it was before the :class:`Failure` type.
         """
         data = asdict(self)
         failure = data.pop("failure")
@@ -52,7 +63,9 @@ class Outcome:
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Outcome:
         data = dict(data)
-        reason, blame = data.pop("failed", ""), data.pop("failed_by", Blame.NOTEBOOK)
+        reason, blame = data.pop("failed", ""), data.pop("failed_by", None)
+        if blame is None:  # written before ``failed_by``: its reason's first words said whose
+            blame = Blame.GRADER if reason.startswith(_GRADER_REASONS) else Blame.NOTEBOOK
         verdicts = {g: Verdict.from_record(v) for g, v in data.get("verdicts", {}).items()}
         failure = Failure(reason, Blame(blame)) if reason else None
         return cls(**{**data, "verdicts": verdicts, "failure": failure})

@@ -42,6 +42,8 @@ class Checkpoint:
                 outcome = Outcome.from_record(entry["outcome"])
             except (ValueError, KeyError, TypeError):  # a line cut by the stop: run it again
                 continue
+            if outcome.failure is not None and outcome.failure.by_grader:
+                continue  # lost by the grader's fault: graded again (and lost again, said so)
             found[(outcome.student, outcome.lesson)] = (entry["digest"], outcome, entry["graded"])
         return found
 

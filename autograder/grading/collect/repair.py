@@ -57,8 +57,7 @@ def _match(
     by_cid: dict[str, SourceCell],
     by_text: dict[str, SourceCell],
 ) -> SourceCell | None:
-    md = cell.get("metadata", {}).get("nbgrader", {}) or {}
-    gid = md.get("grade_id")
+    gid = grade_id(cell)
     if gid in by_gid:
         return by_gid[gid]
     cid = cell.get("id")
