@@ -39,7 +39,9 @@ _spec.loader.exec_module(around)
 # Every test of this module reads the same batches: one pytest-xdist worker runs them all.
 pytestmark = pytest.mark.xdist_group("attacks_around")
 
-CELL_SECONDS = "5"  # --timeout: the class-1 attack that sleeps waits this long
+# --timeout: the class-1 attack that sleeps waits this long. Lesson 07's hidden tests drive a
+# student's Value live, a socket round trip per operation: under the suite's load they need it.
+CELL_SECONDS = "8"
 EXPORT_FORMATS = ("canvas", "moodle", "wide")
 # What a grades.csv detail says when the GRADER could not grade a notebook (not the student).
 GRADER_FAULTS = (
