@@ -79,7 +79,8 @@ def apply(nb, lesson: str, on: bool) -> None:
         if c.cell_type == "code" and QUIZ_ID.match(grade_id(c) or "")
     }
     for gid, key in keys.items():
-        tests = [i for i, c in enumerate(nb.cells) if grade_id(c) == answer_test_id(gid)]
+        test_id = answer_test_id(gid)
+        tests = [i for i, c in enumerate(nb.cells) if grade_id(c) == test_id]
         if not tests:
-            raise QuizKeyError(f"{lesson}: quiz answer cell {gid} has no test cell test_{gid}")
+            raise QuizKeyError(f"{lesson}: quiz answer cell {gid} has no test cell {test_id}")
         nb.cells.insert(tests[0] + 1, feedback_cell(key, on))

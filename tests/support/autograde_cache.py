@@ -135,10 +135,10 @@ def keepable(result: dict) -> bool:
     return bool(clean) and not any(fault in result["log"] for fault in MACHINE_FAULTS)
 
 
-def cached(lesson: str, run: Callable[[], dict], into: Path, notebooks: str = "notebooks") -> dict:
+def cached(lesson: str, run: Callable[[], dict], into: Path) -> dict:
     """``run()``'s result for ``lesson`` (JSON data), from the cache when its key is there.
 
-    ``result[notebooks]`` maps a student to an executed notebook's path. A kept run's
+    ``result["notebooks"]`` maps a student to an executed notebook's path. A kept run's
     notebooks are copied into ``into`` (this test run's own folder), so that another test
     run pruning the cache cannot take them away while the tests read them.
     """
@@ -149,30 +149,30 @@ def cached(lesson: str, run: Callable[[], dict], into: Path, notebooks: str = "n
     with file_lock(where / f"{entry.name}.lock"):  # two test runs at once: one autogrades
         if (entry / "result.json").is_file():
             os.utime(entry / "result.json")  # recently used: pruned last
-            return _copied(json.loads((entry / "result.json").read_text()), into, notebooks)
+            return _copied(json.loads((entry / "result.json").read_text()), into)
         result = run()
         if keepable(result):
-            _keep(entry, result, notebooks)
+            _keep(entry, result)
     _prune(where, lesson)
     return result
 
 
-def _copied(result: dict, into: Path, notebooks: str) -> dict:
+def _copied(result: dict, into: Path) -> dict:
     copies = {}
-    for student, path in result[notebooks].items():
+    for student, path in result["notebooks"].items():
         copies[student] = str(into / f"{student}.ipynb")
         shutil.copy2(path, copies[student])
-    return {**result, notebooks: copies}
+    return {**result, "notebooks": copies}
 
 
-def _keep(entry: Path, result: dict, notebooks: str) -> None:
+def _keep(entry: Path, result: dict) -> None:
     partial = entry.with_name(entry.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    kept = {**result, notebooks: {}}
-    for student, path in result[notebooks].items():
+    kept = {**result, "notebooks": {}}
+    for student, path in result["notebooks"].items():
         shutil.copy2(path, partial / f"{student}.ipynb")
-        kept[notebooks][student] = str(entry / f"{student}.ipynb")
+        kept["notebooks"][student] = str(entry / f"{student}.ipynb")
     (partial / "result.json").write_text(json.dumps(kept))
     shutil.rmtree(entry, ignore_errors=True)
     partial.rename(entry)
